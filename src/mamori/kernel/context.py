@@ -1,0 +1,71 @@
+"""Context: the only way into a service that touches personal data.
+
+A Context carries who acts (the actor), why (the declared purpose), when (the clock), the business
+session, and the runtime (keystore, audit writer). Services take it as their first argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from mamori.kernel.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from mamori.kernel.runtime import Runtime
+
+
+class ActorKind(StrEnum):
+    STAFF = "staff"
+    OUTSOURCEE = "outsourcee"
+    PERSON = "person"
+    SYSTEM = "system"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PRIVACY_OFFICER = "privacy_officer"
+    SALES = "sales"
+    SUPPORT = "support"
+    ANALYST = "analyst"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: str
+    name: str
+    role: Role
+    team: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the actor appears in the audit log: kind:id (never a personal value)."""
+        return f"{self.kind.value}:{self.id}"
+
+
+SYSTEM_ACTOR = Actor(kind=ActorKind.SYSTEM, id="system", name="system", role=Role.SYSTEM)
+
+
+@dataclass
+class Context:
+    actor: Actor
+    session: Session
+    runtime: Runtime
+    purpose: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    lang: str = "ja"
+
+    def with_purpose(self, purpose: str | None) -> Context:
+        return Context(
+            actor=self.actor,
+            session=self.session,
+            runtime=self.runtime,
+            purpose=purpose,
+            clock=self.clock,
+            lang=self.lang,
+        )

@@ -1,0 +1,111 @@
+"""Engines, sessions and the unit of work.
+
+Three stores, each its own database: the data store (customers, purposes, consents …), the keystore
+(wrapped data keys) and the audit log. With SQLite they are three files in ``MAMORI_HOME``; with
+PostgreSQL, three URLs (the keystore and audit may share a server but never a table with the data).
+
+Services ``flush()``, never ``commit()``: the single commit happens here, at the edge (CLI command,
+HTTP request, job), in :func:`unit_of_work`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the data store (not the keystore, not the audit log)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SECURITY.md §5: WAL + synchronous=FULL survives power loss; foreign keys are off per connection by
+    # default; secure_delete's default is a compile-time option, so it is set explicitly.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # A deferred read that later upgrades to a write can fail with SQLITE_BUSY_SNAPSHOT, which waiting does
+    # not fix; every transaction therefore takes the write lock up front (BEGIN IMMEDIATE).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, immediate: bool = True) -> Engine:
+    """An engine with mamori's connection settings for SQLite or PostgreSQL."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            poolclass=NullPool if path == ":memory:" else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit transactions are unreliable).
+            dbapi_connection.isolation_level = None
+
+        if immediate:
+            event.listen(engine, "begin", _sqlite_begin_immediate)
+        else:
+
+            @event.listens_for(engine, "begin")
+            def _begin(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, pool_pre_ping=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """The edge's transaction: commit once when the block succeeds, roll back on any exception."""
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    else:
+        session.commit()
+    finally:
+        session.close()

@@ -1,0 +1,48 @@
+"""Test fixtures shared by every slice.
+
+Every test that touches a database runs on both stores: SQLite (the embedded default) and PostgreSQL (a real
+server started for the session). Set ``MAMORI_TEST_BACKENDS=sqlite`` to run only SQLite while iterating;
+``make test`` runs both, and a missing PostgreSQL is an error there, not a skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.pg import PgServer, create_database, start_pg
+
+BACKENDS = [b for b in os.environ.get("MAMORI_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = start_pg()
+    if server is None:
+        pytest.fail("PostgreSQL binaries not found; install postgresql or set MAMORI_TEST_BACKENDS=sqlite")
+    yield server
+    server.stop()  # type: ignore[operator]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A factory: each call returns the URL of a new, empty database on the current backend."""
+
+    def make(label: str = "db") -> str:
+        n = next(_counter)
+        if backend == "sqlite":
+            d = tmp_path_factory.mktemp(f"{label}{n}")
+            return f"sqlite:///{d / (label + '.db')}"
+        server: PgServer = request.getfixturevalue("pg_server")
+        return create_database(server, f"t{os.getpid()}_{label}_{n}")
+
+    return make
