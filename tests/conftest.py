@@ -46,3 +46,48 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
         return create_database(server, f"t{os.getpid()}_{label}_{n}")
 
     return make
+
+
+# -- a whole mamori runtime on the current backend ---------------------------------------------------------------
+
+import base64  # noqa: E402
+import secrets  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+
+@pytest.fixture
+def clock():
+    from mamori.kernel.clock import FrozenClock
+
+    return FrozenClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings_factory(empty_db_url, tmp_path):
+    from mamori.kernel.settings import Settings
+
+    def make(**overrides):
+        values = dict(
+            home=tmp_path / "home",
+            database_url=empty_db_url("data"),
+            keystore_url=empty_db_url("keys"),
+            audit_url=empty_db_url("audit"),
+            kek=base64.b64encode(secrets.token_bytes(32)).decode(),
+            audit_checkpoint_every=50,
+        )
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def runtime(settings_factory, clock):
+    from mamori.cli import bootstrap
+    from mamori.kernel.runtime import Runtime
+
+    bootstrap.register_all()
+    rt = Runtime(settings_factory(), clock=clock)
+    rt.init()
+    yield rt
+    rt.close()

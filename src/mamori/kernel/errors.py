@@ -83,3 +83,16 @@ class IntegrityFailure(MamoriError):
     code = "integrity"
     http_status = 500
     exit_code = 4
+
+
+class PreconditionFailed(MamoriError):
+    """The resource changed since the caller read it (optimistic concurrency, If-Match)."""
+
+    code = "version_conflict"
+    http_status = 412
+
+
+class Unauthenticated(MamoriError):
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 5

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A short tour of the mamori CLI against the demo store (run by `make run`).
+set -uo pipefail
+M="${MAMORI_BIN:-.venv/bin/mamori}"
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "  (exit $?)"; }
+
+echo "== mamori ツアー / tour =="
+echo "デモ用ログイン（--as で指定） / demo logins (pass with --as):"
+echo "  admin（管理者） hoshino（個人情報保護管理者） sato, suzuki（営業） takahashi（コールセンター） ito（分析担当）"
+step $M purposes list
+ID=$($M --as sato customers list -p contract --limit 1 --json | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin)["items"]; print(d[0]["id"] if d else "")')
+step $M --as sato customers list -p contract --limit 5
+step $M --as sato customers show "$ID" -p contract
+echo; echo "-- 同じ顧客を、別の利用目的で（範囲外の項目はマスク、未通知なら拒否） / same customer, another purpose --"
+step $M --as sato customers show "$ID" -p marketing-email
+echo; echo "-- 他の営業担当の顧客は見えない / another rep's customer is out of scope --"
+step $M --as suzuki customers show "$ID" -p contract
+echo; echo "-- 分析担当は個票を見られない / analysts never see rows --"
+step $M --as ito customers list -p analytics --limit 3
+step $M --as hoshino audit tail -n 8
+step $M audit verify
+echo
+echo "次の一歩 / next: $M --help ・ $M customers import --help ・ $M text --help ・ $M deid --help"

@@ -1,0 +1,64 @@
+"""The FastAPI application: `/api/v1` routers of every slice, auth, problem+json, security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from mamori import __version__
+from mamori.api import audit, auth
+from mamori.cli import bootstrap
+from mamori.consent.api import router as consent_router
+from mamori.customers.api import router as customers_router
+from mamori.kernel.errors import MamoriError
+from mamori.kernel.http import problems
+from mamori.kernel.runtime import Runtime, open_runtime
+from mamori.purposes.api import router as purposes_router
+from mamori.staff.api import router as staff_router
+
+API = "/api/v1"
+DESCRIPTION = """
+個人情報保護法（APPI）と GDPR を仕組みで守る顧客データ基盤 mamori の REST API。
+
+- 個人データを扱うエンドポイントは `Mamori-Purpose` ヘッダー（利用目的コード）が必須です。その目的が本人に通知済みか、
+  同意が必要なら同意があるか、利用停止されていないかをサーバーが判定し、目的の範囲外の項目はマスクして返します。
+- エラーは RFC 9457 problem+json（`code` と、法令上の理由で拒否した場合は `rule_id`）。422 は入力値を返しません。
+- 個人データの応答には `Cache-Control: no-store`。一覧はカーソル方式。更新は `If-Match`（ETag）必須。
+- 認証: `POST /api/v1/auth/sign-in`（Cookie セッション、書き込みには `X-CSRF-Token`）または `Authorization: Bearer`（API トークン）。
+"""
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    bootstrap.register_all()
+    rt = runtime or open_runtime()
+    app = FastAPI(title="mamori API", version=__version__, description=DESCRIPTION, docs_url="/docs",
+                  openapi_url="/openapi.json", redoc_url=None)
+    app.state.runtime = rt
+    app.state.authenticate = auth.authenticate
+    problems.install(app)
+
+    @app.exception_handler(MamoriError)
+    async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
+        if exc.code == "out_of_scope":
+            # BOLA: a customer outside your scope looks exactly like one that does not exist (the audit log
+            # records the denial with its rule).
+            return problems.problem_response(404, "customer_not_found", "顧客が見つかりません。",
+                                             "Customer not found.", lang=lang)
+        return problems.problem_response(exc.http_status, exc.code, exc.message_ja, exc.message_en,
+                                         rule_id=exc.rule_id, lang=lang)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(API):
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    for router in (auth.router, customers_router, consent_router, purposes_router, staff_router, audit.router):
+        app.include_router(router, prefix=API)
+    return app

@@ -1,0 +1,1 @@
+"""The `mamori` command: composition only (mounts every slice's commands)."""

@@ -1,0 +1,284 @@
+"""`mamori` — composition of every slice's Typer commands, plus init / demo / audit / keys."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from mamori import __version__
+from mamori.cli import bootstrap
+from mamori.consent.cli import app as consent_app
+from mamori.customers.cli import app as customers_app
+from mamori.kernel.audit import verify as audit_verify
+from mamori.kernel.auditing import record_denial, record_info
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
+from mamori.kernel.errors import IntegrityFailure
+from mamori.kernel.policy import Action, Resource, decide
+from mamori.purposes.cli import app as purposes_app
+from mamori.staff.cli import app as staff_app
+
+bootstrap.register_all()
+
+app = typer.Typer(
+    name="mamori",
+    help="守り mamori — 個人情報保護法（APPI）と GDPR を仕組みで守る顧客データ基盤 / a customer data system that enforces the APPI and GDPR",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(
+    help="監査ログ（改ざん検知付き） / the tamper-evident audit log", no_args_is_help=True
+)
+keys_app = typer.Typer(help="鍵管理 / key management", no_args_is_help=True)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    as_user: str | None = typer.Option(None, "--as", envvar="MAMORI_AS", help="操作するスタッフのユーザー名"),
+    lang: str = typer.Option("ja", "--lang", envvar="MAMORI_LANG", help="ja / en"),
+) -> None:
+    ctx.obj = CliState(
+        as_user=as_user, lang="en" if lang == "en" else "ja", resolve_actor=bootstrap.resolve_actor
+    )
+
+
+@app.command("version")
+def version() -> None:
+    """バージョン / version."""
+    console.print(f"mamori {__version__}")
+
+
+@app.command("init")
+@cli_command
+def init(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """データ保管場所・鍵保管庫・監査ログを初期化（何度実行しても安全） / initialise the stores (idempotent)."""
+    st = state(ctx)
+    rt = st.runtime
+    rt.init()
+    admin_created = bootstrap.ensure_admin(rt)
+    info = {
+        "home": str(rt.settings.home_path),
+        "database": rt.data_engine.url.render_as_string(hide_password=True),
+        "keystore": rt.keystore_engine.url.render_as_string(hide_password=True),
+        "audit": rt.audit_engine.url.render_as_string(hide_password=True),
+        "kek": "env:MAMORI_KEK" if rt.settings.kek else str(rt.settings.resolved_key_file()),
+        "admin_created": admin_created,
+    }
+    if json_out:
+        print_json(info)
+        return
+    console.print(st.t("初期化しました。", "initialised."))
+    for k, v in info.items():
+        if k != "admin_created":
+            console.print(f"  {k}: {v}", markup=False)
+    if admin_created:
+        console.print(
+            st.t(
+                "  管理者ユーザー admin を作成しました（--as admin）。",
+                "  created the admin user (--as admin).",
+            )
+        )
+
+
+@app.command("demo")
+@cli_command
+def demo(
+    ctx: typer.Context,
+    customers: int = typer.Option(200, "--customers", min=1, max=1_000_000),
+    seed: int = typer.Option(20261123, help="乱数の種（同じ種で同じデータ）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """架空の日本人顧客・スタッフ・利用目的・同意を生成（実在の人物ではありません） / synthetic demo data."""
+    from mamori.cli import demo as demo_mod
+
+    st = state(ctx)
+    rt = st.runtime
+    rt.init()
+    bootstrap.ensure_admin(rt)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
+        task = progress.add_task(st.t("デモデータ生成中", "generating demo data"), total=customers)
+        result = demo_mod.generate(
+            rt, customers=customers, seed=seed, progress=lambda n: progress.update(task, completed=n)
+        )
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        st.t(
+            f"架空の顧客 {result['customers']} 人、活動 {result['activities']} 件を作成しました。",
+            f"created {result['customers']} synthetic customers and {result['activities']} activities.",
+        )
+    )
+    table = Table(st.t("ユーザー", "user"), st.t("ロール", "role"), st.t("例", "try"))
+    for u in result["staff"]:  # type: ignore[attr-defined]
+        table.add_row(u["username"], u["role"], u["hint"])
+    console.print(table)
+
+
+@audit_app.command("verify")
+@cli_command
+def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """監査ログの全エントリーを再計算して検証 / recompute every link and checkpoint."""
+    st = state(ctx)
+    rt = st.runtime
+    rt.drain_outbox()
+    report = audit_verify(rt.audit_engine, rt.audit.public_key_bytes(), rt.anchor_path)
+    if json_out:
+        print_json(report)
+    elif report.ok:
+        console.print(
+            st.t(
+                f"検証 OK: {report.entries} 件、チェックポイント {report.checkpoints} 件",
+                f"verified: {report.entries} entries, {report.checkpoints} checkpoints",
+            )
+        )
+    if not report.ok:
+        msg = report.message_en if st.lang == "en" else report.message_ja
+        if not json_out:
+            err_console.print(
+                st.t("エラー", "error") + f" (audit_{report.problem}): {msg} [seq {report.first_bad_seq}]",
+                markup=False,
+            )
+        raise typer.Exit(IntegrityFailure.exit_code)
+
+
+@audit_app.command("tail")
+@cli_command
+def tail(
+    ctx: typer.Context,
+    n: int = typer.Option(20, "-n", min=1, max=10000),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """最新の監査エントリー（個人情報保護管理者） / newest audit entries (privacy officer)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        decision = decide(c, Action.AUDIT_READ, Resource(kind="audit"))
+        if not decision.allowed:
+            record_denial(c, Action.AUDIT_READ, [], decision)
+            decision.raise_if_denied()
+        record_info(c, "audit.tail", details={"n": n})
+    entries = st.runtime.audit.tail(n)
+    if json_out:
+        print_json(entries)
+        return
+    table = Table(
+        "#",
+        st.t("日時", "at"),
+        st.t("操作者", "actor"),
+        st.t("操作", "action"),
+        st.t("目的", "purpose"),
+        st.t("判定", "decision"),
+        st.t("対象", "subjects"),
+        st.t("項目", "fields"),
+        "rule",
+    )
+    for e in entries:
+        subjects = list(e.subject_ids)
+        table.add_row(
+            str(e.seq),
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            e.actor,
+            e.action,
+            e.purpose or "",
+            e.decision,
+            (subjects[0][:8] + (f" +{len(subjects) - 1}" if len(subjects) > 1 else "")) if subjects else "",
+            ",".join(e.fields)[:40],
+            ",".join(e.rule_ids),
+        )
+    console.print(table)
+
+
+@keys_app.command("rotate")
+@cli_command
+def rotate(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """鍵暗号化鍵（KEK）を更新し、全データ鍵を再ラップ / rotate the KEK and rewrap every data key."""
+    st = state(ctx)
+    rt = st.runtime
+    with st.transaction() as c:
+        decision = decide(c, Action.KEYS_ROTATE, Resource(kind="keys"))
+        if not decision.allowed:
+            record_denial(c, Action.KEYS_ROTATE, [], decision)
+            decision.raise_if_denied()
+    add_version = getattr(rt.kek, "add_version", None)
+    if add_version is not None:
+        add_version()
+    elif not json_out:
+        err_console.print(
+            st.t(
+                "環境変数の KEK を使用中: MAMORI_KEK の先頭に新しい版を置いてから実行してください。",
+                "KEK from the environment: put the new version first in MAMORI_KEK, then run this.",
+            )
+        )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
+        task = progress.add_task(st.t("再ラップ中", "rewrapping"), total=None)
+        report = rt.keystore.rotate(
+            progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    with st.transaction() as c:
+        record_info(
+            c, "keys.rotate", details={"rewrapped": report.rewrapped, "to_version": report.to_version}
+        )
+    if json_out:
+        print_json(report)
+    else:
+        console.print(
+            st.t(
+                f"KEK 版 {report.to_version} に {report.rewrapped} 個の鍵を再ラップしました（旧版に残る鍵: {report.remaining_on_old}）。",
+                f"rewrapped {report.rewrapped} keys to KEK version {report.to_version} ({report.remaining_on_old} left on old versions).",
+            )
+        )
+
+
+@keys_app.command("status")
+@cli_command
+def key_status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """鍵保管庫の状態（版ごとの鍵数） / keystore statistics."""
+    st = state(ctx)
+    stats = st.runtime.keystore.stats()
+    if json_out:
+        print_json(stats)
+    else:
+        for k, v in stats.items():
+            console.print(f"{k}: {v}", markup=False)
+
+
+@app.command("serve")
+@cli_command
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="既定はループバックのみ / loopback by default"),
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=16),
+) -> None:
+    """REST API と /docs を起動 / serve the REST API (uvicorn)."""
+    import uvicorn
+
+    st = state(ctx)
+    st.runtime.init()
+    console.print(st.t(f"http://{host}:{port}/docs で API を公開中（Ctrl-C で停止）",
+                       f"serving http://{host}:{port}/docs (Ctrl-C to stop)"))
+    uvicorn.run("mamori.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
+
+
+app.add_typer(staff_app, name="staff")
+app.add_typer(purposes_app, name="purposes")
+app.add_typer(customers_app, name="customers")
+app.add_typer(consent_app, name="consent")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+bootstrap.mount_optional(app)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CHANNELS = ("phone", "email", "post", "sms", "visit")
+METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
+
+
+class ConsentIn(BaseModel):
+    method: Literal["checkbox", "button", "email", "oral", "paper", "web_form", "import"]
+    notice_version: str | None = Field(default=None, max_length=64)
+    evidence: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime | None = None
+
+
+class ConsentEventRead(BaseModel):
+    seq: int
+    kind: str
+    target: str
+    action: str
+    method: str
+    notice_version: str | None
+    evidence: str | None
+    occurred_at: datetime
+    recorded_by: str
+
+
+class ConsentSummary(BaseModel):
+    customer_id: str
+    purposes: dict[str, str]  # purpose code → granted / withdrawn
+    sensitive: str  # granted / withdrawn / none
+    do_not_contact: list[str]  # channels opted out
+    events: list[ConsentEventRead]

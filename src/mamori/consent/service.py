@@ -1,0 +1,218 @@
+"""The consent ledger. Append-only: grant and withdraw add lines; the current state is the last line per
+(person, purpose) — derived, never stored twice. Withdrawal is as easy as granting (G-7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from mamori.consent import queries
+from mamori.consent.models import ConsentEvent
+from mamori.consent.schemas import CHANNELS, ConsentEventRead, ConsentIn, ConsentSummary
+from mamori.customers import queries as customers_queries
+from mamori.kernel import registry
+from mamori.kernel.auditing import record_denial, record_read, record_write
+from mamori.kernel.context import Context
+from mamori.kernel.errors import NotFound, ValidationFailed
+from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.registry import ConsentState, PurposeState
+from mamori.law.rules import G_7, R_20_2, R_CNS_1
+from mamori.purposes import service as purposes_service
+
+
+def _customer_resource(ctx: Context, customer_id: str) -> Resource:
+    owner = ctx.session.execute(customers_queries.owner_of(customer_id)).one_or_none()
+    if owner is None:
+        raise NotFound("顧客が見つかりません。", "Customer not found.", code="customer_not_found")
+    return Resource(kind="consent", subject_id=customer_id, owner_id=owner[0], team=owner[1])
+
+
+def _authorise(ctx: Context, action: Action, customer_id: str) -> None:
+    decision = decide(ctx, action, _customer_resource(ctx, customer_id))
+    if not decision.allowed:
+        record_denial(ctx, action, [customer_id], decision)
+        decision.raise_if_denied()
+
+
+def _append(
+    ctx: Context, customer_id: str, kind: str, target: str, action: str, data: ConsentIn
+) -> ConsentEventRead:
+    now = ctx.clock.now()
+    event = ConsentEvent(
+        customer_id=customer_id,
+        kind=kind,
+        target=target,
+        action=action,
+        method=data.method,
+        notice_version=data.notice_version,
+        evidence=data.evidence,
+        occurred_at=data.occurred_at or now,
+        recorded_at=now,
+        recorded_by=ctx.actor.label,
+    )
+    ctx.session.add(event)
+    ctx.session.flush()
+    rules = (R_20_2.id,) if kind == "sensitive" else (G_7.id,) if action == "withdrawn" else (R_CNS_1.id,)
+    record_write(ctx, f"consent.{action}", [customer_id], [f"{kind}:{target}"], rule_ids=rules)
+    return _read(event)
+
+
+def _read(e: ConsentEvent) -> ConsentEventRead:
+    return ConsentEventRead(
+        seq=e.seq,
+        kind=e.kind,
+        target=e.target,
+        action=e.action,
+        method=e.method,
+        notice_version=e.notice_version,
+        evidence=e.evidence,
+        occurred_at=e.occurred_at,
+        recorded_by=e.recorded_by,
+    )
+
+
+def grant(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> ConsentEventRead:
+    """Record the person's consent to a purpose (R-CNS-1: a declaration from the verified person)."""
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    if purposes_service.facts(ctx.session, purpose) is None:
+        raise NotFound(
+            f"利用目的「{purpose}」は登録されていません。",
+            f"Purpose '{purpose}' is not registered.",
+            rule_id="R-17-1",
+            code="purpose_unknown",
+        )
+    return _append(ctx, customer_id, "purpose", purpose, "granted", data)
+
+
+def withdraw(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> ConsentEventRead:
+    """Withdraw consent: effective at once for every later read (G-7(3))."""
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    return _append(ctx, customer_id, "purpose", purpose, "withdrawn", data)
+
+
+def grant_sensitive(ctx: Context, customer_id: str, data: ConsentIn) -> ConsentEventRead:
+    """Consent to acquire 要配慮個人情報 (R-20-2)."""
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    return _append(ctx, customer_id, "sensitive", "*", "granted", data)
+
+
+def withdraw_sensitive(ctx: Context, customer_id: str, data: ConsentIn) -> ConsentEventRead:
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    return _append(ctx, customer_id, "sensitive", "*", "withdrawn", data)
+
+
+def _channel(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise ValidationFailed(
+            f"不明な連絡手段です: {channel}（{', '.join(CHANNELS)}）",
+            f"Unknown channel: {channel} ({', '.join(CHANNELS)})",
+            code="bad_channel",
+        )
+    return channel
+
+
+def do_not_contact(ctx: Context, customer_id: str, channel: str, data: ConsentIn) -> ConsentEventRead:
+    """Per-channel do-not-contact (seed 003: 「二度と電話しないで」)."""
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    return _append(ctx, customer_id, "channel", _channel(channel), "opt_out", data)
+
+
+def allow_contact(ctx: Context, customer_id: str, channel: str, data: ConsentIn) -> ConsentEventRead:
+    _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    return _append(ctx, customer_id, "channel", _channel(channel), "opt_in", data)
+
+
+def show(ctx: Context, customer_id: str) -> ConsentSummary:
+    _authorise(ctx, Action.CONSENT_READ, customer_id)
+    events = list(ctx.session.execute(queries.events(customer_id)).scalars())
+    purposes: dict[str, str] = {}
+    sensitive = "none"
+    channels: dict[str, str] = {}
+    for e in events:
+        if e.kind == "purpose":
+            purposes[e.target] = e.action
+        elif e.kind == "sensitive":
+            sensitive = e.action
+        elif e.kind == "channel":
+            channels[e.target] = e.action
+    record_read(ctx, Action.CONSENT_READ, [customer_id], ["consent"])
+    return ConsentSummary(
+        customer_id=customer_id,
+        purposes=purposes,
+        sensitive=sensitive,
+        do_not_contact=sorted(c for c, a in channels.items() if a == "opt_out"),
+        events=[_read(e) for e in events],
+    )
+
+
+def may_contact(ctx: Context, customer_id: str, channel: str) -> bool:
+    """False when the person opted out of this channel (checked before any call, mail or message)."""
+    last = None
+    for e in ctx.session.execute(
+        queries.latest_for([customer_id], ["channel"], [_channel(channel)])
+    ).scalars():
+        last = e.action
+    return last != "opt_out"
+
+
+def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> Mapping[str, PurposeState]:
+    """Registered with the kernel: the consent facts the policy engine needs (G-7: latest line wins)."""
+    consent: dict[str, ConsentState] = {}
+    sensitive: dict[str, bool] = {}
+    if not subject_ids:
+        return {}
+    for chunk_start in range(0, len(subject_ids), 500):
+        chunk = subject_ids[chunk_start : chunk_start + 500]
+        for e in ctx.session.execute(
+            queries.latest_for(chunk, ["purpose", "sensitive"], [purpose, "*"])
+        ).scalars():
+            if e.kind == "purpose":
+                consent[e.customer_id] = (
+                    ConsentState.GRANTED if e.action == "granted" else ConsentState.WITHDRAWN
+                )
+            else:
+                sensitive[e.customer_id] = e.action == "granted"
+    return {
+        sid: PurposeState(
+            consent=consent.get(sid, ConsentState.NONE), sensitive_consent=sensitive.get(sid, False)
+        )
+        for sid in subject_ids
+        if sid in consent or sid in sensitive
+    }
+
+
+def register() -> None:
+    registry.register_purpose_state_provider(purpose_states)
+
+
+def bulk_grant(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) -> int:
+    """Append many ledger lines at once: (customer id, purpose code, granted|withdrawn, how)."""
+    from sqlalchemy import insert
+
+    now = ctx.clock.now()
+    rows = [
+        {
+            "customer_id": cid,
+            "kind": "purpose",
+            "target": purpose,
+            "action": action,
+            "method": data.method,
+            "notice_version": data.notice_version,
+            "evidence": data.evidence,
+            "occurred_at": data.occurred_at or now,
+            "recorded_at": now,
+            "recorded_by": ctx.actor.label,
+        }
+        for cid, purpose, action, data in grants
+    ]
+    if rows:
+        decide(ctx, Action.CONSENT_RECORD, Resource(kind="consent")).raise_if_denied()
+        ctx.session.execute(insert(ConsentEvent), rows)
+        record_write(
+            ctx,
+            "consent.bulk",
+            sorted({str(r["customer_id"]) for r in rows}),
+            ["consent"],
+            rule_ids=(R_CNS_1.id,),
+        )
+    return len(rows)

@@ -1,0 +1,366 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from mamori.customers import jobs, service
+from mamori.customers.schemas import (
+    ActivityIn,
+    AttributeIn,
+    CustomerCreate,
+    CustomerSummary,
+    CustomerUpdate,
+    CustomerView,
+    ProvenanceIn,
+)
+from mamori.customers.service.importing import parse_mapping
+from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
+from mamori.kernel.policy import Category
+from mamori.law.wareki import to_wareki
+
+app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
+
+PURPOSE_OPT = typer.Option(..., "--purpose", "-p", help="利用目的コード（必須） / declared purpose")
+MASK = "●●●"
+
+
+@app.command("add")
+@cli_command
+def add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., help="氏名"),
+    kana: str | None = typer.Option(None, help="フリガナ"),
+    birth_date: str | None = typer.Option(None, "--birth-date", help="YYYY-MM-DD または 和暦"),
+    gender: str | None = typer.Option(None),
+    postal_code: str | None = typer.Option(None, "--postal-code"),
+    address: str | None = typer.Option(None, help="都道府県から"),
+    phone: list[str] = typer.Option([], "--phone"),
+    email: list[str] = typer.Option([], "--email"),
+    occupation: str | None = typer.Option(None),
+    employer: str | None = typer.Option(None),
+    attribute: list[str] = typer.Option([], "--attr", help="key=value[:category]"),
+    purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示した利用目的（複数可）"),
+    channel: str = typer.Option("counter", help="取得経路 web_form / counter / phone / paper …"),
+    notice_version: str | None = typer.Option(None, "--notice-version", help="提示した通知文の版"),
+    method: str = typer.Option("direct", help="direct / third_party / public"),
+    source: str | None = typer.Option(None, help="提供元・公開情報源"),
+    sensitive_basis: str | None = typer.Option(None, "--sensitive-basis"),
+    origin: str = typer.Option("JP", help="JP / EU 加盟国コード / GB"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """顧客を登録する / add a customer."""
+    st = state(ctx)
+    attrs = []
+    for a in attribute:
+        key, _, rest = a.partition("=")
+        value, _, cat = rest.partition(":") if ":" in rest else (rest, "", "attribute")
+        attrs.append(AttributeIn(key=key, value=value, category=Category(cat or "attribute")))
+    data = CustomerCreate(
+        name=name,
+        kana=kana,
+        birth_date=birth_date,
+        gender=gender,
+        postal_code=postal_code,
+        address=address,
+        phones=phone,
+        emails=email,
+        occupation=occupation,
+        employer=employer,
+        attributes=attrs,
+        origin=origin,
+    )
+    prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
+    with st.transaction() as c:
+        view = service.create(c, data, provenance=prov, purposes=purposes, sensitive_basis=sensitive_basis)
+    if json_out:
+        print_json({"id": view.id, "purposes": view.notified_purposes})
+    else:
+        console.print(st.t(f"登録しました: {view.id}", f"created: {view.id}"))
+
+
+def _show_view(st: object, v: CustomerView) -> None:
+    from mamori.kernel.cli_support import CliState
+
+    assert isinstance(st, CliState)
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+
+    def val(field: str, value: object) -> str:
+        if field in v.masked:
+            return f"{MASK} ({st.t('目的外のため非表示', 'outside the purpose')})"
+        return "" if value in (None, [], "") else str(value)
+
+    bd = to_wareki(v.birth_date) + f"（{v.birth_date.isoformat()}）" if v.birth_date else None
+    rows = [
+        ("ID", v.id),
+        (st.t("利用目的", "purpose"), v.purpose),
+        (st.t("氏名", "name"), val("name", v.name)),
+        (st.t("フリガナ", "kana"), val("kana", v.kana)),
+        (st.t("生年月日", "birth date"), val("birth_date", bd)),
+        (st.t("性別", "gender"), val("gender", v.gender)),
+        (st.t("郵便番号", "postal code"), val("postal_code", v.postal_code)),
+        (st.t("住所", "address"), val("address", v.address)),
+        (st.t("電話", "phones"), val("phones", ", ".join(v.phones))),
+        (st.t("メール", "emails"), val("emails", ", ".join(v.emails))),
+        (st.t("職業", "occupation"), val("occupation", v.occupation)),
+        (st.t("勤務先", "employer"), val("employer", v.employer)),
+    ]
+    for a in v.attributes:
+        rows.append((f"{a.key} [{a.category.value}]", val(f"attr:{a.key}", a.value)))
+    rows.append((st.t("通知済みの利用目的", "notified purposes"), ", ".join(v.notified_purposes)))
+    for p in v.provenance:
+        rows.append(
+            (
+                st.t("取得元", "provenance"),
+                f"{p.method} / {p.channel or '-'} / {p.source or '-'} / "
+                f"{p.notice_version or '-'} / {p.acquired_at:%Y-%m-%d}",
+            )
+        )
+    for k, value in rows:
+        table.add_row(k, value)
+    console.print(table, markup=False)
+    if "activities" in v.masked:
+        console.print(st.t("履歴: ", "activities: ") + MASK)
+    elif v.activities:
+        at = Table(st.t("日時", "when"), st.t("種別", "kind"), st.t("金額", "amount"), st.t("内容", "body"))
+        for act in v.activities:
+            at.add_row(
+                f"{act.occurred_at:%Y-%m-%d %H:%M}",
+                act.kind,
+                "" if act.amount is None else f"¥{act.amount:,}",
+                (act.body or "")[:60],
+            )
+        console.print(at)
+
+
+@app.command("show")
+@cli_command
+def show(
+    ctx: typer.Context,
+    customer_id: str,
+    purpose: str = PURPOSE_OPT,
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """顧客を表示する（利用目的の範囲外の項目はマスク） / show a customer (masked outside the purpose)."""
+    st = state(ctx)
+    with st.transaction(purpose) as c:
+        view = service.get(c, customer_id)
+    if json_out:
+        print_json(view)
+    else:
+        _show_view(st, view)
+
+
+@app.command("find")
+@cli_command
+def find(
+    ctx: typer.Context,
+    purpose: str = PURPOSE_OPT,
+    email: str | None = typer.Option(None),
+    phone: str | None = typer.Option(None),
+    name: str | None = typer.Option(None),
+    kana: str | None = typer.Option(None),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """メール・電話・氏名・フリガナで完全一致検索 / exact-match lookup."""
+    st = state(ctx)
+    with st.transaction(purpose) as c:
+        items = service.find(c, email=email, phone=phone, name=name, kana=kana)
+    _print_summaries(st, items, json_out, None)
+
+
+def _print_summaries(
+    st: object, items: list[CustomerSummary], json_out: bool, cursor: str | None
+) -> None:
+    from mamori.kernel.cli_support import CliState
+
+    assert isinstance(st, CliState)
+    if json_out:
+        print_json({"items": items, "next_cursor": cursor})
+        return
+    table = Table("ID", st.t("氏名", "name"), st.t("フリガナ", "kana"), st.t("都道府県", "prefecture"))
+    for s in items:
+        table.add_row(
+            s.id, s.name or MASK, s.kana or ("" if "kana" not in s.masked else MASK), s.prefecture or ""
+        )
+    console.print(table)
+    console.print(st.t(f"{len(items)} 件", f"{len(items)} found"))
+    if cursor:
+        console.print(st.t(f"続き: --after {cursor}", f"more: --after {cursor}"))
+
+
+@app.command("list")
+@cli_command
+def list_(
+    ctx: typer.Context,
+    purpose: str = PURPOSE_OPT,
+    after: str | None = typer.Option(None, help="カーソル"),
+    limit: int = typer.Option(50, min=1, max=500),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """担当範囲の顧客一覧 / list the customers in your scope."""
+    st = state(ctx)
+    with st.transaction(purpose) as c:
+        items, cursor = service.list_page(c, after=after, limit=limit)
+    _print_summaries(st, items, json_out, cursor)
+
+
+@app.command("update")
+@cli_command
+def update(
+    ctx: typer.Context,
+    customer_id: str,
+    purpose: str = PURPOSE_OPT,
+    name: str | None = typer.Option(None),
+    kana: str | None = typer.Option(None),
+    birth_date: str | None = typer.Option(None, "--birth-date"),
+    gender: str | None = typer.Option(None),
+    postal_code: str | None = typer.Option(None, "--postal-code"),
+    address: str | None = typer.Option(None),
+    occupation: str | None = typer.Option(None),
+    employer: str | None = typer.Option(None),
+    add_phone: list[str] = typer.Option([], "--add-phone"),
+    add_email: list[str] = typer.Option([], "--add-email"),
+    if_version: int | None = typer.Option(None, "--if-version", help="この版のときだけ更新"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """顧客情報を訂正・更新する / correct or update a customer."""
+    st = state(ctx)
+    raw = dict(
+        name=name,
+        kana=kana,
+        birth_date=birth_date,
+        gender=gender,
+        postal_code=postal_code,
+        address=address,
+        occupation=occupation,
+        employer=employer,
+    )
+    changes = CustomerUpdate(
+        **{k: v for k, v in raw.items() if v is not None},
+        add_phones=add_phone,
+        add_emails=add_email,
+    )
+    with st.transaction(purpose) as c:
+        view = service.update(c, customer_id, changes, expected_version=if_version)
+    if json_out:
+        print_json(view)
+    else:
+        console.print(st.t(f"更新しました（版 {view.version}）", f"updated (version {view.version})"))
+
+
+@app.command("note")
+@cli_command
+def note(
+    ctx: typer.Context,
+    customer_id: str,
+    purpose: str = PURPOSE_OPT,
+    kind: str = typer.Option("note", help="purchase / inquiry / call / note"),
+    body: str | None = typer.Option(None, "--body"),
+    amount: int | None = typer.Option(None),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """対応履歴・メモ・購入を記録する（要配慮は同意なしで拒否） / log an activity."""
+    st = state(ctx)
+    with st.transaction(purpose) as c:
+        aid, warnings = service.add_activity(c, customer_id, ActivityIn(kind=kind, body=body, amount=amount))
+    if json_out:
+        print_json({"id": aid, "warnings": warnings})
+        return
+    console.print(st.t(f"記録しました: {aid}", f"recorded: {aid}"))
+    for w in warnings:
+        err_console.print(
+            f"⚠ [{w.rule_id}] {w.message_en if st.lang == 'en' else w.message_ja}", markup=False
+        )
+
+
+@app.command("import")
+@cli_command
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV (UTF-8 / Shift_JIS)"),
+    source: str = typer.Option(..., help="取得元（例: 2026年秋 展示会名刺 / 提供元の名称）"),
+    purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示・公表した利用目的"),
+    method: str = typer.Option("direct", help="direct / third_party / public"),
+    channel: str = typer.Option("import"),
+    notice_version: str | None = typer.Option(None, "--notice-version"),
+    mapping: list[str] = typer.Option(
+        [],
+        "--map",
+        help="列名=項目 (name, kana, birth_date, gender, postal_code, address, phone, email, occupation, employer)",
+    ),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="不正な行を除いて取り込む"),
+    on_duplicate: str = typer.Option("report", "--on-duplicate", help="report / merge / create"),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, max=20000),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """CSV から一括登録（全行検証・重複検出・中断からの再開） / import customers from CSV."""
+    st = state(ctx)
+    if on_duplicate not in ("report", "merge", "create"):
+        raise typer.BadParameter("report / merge / create")
+    actor = st.actor()
+    prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
+        task = progress.add_task(st.t("取り込み中", "importing"), total=None)
+        report = jobs.run_import(
+            st.runtime,
+            actor,
+            file,
+            source=source,
+            purposes=purposes,
+            provenance=prov,
+            mapping=parse_mapping(mapping),
+            skip_bad_rows=skip_bad_rows,
+            on_duplicate=on_duplicate,
+            batch_size=batch_size,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        for e in report.errors:
+            err_console.print(
+                st.t(f"{e.line}行目: {e.field}: {e.reason}", f"line {e.line}: {e.field}: {e.reason}"),
+                markup=False,
+            )
+        for d in report.duplicates:
+            target = d.customer_id or st.t("ファイル内の前の行", "an earlier line")
+            err_console.print(
+                st.t(
+                    f"{d.line}行目: 重複（{d.matched_on}）→ {target}: {d.action}",
+                    f"line {d.line}: duplicate ({d.matched_on}) of {target}: {d.action}",
+                ),
+                markup=False,
+            )
+        if not report.written:
+            err_console.print(
+                st.t(
+                    f"エラー (import_rejected): {len({e.line for e in report.errors})} 行が不正なため何も書き込んでいません"
+                    "（--skip-bad-rows で不正行を除いて取り込めます）。",
+                    f"error (import_rejected): {len({e.line for e in report.errors})} bad lines; nothing was written "
+                    "(use --skip-bad-rows to import the rest).",
+                ),
+                markup=False,
+            )
+        else:
+            console.print(
+                st.t(
+                    f"取り込み完了: 新規 {report.created} 件、統合 {report.merged} 件、重複 {len(report.duplicates)} 件、"
+                    f"不正行スキップ {report.skipped_bad} 件"
+                    + (f"（{report.resumed_from_line}行目から再開）" if report.resumed_from_line else ""),
+                    f"imported: {report.created} created, {report.merged} merged, {len(report.duplicates)} duplicates, "
+                    f"{report.skipped_bad} bad lines skipped"
+                    + (
+                        f" (resumed after line {report.resumed_from_line})"
+                        if report.resumed_from_line
+                        else ""
+                    ),
+                )
+            )
+    if not report.written:
+        raise typer.Exit(1)

@@ -1,0 +1,94 @@
+"""The import job runner: an edge, like the CLI — it commits once per batch.
+
+Every batch (customers, contact points, blind index, provenance, notified purposes and the job's checkpoint) is
+one transaction, so a process killed at any point leaves whole batches only, and re-running the same file resumes
+after the last committed line without duplicating rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mamori.customers.schemas import CustomerCreate, ProvenanceIn
+from mamori.customers.service import importing
+from mamori.customers.service.importing import ImportReport
+from mamori.kernel.context import Actor
+from mamori.kernel.runtime import Runtime
+
+Progress = Callable[[int, int], None]
+
+
+def run_import(
+    runtime: Runtime,
+    actor: Actor,
+    path: Path,
+    *,
+    source: str,
+    purposes: Sequence[str],
+    provenance: ProvenanceIn,
+    mapping: dict[str, str] | None = None,
+    skip_bad_rows: bool = False,
+    on_duplicate: str = "report",
+    batch_size: int = 1000,
+    owner_id: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    if provenance.source is None:
+        provenance = provenance.model_copy(update={"source": source})
+    vf = importing.validate_file(path, mapping)
+    report = ImportReport(job_id=None, total=vf.total, errors=vf.errors)
+    if vf.errors and not skip_bad_rows:
+        report.written = False
+        return report
+    report.skipped_bad = len({e.line for e in vf.errors})
+    with runtime.transaction(actor) as ctx:
+        job, resumed = importing.start_job(
+            ctx,
+            vf,
+            source=source,
+            purposes=purposes,
+            provenance=provenance,
+            options={"on_duplicate": on_duplicate, "skip_bad_rows": skip_bad_rows},
+        )
+        job_id = job.id
+        done_line = job.lines_done if resumed else 0
+    report.job_id = job_id
+    report.resumed_from_line = done_line
+    rows: list[tuple[int, CustomerCreate]] = [(line, c) for line, c in vf.rows if line > done_line]
+    seen: dict[tuple[str, bytes], int] = {}
+    if done_line:
+        # Lines already committed must still count as "seen" for in-file duplicate detection.
+        idx = runtime.indexer
+        for line, c in vf.rows:
+            if line <= done_line:
+                for e in c.emails:
+                    seen[("email", idx.digest("email", e))] = line
+                for p in c.phones:
+                    seen[("phone", idx.digest("phone", p))] = line
+    processed = len(vf.rows) - len(rows)
+    if progress:
+        progress(processed, len(vf.rows))
+    for batch in importing.batches(rows, batch_size):
+        last_line = batch[-1][0]
+        with runtime.transaction(actor) as ctx:
+            created, merged, dups = importing.import_batch(
+                ctx,
+                job_id,
+                batch,
+                provenance=provenance,
+                purposes=purposes,
+                on_duplicate=on_duplicate,
+                last_line=last_line,
+                seen=seen,
+                owner_id=owner_id,
+            )
+        report.created += created
+        report.merged += merged
+        report.duplicates.extend(dups)
+        processed += len(batch)
+        if progress:
+            progress(processed, len(vf.rows))
+    with runtime.transaction(actor) as ctx:
+        importing.finish_job(ctx, job_id)
+    return report

@@ -1,0 +1,155 @@
+"""Tables of the customers slice. Personal values are ciphertext (`*_enc`); nothing here is plaintext PII."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.kernel.db import Base, UtcDateTime
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, non-enumerable
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    origin: Mapped[str] = mapped_column(String(8), default="JP")  # JP / EU / UK … (G-45: GDPR applies)
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    kana_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    gender_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    postal_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    occupation_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    employer_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    import_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    import_line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_points"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email / phone
+    label: Mapped[str | None] = mapped_column(String(32), nullable=True)  # mobile / home / work
+    value_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomerAttribute(Base):
+    """Extensible attributes, each tagged with a data category (identifier, contact, attribute, behaviour, 要配慮)."""
+
+    __tablename__ = "customer_attributes"
+    __table_args__ = (UniqueConstraint("customer_id", "key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(16))
+    value_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    basis: Mapped[str | None] = mapped_column(
+        String(64), nullable=True
+    )  # for 要配慮: consent / exception code
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_customer_time", "customer_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # purchase / inquiry / call / note
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    amount_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Provenance(Base):
+    """Where a customer's record came from (R-20-1, R-21-2; seed 003 「どこで番号を知ったのか」)."""
+
+    __tablename__ = "provenance"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # direct / third_party / public
+    channel: Mapped[str | None] = mapped_column(
+        String(32), nullable=True
+    )  # web_form / counter / phone / import …
+    notice_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source: Mapped[str | None] = mapped_column(
+        String(200), nullable=True
+    )  # provider or public source (no PII)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    import_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class CustomerPurpose(Base):
+    """The purposes notified to (or published for) this person, with the version in force then (R-21-1)."""
+
+    __tablename__ = "customer_purposes"
+    __table_args__ = (UniqueConstraint("customer_id", "purpose_code"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    purpose_code: Mapped[str] = mapped_column(String(64))
+    purpose_version: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))  # stated (明示) / notified (通知) / published (公表)
+    notified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BlindIndex(Base):
+    """HMAC tokens for exact-match search; deleted with the person's data key on erasure."""
+
+    __tablename__ = "blind_index"
+    __table_args__ = (Index("ix_blind_index_kind_digest", "kind", "digest"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+class ImportJob(Base):
+    """A CSV import; committed batch by batch so an interrupted import resumes without duplicating rows."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    purposes: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(16))  # running / done
+    rows_total: Mapped[int] = mapped_column(Integer)
+    lines_done: Mapped[int] = mapped_column(Integer, default=0)  # data lines processed (committed)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    options: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,106 @@
+"""The only place SELECTs over customers' personal-data tables are built, from the policy's row scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+
+from mamori.customers.models import (
+    Activity,
+    BlindIndex,
+    ContactPoint,
+    Customer,
+    CustomerAttribute,
+    CustomerPurpose,
+    ImportJob,
+    Provenance,
+)
+from mamori.kernel.context import Context
+from mamori.kernel.policy.engine import Scope
+
+
+def customer(customer_id: str) -> Select[Customer]:
+    return select(Customer).where(Customer.id == customer_id)
+
+
+def owner_of(customer_id: str) -> Select[str | None, str | None]:
+    """Row-scope facts only (no personal values)."""
+    return select(Customer.owner_id, Customer.team).where(Customer.id == customer_id)
+
+
+def customers(ids: Sequence[str]) -> Select[Customer]:
+    return select(Customer).where(Customer.id.in_(list(ids)))
+
+
+def scoped_page(
+    ctx: Context, scope: Scope, *, purpose: str, after: str | None, limit: int
+) -> Select[Customer]:
+    """Customers the actor may see (row scope) that were notified of ``purpose``, keyset-paginated by id."""
+    stmt = (
+        select(Customer)
+        .join(CustomerPurpose, CustomerPurpose.customer_id == Customer.id)
+        .where(CustomerPurpose.purpose_code == purpose)
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    if scope == Scope.OWN:
+        stmt = stmt.where(Customer.owner_id == ctx.actor.id)
+    elif scope == Scope.TEAM:
+        stmt = stmt.where(Customer.team == ctx.actor.team)
+    elif scope != Scope.ALL:
+        stmt = stmt.where(Customer.id.is_(None))
+    if after:
+        stmt = stmt.where(Customer.id > after)
+    return stmt
+
+
+def notified_purposes(ids: Sequence[str]) -> Select[str, str]:
+    return select(CustomerPurpose.customer_id, CustomerPurpose.purpose_code).where(
+        CustomerPurpose.customer_id.in_(list(ids))
+    )
+
+
+def contact_points(ids: Sequence[str]) -> Select[ContactPoint]:
+    return (
+        select(ContactPoint).where(ContactPoint.customer_id.in_(list(ids))).order_by(ContactPoint.created_at)
+    )
+
+
+def attributes(customer_id: str) -> Select[CustomerAttribute]:
+    return (
+        select(CustomerAttribute)
+        .where(CustomerAttribute.customer_id == customer_id)
+        .order_by(CustomerAttribute.key)
+    )
+
+
+def activities(customer_id: str, limit: int = 50) -> Select[Activity]:
+    return (
+        select(Activity)
+        .where(Activity.customer_id == customer_id)
+        .order_by(Activity.occurred_at.desc())
+        .limit(limit)
+    )
+
+
+def provenance(customer_id: str) -> Select[Provenance]:
+    return select(Provenance).where(Provenance.customer_id == customer_id).order_by(Provenance.acquired_at)
+
+
+def ids_by_digest(kind: str, digests: Sequence[bytes]) -> Select[str, bytes]:
+    return select(BlindIndex.customer_id, BlindIndex.digest).where(
+        BlindIndex.kind == kind, BlindIndex.digest.in_(list(digests))
+    )
+
+
+def import_job(job_id: str) -> Select[ImportJob]:
+    return select(ImportJob).where(ImportJob.id == job_id)
+
+
+def unfinished_import(file_sha256: str) -> Select[ImportJob]:
+    return (
+        select(ImportJob)
+        .where(ImportJob.file_sha256 == file_sha256, ImportJob.status == "running")
+        .order_by(ImportJob.created_at.desc())
+    )

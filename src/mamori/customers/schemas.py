@@ -1,0 +1,291 @@
+"""Pydantic shapes of the customers slice. Validators never echo the value they reject."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field, field_validator
+
+from mamori.kernel.crypto import normalise_phone
+from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.policy import Category
+from mamori.law.wareki import parse_wareki
+
+# Field → data category: what a purpose must cover for the field to come back unmasked.
+FIELD_CATEGORIES: dict[str, Category] = {
+    "name": Category.IDENTIFIER,
+    "kana": Category.IDENTIFIER,
+    "birth_date": Category.ATTRIBUTE,
+    "gender": Category.ATTRIBUTE,
+    "postal_code": Category.CONTACT,
+    "address": Category.CONTACT,
+    "phones": Category.CONTACT,
+    "emails": Category.CONTACT,
+    "occupation": Category.ATTRIBUTE,
+    "employer": Category.ATTRIBUTE,
+    "activities": Category.BEHAVIOUR,
+}
+SCALAR_FIELDS = ("name", "kana", "birth_date", "gender", "postal_code", "address", "occupation", "employer")
+GENDERS = ("female", "male", "other", "unknown")
+PREFECTURES = (
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+)
+_POSTAL = re.compile(r"^〒?\s*(\d{3})-?(\d{4})$")
+_KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\s\u3000]+$")
+
+
+def clean_email(value: str) -> str:
+    try:
+        return validate_email(
+            unicodedata.normalize("NFKC", value).strip(), check_deliverability=False
+        ).normalized
+    except EmailNotValidError:
+        raise ValueError("email: not a valid address") from None
+
+
+def clean_phone(value: str) -> str:
+    try:
+        return normalise_phone(value)
+    except ValidationFailed:
+        raise ValueError("phone: not a valid Japanese or international number") from None
+
+
+def clean_postal(value: str) -> str:
+    m = _POSTAL.match(unicodedata.normalize("NFKC", value).strip())
+    if not m:
+        raise ValueError("postal_code: expected 123-4567")
+    return f"{m.group(1)}-{m.group(2)}"
+
+
+def clean_kana(value: str) -> str:
+    v = unicodedata.normalize("NFKC", value).strip()
+    if not _KANA.match(v):
+        raise ValueError("kana: only katakana or hiragana")
+    return v
+
+
+def parse_birth_date(value: str | date) -> date:
+    if isinstance(value, date):
+        return value
+    v = unicodedata.normalize("NFKC", value).strip()
+    wareki = parse_wareki(v)
+    if wareki is not None:
+        return wareki
+    try:
+        return date.fromisoformat(v.replace("/", "-"))
+    except ValueError:
+        raise ValueError("birth_date: expected YYYY-MM-DD or 和暦 (e.g. 昭和60年1月2日)") from None
+
+
+def prefecture_of(address: str) -> str | None:
+    a = unicodedata.normalize("NFKC", address).strip()
+    for p in PREFECTURES:
+        if a.startswith(p):
+            return p
+    return None
+
+
+class AttributeIn(BaseModel):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    value: str = Field(min_length=1, max_length=2000)
+    category: Category = Category.ATTRIBUTE
+
+
+class ProvenanceIn(BaseModel):
+    method: Literal["direct", "third_party", "public"] = "direct"
+    channel: str | None = Field(default=None, max_length=32)
+    notice_version: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=200)
+
+
+class CustomerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kana: str | None = None
+    birth_date: date | None = None
+    gender: Literal["female", "male", "other", "unknown"] | None = None
+    postal_code: str | None = None
+    address: str | None = Field(default=None, max_length=400)
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    occupation: str | None = Field(default=None, max_length=200)
+    employer: str | None = Field(default=None, max_length=200)
+    attributes: list[AttributeIn] = Field(default_factory=list)
+    origin: str = Field(default="JP", pattern=r"^[A-Z]{2}$")
+
+    @field_validator("kana")
+    @classmethod
+    def _kana(cls, v: str | None) -> str | None:
+        return clean_kana(v) if v else None
+
+    @field_validator("birth_date", mode="before")
+    @classmethod
+    def _birth(cls, v: object) -> object:
+        if v in (None, ""):
+            return None
+        if isinstance(v, str | date):
+            return parse_birth_date(v)
+        return v
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal(cls, v: str | None) -> str | None:
+        return clean_postal(v) if v else None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = unicodedata.normalize("NFKC", v).strip()
+        if prefecture_of(v) is None:
+            raise ValueError("address: must start with a prefecture (都道府県)")
+        return v
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, v: list[str]) -> list[str]:
+        return [clean_phone(p) for p in v if p.strip()]
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        return [clean_email(e) for e in v if e.strip()]
+
+
+class CustomerUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kana: str | None = None
+    birth_date: date | None = None
+    gender: Literal["female", "male", "other", "unknown"] | None = None
+    postal_code: str | None = None
+    address: str | None = None
+    occupation: str | None = None
+    employer: str | None = None
+    add_phones: list[str] = Field(default_factory=list)
+    add_emails: list[str] = Field(default_factory=list)
+
+    _kana = field_validator("kana")(CustomerCreate._kana.__func__)  # type: ignore[attr-defined]
+    _birth = field_validator("birth_date", mode="before")(CustomerCreate._birth.__func__)  # type: ignore[attr-defined]
+    _postal = field_validator("postal_code")(CustomerCreate._postal.__func__)  # type: ignore[attr-defined]
+    _address = field_validator("address")(CustomerCreate._address.__func__)  # type: ignore[attr-defined]
+    _phones = field_validator("add_phones")(CustomerCreate._phones.__func__)  # type: ignore[attr-defined]
+    _emails = field_validator("add_emails")(CustomerCreate._emails.__func__)  # type: ignore[attr-defined]
+
+
+class ActivityIn(BaseModel):
+    kind: Literal["purchase", "inquiry", "call", "note"]
+    body: str | None = Field(default=None, max_length=20000)
+    amount: int | None = Field(default=None, ge=0)
+    occurred_at: datetime | None = None
+
+
+class ActivityRead(BaseModel):
+    id: str
+    kind: str
+    occurred_at: datetime
+    body: str | None
+    amount: int | None
+
+
+class ProvenanceRead(BaseModel):
+    method: str
+    channel: str | None
+    notice_version: str | None
+    source: str | None
+    acquired_at: datetime
+
+
+class AttributeRead(BaseModel):
+    key: str
+    category: Category
+    value: str | None
+
+
+class CustomerView(BaseModel):
+    """A customer as the current purpose allows: masked fields are None and listed in `masked`."""
+
+    id: str
+    owner_id: str | None
+    origin: str
+    purpose: str
+    name: str | None = None
+    kana: str | None = None
+    birth_date: date | None = None
+    gender: str | None = None
+    postal_code: str | None = None
+    address: str | None = None
+    occupation: str | None = None
+    employer: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    attributes: list[AttributeRead] = Field(default_factory=list)
+    activities: list[ActivityRead] = Field(default_factory=list)
+    provenance: list[ProvenanceRead] = Field(default_factory=list)
+    notified_purposes: list[str] = Field(default_factory=list)
+    masked: list[str] = Field(default_factory=list)
+    version: int = 1
+
+
+class CustomerSummary(BaseModel):
+    id: str
+    name: str | None
+    kana: str | None
+    prefecture: str | None
+    masked: list[str] = Field(default_factory=list)
+
+
+class NoteWarning(BaseModel):
+    type: str
+    rule_id: str | None
+    message_ja: str
+    message_en: str

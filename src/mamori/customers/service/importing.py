@@ -1,0 +1,487 @@
+"""CSV import: validate every line first, then write in batches (each batch one transaction, committed by the
+job runner in ``customers.jobs``). Duplicates of existing customers are found by blind index.
+
+Nothing from a file with errors is written unless the caller asks to skip bad rows; every rejected line is
+reported with its reason (never its value).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update as sql_update
+
+from mamori.customers import queries
+from mamori.customers.models import BlindIndex, ContactPoint, CustomerPurpose, ImportJob, Provenance
+from mamori.customers.schemas import (
+    GENDERS,
+    CustomerCreate,
+    ProvenanceIn,
+    clean_email,
+    clean_kana,
+    clean_phone,
+    clean_postal,
+    parse_birth_date,
+    prefecture_of,
+)
+from mamori.customers.service.core import (
+    _validate_purposes,
+    customer_rows,
+    insert_rows,
+    new_id,
+)
+from mamori.kernel.auditing import record_write
+from mamori.kernel.context import Context
+from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.policy import Action, Resource, decide
+from mamori.law.rules import R_20_1, R_21_1
+
+IMPORT_FIELDS = (
+    "name",
+    "kana",
+    "birth_date",
+    "gender",
+    "postal_code",
+    "address",
+    "phone",
+    "email",
+    "occupation",
+    "employer",
+)
+GENDER_ALIASES = {
+    "女": "female",
+    "女性": "female",
+    "f": "female",
+    "男": "male",
+    "男性": "male",
+    "m": "male",
+    "その他": "other",
+    "不明": "unknown",
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # 1-based line number in the file (header = line 1)
+    field: str
+    reason: str
+
+
+@dataclass
+class ValidatedFile:
+    sha256: str
+    total: int
+    rows: list[tuple[int, CustomerCreate]]
+    errors: list[RowError]
+
+
+@dataclass
+class Duplicate:
+    line: int
+    customer_id: str | None  # None: duplicate of an earlier line of the same file
+    matched_on: str
+    action: str  # reported / merged / created
+
+
+@dataclass
+class ImportReport:
+    job_id: str | None
+    total: int
+    created: int = 0
+    merged: int = 0
+    skipped_bad: int = 0
+    resumed_from_line: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    written: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "job_id": self.job_id,
+            "total": self.total,
+            "created": self.created,
+            "merged": self.merged,
+            "skipped_bad": self.skipped_bad,
+            "resumed_from_line": self.resumed_from_line,
+            "written": self.written,
+            "errors": [e.__dict__ for e in self.errors],
+            "duplicates": [d.__dict__ for d in self.duplicates],
+        }
+
+
+def _row_to_customer(raw: dict[str, str], line: int, errors: list[RowError]) -> CustomerCreate | None:
+    """Validate one mapped row with the same cleaners as the API schema, but without per-row model overhead."""
+    out: dict[str, Any] = {}
+    ok = True
+
+    def bad(field_name: str, reason: str) -> None:
+        nonlocal ok
+        ok = False
+        errors.append(RowError(line, field_name, reason))
+
+    name = (raw.get("name") or "").strip()
+    if not name:
+        bad("name", "required")
+    elif len(name) > 200:
+        bad("name", "too long")
+    out["name"] = name
+    for fname, cleaner in (("kana", clean_kana), ("postal_code", clean_postal)):
+        value = (raw.get(fname) or "").strip()
+        if value:
+            try:
+                out[fname] = cleaner(value)
+            except ValueError as exc:
+                bad(fname, str(exc).split(": ", 1)[-1])
+    bd = (raw.get("birth_date") or "").strip()
+    if bd:
+        try:
+            out["birth_date"] = parse_birth_date(bd)
+        except ValueError as exc:
+            bad("birth_date", str(exc).split(": ", 1)[-1])
+    gender = (raw.get("gender") or "").strip()
+    if gender:
+        g = GENDER_ALIASES.get(gender.lower(), gender.lower())
+        if g not in GENDERS:
+            bad("gender", "expected female / male / other / unknown")
+        out["gender"] = g
+    address = (raw.get("address") or "").strip()
+    if address:
+        if prefecture_of(address) is None:
+            bad("address", "must start with a prefecture (都道府県)")
+        out["address"] = address
+    for fname, cleaner, target in (("phone", clean_phone, "phones"), ("email", clean_email, "emails")):
+        values = [v.strip() for v in (raw.get(fname) or "").replace("；", ";").split(";") if v.strip()]
+        cleaned = []
+        for v in values:
+            try:
+                cleaned.append(cleaner(v))
+            except ValueError as exc:
+                bad(fname, str(exc).split(": ", 1)[-1])
+        out[target] = cleaned
+    for fname in ("occupation", "employer"):
+        value = (raw.get(fname) or "").strip()
+        if value:
+            out[fname] = value
+    if not ok:
+        return None
+    return CustomerCreate.model_construct(
+        name=out["name"],
+        kana=out.get("kana"),
+        birth_date=out.get("birth_date"),
+        gender=out.get("gender"),
+        postal_code=out.get("postal_code"),
+        address=out.get("address"),
+        phones=out.get("phones", []),
+        emails=out.get("emails", []),
+        occupation=out.get("occupation"),
+        employer=out.get("employer"),
+        attributes=[],
+        origin="JP",
+    )
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """``column=field`` pairs → {csv column: mamori field}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValidationFailed(
+                f"列の対応付けは 列名=項目 の形式で指定してください: {pair}",
+                f"Column mapping must be column=field: {pair}",
+                code="bad_mapping",
+            )
+        col, target = (p.strip() for p in pair.split("=", 1))
+        if target not in IMPORT_FIELDS:
+            raise ValidationFailed(
+                f"不明な項目です: {target}（{', '.join(IMPORT_FIELDS)}）",
+                f"Unknown field: {target} ({', '.join(IMPORT_FIELDS)})",
+                code="bad_mapping",
+            )
+        mapping[col] = target
+    return mapping
+
+
+def validate_file(path: Path, mapping: dict[str, str] | None = None) -> ValidatedFile:
+    """Read and validate the whole file. Columns named like mamori's fields map to themselves."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise NotFound(
+            "ファイルを読み込めません。", "Cannot read the file.", code="file_unreadable"
+        ) from None
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp932")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                "文字コードを判別できません（UTF-8 または Shift_JIS）。",
+                "Unknown encoding (expected UTF-8 or Shift_JIS).",
+                code="bad_encoding",
+            ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    mapping = dict(mapping or {})
+    for col in header:
+        if col not in mapping and col.strip() in IMPORT_FIELDS:
+            mapping[col] = col.strip()
+    if "name" not in mapping.values():
+        raise ValidationFailed(
+            "name（氏名）に対応する列がありません。--map 列名=name で指定してください。",
+            "No column maps to 'name'; use --map COLUMN=name.",
+            code="bad_mapping",
+        )
+    missing = [c for c in mapping if c not in header]
+    if missing:
+        raise ValidationFailed(
+            f"ファイルにない列が指定されています: {', '.join(missing)}",
+            f"Mapped columns not in the file: {', '.join(missing)}",
+            code="bad_mapping",
+        )
+    rows: list[tuple[int, CustomerCreate]] = []
+    errors: list[RowError] = []
+    total = 0
+    for i, raw in enumerate(reader):
+        line = i + 2
+        total += 1
+        if None in raw:
+            errors.append(RowError(line, "*", "too many columns"))
+            continue
+        mapped = {target: raw.get(col) or "" for col, target in mapping.items()}
+        try:
+            customer = _row_to_customer(mapped, line, errors)
+        except ValidationError:
+            errors.append(RowError(line, "*", "invalid row"))
+            continue
+        if customer is not None:
+            rows.append((line, customer))
+    return ValidatedFile(sha, total, rows, errors)
+
+
+# -- job steps (each called inside one transaction by the job runner) ---------------------------------------------
+
+
+def start_job(
+    ctx: Context,
+    vf: ValidatedFile,
+    *,
+    source: str,
+    purposes: Sequence[str],
+    provenance: ProvenanceIn,
+    options: dict[str, object],
+) -> tuple[ImportJob, bool]:
+    """Find the unfinished job for this exact file (resume) or start a new one. Returns (job, resumed)."""
+    decide(ctx, Action.CUSTOMER_IMPORT, Resource(kind="customer")).raise_if_denied()
+    _validate_purposes(ctx, purposes)
+    if provenance.method == "third_party" and not provenance.source:
+        # R-20-1: data from a third party must be traceable to a lawful source.
+        raise PolicyDenied(
+            "第三者から取得したデータには提供元（--source）の記録が必要です。",
+            "Data received from a third party needs its provider recorded (--source).",
+            rule_id=R_20_1.id,
+            code="source_required",
+        )
+    existing = ctx.session.execute(queries.unfinished_import(vf.sha256)).scalars().first()
+    if existing is not None:
+        return existing, True
+    job = ImportJob(
+        id=new_id(),
+        file_sha256=vf.sha256,
+        source=source,
+        purposes=",".join(purposes),
+        status="running",
+        rows_total=vf.total,
+        lines_done=0,
+        options=json.dumps(options),
+        created_at=ctx.clock.now(),
+        created_by=ctx.actor.label,
+    )
+    ctx.session.add(job)
+    ctx.session.flush()
+    return job, False
+
+
+def import_batch(
+    ctx: Context,
+    job_id: str,
+    batch: Sequence[tuple[int, CustomerCreate]],
+    *,
+    provenance: ProvenanceIn,
+    purposes: Sequence[str],
+    on_duplicate: str,
+    last_line: int,
+    seen: dict[tuple[str, bytes], int],
+    owner_id: str | None = None,
+) -> tuple[int, int, list[Duplicate]]:
+    """Write one batch and advance the job's checkpoint in the same transaction. Returns (created, merged, dups)."""
+    job = ctx.session.execute(queries.import_job(job_id)).scalar_one()
+    versions = _validate_purposes(ctx, purposes)
+    idx = ctx.runtime.indexer
+    # Blind-index tokens of every email/phone in the batch → existing customers.
+    tokens: dict[int, list[tuple[str, bytes]]] = {}
+    by_kind: dict[str, set[bytes]] = {"email": set(), "phone": set()}
+    for line, c in batch:
+        toks = [("email", idx.digest("email", e)) for e in c.emails] + [
+            ("phone", idx.digest("phone", p)) for p in c.phones
+        ]
+        tokens[line] = toks
+        for kind, dg in toks:
+            by_kind[kind].add(dg)
+    existing: dict[tuple[str, bytes], str] = {}
+    for kind, digests in by_kind.items():
+        if digests:
+            for cid, dg in ctx.session.execute(queries.ids_by_digest(kind, list(digests))).all():
+                existing[(kind, dg)] = cid
+    to_create: list[tuple[int, CustomerCreate]] = []
+    duplicates: list[Duplicate] = []
+    merges: list[tuple[int, str, CustomerCreate]] = []
+    for line, c in batch:
+        match = next(((k, existing[(k, d)]) for k, d in tokens[line] if (k, d) in existing), None)
+        in_file = next((k for k, d in tokens[line] if (k, d) in seen), None)
+        if match is not None or in_file is not None:
+            if on_duplicate == "merge" and match is not None:
+                merges.append((line, match[1], c))
+                duplicates.append(Duplicate(line, match[1], match[0], "merged"))
+                continue
+            if on_duplicate != "create":
+                duplicates.append(
+                    Duplicate(
+                        line, match[1] if match else None, match[0] if match else str(in_file), "reported"
+                    )
+                )
+                continue
+            duplicates.append(
+                Duplicate(line, match[1] if match else None, match[0] if match else str(in_file), "created")
+            )
+        for tok in tokens[line]:
+            seen[tok] = line
+        to_create.append((line, c))
+    ids = [new_id() for _ in to_create]
+    if ids:
+        ctx.runtime.keystore.create_data_keys(ids)
+    merged_rows: dict[str, list[dict[str, object]]] = {}
+    for (line, c), cid in zip(to_create, ids, strict=True):
+        rows = customer_rows(
+            ctx,
+            c,
+            customer_id=cid,
+            owner_id=owner_id,
+            team=None,
+            provenance=provenance,
+            purpose_versions=versions,
+            purpose_method="stated" if provenance.method == "direct" else "published",
+            sensitive_basis=None,
+            import_job_id=job_id,
+            import_line=line,
+        )
+        for table, items in rows.items():
+            merged_rows.setdefault(table, []).extend(items)
+    insert_rows(ctx, merged_rows)
+    for _line, cid, c in merges:
+        _merge_into(ctx, cid, c, provenance=provenance, versions=versions, job_id=job_id)
+    ctx.session.execute(
+        sql_update(ImportJob)
+        .where(ImportJob.id == job.id)
+        .values(
+            lines_done=last_line,
+            created=ImportJob.created + len(ids),
+            merged=ImportJob.merged + len(merges),
+            duplicates=ImportJob.duplicates + len(duplicates),
+        )
+    )
+    if ids or merges:
+        record_write(
+            ctx,
+            Action.CUSTOMER_IMPORT,
+            ids + [m[1] for m in merges],
+            ["name", "kana", "birth_date", "gender", "postal_code", "address", "phones", "emails"],
+            rule_ids=(R_21_1.id,),
+            details={"job_id": job_id, "created": len(ids), "merged": len(merges)},
+        )
+    return len(ids), len(merges), duplicates
+
+
+def _merge_into(
+    ctx: Context,
+    cid: str,
+    c: CustomerCreate,
+    *,
+    provenance: ProvenanceIn,
+    versions: dict[str, int],
+    job_id: str,
+) -> None:
+    """Merge a duplicate line into the existing customer: new contact points, notified purposes, provenance."""
+    now = ctx.clock.now()
+    idx = ctx.runtime.indexer
+    have = {(b.kind, b.digest) for b in ctx.session.query(BlindIndex).filter(BlindIndex.customer_id == cid)}
+    for kind, values in (("email", c.emails), ("phone", c.phones)):
+        for value in values:
+            dg = idx.digest(kind, value)
+            if (kind, dg) in have:
+                continue
+            cp_id = new_id()
+            ctx.session.add(
+                ContactPoint(
+                    id=cp_id,
+                    customer_id=cid,
+                    kind=kind,
+                    label=None,
+                    created_at=now,
+                    value_enc=ctx.runtime.cipher.encrypt(cid, "contact_points", "value", cp_id, value),
+                )
+            )
+            ctx.session.add(BlindIndex(customer_id=cid, kind=kind, digest=dg))
+    notified = {code for _, code in ctx.session.execute(queries.notified_purposes([cid])).all()}
+    for code, version in versions.items():
+        if code not in notified:
+            ctx.session.add(
+                CustomerPurpose(
+                    customer_id=cid,
+                    purpose_code=code,
+                    purpose_version=version,
+                    method="stated" if provenance.method == "direct" else "published",
+                    notified_at=now,
+                )
+            )
+    ctx.session.add(
+        Provenance(
+            id=new_id(),
+            customer_id=cid,
+            method=provenance.method,
+            channel=provenance.channel,
+            notice_version=provenance.notice_version,
+            source=provenance.source,
+            acquired_at=now,
+            recorded_by=ctx.actor.label,
+            import_job_id=job_id,
+        )
+    )
+    ctx.session.flush()
+
+
+def finish_job(ctx: Context, job_id: str) -> None:
+    ctx.session.execute(
+        sql_update(ImportJob).where(ImportJob.id == job_id).values(status="done", finished_at=ctx.clock.now())
+    )
+
+
+def job_lines_done(ctx: Context, job_id: str) -> int:
+    job = ctx.session.execute(queries.import_job(job_id)).scalar_one()
+    return int(job.lines_done)
+
+
+def batches(
+    rows: Sequence[tuple[int, CustomerCreate]], size: int
+) -> Iterator[list[tuple[int, CustomerCreate]]]:
+    for i in range(0, len(rows), size):
+        yield list(rows[i : i + size])

@@ -1,0 +1,134 @@
+"""Blind indexes: exact-match search tokens over normalised personal values.
+
+``digest(kind, value) = HMAC-SHA256(key, kind || 0x00 || normalise_kind(value))[:16]``. The key is the
+keystore's system key "blind_index", which is never used for anything else (encryption keys are separate).
+
+Why 16 bytes (128 bits)? SECURITY.md §7 test 7 quotes CipherSweet's planner bound ``2 <= R / 2**L <= sqrt(R)``
+(R rows, L index bits): an index that short makes every token match several rows on purpose, so a token
+alone does not single out a person, and the application filters the candidates after decrypting them. We
+chose the opposite trade-off: a 128-bit token has no practical false positives, a search returns exactly the
+matching rows, and a unique constraint may sit on the token. The cost is leakage: equal normalised values
+get equal tokens, so whoever reads the index can see which rows share an email/phone/name and count
+frequencies (the leakage of deterministic encryption), and tokens of a shredded person that survive in a
+backup stay linkable until the "blind_index" key is rotated. 128 bits does NOT meet that planner bound for any
+realistic R; callers who need the bound can pass a shorter ``length`` (in bytes) and filter candidates.
+Delete a person's index rows on erasure and rotate the key periodically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Callable
+
+import jaconv
+import phonenumbers
+
+from mamori.kernel.errors import ValidationFailed
+
+DIGEST_LEN = 16
+MIN_KEY_LEN = 32
+KINDS = ("email", "phone", "name", "kana")
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value)
+
+
+def normalise_email(value: str) -> str:
+    """NFKC, strip, lower-case: ``ＡＢＣ@example.jp`` → ``abc@example.jp``."""
+    return _nfkc(value).strip().lower()
+
+
+# Hyphen-like characters people type between digit groups (incl. the long-vowel mark ー), folded to "-".
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
+_PHONE_CHARS = re.compile(r"[0-9+()\-.\s]+")
+
+
+def normalise_phone(value: str, region: str = "JP") -> str:
+    """E.164 (``+819012345678``) from national or international forms, full-width digits, hyphens
+    (including ー and −), spaces and parentheses. Letters (vanity numbers) and extensions are refused.
+    ValidationFailed if it is not a valid number (the message never contains the value)."""
+    text = _nfkc(value).strip().translate(_DASHES) if isinstance(value, str) else ""
+    number = None
+    if text and _PHONE_CHARS.fullmatch(text):  # no letters (vanity numbers), no extensions
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationFailed(
+            "電話番号として認識できません。", "Not a valid phone number.", code="bad_phone"
+        )
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalise_name(value: str) -> str:
+    """NFKC, remove all whitespace (including U+3000), casefold."""
+    return "".join(_nfkc(value).split()).casefold()
+
+
+def normalise_kana(value: str) -> str:
+    """NFKC (half-width → full-width), hiragana → katakana, remove whitespace and ・: ﾔﾏﾀﾞ = ヤマダ = やまだ."""
+    katakana = str(jaconv.hira2kata(_nfkc(value)))
+    return "".join(katakana.split()).replace("・", "")
+
+
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    "email": normalise_email,
+    "phone": normalise_phone,
+    "name": normalise_name,
+    "kana": normalise_kana,
+}
+
+
+def normalise(kind: str, value: str) -> str:
+    """The normal form used for ``kind``; ValidationFailed for an unknown kind or an empty result."""
+    normaliser = NORMALISERS.get(kind)
+    if normaliser is None:
+        raise ValidationFailed(
+            f"未知の索引種別です: {kind}", f"Unknown blind-index kind: {kind}", code="bad_index_kind"
+        )
+    if not isinstance(value, str):
+        raise ValidationFailed(
+            f"{kind} の値が文字列ではありません。",
+            f"The {kind} value is not a string.",
+            code="bad_index_value",
+        )
+    result = normaliser(value)
+    if not result:
+        raise ValidationFailed(
+            f"{kind} の値が空です。",
+            f"The {kind} value is empty after normalisation.",
+            code="bad_index_value",
+        )
+    return result
+
+
+class BlindIndexer:
+    """Keyed exact-match tokens; see the module docstring for the length trade-off."""
+
+    def __init__(self, key: bytes, *, length: int = DIGEST_LEN) -> None:
+        if not isinstance(key, bytes | bytearray) or len(key) < MIN_KEY_LEN:
+            raise ValidationFailed(
+                "索引鍵が短すぎます（32 バイト以上）。",
+                "The blind-index key must be at least 32 bytes.",
+                code="bad_key",
+            )
+        if not 1 <= length <= hashlib.sha256().digest_size:
+            raise ValidationFailed(
+                "索引長が不正です（1〜32 バイト）。",
+                "Index length must be 1 to 32 bytes.",
+                code="bad_index_length",
+            )
+        self._key = bytes(key)
+        self.length = length
+
+    def digest(self, kind: str, value: str) -> bytes:
+        message = kind.encode("utf-8") + b"\x00" + normalise(kind, value).encode("utf-8", "surrogatepass")
+        return hmac.digest(self._key, message, "sha256")[: self.length]
+
+    def digests(self, kind: str, values: list[str]) -> list[bytes]:
+        return [self.digest(kind, v) for v in values]

@@ -1,0 +1,1 @@
+"""Shared HTTP plumbing: problem+json errors, the request's Context, purpose header, pagination, headers."""

@@ -1,0 +1,125 @@
+"""Request-scoped dependencies: who is calling (Principal), the Context with its declared purpose, pagination.
+
+The route is the edge: the Context's transaction commits when the endpoint function returns without error
+(``scope="function"``: before the response is sent), and rolls back otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy.orm import Session
+
+import hashlib
+import hmac
+
+from mamori.kernel.context import Actor, Context
+from mamori.kernel.db import unit_of_work
+from mamori.kernel.errors import MamoriError, PolicyDenied, Unauthenticated
+from mamori.kernel.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    via: str  # "session" (cookie) or "token" (Authorization: Bearer)
+    purposes: frozenset[str] | None = None  # an API token may be limited to some purposes
+    session_token_hash: bytes | None = None
+
+
+Authenticator = Callable[[Request, Session, Runtime], Principal | None]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class CsrfRejected(MamoriError):
+    code = "csrf_rejected"
+    http_status = 403
+
+
+def csrf_token(rt: Runtime, session_token_hash: bytes) -> str:
+    """A CSRF token bound to the server-side session (HMAC of the session's hash under a keystore secret)."""
+    return hmac.new(rt.keystore.system_key("csrf"), session_token_hash, hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, rt: Runtime, who: Principal) -> None:
+    """Cookie-authenticated writes need the session's CSRF token and must not come from another site."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        raise CsrfRejected("他サイトからの書き込み要求は拒否されました。", "Cross-site write refused.")
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = csrf_token(rt, who.session_token_hash or b"")
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise CsrfRejected("CSRF トークンがないか一致しません。", "Missing or wrong CSRF token.")
+
+
+def runtime_of(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def principal(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    rt = runtime_of(request)
+    authenticate: Authenticator = request.app.state.authenticate
+    with unit_of_work(rt.sessions) as session:  # last-seen of the session: the auth edge's own transaction
+        found = authenticate(request, session, rt)
+    if found is None:
+        raise Unauthenticated("サインインが必要です。", "Sign-in required.")
+    if found.via == "session" and request.method not in SAFE_METHODS:
+        check_csrf(request, rt, found)
+    request.state.principal = found
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[Context]:
+    rt = runtime_of(request)
+    if purpose is not None and who.purposes is not None and purpose not in who.purposes:
+        raise PolicyDenied(
+            f"この API トークンは利用目的「{purpose}」に使えません。",
+            f"This API token is not allowed for purpose '{purpose}'.",
+            rule_id="R-23-2", code="token_purpose_not_allowed",
+        )
+    lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
+    with rt.transaction(who.actor, purpose, lang=lang) as ctx:
+        yield ctx
+
+
+def purpose_context(
+    request: Request,
+    who: PrincipalDep,
+    mamori_purpose: Annotated[str, Header(alias="Mamori-Purpose", min_length=1, max_length=64,
+                                          description="利用目的コード（個人データの利用に必須） / declared purpose")],
+) -> Iterator[Context]:
+    yield from _context(request, who, mamori_purpose)
+
+
+def plain_context(request: Request, who: PrincipalDep) -> Iterator[Context]:
+    yield from _context(request, who, None)
+
+
+PurposeContext = Annotated[Context, Depends(purpose_context, scope="function")]
+PlainContext = Annotated[Context, Depends(plain_context, scope="function")]
+
+
+@dataclass(frozen=True)
+class Page:
+    cursor: str | None
+    limit: int
+
+
+def page(
+    cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9a-f]{1,64}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page:
+    return Page(cursor, limit)
+
+
+PageDep = Annotated[Page, Depends(page)]

@@ -1,0 +1,89 @@
+"""RFC 9457 problem+json for every error; 422 bodies never echo the submitted values."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mamori.kernel.errors import MamoriError
+
+log = logging.getLogger("mamori.http")
+PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details with mamori's stable `code` and the rule that refused the request."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    rule_id: str | None = None
+    detail_en: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response(status: int, code: str, detail_ja: str, detail_en: str, *, rule_id: str | None = None,
+                     lang: str = "ja", errors: list[dict[str, str]] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(
+        type=f"https://mamori.invalid/problems/{code}",
+        title=code.replace("_", " "),
+        status=status,
+        detail=detail_en if lang == "en" else detail_ja,
+        detail_en=detail_en,
+        code=code,
+        rule_id=rule_id,
+        errors=errors,
+    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM,
+                        headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MamoriError)
+    async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:
+        return problem_response(exc.http_status, exc.code, exc.message_ja, exc.message_en, rule_id=exc.rule_id,
+                                lang=_lang(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default 422 echoes `input` (the whole body for a missing field, passwords included).
+        errors: list[dict[str, str]] = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            errors.append({"field": loc, "message": msg.split(": ", 1)[-1] if ": " in msg else msg,
+                           "type": str(err.get("type", ""))})
+        return problem_response(422, "invalid_input", "入力が不正です。", "The request is invalid.",
+                                lang=_lang(request), errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        return problem_response(exc.status_code, code, str(exc.detail), str(exc.detail), lang=_lang(request),
+                                headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(500, "internal_error", "内部エラーが発生しました。", "Internal error.",
+                                lang=_lang(request))
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problem+json errors an endpoint may return."""
+    return {s: {"model": Problem, "content": {PROBLEM: {}}} for s in statuses}

@@ -1,0 +1,25 @@
+"""Policy: ``decide(ctx, action, resource) -> Decision``; deny by default."""
+
+from mamori.kernel.policy.engine import (
+    Action,
+    Category,
+    Decision,
+    PurposeFacts,
+    Resource,
+    Scope,
+    decide,
+    require,
+    row_scope,
+)
+
+__all__ = [
+    "Action",
+    "Category",
+    "Decision",
+    "PurposeFacts",
+    "Resource",
+    "decide",
+    "require",
+    "row_scope",
+    "Scope",
+]

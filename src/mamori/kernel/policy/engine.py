@@ -1,0 +1,282 @@
+"""The policy engine.
+
+``decide`` is pure: the owning slice gathers the facts about the resource (owner, purposes notified to this
+person, consent and stop state, which category each field belongs to) and the engine combines them with the
+actor's role and declared purpose. It denies by default and every denial names the rule that refused it.
+
+Order of checks (the first failing one is reported):
+1. role permission and row scope ............................. R-23-2 (each staff member's data scope)
+2. a purpose must be declared for personal-data access ....... R-18-1
+3. the purpose must exist and not be retired ................. R-17-1
+4. the purpose must have been notified to this person ........ R-21-1 (use beyond it: R-18-1)
+5. no stop-use request applies ............................... R-35-1
+6. consent, where the purpose needs it under the regime ...... R-18-1 / R-CNS-1 (APPI), G-6 / G-7 (GDPR)
+7. writing 要配慮 data needs consent or a recorded exception . R-20-2
+Then, for reads, fields whose data category the purpose does not cover are masked (data minimisation), and
+要配慮 fields are masked unless the purpose covers them and consent exists (R-20-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mamori.kernel.context import ActorKind, Context, Role
+from mamori.kernel.errors import PolicyDenied
+from mamori.kernel.registry import ConsentState, PurposeState
+
+
+class Action(StrEnum):
+    CUSTOMER_READ = "customer.read"
+    CUSTOMER_CREATE = "customer.create"
+    CUSTOMER_UPDATE = "customer.update"
+    CUSTOMER_IMPORT = "customer.import"
+    ACTIVITY_WRITE = "activity.write"
+    SENSITIVE_WRITE = "customer.write_sensitive"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_READ = "consent.read"
+    PURPOSE_MANAGE = "purpose.manage"
+    PURPOSE_READ = "purpose.read"
+    AUDIT_READ = "audit.read"
+    KEYS_ROTATE = "keys.rotate"
+    STAFF_MANAGE = "staff.manage"
+
+
+class Category(StrEnum):
+    IDENTIFIER = "identifier"
+    CONTACT = "contact"
+    ATTRIBUTE = "attribute"
+    BEHAVIOUR = "behaviour"
+    SENSITIVE = "sensitive"  # 要配慮個人情報 (R-2.3-1)
+
+
+class Scope(StrEnum):
+    NONE = "none"
+    OWN = "own"
+    TEAM = "team"
+    ALL = "all"
+
+
+# Role → action → row scope. Anything absent is denied (deny by default).
+_P = Action
+ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
+    Role.ADMIN: {
+        _P.STAFF_MANAGE: Scope.ALL,
+        _P.KEYS_ROTATE: Scope.ALL,
+        _P.PURPOSE_READ: Scope.ALL,
+    },
+    Role.PRIVACY_OFFICER: {
+        _P.CUSTOMER_READ: Scope.ALL,
+        _P.CUSTOMER_UPDATE: Scope.ALL,
+        _P.CUSTOMER_CREATE: Scope.ALL,
+        _P.CUSTOMER_IMPORT: Scope.ALL,
+        _P.ACTIVITY_WRITE: Scope.ALL,
+        _P.SENSITIVE_WRITE: Scope.ALL,
+        _P.CONSENT_RECORD: Scope.ALL,
+        _P.CONSENT_READ: Scope.ALL,
+        _P.PURPOSE_MANAGE: Scope.ALL,
+        _P.PURPOSE_READ: Scope.ALL,
+        _P.AUDIT_READ: Scope.ALL,
+    },
+    Role.SALES: {
+        _P.CUSTOMER_READ: Scope.OWN,
+        _P.CUSTOMER_UPDATE: Scope.OWN,
+        _P.CUSTOMER_CREATE: Scope.OWN,
+        _P.ACTIVITY_WRITE: Scope.OWN,
+        _P.SENSITIVE_WRITE: Scope.OWN,
+        _P.CONSENT_RECORD: Scope.OWN,
+        _P.CONSENT_READ: Scope.OWN,
+        _P.PURPOSE_READ: Scope.ALL,
+    },
+    Role.SUPPORT: {
+        _P.CUSTOMER_READ: Scope.ALL,
+        _P.CUSTOMER_UPDATE: Scope.ALL,
+        _P.CUSTOMER_CREATE: Scope.ALL,
+        _P.ACTIVITY_WRITE: Scope.ALL,
+        _P.SENSITIVE_WRITE: Scope.ALL,
+        _P.CONSENT_RECORD: Scope.ALL,
+        _P.CONSENT_READ: Scope.ALL,
+        _P.PURPOSE_READ: Scope.ALL,
+    },
+    # Analysts see customers only through pseudonymised / anonymised datasets (deid), never row by row.
+    Role.ANALYST: {_P.PURPOSE_READ: Scope.ALL},
+    Role.SYSTEM: {a: Scope.ALL for a in Action},
+}
+
+# Actions that use personal data and so need a declared, notified purpose. Reading the consent ledger does not:
+# it holds ids, purpose codes and methods (no personal values) and is needed to honour the person's choices.
+PERSONAL_DATA_ACTIONS = frozenset({_P.CUSTOMER_READ, _P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE})
+WRITE_ACTIONS = frozenset({_P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE})
+
+
+@dataclass(frozen=True)
+class PurposeFacts:
+    code: str
+    categories: frozenset[Category]
+    consent_required_appi: bool = False
+    consent_required_gdpr: bool = False
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What the owning slice knows about the thing acted on."""
+
+    kind: str
+    subject_id: str | None = None
+    owner_id: str | None = None
+    team: str | None = None
+    purpose: PurposeFacts | None = None  # facts about ctx.purpose, if it exists
+    notified_purposes: frozenset[str] = frozenset()
+    state: PurposeState = field(default_factory=PurposeState)
+    gdpr: bool = False  # data subject to the GDPR (EU/UK origin, G-45)
+    fields: Mapping[str, Category] = field(default_factory=dict)
+    sensitive_exception: str | None = None  # a recorded R-18-1 ③…⑥ / 政令9 exception for 要配慮 writes
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rule_ids: tuple[str, ...] = ()
+    masked_fields: frozenset[str] = frozenset()
+    reason_ja: str = ""
+    reason_en: str = ""
+    code: str = "allowed"
+    obligations: tuple[str, ...] = ("audit",)
+
+    def raise_if_denied(self) -> None:
+        if not self.allowed:
+            raise PolicyDenied(
+                self.reason_ja,
+                self.reason_en,
+                rule_id=self.rule_ids[0] if self.rule_ids else None,
+                code=self.code,
+                details={"rule_ids": list(self.rule_ids)},
+            )
+
+
+def _deny(code: str, rules: tuple[str, ...], ja: str, en: str) -> Decision:
+    return Decision(False, rules, frozenset(), ja, en, code)
+
+
+def _in_scope(ctx: Context, scope: Scope, resource: Resource) -> bool:
+    if scope == Scope.ALL:
+        return True
+    if scope == Scope.NONE:
+        return False
+    if resource.subject_id is None and resource.owner_id is None:
+        return True  # creating: the creator becomes the owner
+    if scope == Scope.OWN:
+        return resource.owner_id == ctx.actor.id
+    return resource.team is not None and resource.team == ctx.actor.team
+
+
+def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
+    """Decide whether ``ctx.actor`` may perform ``action`` on ``resource`` for ``ctx.purpose``."""
+    scope = ROLE_PERMISSIONS.get(ctx.actor.role, {}).get(action)
+    if ctx.actor.kind == ActorKind.SYSTEM and ctx.actor.role == Role.SYSTEM:
+        scope = Scope.ALL
+    if scope is None or scope == Scope.NONE:
+        return _deny(
+            "role_not_permitted",
+            ("R-23-2",),
+            f"ロール「{ctx.actor.role.value}」には操作「{action.value}」の権限がありません。",
+            f"Role '{ctx.actor.role.value}' may not perform '{action.value}'.",
+        )
+    if not _in_scope(ctx, scope, resource):
+        return _deny(
+            "out_of_scope",
+            ("R-23-2",),
+            "この顧客は担当範囲外です（取扱範囲の制限）。",
+            "This customer is outside your data scope.",
+        )
+    if action not in PERSONAL_DATA_ACTIONS:
+        return Decision(True, (), frozenset(), "許可", "allowed")
+
+    purpose = ctx.purpose
+    if not purpose:
+        return _deny(
+            "purpose_required",
+            ("R-18-1",),
+            "個人データの利用には利用目的の指定が必要です。",
+            "A purpose must be declared to use personal data.",
+        )
+    facts = resource.purpose
+    if facts is None or facts.code != purpose:
+        return _deny(
+            "purpose_unknown",
+            ("R-17-1",),
+            f"利用目的「{purpose}」は登録されていません。",
+            f"Purpose '{purpose}' is not registered.",
+        )
+    if facts.retired:
+        return _deny(
+            "purpose_retired",
+            ("R-17-1",),
+            f"利用目的「{purpose}」は廃止されています。",
+            f"Purpose '{purpose}' has been retired.",
+        )
+    if purpose not in resource.notified_purposes:
+        return _deny(
+            "purpose_not_notified",
+            ("R-21-1", "R-18-1"),
+            f"利用目的「{purpose}」はこの本人に通知・公表されていません（目的外利用）。",
+            f"Purpose '{purpose}' was not notified to this person (use beyond the purpose).",
+        )
+    if resource.state.stopped:
+        return _deny(
+            "use_stopped",
+            ("R-35-1",),
+            f"本人の請求により利用目的「{purpose}」での利用は停止されています。",
+            f"Use for '{purpose}' has been stopped at the person's request.",
+        )
+    needs_consent = facts.consent_required_appi or (resource.gdpr and facts.consent_required_gdpr)
+    if needs_consent and resource.state.consent != ConsentState.GRANTED:
+        gdpr_only = not facts.consent_required_appi
+        rules = ("G-6", "G-7") if gdpr_only else ("R-18-1", "R-CNS-1")
+        withdrawn = resource.state.consent == ConsentState.WITHDRAWN
+        return _deny(
+            "consent_withdrawn" if withdrawn else "consent_missing",
+            rules,
+            f"利用目的「{purpose}」には本人の同意が必要です（{'撤回済み' if withdrawn else '未取得'}）。",
+            f"Purpose '{purpose}' needs the person's consent ({'withdrawn' if withdrawn else 'not given'}).",
+        )
+    if action == Action.SENSITIVE_WRITE and not (
+        resource.state.sensitive_consent or resource.sensitive_exception
+    ):
+        return _deny(
+            "sensitive_consent_missing",
+            ("R-20-2",),
+            "要配慮個人情報の取得には本人の同意または記録された例外事由が必要です。",
+            "Special care-required data needs the person's consent or a recorded exception.",
+        )
+
+    masked = frozenset(
+        name
+        for name, category in resource.fields.items()
+        if category not in facts.categories
+        or (category == Category.SENSITIVE and not resource.state.sensitive_consent)
+    )
+    if action in WRITE_ACTIONS and masked:
+        return _deny(
+            "field_outside_purpose",
+            ("R-18-1",),
+            "利用目的の範囲外の項目は変更できません: " + ", ".join(sorted(masked)),
+            "Fields outside the purpose cannot be changed: " + ", ".join(sorted(masked)),
+        )
+    return Decision(True, (), masked, "許可", "allowed")
+
+
+def require(ctx: Context, action: Action, resource: Resource) -> Decision:
+    """Decide and raise PolicyDenied on denial (the caller audits the denial first)."""
+    decision = decide(ctx, action, resource)
+    decision.raise_if_denied()
+    return decision
+
+
+def row_scope(ctx: Context, action: Action) -> Scope:
+    """The row scope the actor's role has for ``action`` (used to build scoped list queries)."""
+    if ctx.actor.kind == ActorKind.SYSTEM and ctx.actor.role == Role.SYSTEM:
+        return Scope.ALL
+    return ROLE_PERMISSIONS.get(ctx.actor.role, {}).get(action, Scope.NONE)

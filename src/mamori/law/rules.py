@@ -1,0 +1,112 @@
+"""Rule ids from shared/APPI-RULES.md as constants, each with effective dates and its source.
+
+When the law changes (令和8年改正 is promulgated, not yet in force), the data here changes, not the code that
+names the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title_ja: str
+    title_en: str
+    source: str
+    effective_from: date
+    effective_to: date | None = None
+    source_version: str = "APPI-RULES 2026-11-23"
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+
+_RENUMBERED = date(2022, 4, 1)  # 令和3年改正: articles renumbered, 2020 amendment in force
+
+R_17_1 = Rule("R-17-1", "利用目的の特定", "Purpose of use specified", "ACT 17(1); GL-T 3-1-1", _RENUMBERED)
+R_17_2 = Rule(
+    "R-17-2", "利用目的の変更の制限", "Limits on changing a purpose", "ACT 17(2), 21(3)", _RENUMBERED
+)
+R_18_1 = Rule(
+    "R-18-1", "目的外利用の禁止", "No use beyond the purpose without consent", "ACT 18(1),(3)", _RENUMBERED
+)
+R_20_1 = Rule("R-20-1", "適正取得", "No acquisition by wrongful means", "ACT 20(1)", _RENUMBERED)
+R_20_2 = Rule(
+    "R-20-2",
+    "要配慮個人情報の取得制限",
+    "Consent to acquire special care-required data",
+    "ACT 20(2)",
+    _RENUMBERED,
+)
+R_21_1 = Rule(
+    "R-21-1",
+    "取得時の利用目的の通知・公表",
+    "Notify or publish the purpose on acquisition",
+    "ACT 21(1)",
+    _RENUMBERED,
+)
+R_21_2 = Rule(
+    "R-21-2",
+    "直接書面取得時の利用目的の明示",
+    "State the purpose before direct written collection",
+    "ACT 21(2)",
+    _RENUMBERED,
+)
+R_22_1 = Rule(
+    "R-22-1", "データ内容の正確性の確保", "Accuracy; erase when no longer needed", "ACT 22", _RENUMBERED
+)
+R_23_2 = Rule(
+    "R-23-2",
+    "組織的安全管理措置（取扱いの記録）",
+    "Organisational measures: handling logs",
+    "GL-T 10-3",
+    _RENUMBERED,
+)
+R_23_5 = Rule(
+    "R-23-5", "技術的安全管理措置", "Technical measures: access control, encryption", "GL-T 10-6", _RENUMBERED
+)
+R_2_3_1 = Rule(
+    "R-2.3-1", "要配慮個人情報", "Special care-required personal information", "ACT 2(3); 政令2", _RENUMBERED
+)
+R_35_1 = Rule("R-35-1", "利用停止等", "Suspension of use or erasure", "ACT 35", _RENUMBERED)
+R_CNS_1 = Rule("R-CNS-1", "有効な同意", "Valid consent", "GL-T 2-16", _RENUMBERED)
+G_6 = Rule("G-6", "GDPR 適法性の根拠", "GDPR lawful basis", "GDPR 6, 9, 10", date(2018, 5, 25))
+G_7 = Rule("G-7", "GDPR 同意の条件", "GDPR conditions for consent", "GDPR 7, 8", date(2018, 5, 25))
+# 令和8年改正 (R-R8-*): promulgated 2026-07-17; main provisions in force by Cabinet Order, no later than 2028-07-16.
+# Effective dates are not set until the Order is known, so no R8 behaviour is enabled (R-R8-3).
+R_R8_3 = Rule(
+    "R-R8-3",
+    "令和8年改正（未施行）",
+    "2026 amendment (not yet in force)",
+    "令和8年法律第56号",
+    date(2028, 7, 16),
+)
+
+ALL_RULES: tuple[Rule, ...] = (
+    R_17_1,
+    R_17_2,
+    R_18_1,
+    R_20_1,
+    R_20_2,
+    R_21_1,
+    R_21_2,
+    R_22_1,
+    R_23_2,
+    R_23_5,
+    R_2_3_1,
+   
+    R_35_1,
+   
+    R_CNS_1,
+    G_6,
+    G_7,
+    R_R8_3,
+)
+BY_ID: dict[str, Rule] = {r.id: r for r in ALL_RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    return BY_ID[rule_id]

@@ -1,0 +1,35 @@
+"""Alembic environment for the data store (the keystore and the audit log have their own fixed schemas)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import mamori.consent.models
+import mamori.customers.models
+import mamori.kernel.outbox
+import mamori.purposes.models
+import mamori.staff.models  # noqa: F401  (each import registers its tables)
+from mamori.kernel.db import Base, make_engine
+from mamori.kernel.settings import get_settings
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:  # pragma: no branch
+    url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url()
+    engine = make_engine(url)
+
+
+def run_migrations_online() -> None:
+    assert engine is not None
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

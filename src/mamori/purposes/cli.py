@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
+from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.policy import Category
+from mamori.purposes import service
+from mamori.purposes.schemas import PurposeCreate
+
+app = typer.Typer(help="利用目的の登録簿 / the purpose registry (R-17-1)", no_args_is_help=True)
+
+
+@app.command("list")
+@cli_command
+def list_(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json"),
+    active: bool = typer.Option(False, "--active", help="廃止済みを除く / hide retired"),
+) -> None:
+    """利用目的の一覧 / list purposes."""
+    st = state(ctx)
+    with st.runtime.sessions() as session:
+        items = service.list_purposes(session, include_retired=not active)
+    if json_out:
+        print_json(items)
+        return
+    table = Table(
+        "code",
+        "v",
+        st.t("名称", "title"),
+        st.t("データ区分", "categories"),
+        st.t("同意", "consent"),
+        st.t("第三者提供", "3rd party"),
+        st.t("状態", "status"),
+    )
+    for p in items:
+        table.add_row(
+            p.code,
+            str(p.version),
+            p.title_en if st.lang == "en" else p.title_ja,
+            ",".join(c.value for c in p.categories),
+            ("APPI " if p.consent_appi else "") + ("GDPR" if p.consent_gdpr else ""),
+            "✓" if p.third_party else "",
+            st.t("廃止", "retired") if p.retired else st.t("有効", "active"),
+        )
+    console.print(table)
+
+
+@app.command("show")
+@cli_command
+def show(
+    ctx: typer.Context,
+    code: str,
+    json_out: bool = typer.Option(False, "--json"),
+    history: bool = typer.Option(False, "--history", help="全ての版 / every version"),
+) -> None:
+    """利用目的の詳細 / show a purpose."""
+    st = state(ctx)
+    with st.runtime.sessions() as session:
+        items = service.history(session, code) if history else [service.show(session, code)]
+    if json_out:
+        print_json(items if history else items[0])
+        return
+    for p in items:
+        console.print(f"[bold]{p.code}[/bold] v{p.version}  {p.title_ja} / {p.title_en}")
+        console.print(p.text_en if st.lang == "en" else p.text_ja, markup=False)
+        console.print(
+            f"  categories: {', '.join(c.value for c in p.categories)}  retention: {p.retention_days or '-'}"
+        )
+
+
+def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
+    st = state(ctx)
+    cats = []
+    for c in (c.strip() for c in str(kw.pop("categories")).split(",")):
+        if c not in {x.value for x in Category}:
+            raise ValidationFailed(f"不明なデータ区分です: {c}（{_CAT_HELP}）", f"Unknown data category: {c} ({_CAT_HELP})",
+                                   code="bad_category")
+        cats.append(Category(c))
+    json_out = bool(kw.pop("json_out"))
+    data = PurposeCreate(categories=cats, **kw)
+    with st.transaction() as c:
+        result = service.revise(c, data) if revise else service.add(c, data)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        st.t(f"登録しました: {result.code} v{result.version}", f"saved: {result.code} v{result.version}")
+    )
+    for w in result.warnings:
+        err_console.print(f"⚠ {w}", markup=False)
+
+
+_CAT_HELP = "identifier,contact,attribute,behaviour,sensitive"
+
+
+@app.command("add")
+@cli_command
+def add(
+    ctx: typer.Context,
+    code: str,
+    title_ja: str = typer.Option(..., "--title-ja"),
+    title_en: str = typer.Option(..., "--title-en"),
+    text_ja: str = typer.Option(..., "--text-ja"),
+    text_en: str = typer.Option(..., "--text-en"),
+    categories: str = typer.Option(..., help=_CAT_HELP),
+    third_party: bool = typer.Option(False, "--third-party"),
+    consent_appi: bool = typer.Option(False, "--consent-appi"),
+    consent_gdpr: bool = typer.Option(False, "--consent-gdpr"),
+    retention_days: int | None = typer.Option(None, "--retention-days"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """利用目的を登録する（曖昧な表現は警告） / register a purpose (vague wording is warned about)."""
+    _add_or_revise(
+        ctx,
+        False,
+        code=code,
+        title_ja=title_ja,
+        title_en=title_en,
+        text_ja=text_ja,
+        text_en=text_en,
+        categories=categories,
+        third_party=third_party,
+        consent_appi=consent_appi,
+        consent_gdpr=consent_gdpr,
+        retention_days=retention_days,
+        json_out=json_out,
+    )
+
+
+@app.command("revise")
+@cli_command
+def revise(
+    ctx: typer.Context,
+    code: str,
+    title_ja: str = typer.Option(..., "--title-ja"),
+    title_en: str = typer.Option(..., "--title-en"),
+    text_ja: str = typer.Option(..., "--text-ja"),
+    text_en: str = typer.Option(..., "--text-en"),
+    categories: str = typer.Option(..., help=_CAT_HELP),
+    third_party: bool = typer.Option(False, "--third-party"),
+    consent_appi: bool = typer.Option(False, "--consent-appi"),
+    consent_gdpr: bool = typer.Option(False, "--consent-gdpr"),
+    retention_days: int | None = typer.Option(None, "--retention-days"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """利用目的の新しい版を登録する（R-17-2） / a new version of a purpose."""
+    _add_or_revise(
+        ctx,
+        True,
+        code=code,
+        title_ja=title_ja,
+        title_en=title_en,
+        text_ja=text_ja,
+        text_en=text_en,
+        categories=categories,
+        third_party=third_party,
+        consent_appi=consent_appi,
+        consent_gdpr=consent_gdpr,
+        retention_days=retention_days,
+        json_out=json_out,
+    )
+
+
+@app.command("retire")
+@cli_command
+def retire(ctx: typer.Context, code: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """利用目的を廃止する（削除はしない） / retire a purpose (never deleted)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        result = service.retire(c, code)
+    if json_out:
+        print_json(result)
+    else:
+        console.print(st.t(f"廃止しました: {code}", f"retired: {code}"))

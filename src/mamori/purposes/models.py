@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.kernel.db import Base, UtcDateTime
+
+
+class Purpose(Base):
+    __tablename__ = "purposes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    current_version: Mapped[int] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PurposeVersion(Base):
+    """Each edit of a purpose's text is a new version; old versions stay (what was notified stays provable)."""
+
+    __tablename__ = "purpose_versions"
+    __table_args__ = (UniqueConstraint("purpose_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    purpose_id: Mapped[int] = mapped_column(ForeignKey("purposes.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    text_ja: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    categories: Mapped[str] = mapped_column(String(200))  # comma-separated data categories
+    third_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_appi: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_gdpr: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,189 @@
+"""The purpose registry (利用目的). The only writer of purposes / purpose_versions.
+
+A purpose is retired, never deleted; editing its text or scope makes a new version, so the version notified to a
+person at collection stays provable (R-17-1, R-17-2).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy.orm import Session
+
+from mamori.kernel.auditing import record_write
+from mamori.kernel.context import Context
+from mamori.kernel.errors import Conflict, NotFound
+from mamori.kernel.policy import Action, Category, PurposeFacts, Resource, decide
+from mamori.law.rules import R_17_1, R_17_2
+from mamori.purposes import queries
+from mamori.purposes.models import Purpose, PurposeVersion
+from mamori.purposes.schemas import PurposeCreate, PurposeRead
+
+# R-17-1: the PPC gives these as purposes too vague for the person to foresee the final use.
+VAGUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"事業活動に(用|利用|使用)"), "「事業活動に用いるため」"),
+    (re.compile(r"マーケティング活動に(用|利用|使用)"), "「マーケティング活動に用いるため」"),
+    (re.compile(r"(サービス|事業)の(向上|改善)のため$"), "「サービス向上のため」"),
+    (re.compile(r"\bfor (our )?business (activities|purposes)\b", re.I), "'for business purposes'"),
+    (re.compile(r"\bfor marketing( activities| purposes)?\.?$", re.I), "'for marketing'"),
+)
+
+
+def wording_warnings(data: PurposeCreate) -> list[str]:
+    """R-17-1 warnings: vague wording, unstated profiling, unstated third-party provision."""
+    warnings: list[str] = []
+    for text in (data.text_ja, data.text_en, data.title_ja, data.title_en):
+        norm = unicodedata.normalize("NFKC", text).strip().rstrip("。.")
+        for pattern, label in VAGUE_PATTERNS:
+            if pattern.search(norm):
+                warnings.append(
+                    f"{R_17_1.id}: 曖昧な利用目的の表現 {label} — 本人が最終的な利用を予測できる程度に具体的に記載してください。"
+                )
+    if len(unicodedata.normalize("NFKC", data.text_ja).strip()) < 12:
+        warnings.append(f"{R_17_1.id}: 利用目的の説明が短すぎます（具体的に特定してください）。")
+    if Category.BEHAVIOUR in data.categories and not re.search(r"分析|プロファイリング|解析", data.text_ja):
+        warnings.append(f"{R_17_1.id}: 行動・関心の分析を行う場合は、その旨を利用目的に記載してください。")
+    if data.third_party and not re.search(r"第三者|提供", data.text_ja):
+        warnings.append(f"{R_17_1.id}: 第三者提供を含む場合は、その旨を利用目的に記載してください。")
+    return list(dict.fromkeys(warnings))
+
+
+def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None = None) -> PurposeRead:
+    return PurposeRead(
+        code=purpose.code,
+        version=version.version,
+        title_ja=version.title_ja,
+        title_en=version.title_en,
+        text_ja=version.text_ja,
+        text_en=version.text_en,
+        categories=[Category(c) for c in version.categories.split(",") if c],
+        third_party=version.third_party,
+        consent_appi=version.consent_appi,
+        consent_gdpr=version.consent_gdpr,
+        retention_days=version.retention_days,
+        retired=purpose.retired_at is not None,
+        created_at=version.created_at,
+        warnings=warnings or [],
+    )
+
+
+def _version_row(ctx: Context, purpose_id: int, version: int, data: PurposeCreate) -> PurposeVersion:
+    return PurposeVersion(
+        purpose_id=purpose_id,
+        version=version,
+        title_ja=data.title_ja,
+        title_en=data.title_en,
+        text_ja=data.text_ja,
+        text_en=data.text_en,
+        categories=",".join(c.value for c in data.categories),
+        third_party=data.third_party,
+        consent_appi=data.consent_appi,
+        consent_gdpr=data.consent_gdpr,
+        retention_days=data.retention_days,
+        created_at=ctx.clock.now(),
+        created_by=ctx.actor.label,
+    )
+
+
+def add(ctx: Context, data: PurposeCreate) -> PurposeRead:
+    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    if ctx.session.execute(queries.by_code(data.code)).scalar_one_or_none() is not None:
+        raise Conflict(
+            f"利用目的「{data.code}」は既に存在します（変更は新しい版として登録してください）。",
+            f"Purpose '{data.code}' already exists (edit it to make a new version).",
+            code="purpose_exists",
+        )
+    purpose = Purpose(code=data.code, current_version=1, created_at=ctx.clock.now())
+    ctx.session.add(purpose)
+    ctx.session.flush()
+    version = _version_row(ctx, purpose.id, 1, data)
+    ctx.session.add(version)
+    ctx.session.flush()
+    record_write(ctx, "purpose.add", (), ("purpose",), details={"purpose": data.code, "version": 1})
+    return _read(purpose, version, wording_warnings(data))
+
+
+def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
+    """A new version of an existing purpose. Whether the change stays within what is reasonably related to the
+    old purpose (R-17-2) is a human judgement; the system keeps every version and logs the change."""
+    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    purpose = _get(ctx.session, data.code)
+    purpose.current_version += 1
+    version = _version_row(ctx, purpose.id, purpose.current_version, data)
+    ctx.session.add(version)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "purpose.revise",
+        (),
+        ("purpose",),
+        rule_ids=(R_17_2.id,),
+        details={"purpose": data.code, "version": purpose.current_version},
+    )
+    return _read(purpose, version, wording_warnings(data))
+
+
+def retire(ctx: Context, code: str) -> PurposeRead:
+    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    purpose = _get(ctx.session, code)
+    if purpose.retired_at is None:
+        purpose.retired_at = ctx.clock.now()
+        ctx.session.flush()
+        record_write(ctx, "purpose.retire", (), ("purpose",), details={"purpose": code})
+    return show(ctx.session, code)
+
+
+def _get(session: Session, code: str) -> Purpose:
+    purpose = session.execute(queries.by_code(code)).scalar_one_or_none()
+    if purpose is None:
+        raise NotFound(
+            f"利用目的「{code}」は登録されていません。",
+            f"Purpose '{code}' is not registered.",
+            rule_id=R_17_1.id,
+            code="purpose_unknown",
+        )
+    return purpose
+
+
+def show(session: Session, code: str) -> PurposeRead:
+    row = session.execute(queries.current([code])).one_or_none()
+    if row is None:
+        _get(session, code)
+        raise AssertionError("unreachable")
+    return _read(row[0], row[1])
+
+
+def history(session: Session, code: str) -> list[PurposeRead]:
+    purpose = _get(session, code)
+    return [_read(purpose, v) for v in session.execute(queries.versions(purpose.id)).scalars()]
+
+
+def list_purposes(session: Session, *, include_retired: bool = True) -> list[PurposeRead]:
+    rows = [_read(p, v) for p, v in session.execute(queries.current()).all()]
+    return [r for r in rows if include_retired or not r.retired]
+
+
+def facts(session: Session, code: str | None) -> PurposeFacts | None:
+    """What the policy engine needs to know about a purpose (None if unknown)."""
+    if not code:
+        return None
+    row = session.execute(queries.current([code])).one_or_none()
+    if row is None:
+        return None
+    purpose, version = row
+    return PurposeFacts(
+        code=purpose.code,
+        categories=frozenset(Category(c) for c in version.categories.split(",") if c),
+        consent_required_appi=version.consent_appi,
+        consent_required_gdpr=version.consent_gdpr,
+        retired=purpose.retired_at is not None,
+    )
+
+
+def current_versions(session: Session, codes: list[str]) -> dict[str, tuple[int, bool]]:
+    """code → (current version, retired) for the given codes."""
+    return {
+        p.code: (v.version, p.retired_at is not None)
+        for p, v in session.execute(queries.current(codes)).all()
+    }

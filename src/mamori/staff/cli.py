@@ -1,0 +1,251 @@
+"""`mamori staff …`: users, roles, passwords, second factor and API tokens.
+
+Secrets never travel through argv: passwords come from a hidden prompt or from stdin (``--stdin``); the TOTP
+provisioning URI and a new API token are printed once, on stdout, and never logged.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+
+from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+from mamori.kernel.context import Role
+from mamori.staff import service
+from mamori.staff.schemas import ApiTokenCreate, StaffCreate
+
+app = typer.Typer(help="スタッフ（利用者とロール） / staff users and roles", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="API トークン（機械クライアント用） / API tokens for machine clients", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
+
+
+@app.command("add")
+@cli_command
+def add(
+    ctx: typer.Context,
+    username: str,
+    display_name: str = typer.Option(..., "--name", help="表示名"),
+    role: Role = typer.Option(..., help="admin / privacy_officer / sales / support / analyst"),
+    team: str | None = typer.Option(None),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """スタッフを追加する（管理者のみ） / add a staff user (admin)."""
+    st = state(ctx)
+    with st.transaction(system_ok=False) as c:
+        user = service.add(c, StaffCreate(username=username, display_name=display_name, role=role, team=team))
+    if json_out:
+        print_json(user)
+    else:
+        console.print(
+            st.t(
+                f"追加しました: {user.username}（{user.role.value}）",
+                f"added: {user.username} ({user.role.value})",
+            )
+        )
+
+
+@app.command("list")
+@cli_command
+def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """スタッフ一覧 / list staff users."""
+    st = state(ctx)
+    with st.runtime.sessions() as session:
+        users = service.list_staff(session)
+    if json_out:
+        print_json(users)
+        return
+    table = Table(
+        "username",
+        st.t("表示名", "name"),
+        st.t("ロール", "role"),
+        st.t("チーム", "team"),
+        st.t("有効", "active"),
+        st.t("パスワード", "password"),
+        st.t("2段階認証", "2FA"),
+    )
+    for u in users:
+        table.add_row(
+            u.username,
+            u.display_name,
+            u.role.value,
+            u.team or "",
+            "✓" if u.active else "✗",
+            "✓" if u.password_set else "-",
+            "✓" if u.mfa_enrolled else "-",
+        )
+    console.print(table)
+
+
+def _show_user(st: CliState, json_out: bool, user: object, ja: str, en: str) -> None:
+    if json_out:
+        print_json(user)
+    else:
+        console.print(st.t(ja, en), markup=False)
+
+
+@app.command("disable")
+@cli_command
+def disable(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """アカウントを無効にし、全セッションと API トークンを失効させる（管理者のみ） / disable an account (admin)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        user = service.disable(c, username)
+    _show_user(st, json_out, user, f"無効にしました: {username}", f"disabled: {username}")
+
+
+@app.command("enable")
+@cli_command
+def enable(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """無効にしたアカウントを再び有効にする（管理者のみ） / re-enable an account (admin)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        user = service.enable(c, username)
+    _show_user(st, json_out, user, f"有効にしました: {username}", f"enabled: {username}")
+
+
+def _read_secret(st: CliState, from_stdin: bool, prompt_ja: str, prompt_en: str, *, confirm: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = typer.prompt(st.t(prompt_ja, prompt_en), hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+@app.command("passwd")
+@cli_command
+def passwd(
+    ctx: typer.Context,
+    username: str,
+    from_stdin: bool = typer.Option(
+        False,
+        "--stdin",
+        help="標準入力から読む（本人が変更する場合は 1 行目に現在のパスワード、2 行目に新しいパスワード）",
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """パスワードを設定する（管理者は誰でも、本人は現在のパスワードを添えて） / set a password.
+
+    The password is read from a hidden prompt or from stdin, never from the command line.
+    """
+    st = state(ctx)
+    actor = st.actor()
+    self_service = actor.name == username and actor.role != Role.ADMIN
+    current = None
+    if self_service:
+        current = _read_secret(st, from_stdin, "現在のパスワード", "current password", confirm=False)
+    new = _read_secret(st, from_stdin, "新しいパスワード", "new password", confirm=True)
+    with st.transaction() as c:
+        user = service.set_password(c, username, new, current_password=current)
+    _show_user(st, json_out, user, f"パスワードを設定しました: {username}", f"password set: {username}")
+
+
+def _print_enrolment(st: CliState, json_out: bool, username: str, uri: str) -> None:
+    if json_out:
+        print_json({"username": username, "provisioning_uri": uri})
+        return
+    console.print(
+        st.t(
+            "認証アプリにこの URI を登録してください（一度だけ表示します。本人に直接渡してください）:",
+            "Register this URI in the authenticator app (shown once; hand it to the user in person):",
+        )
+    )
+    console.print(uri, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("reset-2fa")
+@cli_command
+def reset_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """2段階認証をリセットし新しい TOTP 鍵を発行、全セッションを失効（管理者のみ） / reset the second factor (admin)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        service.reset_2fa(c, username)
+        uri = service.enroll_totp(c, username)
+    _print_enrolment(st, json_out, username, uri)
+
+
+@app.command("enroll-2fa")
+@cli_command
+def enroll_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """TOTP を登録する（本人は未登録のときだけ、管理者は誰でも） / enrol a TOTP second factor."""
+    st = state(ctx)
+    with st.transaction() as c:
+        uri = service.enroll_totp(c, username)
+    _print_enrolment(st, json_out, username, uri)
+
+
+@tokens_app.command("create")
+@cli_command
+def tokens_create(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="トークンが代理するスタッフ"),
+    name: str = typer.Option(..., "--name", help="用途がわかる名前（例: crm-sync）"),
+    role: Role | None = typer.Option(None, help="トークンのロール（省略時はスタッフのロール）"),
+    purposes: list[str] = typer.Option([], "--purpose", "-p", help="許可する利用目的（複数指定可）"),
+    days: int = typer.Option(90, "--days", min=1, max=365, help="有効日数"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """API トークンを発行する（管理者のみ、トークンは一度だけ表示） / issue an API token (admin; shown once)."""
+    st = state(ctx)
+    data = ApiTokenCreate(name=name, role=role, purposes=purposes, expires_in_days=days)
+    with st.transaction() as c:
+        issued = service.create_token(c, username, data)
+    if json_out:
+        print_json(issued.model_dump(mode="json"))
+        return
+    console.print(
+        st.t(
+            f"発行しました: {issued.id}（{issued.role.value}、{issued.expires_at:%Y-%m-%d} まで）。トークンは再表示できません:",
+            f"issued {issued.id} ({issued.role.value}, until {issued.expires_at:%Y-%m-%d}). The token is not shown again:",
+        ),
+        markup=False,
+    )
+    console.print(issued.token, markup=False, highlight=False, soft_wrap=True)
+
+
+@tokens_app.command("list")
+@cli_command
+def tokens_list(
+    ctx: typer.Context,
+    username: str | None = typer.Option(None, "--user", help="このスタッフのトークンだけ"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """API トークン一覧（管理者のみ、トークン自体は表示しない） / list API tokens (admin)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        items = service.list_tokens(c, username)
+    if json_out:
+        print_json(items)
+        return
+    table = Table(
+        "id",
+        st.t("スタッフ", "user"),
+        st.t("名前", "name"),
+        st.t("ロール", "role"),
+        st.t("利用目的", "purposes"),
+        st.t("期限", "expires"),
+        st.t("状態", "state"),
+    )
+    for t in items:
+        table.add_row(
+            t.id,
+            t.username,
+            t.name,
+            t.role.value,
+            ",".join(t.purposes),
+            f"{t.expires_at:%Y-%m-%d %H:%M}",
+            st.t("失効", "revoked") if t.revoked_at else st.t("有効", "active"),
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+@cli_command
+def tokens_revoke(ctx: typer.Context, token_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """API トークンを失効させる（管理者のみ） / revoke an API token (admin)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        item = service.revoke_token(c, token_id)
+    _show_user(st, json_out, item, f"失効させました: {token_id}", f"revoked: {token_id}")

@@ -1,0 +1,93 @@
+"""Tables of the staff slice: users, sign-in failures, server-side sessions and API tokens.
+
+Secrets are never stored in the clear: passwords as argon2id hashes, TOTP secrets encrypted under the staff
+member's own data key (subject ``staff:<id>``), session and API tokens as SHA-256 hex digests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.kernel.db import Base, UtcDateTime
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash); None = no password yet (cannot sign in)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # base32 TOTP secret sealed with the staff member's data key (AAD: table, column, row id)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # the last accepted 30-second step: a code for this step or an earlier one is refused (RFC 6238 §5.2)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_secret_enc is not None
+
+    @property
+    def password_set(self) -> bool:
+        return self.password_hash is not None
+
+
+class StaffSignInFailure(Base):
+    """One failed sign-in of a known account (counted per account over a sliding hour)."""
+
+    __tablename__ = "staff_sign_in_failures"
+    __table_args__ = (Index("ix_staff_sign_in_failures_staff_at", "staff_id", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    staff_id: Mapped[str] = mapped_column(String(32), ForeignKey("staff_users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StaffSession(Base):
+    """A server-side, revocable sign-in session; the client holds the token, we keep only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # absolute expiry
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class StaffApiToken(Base):
+    """A bearer token for a machine client: acts as its staff user, with a fixed role and allowed purposes."""
+
+    __tablename__ = "staff_api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    purposes: Mapped[str] = mapped_column(String(1000))  # comma-separated purpose codes ("" = none)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mamori.kernel.context import Role
+
+USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+PURPOSE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+class StaffCreate(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    team: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        if not USERNAME.match(v):
+            raise ValueError("username: lower-case letters, digits, _ . - (2–64 chars)")
+        return v
+
+
+class StaffRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    team: str | None
+    active: bool
+    password_set: bool = False
+    mfa_enrolled: bool = False
+
+
+class SignedIn(BaseModel):
+    """The result of a successful sign-in. ``token`` is the session secret: give it to the client once."""
+
+    session_id: str
+    token: str = Field(repr=False)
+    staff_id: str
+    username: str
+    role: Role
+    expires_at: datetime  # absolute expiry
+    idle_expires_at: datetime  # expiry if no request comes before it
+
+
+class SessionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    staff_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiTokenCreate(BaseModel):
+    name: str
+    role: Role | None = None  # None: the staff user's own role
+    purposes: list[str] = Field(default_factory=list, max_length=50)
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not TOKEN_NAME.match(v):
+            raise ValueError("name: letters, digits, space _ . - (1–64 chars)")
+        return v
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: Role | None) -> Role | None:
+        if v == Role.SYSTEM:
+            raise ValueError("role: the system role cannot be given to a token")
+        return v
+
+    @field_validator("purposes")
+    @classmethod
+    def _purposes(cls, v: list[str]) -> list[str]:
+        for code in v:
+            if not PURPOSE_CODE.match(code):
+                raise ValueError("purposes: lower-case purpose codes (letters, digits, _ -)")
+        return sorted(set(v))
+
+
+class ApiTokenRead(BaseModel):
+    id: str
+    staff_id: str
+    username: str
+    name: str
+    role: Role
+    purposes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenIssued(ApiTokenRead):
+    """Returned once at creation: ``token`` is never stored nor shown again."""
+
+    token: str = Field(repr=False)

@@ -1,0 +1,181 @@
+"""CSV import: every bad line reported, nothing half-written, duplicates by blind index, resume."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from sqlalchemy import func, select
+
+from mamori.customers import service
+from mamori.customers.jobs import run_import
+from mamori.customers.models import BlindIndex, Customer, ImportJob
+from mamori.customers.schemas import ProvenanceIn
+from mamori.customers.service.importing import parse_mapping
+from mamori.kernel.errors import PolicyDenied, ValidationFailed
+from tests.factories import make_customer, seed_basics
+
+HEADER = ["name", "kana", "birth_date", "gender", "postal_code", "address", "phone", "email"]
+PROV = ProvenanceIn(method="direct", channel="event", notice_version="n-2026")
+
+
+def good_row(i: int) -> list[str]:
+    return [
+        f"試験 太郎{i}",
+        "シケン タロウ",
+        "1980-04-01",
+        "男",
+        "100-0001",
+        f"東京都千代田区千代田{i}-1",
+        f"090-{1000 + i:04d}-{2000 + i:04d}",
+        f"user{i}@example.jp",
+    ]
+
+
+def write_csv(path, rows, header=HEADER, encoding="utf-8"):
+    with path.open("w", newline="", encoding=encoding) as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def count(rt, model=Customer):
+    with rt.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def actors(runtime):
+    return seed_basics(runtime)
+
+
+def test_import_creates_encrypted_findable_customers(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "c.csv", [good_row(i) for i in range(25)])
+    report = run_import(
+        runtime, actors["po"], f, source="展示会", purposes=["contract"], provenance=PROV, batch_size=10
+    )
+    assert report.created == 25 and report.errors == [] and report.written
+    assert count(runtime) == 25
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        found = service.find(ctx, email="USER7@example.jp")
+        assert len(found) == 1 and found[0].name == "試験 太郎7"
+        view = service.get(ctx, found[0].id)
+    assert view.provenance[0].source == "展示会" and view.gender == "male"
+
+
+def test_file_with_bad_rows_is_rejected_line_by_line_and_writes_nothing(runtime, actors, tmp_path):
+    rows = [good_row(i) for i in range(6)]
+    rows[1][7] = "not-an-email"
+    rows[2][6] = "12345"
+    rows[3][4] = "1000001x"
+    rows[4][2] = "昭和99年13月1日"
+    rows[5][5] = "千代田区のどこか"
+    rows.append(["", "", "", "", "", "", "", ""])
+    f = write_csv(tmp_path / "bad.csv", rows)
+    report = run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
+    assert not report.written
+    assert {(e.line, e.field) for e in report.errors} == {
+        (3, "email"),
+        (4, "phone"),
+        (5, "postal_code"),
+        (6, "birth_date"),
+        (7, "address"),
+        (8, "name"),
+    }
+    assert all("not-an-email" not in e.reason and "12345" not in e.reason for e in report.errors)
+    assert count(runtime) == 0 and count(runtime, ImportJob) == 0
+
+
+def test_skip_bad_rows_imports_the_rest(runtime, actors, tmp_path):
+    rows = [good_row(i) for i in range(4)]
+    rows[2][7] = "broken@"
+    f = write_csv(tmp_path / "bad.csv", rows)
+    report = run_import(
+        runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV, skip_bad_rows=True
+    )
+    assert report.written and report.created == 3 and report.skipped_bad == 1
+    assert count(runtime) == 3
+
+
+def test_duplicates_are_reported_not_imported_unless_merge(runtime, actors, tmp_path):
+    existing = make_customer(
+        runtime, actors["po"], email="user1@example.jp", phone=None, purposes=("contract",)
+    )
+    rows = [
+        good_row(0),
+        good_row(1),
+        good_row(2),
+        good_row(0),
+    ]  # line 3 matches existing, line 5 repeats line 2
+    f = write_csv(tmp_path / "d.csv", rows)
+    report = run_import(
+        runtime, actors["po"], f, source="s", purposes=["contract", "marketing-email"], provenance=PROV
+    )
+    assert report.created == 2
+    dups = {(d.line, d.customer_id, d.action) for d in report.duplicates}
+    assert (3, existing, "reported") in dups and (5, None, "reported") in dups
+    # merge adds the new phone and the new purpose to the existing customer
+    f2 = write_csv(tmp_path / "m.csv", [good_row(1)])
+    report = run_import(
+        runtime,
+        actors["po"],
+        f2,
+        source="s2",
+        purposes=["contract", "marketing-email"],
+        provenance=PROV,
+        on_duplicate="merge",
+    )
+    assert report.merged == 1 and report.created == 0
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        view = service.get(ctx, existing)
+    assert "+819010012001" in view.phones and "marketing-email" in view.notified_purposes
+    assert [p.source for p in view.provenance][-1] == "s2"
+
+
+def test_column_mapping_and_shift_jis(runtime, actors, tmp_path):
+    header = ["氏名", "フリガナ", "電話番号", "メール", "住所"]
+    rows = [["架空 一郎", "カクウ イチロウ", "03-1234-5678", "ichiro@example.jp", "大阪府大阪市北区1-1"]]
+    f = write_csv(tmp_path / "sjis.csv", rows, header=header, encoding="cp932")
+    mapping = parse_mapping(["氏名=name", "フリガナ=kana", "電話番号=phone", "メール=email", "住所=address"])
+    report = run_import(
+        runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV, mapping=mapping
+    )
+    assert report.created == 1
+    with pytest.raises(ValidationFailed):
+        parse_mapping(["氏名=nickname"])
+    with pytest.raises(ValidationFailed):
+        run_import(
+            runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV
+        )  # no name column
+
+
+def test_third_party_import_needs_its_source_R_20_1(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "tp.csv", [good_row(0)])
+    with pytest.raises(PolicyDenied) as exc:
+        run_import(
+            runtime,
+            actors["po"],
+            f,
+            source="",
+            purposes=["contract"],
+            provenance=ProvenanceIn(method="third_party", channel="import"),
+        )
+    assert exc.value.rule_id == "R-20-1"
+
+
+def test_import_needs_permission(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "c.csv", [good_row(0)])
+    with pytest.raises(PolicyDenied) as exc:
+        run_import(runtime, actors["sato"], f, source="s", purposes=["contract"], provenance=PROV)
+    assert exc.value.rule_id == "R-23-2"
+    assert count(runtime) == 0
+
+
+def test_rerun_of_a_finished_file_starts_a_new_job_and_reports_duplicates(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "c.csv", [good_row(i) for i in range(3)])
+    run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
+    again = run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
+    assert again.created == 0 and len(again.duplicates) == 3
+    assert count(runtime) == 3
+    assert count(runtime, BlindIndex) == 3 * 4  # name, kana, email, phone

@@ -1,0 +1,117 @@
+"""Small factory functions shared by the slices' tests (synthetic data only)."""
+
+from __future__ import annotations
+
+from mamori.consent import service as consent_service
+from mamori.consent.schemas import ConsentIn
+from mamori.customers import service as customers_service
+from mamori.customers.schemas import CustomerCreate, ProvenanceIn
+from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
+from mamori.kernel.policy import Category
+from mamori.kernel.runtime import Runtime
+from mamori.purposes import service as purposes_service
+from mamori.purposes.schemas import PurposeCreate
+from mamori.staff import service as staff_service
+from mamori.staff.schemas import StaffCreate
+
+PURPOSES = {
+    "contract": PurposeCreate(
+        code="contract",
+        title_ja="契約の履行",
+        title_en="Contract",
+        text_ja="商品の発送と代金の請求、アフターサービスのために氏名・連絡先・購入履歴を利用します（履歴の分析は行いません）。",
+        text_en="Shipping, billing and after-sales service.",
+        categories=[Category.IDENTIFIER, Category.CONTACT, Category.ATTRIBUTE, Category.BEHAVIOUR],
+    ),
+    "marketing-email": PurposeCreate(
+        code="marketing-email",
+        title_ja="メールでのご案内",
+        title_en="Marketing email",
+        text_ja="ご同意いただいた方に新商品のご案内をメールでお送りするため、氏名とメールアドレスを利用します。",
+        text_en="Emails about new products, with consent.",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        consent_appi=True,
+        consent_gdpr=True,
+    ),
+    "health-service": PurposeCreate(
+        code="health-service",
+        title_ja="健康相談サービス",
+        title_en="Health counselling",
+        text_ja="健康相談サービスの提供のため、ご同意の上で既往歴などの要配慮個人情報を利用します（分析は行いません）。",
+        text_en="Health counselling with consent, using medical history.",
+        categories=[Category.IDENTIFIER, Category.CONTACT, Category.SENSITIVE, Category.BEHAVIOUR],
+    ),
+    "gdpr-newsletter": PurposeCreate(
+        code="gdpr-newsletter",
+        title_ja="ニュースレター",
+        title_en="Newsletter",
+        text_ja="ニュースレターをお送りするため、氏名とメールアドレスを利用します。",
+        text_en="Sending the newsletter.",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        consent_gdpr=True,
+    ),
+}
+
+
+def seed_basics(rt: Runtime) -> dict[str, Actor]:
+    """Purposes and one staff user per role; returns actors by username."""
+    actors: dict[str, Actor] = {"system": SYSTEM_ACTOR}
+    with rt.transaction(SYSTEM_ACTOR) as ctx:
+        for p in PURPOSES.values():
+            purposes_service.add(ctx, p)
+        for username, role, team in (
+            ("admin", Role.ADMIN, None),
+            ("po", Role.PRIVACY_OFFICER, None),
+            ("sato", Role.SALES, "east"),
+            ("suzuki", Role.SALES, "west"),
+            ("support", Role.SUPPORT, None),
+            ("analyst", Role.ANALYST, None),
+        ):
+            staff_service.add(
+                ctx, StaffCreate(username=username, display_name=username, role=role, team=team)
+            )
+    with rt.sessions() as session:
+        for username in ("admin", "po", "sato", "suzuki", "support", "analyst"):
+            actors[username] = staff_service.actor_for(session, username)
+    return actors
+
+
+def make_customer(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    name: str = "山田 太郎",
+    kana: str | None = "ヤマダ タロウ",
+    email: str | None = "taro.yamada@example.jp",
+    phone: str | None = "090-1234-5678",
+    purposes: tuple[str, ...] = ("contract", "marketing-email"),
+    origin: str = "JP",
+    **extra: object,
+) -> str:
+    data = CustomerCreate(
+        name=name,
+        kana=kana,
+        birth_date=extra.pop("birth_date", "1985-01-02"),
+        gender="male",
+        postal_code="150-0001",
+        address=extra.pop("address", "東京都渋谷区神宮前1-2-3"),
+        phones=[phone] if phone else [],
+        emails=[email] if email else [],
+        occupation="会社員",
+        employer=extra.pop("employer", "架空商事株式会社"),
+        origin=origin,
+        **extra,  # type: ignore[arg-type]
+    )
+    with rt.transaction(actor) as ctx:
+        view = customers_service.create(
+            ctx,
+            data,
+            provenance=ProvenanceIn(method="direct", channel="web_form", notice_version="n-2026"),
+            purposes=list(purposes),
+        )
+    return view.id
+
+
+def grant(rt: Runtime, actor: Actor, customer_id: str, purpose: str) -> None:
+    with rt.transaction(actor) as ctx:
+        consent_service.grant(ctx, customer_id, purpose, ConsentIn(method="checkbox", evidence="form-1"))

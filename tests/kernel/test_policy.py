@@ -1,0 +1,145 @@
+"""The policy engine, decision by decision (pure: no database needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mamori.kernel.context import Actor, ActorKind, Context, Role
+from mamori.kernel.policy import Action, Category, PurposeFacts, Resource, decide
+from mamori.kernel.registry import ConsentState, PurposeState
+
+ALL_CATS = frozenset(Category) - {Category.SENSITIVE}
+FIELDS = {
+    "name": Category.IDENTIFIER,
+    "emails": Category.CONTACT,
+    "birth_date": Category.ATTRIBUTE,
+    "activities": Category.BEHAVIOUR,
+    "attr:medical": Category.SENSITIVE,
+}
+
+
+def ctx(
+    role: Role = Role.SUPPORT, purpose: str | None = "contract", actor_id: str = "u1", team: str | None = None
+):
+    actor = Actor(kind=ActorKind.STAFF, id=actor_id, name=actor_id, role=role, team=team)
+    return Context(actor=actor, session=None, runtime=None, purpose=purpose)  # type: ignore[arg-type]
+
+
+def res(**kw) -> Resource:
+    base = dict(
+        kind="customer",
+        subject_id="c1",
+        owner_id="u1",
+        purpose=PurposeFacts(code="contract", categories=ALL_CATS),
+        notified_purposes=frozenset({"contract"}),
+        fields=FIELDS,
+    )
+    base.update(kw)
+    return Resource(**base)  # type: ignore[arg-type]
+
+
+def test_allowed_read_masks_only_what_the_purpose_does_not_cover():
+    d = decide(ctx(), Action.CUSTOMER_READ, res())
+    assert d.allowed
+    assert d.masked_fields == {"attr:medical"}
+
+
+def test_masking_follows_the_purpose_categories():
+    facts = PurposeFacts(
+        code="marketing-email", categories=frozenset({Category.IDENTIFIER, Category.CONTACT})
+    )
+    d = decide(
+        ctx(purpose="marketing-email"),
+        Action.CUSTOMER_READ,
+        res(purpose=facts, notified_purposes=frozenset({"marketing-email"})),
+    )
+    assert d.allowed
+    assert d.masked_fields == {"birth_date", "activities", "attr:medical"}
+
+
+def test_deny_by_default_for_unknown_role_action():
+    d = decide(ctx(role=Role.ANALYST), Action.CUSTOMER_READ, res())
+    assert not d.allowed and d.rule_ids == ("R-23-2",) and d.code == "role_not_permitted"
+
+
+def test_sales_rep_sees_only_own_customers():
+    assert decide(ctx(role=Role.SALES, actor_id="u1"), Action.CUSTOMER_READ, res(owner_id="u1")).allowed
+    d = decide(ctx(role=Role.SALES, actor_id="u2"), Action.CUSTOMER_READ, res(owner_id="u1"))
+    assert not d.allowed and d.code == "out_of_scope" and d.rule_ids == ("R-23-2",)
+
+
+def test_purpose_must_be_declared():
+    d = decide(ctx(purpose=None), Action.CUSTOMER_READ, res())
+    assert not d.allowed and d.rule_ids == ("R-18-1",)
+
+
+def test_unknown_or_retired_purpose():
+    d = decide(ctx(purpose="nope"), Action.CUSTOMER_READ, res(purpose=None))
+    assert not d.allowed and d.rule_ids == ("R-17-1",)
+    retired = PurposeFacts(code="contract", categories=ALL_CATS, retired=True)
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=retired))
+    assert not d.allowed and d.code == "purpose_retired"
+
+
+def test_purpose_not_notified_to_this_person_is_denied_R_21_1():
+    d = decide(ctx(), Action.CUSTOMER_READ, res(notified_purposes=frozenset({"support"})))
+    assert not d.allowed and d.rule_ids[0] == "R-21-1" and "R-18-1" in d.rule_ids
+    assert "通知" in d.reason_ja and "notified" in d.reason_en
+
+
+def test_stop_use_denies_R_35_1():
+    d = decide(ctx(), Action.CUSTOMER_READ, res(state=PurposeState(stopped=True)))
+    assert not d.allowed and d.rule_ids == ("R-35-1",)
+
+
+@pytest.mark.parametrize(
+    ("state", "code"), [(ConsentState.NONE, "consent_missing"), (ConsentState.WITHDRAWN, "consent_withdrawn")]
+)
+def test_consent_required_purpose_needs_granted_consent(state, code):
+    facts = PurposeFacts(code="contract", categories=ALL_CATS, consent_required_appi=True)
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, state=PurposeState(consent=state)))
+    assert not d.allowed and d.code == code and d.rule_ids[0] == "R-18-1"
+    ok = decide(
+        ctx(), Action.CUSTOMER_READ, res(purpose=facts, state=PurposeState(consent=ConsentState.GRANTED))
+    )
+    assert ok.allowed
+
+
+def test_gdpr_consent_applies_only_to_gdpr_subjects():
+    facts = PurposeFacts(code="contract", categories=ALL_CATS, consent_required_gdpr=True)
+    assert decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, gdpr=False)).allowed
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, gdpr=True))
+    assert not d.allowed and d.rule_ids[0] == "G-6"
+
+
+def test_sensitive_fields_need_consent_even_when_the_purpose_covers_them():
+    facts = PurposeFacts(code="contract", categories=frozenset(Category))
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts))
+    assert "attr:medical" in d.masked_fields
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, state=PurposeState(sensitive_consent=True)))
+    assert "attr:medical" not in d.masked_fields
+
+
+def test_sensitive_write_needs_consent_or_exception_R_20_2():
+    d = decide(ctx(), Action.SENSITIVE_WRITE, res(fields={}))
+    assert not d.allowed and d.rule_ids == ("R-20-2",)
+    assert decide(ctx(), Action.SENSITIVE_WRITE, res(fields={}, sensitive_exception="law")).allowed
+    assert decide(
+        ctx(), Action.SENSITIVE_WRITE, res(fields={}, state=PurposeState(sensitive_consent=True))
+    ).allowed
+
+
+def test_writing_a_field_outside_the_purpose_is_denied():
+    facts = PurposeFacts(code="contract", categories=frozenset({Category.CONTACT}))
+    d = decide(ctx(), Action.CUSTOMER_UPDATE, res(purpose=facts, fields={"birth_date": Category.ATTRIBUTE}))
+    assert not d.allowed and d.code == "field_outside_purpose"
+
+
+def test_denial_raises_with_rule_id():
+    from mamori.kernel.errors import PolicyDenied
+
+    d = decide(ctx(), Action.CUSTOMER_READ, res(notified_purposes=frozenset()))
+    with pytest.raises(PolicyDenied) as exc:
+        d.raise_if_denied()
+    assert exc.value.rule_id == "R-21-1"
+    assert "[R-21-1]" in exc.value.one_line()
