@@ -1,5 +1,5 @@
 # mamori — two commands on a fresh machine:
-#   make run    create .venv, install, initialise an embedded SQLite store with synthetic customers, show the CLI tour
+#   make run    create .venv, install, initialise an embedded SQLite store with synthetic customers, serve the API
 #   make test   the whole suite: ruff, mypy, import-linter, alembic check, pytest on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -26,7 +26,9 @@ run: install
 	@if [ ! -f "$(MAMORI_HOME)/.demo-done" ]; then \
 		$(BIN)/mamori demo --customers $(DEMO_CUSTOMERS) && touch "$(MAMORI_HOME)/.demo-done"; \
 	else echo "デモデータは作成済みです / demo data already present ($(MAMORI_HOME))"; fi
-	@$(MAKE) --no-print-directory tour
+	@echo; echo "== デモ用ログイン / demo logins ($(MAMORI_HOME)/demo-logins.txt) =="; cat "$(MAMORI_HOME)/demo-logins.txt"
+	@echo; echo "CLI ツアー / CLI tour: make tour    API: http://127.0.0.1:8000/docs"
+	$(BIN)/mamori serve --host 127.0.0.1 --port 8000
 
 tour: install
 	@bash scripts/tour.sh

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.factories import seed_basics  # noqa: E402
 
-from mamori.cli import bootstrap  # noqa: E402
+from mamori import composition as bootstrap  # noqa: E402
 from mamori.customers import service as customers_service  # noqa: E402
 from mamori.customers.jobs import run_import  # noqa: E402
 from mamori.customers.schemas import ProvenanceIn  # noqa: E402

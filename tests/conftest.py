@@ -62,16 +62,55 @@ def clock():
     return FrozenClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
 
 
+_TEMPLATE: dict[str, str] = {}
+
+
 @pytest.fixture
-def settings_factory(empty_db_url, tmp_path):
+def migrated_db_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A factory of data-store databases already at the Alembic head, copied from a template migrated once per
+    session (the schema still comes from the migrations, not from create_all)."""
+    import shutil
+
+    from mamori.kernel.db import make_engine
+    from mamori.kernel.runtime import migrate
+
+    def make() -> str:
+        n = next(_counter)
+        if backend == "sqlite":
+            if "sqlite" not in _TEMPLATE:
+                path = tmp_path_factory.getbasetemp() / "template-data.db"
+                engine = make_engine(f"sqlite:///{path}")
+                migrate(engine)
+                engine.dispose()  # closing the last connection checkpoints the WAL into the file
+                _TEMPLATE["sqlite"] = str(path)
+            d = tmp_path_factory.mktemp(f"data{n}")
+            shutil.copyfile(_TEMPLATE["sqlite"], d / "data.db")
+            return f"sqlite:///{d / 'data.db'}"
+        server: PgServer = request.getfixturevalue("pg_server")
+        if "postgresql" not in _TEMPLATE:
+            url = create_database(server, f"tmpl{os.getpid()}")
+            engine = make_engine(url)
+            migrate(engine)
+            engine.dispose()
+            _TEMPLATE["postgresql"] = f"tmpl{os.getpid()}"
+        return create_database(server, f"t{os.getpid()}_data_{n}", template=_TEMPLATE["postgresql"])
+
+    return make
+
+
+@pytest.fixture
+def settings_factory(empty_db_url, migrated_db_url, tmp_path, backend):
     from mamori.kernel.settings import Settings
 
     def make(**overrides):
+        # On PostgreSQL the keystore and the audit log share one scratch database (their tables never overlap;
+        # creating databases is the slow part); the data store is always a database of its own.
+        keys = empty_db_url("keys")
         values = dict(
             home=tmp_path / "home",
-            database_url=empty_db_url("data"),
-            keystore_url=empty_db_url("keys"),
-            audit_url=empty_db_url("audit"),
+            database_url=migrated_db_url(),
+            keystore_url=keys,
+            audit_url=keys if backend == "postgresql" else empty_db_url("audit"),
             kek=base64.b64encode(secrets.token_bytes(32)).decode(),
             audit_checkpoint_every=50,
         )
@@ -83,7 +122,7 @@ def settings_factory(empty_db_url, tmp_path):
 
 @pytest.fixture
 def runtime(settings_factory, clock):
-    from mamori.cli import bootstrap
+    from mamori import composition as bootstrap
     from mamori.kernel.runtime import Runtime
 
     bootstrap.register_all()

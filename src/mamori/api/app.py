@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from mamori import __version__
 from mamori.api import audit, auth
-from mamori.cli import bootstrap
+from mamori import composition as bootstrap
 from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
 from mamori.kernel.errors import MamoriError
@@ -33,8 +33,14 @@ DESCRIPTION = """
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     bootstrap.register_all()
     rt = runtime or open_runtime()
-    app = FastAPI(title="mamori API", version=__version__, description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="mamori API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
     app.state.runtime = rt
     app.state.authenticate = auth.authenticate
     problems.install(app)
@@ -45,10 +51,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if exc.code == "out_of_scope":
             # BOLA: a customer outside your scope looks exactly like one that does not exist (the audit log
             # records the denial with its rule).
-            return problems.problem_response(404, "customer_not_found", "顧客が見つかりません。",
-                                             "Customer not found.", lang=lang)
-        return problems.problem_response(exc.http_status, exc.code, exc.message_ja, exc.message_en,
-                                         rule_id=exc.rule_id, lang=lang)
+            return problems.problem_response(
+                404, "customer_not_found", "顧客が見つかりません。", "Customer not found.", lang=lang
+            )
+        return problems.problem_response(
+            exc.http_status, exc.code, exc.message_ja, exc.message_en, rule_id=exc.rule_id, lang=lang
+        )
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -59,6 +67,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    for router in (auth.router, customers_router, consent_router, purposes_router, staff_router, audit.router):
+    for router in (
+        auth.router,
+        customers_router,
+        consent_router,
+        purposes_router,
+        staff_router,
+        audit.router,
+    ):
         app.include_router(router, prefix=API)
     return app

@@ -53,9 +53,19 @@ def tail(ctx: PlainContext, limit: Annotated[int, Query(ge=1, le=1000)] = 50) ->
     _require_audit_reader(ctx)
     record_info(ctx, "audit.tail", details={"n": limit})
     return [
-        AuditEntryOut(seq=e.seq, at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action, purpose=e.purpose,
-                      subject_ids=list(e.subject_ids), fields=list(e.fields), decision=e.decision,
-                      rule_ids=list(e.rule_ids), reason=e.reason)
+        AuditEntryOut(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            actor_role=e.actor_role,
+            action=e.action,
+            purpose=e.purpose,
+            subject_ids=list(e.subject_ids),
+            fields=list(e.fields),
+            decision=e.decision,
+            rule_ids=list(e.rule_ids),
+            reason=e.reason,
+        )
         for e in ctx.runtime.audit.tail(limit)
     ]
 
@@ -66,6 +76,11 @@ def verify(ctx: PlainContext) -> VerifyOut:
     _require_audit_reader(ctx)
     rt = ctx.runtime
     report = audit_verify(rt.audit_engine, rt.audit.public_key_bytes(), rt.anchor_path)
-    return VerifyOut(ok=report.ok, entries=report.entries, checkpoints=report.checkpoints,
-                     first_bad_seq=report.first_bad_seq, problem=report.problem,
-                     message=report.message_en if ctx.lang == "en" else report.message_ja)
+    return VerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        checkpoints=report.checkpoints,
+        first_bad_seq=report.first_bad_seq,
+        problem=report.problem,
+        message=report.message_en if ctx.lang == "en" else report.message_ja,
+    )

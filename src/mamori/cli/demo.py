@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import phonenumbers
+import pyotp
 from faker import Faker
 
 from mamori.consent import service as consent_service
@@ -130,6 +134,51 @@ def _customer(fake: Faker, rng: random.Random) -> CustomerCreate:
     )
 
 
+def _demo_logins(runtime: Runtime, usernames: list[str]) -> Path:
+    """Demo sign-in for every demo staff user: one random password and a TOTP secret each, written to
+    $MAMORI_HOME/demo-logins.txt (mode 0600) — synthetic accounts for a local demo only."""
+    path = runtime.settings.home_path / "demo-logins.txt"
+    if path.exists():
+        return path
+    lines = [
+        "# mamori demo logins (synthetic; local demo only) / デモ用ログイン（架空・ローカル専用）",
+        "# TOTP: add the secret to an authenticator app, or: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+    ]
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        for username in usernames:
+            password = "-".join(secrets.choice(_WORDS) for _ in range(4))
+            staff_service.set_password(ctx, username, password)
+            secret = pyotp.parse_uri(staff_service.enroll_totp(ctx, username)).secret
+            lines.append(f"{username:10s} password: {password:32s} totp-secret: {secret}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+_WORDS = (
+    "sakura",
+    "fuji",
+    "kumo",
+    "umi",
+    "yama",
+    "kawa",
+    "hoshi",
+    "tsuki",
+    "kaze",
+    "mori",
+    "hana",
+    "sora",
+    "yuki",
+    "ame",
+    "niji",
+    "take",
+    "matsu",
+    "ume",
+    "kiri",
+    "nami",
+)
+
+
 def generate(
     runtime: Runtime, *, customers: int, seed: int, progress: Callable[[int], None] | None = None
 ) -> dict[str, object]:
@@ -153,6 +202,7 @@ def generate(
                 owners[username] = user.id
             staff_out.append({"username": username, "role": role.value, "hint": hint})
     staff_out.insert(0, {"username": "admin", "role": "admin", "hint": "mamori --as admin keys rotate"})
+    logins = _demo_logins(runtime, [u["username"] for u in staff_out])
     owner_ids = list(owners.values())
     made = 0
     activities = 0
@@ -233,5 +283,6 @@ def generate(
         "customers": made,
         "activities": activities,
         "staff": staff_out,
+        "logins_file": str(logins),
         "generated_at": datetime.now(UTC).isoformat(),
     }

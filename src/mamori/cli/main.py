@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from mamori import __version__
-from mamori.cli import bootstrap
+from mamori import composition as bootstrap
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
 from mamori.kernel.audit import verify as audit_verify
@@ -111,6 +111,12 @@ def demo(
         st.t(
             f"架空の顧客 {result['customers']} 人、活動 {result['activities']} 件を作成しました。",
             f"created {result['customers']} synthetic customers and {result['activities']} activities.",
+        )
+    )
+    console.print(
+        st.t(
+            f"デモ用ログイン（パスワードと TOTP）: {result['logins_file']}",
+            f"demo logins (passwords and TOTP secrets): {result['logins_file']}",
         )
     )
     table = Table(st.t("ユーザー", "user"), st.t("ロール", "role"), st.t("例", "try"))
@@ -260,10 +266,21 @@ def serve(
 
     st = state(ctx)
     st.runtime.init()
-    console.print(st.t(f"http://{host}:{port}/docs で API を公開中（Ctrl-C で停止）",
-                       f"serving http://{host}:{port}/docs (Ctrl-C to stop)"))
-    uvicorn.run("mamori.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    console.print(
+        st.t(
+            f"http://{host}:{port}/docs で API を公開中（Ctrl-C で停止）",
+            f"serving http://{host}:{port}/docs (Ctrl-C to stop)",
+        )
+    )
+    uvicorn.run(
+        "mamori.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 app.add_typer(staff_app, name="staff")

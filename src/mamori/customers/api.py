@@ -31,12 +31,27 @@ class CustomerCreateRequest(BaseModel):
     purposes: list[str] = Field(min_length=1, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)")
     sensitive_basis: str | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "customer": {"name": "山田 太郎", "kana": "ヤマダ タロウ", "emails": ["taro@example.jp"],
-                     "phones": ["090-1234-5678"], "address": "東京都渋谷区神宮前1-2-3"},
-        "provenance": {"method": "direct", "channel": "web_form", "notice_version": "privacy-notice-2026-04"},
-        "purposes": ["contract"],
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer": {
+                        "name": "山田 太郎",
+                        "kana": "ヤマダ タロウ",
+                        "emails": ["taro@example.jp"],
+                        "phones": ["090-1234-5678"],
+                        "address": "東京都渋谷区神宮前1-2-3",
+                    },
+                    "provenance": {
+                        "method": "direct",
+                        "channel": "web_form",
+                        "notice_version": "privacy-notice-2026-04",
+                    },
+                    "purposes": ["contract"],
+                }
+            ]
+        }
+    }
 
 
 class Created(BaseModel):
@@ -71,12 +86,18 @@ def _etag(version: int) -> str:
     return f'"v{version}"'
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created,
-             responses=responses(401, 403, 422))
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=Created, responses=responses(401, 403, 422)
+)
 def create_customer(ctx: PlainContext, body: CustomerCreateRequest) -> Created:
     """顧客を登録する / create a customer (purposes notified at collection are required)."""
-    view = service.create(ctx, body.customer, provenance=body.provenance, purposes=body.purposes,
-                          sensitive_basis=body.sensitive_basis)
+    view = service.create(
+        ctx,
+        body.customer,
+        provenance=body.provenance,
+        purposes=body.purposes,
+        sensitive_basis=body.sensitive_basis,
+    )
     return Created(id=view.id)
 
 
@@ -90,8 +111,10 @@ def list_customers(ctx: PurposeContext, page: PageDep) -> CustomerPage:
 @router.post("/find", response_model=CustomerPage, responses=responses(401, 403, 422))
 def find_customers(ctx: PurposeContext, body: FindRequest) -> CustomerPage:
     """メール・電話・氏名・フリガナで完全一致検索 / exact-match lookup (one criterion)."""
-    return CustomerPage(items=service.find(ctx, email=body.email, phone=body.phone, name=body.name, kana=body.kana),
-                        next_cursor=None)
+    return CustomerPage(
+        items=service.find(ctx, email=body.email, phone=body.phone, name=body.name, kana=body.kana),
+        next_cursor=None,
+    )
 
 
 CustomerId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="顧客ID（推測できないランダム値）")]
@@ -105,7 +128,9 @@ def get_customer(ctx: PurposeContext, customer_id: CustomerId, response: Respons
     return view
 
 
-@router.patch("/{customer_id}", response_model=CustomerView, responses=responses(401, 403, 404, 412, 422, 428))
+@router.patch(
+    "/{customer_id}", response_model=CustomerView, responses=responses(401, 403, 404, 412, 422, 428)
+)
 def update_customer(
     ctx: PurposeContext,
     customer_id: CustomerId,
@@ -115,18 +140,23 @@ def update_customer(
 ) -> CustomerView:
     """訂正・更新（If-Match 必須：他の担当者の更新を上書きしない） / update; If-Match is required."""
     if not if_match:
-        raise PreconditionRequired("If-Match ヘッダー（ETag）が必要です。", "An If-Match header (ETag) is required.")
+        raise PreconditionRequired(
+            "If-Match ヘッダー（ETag）が必要です。", "An If-Match header (ETag) is required."
+        )
     try:
         version = int(if_match.strip().strip('"').removeprefix("W/").strip('"').removeprefix("v"))
     except ValueError:
-        raise ValidationFailed("If-Match の形式が不正です。", "Malformed If-Match.", code="bad_etag") from None
+        raise ValidationFailed(
+            "If-Match の形式が不正です。", "Malformed If-Match.", code="bad_etag"
+        ) from None
     view = service.update(ctx, customer_id, body, expected_version=version)
     response.headers["ETag"] = _etag(view.version)
     return view
 
 
-@router.get("/{customer_id}/activities", response_model=list[ActivityRead],
-            responses=responses(401, 403, 404, 422))
+@router.get(
+    "/{customer_id}/activities", response_model=list[ActivityRead], responses=responses(401, 403, 404, 422)
+)
 def list_activities(ctx: PurposeContext, customer_id: CustomerId) -> list[ActivityRead]:
     """購入・問い合わせ・通話・メモの履歴 / activities (behaviour data: the purpose must cover it)."""
     view = service.get(ctx, customer_id, include_activities=True)
@@ -135,8 +165,12 @@ def list_activities(ctx: PurposeContext, customer_id: CustomerId) -> list[Activi
     return view.activities
 
 
-@router.post("/{customer_id}/activities", status_code=status.HTTP_201_CREATED, response_model=ActivityCreated,
-             responses=responses(401, 403, 404, 422))
+@router.post(
+    "/{customer_id}/activities",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActivityCreated,
+    responses=responses(401, 403, 404, 422),
+)
 def add_activity(ctx: PurposeContext, customer_id: CustomerId, body: ActivityIn) -> ActivityCreated:
     """対応履歴を記録（要配慮を含むメモは同意なしで拒否 R-20-2） / log an activity."""
     aid, warnings = service.add_activity(ctx, customer_id, body)

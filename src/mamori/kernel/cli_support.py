@@ -114,7 +114,7 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         lang = os.environ.get("MAMORI_LANG", "ja")
         for a in list(args) + list(kwargs.values()):
             if hasattr(a, "find_root"):  # the click context (typer vendors click: no isinstance)
-                lang = state(a).lang
+                lang = state(a).lang  # type: ignore[arg-type]
         try:
             return fn(*args, **kwargs)
         except MamoriError as exc:

@@ -32,15 +32,23 @@ def purpose_versions(ctx: PlainContext, code: Code) -> list[PurposeRead]:
     return service.history(ctx.session, code)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PurposeRead,
-             responses=responses(401, 403, 409, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PurposeRead,
+    responses=responses(401, 403, 409, 422),
+)
 def add_purpose(ctx: PlainContext, body: PurposeCreate) -> PurposeRead:
     """利用目的を登録（曖昧な表現には warnings、R-17-1） / register a purpose."""
     return service.add(ctx, body)
 
 
-@router.post("/{code}/versions", status_code=status.HTTP_201_CREATED, response_model=PurposeRead,
-             responses=responses(401, 403, 404, 422))
+@router.post(
+    "/{code}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PurposeRead,
+    responses=responses(401, 403, 404, 422),
+)
 def revise_purpose(ctx: PlainContext, code: Code, body: PurposeCreate) -> PurposeRead:
     """新しい版を登録（R-17-2） / a new version."""
     return service.revise(ctx, body.model_copy(update={"code": code}))

@@ -74,15 +74,18 @@ def show(
 def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
     st = state(ctx)
     cats = []
-    for c in (c.strip() for c in str(kw.pop("categories")).split(",")):
-        if c not in {x.value for x in Category}:
-            raise ValidationFailed(f"不明なデータ区分です: {c}（{_CAT_HELP}）", f"Unknown data category: {c} ({_CAT_HELP})",
-                                   code="bad_category")
-        cats.append(Category(c))
+    for name in (part.strip() for part in str(kw.pop("categories")).split(",")):
+        if name not in {x.value for x in Category}:
+            raise ValidationFailed(
+                f"不明なデータ区分です: {name}（{_CAT_HELP}）",
+                f"Unknown data category: {name} ({_CAT_HELP})",
+                code="bad_category",
+            )
+        cats.append(Category(name))
     json_out = bool(kw.pop("json_out"))
     data = PurposeCreate(categories=cats, **kw)
-    with st.transaction() as c:
-        result = service.revise(c, data) if revise else service.add(c, data)
+    with st.transaction() as tx:
+        result = service.revise(tx, data) if revise else service.add(tx, data)
     if json_out:
         print_json(result)
         return

@@ -35,6 +35,7 @@ import binascii
 import hashlib
 import json
 import json.encoder
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from mamori.kernel.audit.chain import (
@@ -220,22 +221,31 @@ def _snapshot_engine(engine: Engine) -> tuple[Engine, bool]:
     return engine, False
 
 
-_COLUMNS = (
-    ENTRIES.c.seq,
-    ENTRIES.c.at,
-    ENTRIES.c.actor,
-    ENTRIES.c.actor_role,
-    ENTRIES.c.action,
-    ENTRIES.c.purpose,
-    ENTRIES.c.subject_ids,
-    ENTRIES.c.fields,
-    ENTRIES.c.decision,
-    ENTRIES.c.rule_ids,
-    ENTRIES.c.reason,
-    ENTRIES.c.details,
-    ENTRIES.c.leaf_hash,
-    ENTRIES.c.chain_hash,
+_SELECT_ENTRIES = (
+    "SELECT seq, at, actor, actor_role, action, purpose, subject_ids, fields, decision, rule_ids, reason,"
+    " details, leaf_hash, chain_hash FROM audit_entries ORDER BY seq"
 )
+
+
+def _row_at(conn: Connection, seq: int) -> Any:
+    """The stored row at ``seq`` (only on the failure path, when it lies in the next chunk)."""
+    return conn.execute(text(_SELECT_ENTRIES.replace(" ORDER BY seq", " WHERE seq = :s")), {"s": seq}).first()
+
+
+def _pages(conn: Connection) -> Iterator[list[Any]]:
+    """Every entry in seq order, :data:`CHUNK` rows at a time, straight from the driver (the hot path).
+
+    SQLite steps through the table; PostgreSQL uses a server-side (named) cursor. Either way memory stays
+    bounded, and the rows come from the same snapshot transaction as the counts and checkpoints.
+    """
+    dbapi: Any = conn.connection.dbapi_connection
+    cursor = dbapi.cursor(name="mamori_audit_verify") if conn.dialect.name == "postgresql" else dbapi.cursor()
+    try:
+        cursor.execute(_SELECT_ENTRIES)
+        while rows := cursor.fetchmany(CHUNK):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def _leaf_at(row: Any, seq: int) -> bytes:
@@ -310,11 +320,7 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
     chain = ZERO_HASH
     frontier: list[bytes] = []
     settle(0, EMPTY_ROOT, ZERO_HASH, frontier)
-    stmt = select(*_COLUMNS).order_by(ENTRIES.c.seq).limit(CHUNK)
-    cursor: int | None = None
-    while True:
-        page = stmt if cursor is None else stmt.where(ENTRIES.c.seq > cursor)
-        rows = conn.execute(page).all()
+    for rows in _pages(conn):
         for index, row in enumerate(rows):
             seq = row[0]
             if seq != expected:
@@ -336,7 +342,7 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
                 true_seq = _true_seq(row, seq)
                 if true_seq is None:
                     raise _Problem("leaf_mismatch", seq)
-                following = rows[index + 1] if index + 1 < len(rows) else None
+                following = rows[index + 1] if index + 1 < len(rows) else _row_at(conn, seq + 1)
                 shifted = true_seq == seq + 1 and (
                     following is None or _true_seq(following, seq + 1) == seq + 2
                 )
@@ -348,9 +354,6 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
             expected += 1
             if pending < len(claims) and claims[pending].tree_size == seq:
                 settle(seq, frontier_root(frontier), chain, frontier)
-        if len(rows) < CHUNK:
-            break
-        cursor = rows[-1][0]
     total = expected - 1
     for item in claims:
         if item.kind == "head" and item.tree_size < total:
@@ -363,6 +366,19 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
                 raise _Problem("bad_signature", first_unvouched(item), item.tree_size)
         raise _Problem("truncated", total + 1, claims[pending].tree_size)
     return total
+
+
+def _stream_nothing(key: Ed25519PublicKey, pinned_id: str, claims: list[_Signed]) -> None:
+    """No audit tables at all: only an anchor can say something was there."""
+    for item in sorted(claims, key=lambda c: (c.tree_size, c.line)):
+        if item.tree_size == 0:
+            problem = _verify_signed(item, key, pinned_id, EMPTY_ROOT, ZERO_HASH)
+            if problem is not None:
+                raise _Problem(problem, 1, 0)
+            continue
+        if _verify_signed(item, key, pinned_id, b"", b"") == "bad_signature":
+            raise _Problem("bad_signature", 1, item.tree_size)
+        raise _Problem("truncated", 1, item.tree_size)
 
 
 def verify(
@@ -420,8 +436,8 @@ def verify(
                                 )
                             )
                         _stream(conn, key, pinned_id, claims)
-                    elif claims:
-                        raise _Problem("truncated", 1, max(c.tree_size for c in claims))
+                    else:
+                        _stream_nothing(key, pinned_id, claims)
                 except _Problem as failure:
                     ja, en = _messages(failure.problem, failure.seq, failure.size)
                     return VerifyReport(

@@ -56,7 +56,7 @@ DECISIONS = frozenset({"allow", "deny", "info"})
 # `reason` is a machine code such as "purpose_not_notified" — never free text, never a personal value.
 REASON_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 MAX_TEXT = 256
-MAX_ITEMS = 10_000
+MAX_ITEMS = 100_000  # subject ids per entry: an import batch (CLI allows 20 000 rows) is one entry
 SCHEMA_LOCK_KEY = 0x6D616D6F72690A  # pg_advisory_xact_lock key for init_schema ("mamori\n")
 _SEED_INFO = b"mamori/audit/ed25519-signing/v1"
 

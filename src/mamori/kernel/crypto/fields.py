@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from mamori.kernel.crypto.aead import open_with, seal_many_with, seal_with
 from mamori.kernel.crypto.keystore import Keystore
 
@@ -36,26 +38,35 @@ def _decode(data: bytes) -> str:
 class FieldCipher:
     def __init__(self, keystore: Keystore) -> None:
         self.keystore = keystore
+        # The last subject's AESGCM object: a customer's fields are usually handled one after another.
+        self._last: tuple[str, int, AESGCM] | None = None
+
+    def _aead(self, subject_id: str) -> AESGCM:
+        last = self._last
+        generation = self.keystore.generation
+        if last is not None and last[0] == subject_id and last[1] == generation:
+            return last[2]
+        aead = self.keystore.aead(subject_id)
+        self._last = (subject_id, generation, aead)
+        return aead
 
     def preload(self, subject_ids: Iterable[str]) -> None:
         """Unwrap the keys of many subjects at once (KeyDestroyed if any is missing)."""
         self.keystore.aeads(subject_ids)
 
     def encrypt(self, subject_id: str, table: str, column: str, row_id: str | int, value: str) -> bytes:
-        return seal_with(self.keystore.aead(subject_id), _encode(value), field_aad(table, column, row_id))
+        return seal_with(self._aead(subject_id), _encode(value), field_aad(table, column, row_id))
 
     def decrypt(self, subject_id: str, table: str, column: str, row_id: str | int, blob: bytes) -> str:
-        return _decode(
-            open_with(self.keystore.aead(subject_id), bytes(blob), field_aad(table, column, row_id))
-        )
+        return _decode(open_with(self._aead(subject_id), bytes(blob), field_aad(table, column, row_id)))
 
     def encrypt_many(self, subject_id: str, items: Sequence[FieldValue]) -> list[bytes]:
         """Encrypt several cells of one subject with a single key lookup."""
-        aead = self.keystore.aead(subject_id)
+        aead = self._aead(subject_id)
         return seal_many_with(
             aead, [_encode(v) for *_, v in items], [field_aad(t, c, r) for t, c, r, _ in items]
         )
 
     def decrypt_many(self, subject_id: str, items: Sequence[FieldBlob]) -> list[str]:
-        aead = self.keystore.aead(subject_id)
+        aead = self._aead(subject_id)
         return [_decode(open_with(aead, bytes(b), field_aad(t, c, r))) for t, c, r, b in items]

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -177,8 +179,11 @@ class FileKekProvider(_LocalKeys):
     File format: ``{"current": N, "keys": {"1": "<base64 32 bytes>", ...}, "destroyed": [...]}``. A missing
     file is created with one random version (file 0600; a created parent directory 0700). The file is
     refused if it lies inside ``home`` or if group/other can access it. Every write is atomic (temporary file,
-    fsync, ``os.replace``). Concurrent writers in several processes are not coordinated: run
-    ``add_version``/``destroy_version`` from one admin command at a time.
+    fsync, ``os.replace``) under an exclusive ``flock`` on a sibling ``.<name>.lock`` file, so two admin
+    commands cannot lose each other's version. A long-running process notices a changed file (by inode,
+    size and mtime) and reloads it before each wrap, so it stops using a version once another process has
+    replaced or destroyed it. (A wrap racing that very change can still use the old version; Keystore.rotate
+    recounts after destroying, so such a key shows up in ``remaining_on_old``.)
     """
 
     def __init__(self, path: Path, *, home: Path | None) -> None:
@@ -193,8 +198,11 @@ class FileKekProvider(_LocalKeys):
                     code="kek_inside_home",
                 )
         self._destroyed: list[int] = []
+        self._stamp: tuple[int, int, int] | None = None
         if not self.path.exists():
-            self._create()
+            with self._locked():
+                if not self.path.exists():
+                    self._create()
         self._load()
 
     # -- file handling -------------------------------------------------------------------------------------------
@@ -205,8 +213,52 @@ class FileKekProvider(_LocalKeys):
             os.chmod(parent, 0o700)
         self._write(1, {1: new_key()}, [])
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        parent = self.path.parent
+        if not parent.exists():
+            parent.mkdir(parents=True, mode=0o700)
+            os.chmod(parent, 0o700)
+        fd = os.open(parent / f".{self.path.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _refresh(self) -> None:
+        """Reload the file if another process changed it since it was read."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != self._stamp:
+            self._load()
+
+    def current_version(self) -> int:
+        self._refresh()
+        return super().current_version()
+
+    def versions(self) -> list[int]:
+        self._refresh()
+        return super().versions()
+
+    def wrap(self, key: bytes, *, context: bytes) -> tuple[int, bytes]:
+        self._refresh()
+        return super().wrap(key, context=context)
+
+    def wrap_many(self, keys: Sequence[bytes], contexts: Sequence[bytes]) -> tuple[int, list[bytes]]:
+        self._refresh()
+        return super().wrap_many(keys, contexts)
+
+    def unwrap(self, version: int, blob: bytes, *, context: bytes) -> bytes:
+        if version not in self._keys:
+            self._refresh()
+        return super().unwrap(version, blob, context=context)
+
     def _load(self) -> None:
-        mode = self.path.stat().st_mode
+        st = self.path.stat()
+        mode = st.st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigurationError(
                 "KEK ファイルの権限が広すぎます（0600 にしてください）。",
@@ -230,6 +282,7 @@ class FileKekProvider(_LocalKeys):
             )
         self._destroyed = sorted(set(destroyed))
         self._set(current, keys)
+        self._stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _write(self, current: int, keys: dict[int, bytes], destroyed: list[int]) -> None:
         doc = {
@@ -261,16 +314,21 @@ class FileKekProvider(_LocalKeys):
 
     def add_version(self) -> int:
         """Add a new random version and make it current; returns its number."""
-        self._load()
-        keys = dict(self._keys)
-        version = max([*keys, *self._destroyed, 0]) + 1
-        keys[version] = new_key()
-        self._write(version, keys, self._destroyed)
-        self._load()
+        with self._locked():
+            self._load()
+            keys = dict(self._keys)
+            version = max([*keys, *self._destroyed, 0]) + 1
+            keys[version] = new_key()
+            self._write(version, keys, self._destroyed)
+            self._load()
         return version
 
     def destroy_version(self, version: int) -> None:
         """Remove the key material of ``version`` and record it as destroyed (never the current version)."""
+        with self._locked():
+            self._destroy_locked(version)
+
+    def _destroy_locked(self, version: int) -> None:
         self._load()
         if version == self._current:
             raise Conflict(

@@ -171,6 +171,8 @@ class Keystore:
         self._cache: OrderedDict[str, _CachedKey] = OrderedDict()
         self._system: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        # Bumped by every eviction: keys read before a concurrent destruction are then not cached.
+        self._evictions = 0
 
     # -- schema ------------------------------------------------------------------------------------------------
     def init_schema(self) -> None:
@@ -178,10 +180,12 @@ class Keystore:
         KeystoreBase.metadata.create_all(self.engine)
 
     # -- cache -------------------------------------------------------------------------------------------------
-    def _cache_put(self, entries: Iterable[tuple[str, _CachedKey]]) -> None:
+    def _cache_put(self, entries: Iterable[tuple[str, _CachedKey]], *, generation: int | None = None) -> None:
         if self.cache_size == 0:
             return
         with self._lock:
+            if generation is not None and generation != self._evictions:
+                return
             cache = self._cache
             for subject_id, entry in entries:
                 if subject_id in cache:
@@ -192,12 +196,20 @@ class Keystore:
 
     def _cache_evict(self, subject_ids: Iterable[str]) -> None:
         with self._lock:
+            self._evictions += 1
             for subject_id in subject_ids:
                 self._cache.pop(subject_id, None)
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever cached keys are evicted (destruction, ``clear_cache``); lets callers that keep
+        their own reference to a key's AESGCM object notice that it may be stale."""
+        return self._evictions
 
     def clear_cache(self) -> None:
         """Forget every unwrapped key held in memory (e.g. after another process destroyed keys)."""
         with self._lock:
+            self._evictions += 1
             self._cache.clear()
             self._system.clear()
 
@@ -322,6 +334,7 @@ class Keystore:
         found: dict[str, _CachedKey] = {}
         misses: list[str] = []
         with self._lock:
+            generation = self._evictions
             cache = self._cache
             for subject_id in subject_ids:
                 if subject_id in found:
@@ -346,7 +359,7 @@ class Keystore:
             for subject_id, version, blob in fetched:
                 key = unwrap(version, blob, context=_DEK_CONTEXT + subject_id.encode("utf-8"))
                 new.append((subject_id, _CachedKey(key)))
-            self._cache_put(new)
+            self._cache_put(new, generation=generation)
             found.update(new)
             missing = [s for s in misses if s not in found]
             if missing and not skip_missing:
@@ -521,20 +534,22 @@ class Keystore:
                     ).all()
                     if not rows:
                         break
-                    params: list[dict[str, Any]] = []
-                    for name, old, blob in rows:
-                        context = prefix + str(name).encode("utf-8")
-                        key = self.kek.unwrap(int(old), bytes(blob), context=context)
-                        version, wrapped = self.kek.wrap(key, context=context)
-                        if version != to_version:
-                            raise Conflict(
-                                "再ラップ中に KEK の現行版が変わりました。もう一度実行してください。",
-                                "The current KEK version changed during rotation; run it again.",
-                                code="kek_changed",
-                            )
-                        params.append(
-                            {"b_ident": name, "b_old": old, "b_version": version, "b_wrapped": wrapped}
+                    contexts = [prefix + str(name).encode("utf-8") for name, _, _ in rows]
+                    keys = [
+                        self.kek.unwrap(int(old), bytes(blob), context=context)
+                        for (_, old, blob), context in zip(rows, contexts, strict=True)
+                    ]
+                    versions, blobs = self._wrap_all(keys, contexts)
+                    if any(v != to_version for v in versions):
+                        raise Conflict(
+                            "再ラップ中に KEK の現行版が変わりました。もう一度実行してください。",
+                            "The current KEK version changed during rotation; run it again.",
+                            code="kek_changed",
                         )
+                    params: list[dict[str, Any]] = [
+                        {"b_ident": name, "b_old": old, "b_version": version, "b_wrapped": wrapped}
+                        for (name, old, _), version, wrapped in zip(rows, versions, blobs, strict=True)
+                    ]
                     conn.execute(stmt, params)
                 done += len(rows)
                 if progress is not None:
@@ -547,6 +562,9 @@ class Keystore:
                 if version != to_version:
                     destroy(version)
                     destroyed.append(version)
+            # A key wrapped by another process between the count and the destruction would be lost: recount,
+            # so that the report shows it (non-zero) instead of hiding it.
+            remaining = self.count_on_old_versions(to_version)
         self.checkpoint()
         return RotationReport(
             rewrapped=done, to_version=to_version, remaining_on_old=remaining, destroyed_versions=destroyed

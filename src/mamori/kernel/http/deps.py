@@ -6,15 +6,14 @@ The route is the edge: the Context's transaction commits when the endpoint funct
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
-
-import hashlib
-import hmac
 
 from mamori.kernel.context import Actor, Context
 from mamori.kernel.db import unit_of_work
@@ -85,7 +84,8 @@ def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[
         raise PolicyDenied(
             f"この API トークンは利用目的「{purpose}」に使えません。",
             f"This API token is not allowed for purpose '{purpose}'.",
-            rule_id="R-23-2", code="token_purpose_not_allowed",
+            rule_id="R-23-2",
+            code="token_purpose_not_allowed",
         )
     lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
     with rt.transaction(who.actor, purpose, lang=lang) as ctx:
@@ -95,8 +95,15 @@ def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[
 def purpose_context(
     request: Request,
     who: PrincipalDep,
-    mamori_purpose: Annotated[str, Header(alias="Mamori-Purpose", min_length=1, max_length=64,
-                                          description="利用目的コード（個人データの利用に必須） / declared purpose")],
+    mamori_purpose: Annotated[
+        str,
+        Header(
+            alias="Mamori-Purpose",
+            min_length=1,
+            max_length=64,
+            description="利用目的コード（個人データの利用に必須） / declared purpose",
+        ),
+    ],
 ) -> Iterator[Context]:
     yield from _context(request, who, mamori_purpose)
 

@@ -30,9 +30,17 @@ class Problem(BaseModel):
     errors: list[dict[str, str]] | None = None
 
 
-def problem_response(status: int, code: str, detail_ja: str, detail_en: str, *, rule_id: str | None = None,
-                     lang: str = "ja", errors: list[dict[str, str]] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int,
+    code: str,
+    detail_ja: str,
+    detail_en: str,
+    *,
+    rule_id: str | None = None,
+    lang: str = "ja",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = Problem(
         type=f"https://mamori.invalid/problems/{code}",
         title=code.replace("_", " "),
@@ -43,8 +51,12 @@ def problem_response(status: int, code: str, detail_ja: str, detail_en: str, *, 
         rule_id=rule_id,
         errors=errors,
     )
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM,
-                        headers={"Cache-Control": "no-store", **(headers or {})})
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def _lang(request: Request) -> str:
@@ -54,8 +66,14 @@ def _lang(request: Request) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(MamoriError)
     async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:
-        return problem_response(exc.http_status, exc.code, exc.message_ja, exc.message_en, rule_id=exc.rule_id,
-                                lang=_lang(request))
+        return problem_response(
+            exc.http_status,
+            exc.code,
+            exc.message_ja,
+            exc.message_en,
+            rule_id=exc.rule_id,
+            lang=_lang(request),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -64,24 +82,38 @@ def install(app: FastAPI) -> None:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            errors.append({"field": loc, "message": msg.split(": ", 1)[-1] if ": " in msg else msg,
-                           "type": str(err.get("type", ""))})
-        return problem_response(422, "invalid_input", "入力が不正です。", "The request is invalid.",
-                                lang=_lang(request), errors=errors)
+            errors.append(
+                {
+                    "field": loc,
+                    "message": msg.split(": ", 1)[-1] if ": " in msg else msg,
+                    "type": str(err.get("type", "")),
+                }
+            )
+        return problem_response(
+            422,
+            "invalid_input",
+            "入力が不正です。",
+            "The request is invalid.",
+            lang=_lang(request),
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error")
+            exc.status_code, "http_error"
+        )
         headers = dict(exc.headers or {})
-        return problem_response(exc.status_code, code, str(exc.detail), str(exc.detail), lang=_lang(request),
-                                headers=headers)
+        return problem_response(
+            exc.status_code, code, str(exc.detail), str(exc.detail), lang=_lang(request), headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return problem_response(500, "internal_error", "内部エラーが発生しました。", "Internal error.",
-                                lang=_lang(request))
+        return problem_response(
+            500, "internal_error", "内部エラーが発生しました。", "Internal error.", lang=_lang(request)
+        )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

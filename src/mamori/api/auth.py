@@ -1,0 +1,97 @@
+"""Sign-in, sign-out and the authenticator of every API request.
+
+Browsers use a server-side session in a ``__Host-`` cookie (Secure, HttpOnly, SameSite=Strict) and send the
+session's CSRF token in ``X-CSRF-Token`` on writes; machine clients use ``Authorization: Bearer mamori_…`` API
+tokens, which may be limited to some purposes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from mamori.kernel.context import Role
+from mamori.kernel.db import unit_of_work
+from mamori.kernel.http.deps import Principal, PrincipalDep, csrf_token, runtime_of
+from mamori.kernel.http.problems import responses
+from mamori.kernel.runtime import Runtime
+from mamori.staff import service as staff_service
+
+SESSION_COOKIE = "__Host-mamori_session"
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def authenticate(request: Request, session: Session, rt: Runtime) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        actor, purposes = staff_service.validate_api_token(session, header[7:].strip(), rt.clock)
+        return Principal(actor=actor, via="token", purposes=purposes)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        actor = staff_service.validate_session(session, token, rt.clock)
+        return Principal(
+            actor=actor, via="session", session_token_hash=staff_service.token_digest(token).encode()
+        )
+    return None
+
+
+class SignInRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+    totp: str | None = Field(default=None, pattern=r"^\d{6}$", description="認証アプリの6桁のコード")
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"username": "sato", "password": "…", "totp": "123456"}]}
+    }
+
+
+class SessionInfo(BaseModel):
+    username: str
+    role: Role
+    csrf_token: str = Field(description="Cookie で書き込むときに X-CSRF-Token に入れる値")
+    expires_at: datetime | None = None
+
+
+@router.post("/sign-in", response_model=SessionInfo, responses=responses(401, 422))
+def sign_in(request: Request, response: Response, body: Annotated[SignInRequest, Body()]) -> SessionInfo:
+    """サインイン（パスワード＋TOTP）。新しいセッション ID を Cookie で返す / sign in; a new session each time."""
+    rt = runtime_of(request)
+    signed = staff_service.sign_in(rt, body.username, body.password, body.totp)
+    max_age = int((signed.expires_at - rt.clock.now()).total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE, signed.token, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"
+    )
+    return SessionInfo(
+        username=signed.username,
+        role=signed.role,
+        expires_at=signed.expires_at,
+        csrf_token=csrf_token(rt, staff_service.token_digest(signed.token).encode()),
+    )
+
+
+@router.post("/sign-out", status_code=204, responses=responses(401, 403))
+def sign_out(request: Request, who: PrincipalDep) -> Response:
+    """サインアウト（サーバー側でセッションを無効化） / sign out (the session is revoked server-side)."""
+    rt = runtime_of(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and who.via == "session":
+        with unit_of_work(rt.sessions) as session:
+            staff_service.sign_out(session, rt, token, rt.clock)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/me", response_model=SessionInfo, responses=responses(401))
+def me(request: Request, who: PrincipalDep) -> SessionInfo:
+    """現在のユーザーと CSRF トークン / who am I, and the CSRF token for cookie writes."""
+    rt = runtime_of(request)
+    return SessionInfo(
+        username=who.actor.name,
+        role=who.actor.role,
+        csrf_token=csrf_token(rt, who.session_token_hash) if who.session_token_hash else "",
+    )
