@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
+from mamori import deid
 from mamori.consent import service as consent_service
+from mamori.deid import text as deid_text
+from mamori.deid.tabular import KeySource
+from mamori.deid.tabular import cli as tabular_cli
+from mamori.deid.text import cli as text_cli
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
-from mamori.kernel.runtime import Runtime
+from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.staff import service as staff_service
 from mamori.staff.models import StaffUser
 from mamori.staff.schemas import StaffCreate
@@ -21,11 +24,7 @@ def register_all() -> None:
     if _registered:
         return
     consent_service.register()
-    try:
-        text = importlib.import_module("mamori.deid.text")
-        text.register()
-    except (ImportError, AttributeError):
-        pass
+    deid_text.register()
     _registered = True
 
 
@@ -43,14 +42,18 @@ def ensure_admin(runtime: Runtime) -> bool:
         return True
 
 
-def mount_optional(app: typer.Typer) -> None:
-    """Mount the deid command groups (text PII and tabular de-identification)."""
-    for module, name in (("mamori.deid.text.cli", "text"), ("mamori.deid.tabular.cli", "deid")):
-        try:
-            sub = importlib.import_module(module)
-        except ImportError:
-            continue
-        app.add_typer(sub.app, name=name)
+def _keystore_key_source() -> KeySource:
+    """削除情報等 (pseudonymisation keys) live in the keystore, wrapped by the KEK (R-41-2)."""
+    runtime = open_runtime()
+    runtime.keystore.init_schema()
+    return runtime.keystore  # type: ignore[return-value]
 
 
-__all__ = ["Actor", "SYSTEM_ACTOR", "ensure_admin", "mount_optional", "register_all", "resolve_actor"]
+def mount_deid(app: typer.Typer) -> None:
+    """Mount the deid command groups (text PII and tabular de-identification) with the real keystore."""
+    tabular_cli.key_source_factory = _keystore_key_source
+    app.add_typer(text_cli.app, name="text")
+    app.add_typer(tabular_cli.app, name="deid")
+
+
+__all__ = ["SYSTEM_ACTOR", "Actor", "deid", "ensure_admin", "mount_deid", "register_all", "resolve_actor"]

@@ -20,7 +20,9 @@ def actors(runtime):
 def test_grant_withdraw_regrant_is_append_only_and_last_line_wins_R_CNS_1_G_7(runtime, actors):
     cid = make_customer(runtime, actors["sato"])
     with runtime.transaction(actors["sato"]) as ctx:
-        service.grant(ctx, cid, "marketing-email", ConsentIn(method="checkbox", notice_version="n1", evidence="f1"))
+        service.grant(
+            ctx, cid, "marketing-email", ConsentIn(method="checkbox", notice_version="n1", evidence="f1")
+        )
         service.withdraw(ctx, cid, "marketing-email", ConsentIn(method="email"))
     with runtime.transaction(actors["sato"]) as ctx:
         states = service.purpose_states(ctx, [cid], "marketing-email")

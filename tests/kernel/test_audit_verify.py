@@ -348,8 +348,17 @@ def test_verify_streams_in_chunks(log, monkeypatch):
     monkeypatch.setattr(verify_module, "CHUNK", 5)
     assert run(writer, anchor).ok
     monkeypatch.setattr(verify_module, "CHUNK", 4)
+    # a swap across a chunk boundary (rows 8 | 9) is still a reorder, not a gap
+    sql(writer, "UPDATE audit_entries SET seq = -1 WHERE seq = 8")
+    sql(writer, "UPDATE audit_entries SET seq = 8 WHERE seq = 9")
+    sql(writer, "UPDATE audit_entries SET seq = 9 WHERE seq = -1")
+    assert_bad(run(writer, anchor), "reorder", 8)
     sql(writer, "DELETE FROM audit_entries WHERE seq = 9")
-    assert_bad(run(writer, anchor), "gap", 9)
+    sql(writer, "UPDATE audit_entries SET seq = 9 WHERE seq = 10")
+    sql(writer, "UPDATE audit_entries SET seq = 10 WHERE seq = 11")
+    sql(writer, "UPDATE audit_entries SET seq = 11 WHERE seq = 12")
+    # row 8 now holds entry 9, rows 9..11 hold 10..12: entry 8 was deleted and the rest renumbered
+    assert_bad(run(writer, anchor), "gap", 8)
 
 
 # -- helpers that play the attacker -----------------------------------------------------------------------------
@@ -437,3 +446,36 @@ def test_sha256_reference_is_the_one_used():
     # the verifier's inlined canonical encoding agrees with chain.canonical_bytes (a clean log with
     # non-ASCII, quotes and backslashes verifies above); and the hash is plain SHA-256
     assert leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
+
+
+def test_corrupt_head_frontier_is_reported_before_it_spoils_the_next_checkpoint(log):
+    writer, anchor = log
+    with writer.engine.connect() as conn:
+        frontier = bytes(conn.execute(text("SELECT frontier FROM audit_head")).scalar_one())
+    sql(writer, "UPDATE audit_head SET frontier = :f", f=flipped(frontier))
+    report = run(writer, anchor)
+    assert report.ok is False and report.problem == "root_mismatch" and report.first_bad_seq == N
+
+
+def test_anchor_without_any_audit_database(empty_db_url, tmp_path):
+    # given an anchor file from an empty log's checkpoint, and one forged line
+    engine = make_engine(empty_db_url("anchored"))
+    anchor = tmp_path / "anchors.jsonl"
+    key = signing_key_from_seed(SEED)
+    try:
+        writer = AuditWriter(engine, key, FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)), anchor_path=anchor)
+        writer.init_schema()
+        writer.checkpoint()  # tree size 0
+        with engine.begin() as conn:
+            for table in ("audit_entries", "audit_checkpoints", "audit_head"):
+                conn.execute(text(f"DROP TABLE {table}"))
+        # then the empty-tree anchor agrees with a missing log
+        assert verify(engine, key.public_key(), anchor).ok
+        # and a forged line claiming entries is a bad signature, not a truncation
+        line = json.loads(anchor.read_text())
+        line["tree_size"] = 3
+        anchor.write_text(anchor.read_text() + json.dumps(line) + "\n")
+        report = verify(engine, key.public_key(), anchor)
+        assert report.ok is False and report.problem == "bad_signature" and report.bad_checkpoint == 3
+    finally:
+        engine.dispose()

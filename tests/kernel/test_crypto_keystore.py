@@ -332,11 +332,13 @@ def test_system_key_row_moved_to_another_name_does_not_unwrap(keystore: Keystore
 @pytest.mark.slow
 def test_100k_data_keys_are_created_in_one_fast_bulk_insert(keystore: Keystore):
     ids = subject_ids(100_000)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     keystore.create_data_keys(ids)
-    elapsed = time.perf_counter() - started
-    # The brief's target is well under 2 s on an idle machine; the bound allows for a shared 2-core box.
-    assert elapsed < 5.0, f"create_data_keys(100k) took {elapsed:.2f} s"
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    # The brief's target is well under 2 s. This process's CPU time is asserted (wall time on the shared 2-core
+    # box swings 3x with other engineers' jobs); per-row ORM inserts cost well over 10 s of CPU here.
+    print(f"create_data_keys(100k): {elapsed:.2f} s wall, {cpu:.2f} s CPU")
+    assert cpu < 4.0, f"create_data_keys(100k) used {cpu:.2f} s CPU ({elapsed:.2f} s wall)"
     assert keystore.stats()["data_keys"] == 100_000
     keystore.clear_cache()
     assert len(keystore.data_keys(ids[:1000])) == 1000

@@ -21,8 +21,12 @@ def test_vague_wording_is_warned_about_R_17_1(runtime):
 
 def test_profiling_and_third_party_must_be_stated_R_17_1(runtime):
     silent = PURPOSES["contract"].model_copy(
-        update={"code": "silent", "text_ja": "購買データを使って最適なご提案を行うため、情報を利用します。",
-                "third_party": True})
+        update={
+            "code": "silent",
+            "text_ja": "購買データを使って最適なご提案を行うため、情報を利用します。",
+            "third_party": True,
+        }
+    )
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         warnings = service.add(ctx, silent).warnings
     assert any("分析" in w for w in warnings) and any("第三者" in w for w in warnings)
@@ -30,7 +34,9 @@ def test_profiling_and_third_party_must_be_stated_R_17_1(runtime):
 
 def test_editing_makes_a_new_version_and_keeps_the_old_R_17_2(runtime):
     seed_basics(runtime)
-    changed = PURPOSES["contract"].model_copy(update={"text_ja": PURPOSES["contract"].text_ja + "（配送業者への委託を含みます）"})
+    changed = PURPOSES["contract"].model_copy(
+        update={"text_ja": PURPOSES["contract"].text_ja + "（配送業者への委託を含みます）"}
+    )
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         v2 = service.revise(ctx, changed)
     assert v2.version == 2

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from mamori import __version__
-from mamori.api import audit, auth
 from mamori import composition as bootstrap
+from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
 from mamori.kernel.errors import MamoriError

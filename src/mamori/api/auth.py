@@ -19,6 +19,7 @@ from mamori.kernel.db import unit_of_work
 from mamori.kernel.http.deps import Principal, PrincipalDep, csrf_token, runtime_of
 from mamori.kernel.http.problems import responses
 from mamori.kernel.runtime import Runtime
+from mamori.kernel.schemas import InputModel
 from mamori.staff import service as staff_service
 
 SESSION_COOKIE = "__Host-mamori_session"
@@ -39,7 +40,7 @@ def authenticate(request: Request, session: Session, rt: Runtime) -> Principal |
     return None
 
 
-class SignInRequest(BaseModel):
+class SignInRequest(InputModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
     totp: str | None = Field(default=None, pattern=r"^\d{6}$", description="認証アプリの6桁のコード")

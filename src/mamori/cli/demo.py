@@ -15,7 +15,14 @@ from faker import Faker
 
 from mamori.consent import service as consent_service
 from mamori.consent.schemas import ConsentIn
-from mamori.customers.schemas import ActivityIn, CustomerCreate, ProvenanceIn
+from mamori.customers.schemas import (
+    ActivityIn,
+    CustomerCreate,
+    ProvenanceIn,
+    clean_email,
+    clean_phone,
+    clean_postal,
+)
 from mamori.customers.service import core as customers_service
 from mamori.kernel.context import SYSTEM_ACTOR, Role
 from mamori.kernel.policy import Category
@@ -123,10 +130,10 @@ def _customer(fake: Faker, rng: random.Random) -> CustomerCreate:
         kana=f"{last_kana} {first_kana}",
         birth_date=fake.date_of_birth(minimum_age=18, maximum_age=88),
         gender="female" if female else "male",
-        postal_code=fake.zipcode(),
+        postal_code=clean_postal(fake.zipcode()),
         address=fake.address(),
-        phones=[_valid_phone(fake)],
-        emails=[fake.unique.email()],
+        phones=[clean_phone(_valid_phone(fake))],
+        emails=[clean_email(fake.unique.email())],
         occupation=fake.job() if rng.random() < 0.8 else None,
         employer=fake.company() if rng.random() < 0.6 else None,
         attributes=[],

@@ -289,7 +289,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(consent_app, name="consent")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
-bootstrap.mount_optional(app)
+bootstrap.mount_deid(app)
 
 
 def main() -> None:

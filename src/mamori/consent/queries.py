@@ -11,9 +11,7 @@ def events(customer_id: str) -> Select[ConsentEvent]:
     return select(ConsentEvent).where(ConsentEvent.customer_id == customer_id).order_by(ConsentEvent.seq)
 
 
-def latest_for(
-    ids: Sequence[str], kinds: Sequence[str], targets: Sequence[str]
-) -> Select[ConsentEvent]:
+def latest_for(ids: Sequence[str], kinds: Sequence[str], targets: Sequence[str]) -> Select[ConsentEvent]:
     """Ledger lines relevant to a decision, oldest first (the last one per key wins)."""
     return (
         select(ConsentEvent)

@@ -5,11 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from mamori.kernel.schemas import InputModel
+
 CHANNELS = ("phone", "email", "post", "sms", "visit")
 METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(InputModel):
     method: Literal["checkbox", "button", "email", "oral", "paper", "web_form", "import"]
     notice_version: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, max_length=200)

@@ -21,11 +21,12 @@ from mamori.customers.schemas import (
 from mamori.kernel.errors import MamoriError, ValidationFailed
 from mamori.kernel.http.deps import PageDep, PlainContext, PurposeContext
 from mamori.kernel.http.problems import responses
+from mamori.kernel.schemas import InputModel
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-class CustomerCreateRequest(BaseModel):
+class CustomerCreateRequest(InputModel):
     customer: CustomerCreate
     provenance: ProvenanceIn = ProvenanceIn()
     purposes: list[str] = Field(min_length=1, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)")
@@ -63,7 +64,7 @@ class CustomerPage(BaseModel):
     next_cursor: str | None
 
 
-class FindRequest(BaseModel):
+class FindRequest(InputModel):
     """Exact-match lookup. Personal values go in the body, never in the URL."""
 
     email: str | None = Field(default=None, max_length=320)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import phonenumbers
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -25,6 +26,21 @@ app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
 
 PURPOSE_OPT = typer.Option(..., "--purpose", "-p", help="利用目的コード（必須） / declared purpose")
 MASK = "●●●"
+GENDER_JA = {"female": "女性", "male": "男性", "other": "その他", "unknown": "不明"}
+
+
+def national(e164: str) -> str:
+    """+819012345678 → 090-1234-5678 (Japanese numbers shown the way people write them)."""
+    try:
+        number = phonenumbers.parse(e164, "JP")
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 81
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, fmt))
 
 
 @app.command("add")
@@ -94,6 +110,8 @@ def _show_view(st: object, v: CustomerView) -> None:
             return f"{MASK} ({st.t('目的外のため非表示', 'outside the purpose')})"
         return "" if value in (None, [], "") else str(value)
 
+    phones = ", ".join(national(p) for p in v.phones)
+    gender = GENDER_JA.get(v.gender or "", v.gender) if st.lang != "en" else v.gender
     bd = to_wareki(v.birth_date) + f"（{v.birth_date.isoformat()}）" if v.birth_date else None
     rows = [
         ("ID", v.id),
@@ -101,10 +119,10 @@ def _show_view(st: object, v: CustomerView) -> None:
         (st.t("氏名", "name"), val("name", v.name)),
         (st.t("フリガナ", "kana"), val("kana", v.kana)),
         (st.t("生年月日", "birth date"), val("birth_date", bd)),
-        (st.t("性別", "gender"), val("gender", v.gender)),
+        (st.t("性別", "gender"), val("gender", gender)),
         (st.t("郵便番号", "postal code"), val("postal_code", v.postal_code)),
         (st.t("住所", "address"), val("address", v.address)),
-        (st.t("電話", "phones"), val("phones", ", ".join(v.phones))),
+        (st.t("電話", "phones"), val("phones", phones)),
         (st.t("メール", "emails"), val("emails", ", ".join(v.emails))),
         (st.t("職業", "occupation"), val("occupation", v.occupation)),
         (st.t("勤務先", "employer"), val("employer", v.employer)),
@@ -173,9 +191,7 @@ def find(
     _print_summaries(st, items, json_out, None)
 
 
-def _print_summaries(
-    st: object, items: list[CustomerSummary], json_out: bool, cursor: str | None
-) -> None:
+def _print_summaries(st: object, items: list[CustomerSummary], json_out: bool, cursor: str | None) -> None:
     from mamori.kernel.cli_support import CliState
 
     assert isinstance(st, CliState)

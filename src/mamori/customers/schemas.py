@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 from mamori.kernel.crypto import normalise_phone
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.policy import Category
+from mamori.kernel.schemas import InputModel
 from mamori.law.wareki import parse_wareki
 
 # Field → data category: what a purpose must cover for the field to come back unmasked.
@@ -135,20 +136,20 @@ def prefecture_of(address: str) -> str | None:
     return None
 
 
-class AttributeIn(BaseModel):
+class AttributeIn(InputModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     value: str = Field(min_length=1, max_length=2000)
     category: Category = Category.ATTRIBUTE
 
 
-class ProvenanceIn(BaseModel):
+class ProvenanceIn(InputModel):
     method: Literal["direct", "third_party", "public"] = "direct"
     channel: str | None = Field(default=None, max_length=32)
     notice_version: str | None = Field(default=None, max_length=64)
     source: str | None = Field(default=None, max_length=200)
 
 
-class CustomerCreate(BaseModel):
+class CustomerCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     kana: str | None = None
     birth_date: date | None = None
@@ -202,7 +203,7 @@ class CustomerCreate(BaseModel):
         return [clean_email(e) for e in v if e.strip()]
 
 
-class CustomerUpdate(BaseModel):
+class CustomerUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kana: str | None = None
     birth_date: date | None = None
@@ -222,7 +223,7 @@ class CustomerUpdate(BaseModel):
     _emails = field_validator("add_emails")(CustomerCreate._emails.__func__)  # type: ignore[attr-defined]
 
 
-class ActivityIn(BaseModel):
+class ActivityIn(InputModel):
     kind: Literal["purchase", "inquiry", "call", "note"]
     body: str | None = Field(default=None, max_length=20000)
     amount: int | None = Field(default=None, ge=0)

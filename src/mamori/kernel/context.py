@@ -59,6 +59,8 @@ class Context:
     purpose: str | None = None
     clock: Clock = field(default_factory=SystemClock)
     lang: str = "ja"
+    # Facts that cannot change inside one unit of work (e.g. a purpose's current version), memoised per Context.
+    memo: dict[object, object] = field(default_factory=dict)
 
     def with_purpose(self, purpose: str | None) -> Context:
         return Context(

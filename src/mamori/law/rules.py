@@ -75,6 +75,70 @@ R_35_1 = Rule("R-35-1", "利用停止等", "Suspension of use or erasure", "ACT 
 R_CNS_1 = Rule("R-CNS-1", "有効な同意", "Valid consent", "GL-T 2-16", _RENUMBERED)
 G_6 = Rule("G-6", "GDPR 適法性の根拠", "GDPR lawful basis", "GDPR 6, 9, 10", date(2018, 5, 25))
 G_7 = Rule("G-7", "GDPR 同意の条件", "GDPR conditions for consent", "GDPR 7, 8", date(2018, 5, 25))
+# 仮名加工情報 / 匿名加工情報 (Art. 41-46), enforced by deid
+R_41_1 = Rule(
+    "R-41-1", "仮名加工情報の作成基準", "Pseudonymisation standards", "ACT 41(1); 規則31", _RENUMBERED
+)
+R_41_2 = Rule(
+    "R-41-2",
+    "削除情報等の安全管理",
+    "Security of the removed information and keys",
+    "ACT 41(2); 規則32",
+    _RENUMBERED,
+)
+R_41_3 = Rule(
+    "R-41-3", "仮名加工情報の利用目的", "Purposes of pseudonymised data", "ACT 41(3),(4),(9)", _RENUMBERED
+)
+R_41_4 = Rule(
+    "R-41-4",
+    "仮名加工情報の第三者提供の禁止",
+    "No third-party provision of pseudonymised data",
+    "ACT 41(6), 42",
+    _RENUMBERED,
+)
+R_41_5 = Rule(
+    "R-41-5",
+    "識別行為・連絡の禁止",
+    "No re-identification, no contacting",
+    "ACT 41(7)-(8); 規則33",
+    _RENUMBERED,
+)
+R_41_6 = Rule(
+    "R-41-6",
+    "仮名加工情報等の消去",
+    "Erase pseudonymised data and keys when no longer needed",
+    "ACT 41(5),(9)",
+    _RENUMBERED,
+)
+R_43_1 = Rule("R-43-1", "匿名加工情報の作成基準", "Anonymisation standards", "ACT 43(1); 規則34", _RENUMBERED)
+R_43_2 = Rule(
+    "R-43-2",
+    "加工方法等情報の安全管理",
+    "Security of processing-method information",
+    "ACT 43(2); 規則35",
+    _RENUMBERED,
+)
+R_43_3 = Rule(
+    "R-43-3",
+    "匿名加工情報の項目の公表",
+    "Publish the items of anonymised data",
+    "ACT 43(3); 規則36",
+    _RENUMBERED,
+)
+R_43_4 = Rule(
+    "R-43-4",
+    "匿名加工情報である旨の明示",
+    "State that provided data is anonymised",
+    "ACT 43(4), 44; 規則37-38",
+    _RENUMBERED,
+)
+R_43_5 = Rule(
+    "R-43-5",
+    "識別行為の禁止（匿名加工情報）",
+    "No re-identification of anonymised data",
+    "ACT 43(5), 45",
+    _RENUMBERED,
+)
 # 令和8年改正 (R-R8-*): promulgated 2026-07-17; main provisions in force by Cabinet Order, no later than 2028-07-16.
 # Effective dates are not set until the Order is known, so no R8 behaviour is enabled (R-R8-3).
 R_R8_3 = Rule(
@@ -86,6 +150,17 @@ R_R8_3 = Rule(
 )
 
 ALL_RULES: tuple[Rule, ...] = (
+    R_41_1,
+    R_41_2,
+    R_41_3,
+    R_41_4,
+    R_41_5,
+    R_41_6,
+    R_43_1,
+    R_43_2,
+    R_43_3,
+    R_43_4,
+    R_43_5,
     R_17_1,
     R_17_2,
     R_18_1,
@@ -97,9 +172,7 @@ ALL_RULES: tuple[Rule, ...] = (
     R_23_2,
     R_23_5,
     R_2_3_1,
-   
     R_35_1,
-   
     R_CNS_1,
     G_6,
     G_7,

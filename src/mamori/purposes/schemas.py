@@ -6,11 +6,12 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from mamori.kernel.policy import Category
+from mamori.kernel.schemas import InputModel
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 
 
-class PurposeCreate(BaseModel):
+class PurposeCreate(InputModel):
     code: str
     title_ja: str = Field(min_length=1, max_length=200)
     title_en: str = Field(min_length=1, max_length=200)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.context import Role
@@ -220,7 +220,7 @@ def tokens_list(
         print_json(items)
         return
     table = Table(
-        "id",
+        Column("id", no_wrap=True, min_width=32),
         st.t("スタッフ", "user"),
         st.t("名前", "name"),
         st.t("ロール", "role"),

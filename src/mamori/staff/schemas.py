@@ -6,13 +6,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mamori.kernel.context import Role
+from mamori.kernel.schemas import InputModel
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 PURPOSE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
-class StaffCreate(BaseModel):
+class StaffCreate(InputModel):
     username: str
     display_name: str
     role: Role
@@ -62,7 +63,7 @@ class SessionRead(BaseModel):
     revoked_at: datetime | None
 
 
-class ApiTokenCreate(BaseModel):
+class ApiTokenCreate(InputModel):
     name: str
     role: Role | None = None  # None: the staff user's own role
     purposes: list[str] = Field(default_factory=list, max_length=50)

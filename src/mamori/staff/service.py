@@ -53,6 +53,9 @@ MAX_USERNAME_LENGTH = 64
 MAX_PASSWORD_INPUT = 1024  # longer input is refused without hashing it (hashing cost is a DoS lever)
 # Roles that see personal data must use a second factor (ASVS5 6.3.3 at L2); admins too: they manage staff.
 MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.PRIVACY_OFFICER, Role.SALES, Role.SUPPORT})
+# last_seen_at / last_used_at are written at most once a minute per session or token, so that a burst of API
+# requests does not turn every read into a write. Idle expiry can then come up to this much early, never late.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 TOTP_TABLE = "staff_users"
 TOTP_COLUMN = "totp_secret"
 
@@ -369,42 +372,38 @@ def _failures(session: Session, staff_id: str, since: datetime) -> tuple[int, da
     return int(count or 0), ensure_aware(oldest) if oldest is not None else None
 
 
-def _check_credentials(
-    session: Session,
-    runtime: Runtime,
-    user: StaffUser | None,
-    password: str,
-    totp_code: str | None,
-    now: datetime,
-    lockout: LockoutPolicy,
+def _precheck(
+    session: Session, user: StaffUser | None, password: str, now: datetime, lockout: LockoutPolicy
 ) -> str | None:
-    """None when the credentials are good, else the internal reason (for the audit log only)."""
-    if len(password) > MAX_PASSWORD_INPUT:
-        passwords.burn_verify(password[:MAX_PASSWORD_INPUT])
-        return "input_too_long" if user is not None else "unknown_user"
+    """Why the password must not even be checked (unknown, disabled, no password, locked), else None."""
     if user is None:
-        passwords.burn_verify(password)
         return "unknown_user"
+    if len(password) > MAX_PASSWORD_INPUT:
+        return "input_too_long"
     if not user.active or user.password_hash is None:
-        passwords.burn_verify(password)
         return "inactive" if not user.active else "no_password"
     count, _ = _failures(session, user.id, now - lockout.window)
     locked_until = ensure_aware(user.locked_until) if user.locked_until is not None else None
     if (locked_until is not None and locked_until > now) or count >= lockout.hourly_cap:
-        passwords.burn_verify(password)
         return "locked"
-    if not passwords.verify_password(user.password_hash, password):
-        return "bad_password"
-    if mfa_required(Role(user.role)) or user.mfa_enrolled:
-        if user.totp_secret_enc is None:
-            return "mfa_not_enrolled"
-        secret = runtime.cipher.decrypt(
-            data_subject(user.id), TOTP_TABLE, TOTP_COLUMN, user.id, user.totp_secret_enc
-        )
-        step = totp.accepted_step(secret, totp_code or "", now, user.totp_last_step)
-        if step is None:
-            return "bad_totp"
-        user.totp_last_step = step
+    return None
+
+
+def _check_second_factor(
+    runtime: Runtime, user: StaffUser, totp_code: str | None, now: datetime
+) -> str | None:
+    """None when no code is needed or the code is good (and then marks its step used), else the reason."""
+    if not (mfa_required(Role(user.role)) or user.mfa_enrolled):
+        return None
+    if user.totp_secret_enc is None:
+        return "mfa_not_enrolled"
+    secret = runtime.cipher.decrypt(
+        data_subject(user.id), TOTP_TABLE, TOTP_COLUMN, user.id, user.totp_secret_enc
+    )
+    step = totp.accepted_step(secret, totp_code or "", now, user.totp_last_step)
+    if step is None:
+        return "bad_totp"
+    user.totp_last_step = step
     return None
 
 
@@ -442,8 +441,9 @@ def sign_in(
 ) -> SignedIn:
     """Check user name, password and (where required) TOTP code; open a new server-side session.
 
-    An edge function with its own transaction: a failure must be remembered (lock-out) even though the
-    sign-in raises, so the failure counter is committed before :class:`AuthenticationFailed` is raised.
+    An edge function with its own transactions: a failure must be remembered (lock-out) even though the
+    sign-in raises, so the failure counter is committed before :class:`AuthenticationFailed` is raised. The
+    argon2 verification runs between a short read and the write, outside any transaction.
     Every failure cause gives the same error and, as far as hashing goes, the same time.
     """
     if idle_timeout <= timedelta(0) or absolute_timeout < idle_timeout:
@@ -451,18 +451,38 @@ def sign_in(
     clock = clock or runtime.clock
     now = clock.now()
     result: SignedIn | None = None
-    reason: str | None = None
     failures = 0
     actor = UNKNOWN_ACTOR
+    # 1. a short read: who, and may the password be checked at all
     with unit_of_work(runtime.sessions) as session:
         user = None
         if 0 < len(username) <= MAX_USERNAME_LENGTH:
             user = session.execute(queries.by_username(username)).scalar_one_or_none()
+        reason = _precheck(session, user, password, now, lockout)
+        staff_id = user.id if user is not None else None
+        seen_hash = user.password_hash if user is not None else None
         if user is not None:
             actor = _actor(user)
-        reason = _check_credentials(session, runtime, user, password, totp_code, now, lockout)
+    # 2. argon2 outside any transaction (SQLite holds its write lock for a whole transaction); the same cost
+    #    for every path, so timing does not tell an unknown user from a wrong password
+    if reason is None and seen_hash is not None:
+        if not passwords.verify_password(seen_hash, password):
+            reason = "bad_password"
+    else:
+        passwords.burn_verify(password[:MAX_PASSWORD_INPUT])
+    # 3. the write: re-check under the lock (a concurrent attempt may have locked the account or used the
+    #    code), then either open the session or count the failure
+    with unit_of_work(runtime.sessions) as session:
+        user = session.execute(queries.by_id(staff_id)).scalar_one_or_none() if staff_id is not None else None
         if reason is None and user is not None:
-            if passwords.needs_rehash(user.password_hash or ""):
+            if user.password_hash != seen_hash:
+                reason = "changed_meanwhile"
+            else:
+                reason = _precheck(session, user, password, now, lockout) or _check_second_factor(
+                    runtime, user, totp_code, now
+                )
+        if reason is None and user is not None:
+            if passwords.needs_rehash(seen_hash or ""):
                 user.password_hash = passwords.hash_password(password)
             session.execute(delete(StaffSignInFailure).where(StaffSignInFailure.staff_id == user.id))
             user.locked_until = None
@@ -515,7 +535,8 @@ def validate_session(session: Session, token: str, clock: Clock) -> Actor:
     """The Actor of a valid session token, updating its last use; :class:`AuthenticationFailed` otherwise.
 
     Refused when unknown, revoked, idle longer than the session's idle timeout, past its absolute expiry, or
-    when the account is disabled. The caller commits (the last-seen update).
+    when the account is disabled. The caller commits (the last-seen update, written at most once per
+    ``LAST_SEEN_RESOLUTION``).
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise _session_invalid()
@@ -533,8 +554,9 @@ def validate_session(session: Session, token: str, clock: Clock) -> Actor:
         or not hmac.compare_digest(row.token_hash, token_digest(token))
     ):
         raise _session_invalid()
-    row.last_seen_at = now
-    session.flush()
+    if now - ensure_aware(row.last_seen_at) >= LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.flush()
     return _actor(user)
 
 
@@ -665,8 +687,9 @@ def validate_api_token(session: Session, token: str, clock: Clock) -> tuple[Acto
     now = clock.now()
     if row.revoked_at is not None or not user.active or now >= ensure_aware(row.expires_at):
         raise _token_invalid()
-    row.last_used_at = now
-    session.flush()
+    if row.last_used_at is None or now - ensure_aware(row.last_used_at) >= LAST_SEEN_RESOLUTION:
+        row.last_used_at = now
+        session.flush()
     return _actor(user, Role(row.role)), frozenset(p for p in row.purposes.split(",") if p)
 
 

@@ -6,6 +6,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 from sqlalchemy import insert
 
@@ -39,7 +40,7 @@ from mamori.kernel import registry
 from mamori.kernel.auditing import record_denial, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, PreconditionFailed, ValidationFailed
-from mamori.kernel.policy import Action, Category, Decision, Resource, decide, row_scope
+from mamori.kernel.policy import Action, Category, Decision, PurposeFacts, Resource, decide, row_scope
 from mamori.law.rules import R_17_1, R_20_2, R_21_1
 from mamori.purposes import service as purposes_service
 
@@ -86,7 +87,10 @@ def _resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Categor
     notified: dict[str, set[str]] = defaultdict(set)
     for cid, code in ctx.session.execute(queries.notified_purposes(ids)).all():
         notified[cid].add(code)
-    facts = purposes_service.facts(ctx.session, ctx.purpose)
+    key = ("purpose_facts", ctx.purpose)
+    if key not in ctx.memo:
+        ctx.memo[key] = purposes_service.facts(ctx.session, ctx.purpose)
+    facts = cast(PurposeFacts | None, ctx.memo[key])
     states = registry.purpose_states(ctx, ids, ctx.purpose) if ctx.purpose else {}
     out: dict[str, Resource] = {}
     for r in rows:
@@ -291,9 +295,11 @@ INSERT_ORDER = (
 
 
 def insert_rows(ctx: Context, rows: dict[str, list[dict[str, object]]]) -> None:
+    """Bulk INSERT through Core on the session's connection (same transaction, no ORM unit-of-work overhead)."""
+    conn = ctx.session.connection()
     for table in INSERT_ORDER:
         if rows.get(table):
-            ctx.session.execute(insert(TABLES[table]), rows[table])
+            conn.execute(insert(TABLES[table].__table__), rows[table])  # type: ignore[arg-type]
 
 
 def create(
@@ -629,12 +635,17 @@ _NOTE_TYPE_CATEGORIES: dict[str, Category] = {
     "phone": Category.CONTACT,
     "postal_code": Category.CONTACT,
     "address": Category.CONTACT,
+    "ip_address": Category.IDENTIFIER,
     "person": Category.IDENTIFIER,
-    "person_name": Category.IDENTIFIER,
+    "my_number": Category.IDENTIFIER,
+    "corporate_number": Category.IDENTIFIER,
+    "credit_card": Category.IDENTIFIER,
+    "bank_account": Category.IDENTIFIER,
     "date_of_birth": Category.ATTRIBUTE,
-    "employer": Category.ATTRIBUTE,
-    "organization": Category.ATTRIBUTE,
+    "flag:career": Category.ATTRIBUTE,  # seed 004: a prospect's former employer is an attribute, not behaviour
 }
+# 個人識別符号 and payment data never belong in free text, whatever the purpose covers.
+_NEVER_IN_NOTES = frozenset({"my_number", "credit_card", "bank_account"})
 
 
 def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[str, list[NoteWarning]]:
@@ -660,8 +671,8 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
             )
         allowed = facts.categories if facts else frozenset()
         for ftype in sorted({f.type for f in findings if not f.sensitive}):
-            category = _NOTE_TYPE_CATEGORIES.get(ftype.split(":")[0], Category.IDENTIFIER)
-            if category not in allowed:
+            category = _NOTE_TYPE_CATEGORIES.get(ftype, Category.IDENTIFIER)
+            if category not in allowed or ftype in _NEVER_IN_NOTES:
                 warnings.append(
                     NoteWarning(
                         type=ftype,
@@ -750,7 +761,7 @@ def bulk_create(
             )
     insert_rows(ctx, merged)
     if activities:
-        ctx.session.execute(insert(Activity), activities)
+        ctx.session.connection().execute(insert(Activity.__table__), activities)  # type: ignore[arg-type]
     ctx.session.flush()
     record_write(
         ctx,

@@ -47,11 +47,19 @@ _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
 _PHONE_CHARS = re.compile(r"[0-9+()\-.\s]+")
 
 
+# E.164 strings this process has produced from valid numbers (bounded): an import validates a phone and then
+# indexes the normalised value; the second call returns at once instead of parsing again.
+_KNOWN_E164: set[str] = set()
+_KNOWN_E164_MAX = 200_000
+
+
 def normalise_phone(value: str, region: str = "JP") -> str:
     """E.164 (``+819012345678``) from national or international forms, full-width digits, hyphens
     (including ー and −), spaces and parentheses. Letters (vanity numbers) and extensions are refused.
     ValidationFailed if it is not a valid number (the message never contains the value)."""
     text = _nfkc(value).strip().translate(_DASHES) if isinstance(value, str) else ""
+    if text in _KNOWN_E164:  # already produced by this function (validation, then indexing): no second parse
+        return text
     number = None
     if text and _PHONE_CHARS.fullmatch(text):  # no letters (vanity numbers), no extensions
         try:
@@ -62,7 +70,11 @@ def normalise_phone(value: str, region: str = "JP") -> str:
         raise ValidationFailed(
             "電話番号として認識できません。", "Not a valid phone number.", code="bad_phone"
         )
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if len(_KNOWN_E164) >= _KNOWN_E164_MAX:
+        _KNOWN_E164.clear()
+    _KNOWN_E164.add(e164)
+    return e164
 
 
 def normalise_name(value: str) -> str:

@@ -106,7 +106,9 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
 
 # Actions that use personal data and so need a declared, notified purpose. Reading the consent ledger does not:
 # it holds ids, purpose codes and methods (no personal values) and is needed to honour the person's choices.
-PERSONAL_DATA_ACTIONS = frozenset({_P.CUSTOMER_READ, _P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE})
+PERSONAL_DATA_ACTIONS = frozenset(
+    {_P.CUSTOMER_READ, _P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE}
+)
 WRITE_ACTIONS = frozenset({_P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE})
 
 

@@ -1,0 +1,286 @@
+"""`mamori deid pseudonymise|anonymise|risk` (mounted by the lead as `mamori deid`).
+
+Messages are Japanese by default, English with MAMORI_LANG=en; errors are one line with a non-zero exit code.
+No record values are printed: only column names, counts and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from mamori.deid.tabular.anonymise import anonymise as run_anonymise
+from mamori.deid.tabular.engine import LKind, Metric, PrivacyModel, TDistance
+from mamori.deid.tabular.errors import DatasetError
+from mamori.deid.tabular.hierarchy import Hierarchy, builtin_hierarchy, read_csv_hierarchy
+from mamori.deid.tabular.pseudonymise import DEFAULT_KEY_NAME, InMemoryKeySource, KeySource
+from mamori.deid.tabular.pseudonymise import pseudonymise as run_pseudonymise
+from mamori.deid.tabular.report import anonymisation_report, render_html, risk_report, write_report
+from mamori.deid.tabular.risk import assess
+from mamori.kernel.cli_support import cli_command
+
+app = typer.Typer(help="仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)", no_args_is_help=True)
+_err = Console(stderr=True)
+
+# The lead wires the real keystore here (Keystore.system_key / destroy_system_key); the default keeps keys only
+# for the process, so pseudonyms from a CLI run cannot be linked back once it ends.
+key_source_factory: Callable[[], KeySource] = InMemoryKeySource
+
+
+def _lang() -> str:
+    return os.environ.get("MAMORI_LANG", "ja")
+
+
+def read_table(path: Path, sep: str = ",") -> pl.DataFrame:
+    if not path.exists():
+        raise DatasetError(
+            f"入力ファイル {path.name} がありません。", f"input file {path.name} does not exist"
+        )
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pl.read_parquet(path)
+        return pl.read_csv(path, separator=sep, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise DatasetError(
+            f"入力ファイル {path.name} を読めません。", f"cannot read input file {path.name}"
+        ) from exc
+
+
+def write_table(df: pl.DataFrame, path: Path, sep: str = ",") -> None:
+    if path.suffix.lower() == ".parquet":
+        df.write_parquet(path)
+    else:
+        df.write_csv(path, separator=sep)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out += [x.strip() for x in v.split(",") if x.strip()]
+    return out
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values or []:
+        col, eq, target = v.partition("=")
+        if not eq or not col or not target:
+            raise DatasetError(f"{option} は 列=値 の形で指定してください。", f"{option} takes COLUMN=VALUE")
+        out[col.strip()] = target.strip()
+    return out
+
+
+def build_hierarchies(
+    df: pl.DataFrame, qis: list[str], files: dict[str, str], builtins: dict[str, str], sep: str
+) -> dict[str, Hierarchy]:
+    hs: dict[str, Hierarchy] = {}
+    for col, f in files.items():
+        hs[col] = read_csv_hierarchy(Path(f), name=col, sep=sep)
+    for col, kind in builtins.items():
+        if col not in df.columns:
+            raise DatasetError(f"列 {col} がありません。", f"column {col} does not exist")
+        hs[col] = builtin_hierarchy(kind, df[col].cast(pl.String).fill_null("").unique().to_list(), col)
+    missing = [q for q in qis if q not in hs]
+    if missing:
+        raise DatasetError(
+            f"準識別子 {', '.join(missing)} の階層がありません（--hierarchy か --builtin で指定）。",
+            f"no hierarchy for QI {', '.join(missing)} (give --hierarchy or --builtin)",
+        )
+    return hs
+
+
+QiOpt = Annotated[list[str] | None, typer.Option("--qi", help="準識別子 (繰り返し可・カンマ区切り可)")]
+HierOpt = Annotated[
+    list[str] | None, typer.Option("--hierarchy", help="COLUMN=FILE.csv (ARX 形式, ; 区切り)")
+]
+BuiltinOpt = Annotated[
+    list[str] | None, typer.Option("--builtin", help="COLUMN=age|prefecture|address|date|postal|flat")
+]
+SepOpt = Annotated[str, typer.Option("--sep", help="入力 CSV の区切り文字")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", help="report.json (隣に report.html)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="要約を JSON で標準出力へ")]
+
+
+def _summary(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        for k, v in data.items():
+            typer.echo(f"{k}: {v}")
+
+
+@app.command("anonymise")
+@cli_command
+def anonymise_cmd(
+    input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="出力 .csv / .parquet")],
+    qi: QiOpt = None,
+    sensitive: Annotated[str | None, typer.Option("--sensitive")] = None,
+    k: Annotated[int, typer.Option("--k")] = 5,
+    l: Annotated[int | None, typer.Option("--l")] = None,  # noqa: E741
+    l_kind: Annotated[str, typer.Option("--l-kind", help="distinct|entropy")] = "distinct",
+    t: Annotated[float | None, typer.Option("--t")] = None,
+    t_distance: Annotated[str, typer.Option("--t-distance", help="equal|hierarchical")] = "equal",
+    suppression: Annotated[float, typer.Option("--suppression", help="抑制上限 (0–1)")] = 0.0,
+    metric: Annotated[str, typer.Option("--metric", help="loss|precision")] = "loss",
+    hierarchy: HierOpt = None,
+    builtin: BuiltinOpt = None,
+    keep: Annotated[list[str] | None, typer.Option("--keep", help="そのまま出力する非識別列")] = None,
+    keep_suppressed: Annotated[bool, typer.Option("--keep-suppressed", help="抑制行を * で残す")] = False,
+    sep: SepOpt = ",",
+    hierarchy_sep: Annotated[str, typer.Option("--hierarchy-sep")] = ";",
+    report: ReportOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """匿名加工情報を作成する (R-43-1 … R-43-5)。"""
+    if l_kind not in ("distinct", "entropy") or t_distance not in ("equal", "hierarchical"):
+        raise DatasetError(
+            "--l-kind は distinct|entropy、--t-distance は equal|hierarchical です。",
+            "--l-kind is distinct|entropy and --t-distance is equal|hierarchical",
+        )
+    if metric not in ("loss", "precision"):
+        raise DatasetError("--metric は loss|precision です。", "--metric is loss|precision")
+    df = read_table(input_path, sep)
+    qis = _split(qi)
+    files, builtins = _pairs(hierarchy, "--hierarchy"), _pairs(builtin, "--builtin")
+    hs = build_hierarchies(df, qis, files, builtins, hierarchy_sep)
+    s_h = hs.get(sensitive) if sensitive else None
+    lk: LKind = "entropy" if l_kind == "entropy" else "distinct"
+    td: TDistance = "hierarchical" if t_distance == "hierarchical" else "equal"
+    if td == "hierarchical" and t is not None and s_h is None:
+        raise DatasetError(
+            "階層距離の t 近似性には機微属性の階層 (--hierarchy) が必要です。",
+            "hierarchical t-closeness needs a hierarchy for the sensitive attribute (--hierarchy)",
+        )
+    model = PrivacyModel(k=k, l=l, l_kind=lk, t=t, t_distance=td, suppression=suppression)
+    met: Metric = "precision" if metric == "precision" else "loss"
+    status = (
+        "最適な一般化を探索しています…" if _lang() != "en" else "searching for the optimal generalisation…"
+    )
+    with _err.status(status):
+        result = run_anonymise(
+            df,
+            qis,
+            hs,
+            model,
+            keys=key_source_factory(),
+            sensitive=sensitive,
+            sensitive_hierarchy=s_h,
+            metric=met,
+            keep=_split(keep),
+            keep_suppressed=keep_suppressed,
+        )
+    write_table(result.data, output, sep)
+    rep = anonymisation_report(
+        result,
+        model={
+            "k": k,
+            "l": l,
+            "l_kind": lk,
+            "t": t,
+            "t_distance": td,
+            "suppression_limit": suppression,
+            "metric": met,
+        },
+    )
+    if report is not None:
+        write_report(rep, report)
+    _summary(
+        {
+            "output": str(output),
+            "rows": result.data.height,
+            "suppressed": result.suppressed,
+            "transformation": result.node,
+            "loss": round(result.metrics["objective_value"], 6)
+            if isinstance(result.metrics["objective_value"], float)
+            else result.metrics["objective_value"],
+            "prosecutor_max_before": result.risk_before.prosecutor_max,
+            "prosecutor_max_after": result.risk_after.prosecutor_max,
+            "nodes_checked": result.search.nodes_checked,
+            "lattice_size": result.search.lattice_size,
+            "seconds": round(result.seconds["total"], 4),
+            "provision_statement": result.provision_statement_ja
+            if _lang() != "en"
+            else result.provision_statement_en,
+        },
+        as_json,
+    )
+
+
+@app.command("pseudonymise")
+@cli_command
+def pseudonymise_cmd(
+    input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="出力 .csv / .parquet")],
+    id_column: Annotated[list[str] | None, typer.Option("--id", help="仮名 ID に置き換える列")] = None,
+    drop: Annotated[list[str] | None, typer.Option("--drop", help="追加で削除する列")] = None,
+    keep: Annotated[list[str] | None, typer.Option("--keep", help="残す列 (識別符号・決済は不可)")] = None,
+    key_name: Annotated[str, typer.Option("--key-name")] = DEFAULT_KEY_NAME,
+    sep: SepOpt = ",",
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="既定: OUT.manifest.json")] = None,
+    report: ReportOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """仮名加工情報を作成する (R-41-1 … R-41-6)。"""
+    df = read_table(input_path, sep)
+    result = run_pseudonymise(
+        df,
+        keys=key_source_factory(),
+        key_name=key_name,
+        id_columns=_split(id_column),
+        drop=_split(drop),
+        keep=_split(keep),
+    )
+    write_table(result.data, output, sep)
+    manifest_path = manifest or output.with_name(output.name + ".manifest.json")
+    manifest_path.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    if report is not None:
+        report.write_text(
+            json.dumps({"manifest": result.manifest}, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        report.with_suffix(".html").write_text(
+            render_html({"kind": "仮名加工情報", "manifest": result.manifest}), encoding="utf-8"
+        )
+    _summary(
+        {
+            "output": str(output),
+            "manifest": str(manifest_path),
+            "rows": result.data.height,
+            "columns": result.data.columns,
+            "removed": result.manifest["removed"],
+        },
+        as_json,
+    )
+
+
+@app.command("risk")
+@cli_command
+def risk_cmd(
+    input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
+    qi: QiOpt = None,
+    population: Annotated[
+        Path | None, typer.Option("--population", help="QI 列と count 列の母集団表")
+    ] = None,
+    threshold: Annotated[float, typer.Option("--threshold")] = 0.2,
+    top: Annotated[int, typer.Option("--top", help="リスクの高い行番号の数")] = 20,
+    sep: SepOpt = ",",
+    report: ReportOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """再識別リスクを評価する（行番号・件数のみ表示）。"""
+    df = read_table(input_path, sep)
+    pop = read_table(population, sep) if population is not None else None
+    r = assess(df, _split(qi), population=pop, threshold=threshold, top=top)
+    if report is not None:
+        write_report(risk_report(r), report)
+    data = r.to_dict()
+    if not as_json:
+        data = {k: v for k, v in data.items() if k not in ("unique_combinations", "histogram_edges")}
+    _summary(data, as_json)
