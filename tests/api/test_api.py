@@ -236,3 +236,24 @@ def test_openapi_is_complete(api):
     assert any(prm["name"] == "Mamori-Purpose" and prm["in"] == "header" for prm in get["parameters"])
     assert "403" in get["responses"] and "404" in get["responses"]
     assert c.get("/docs").status_code == 200
+
+
+def test_reads_are_not_blocked_by_an_open_write_transaction(api, backend):
+    """GET requests run in deferred read transactions: on SQLite (WAL) a writer holding the lock must not make
+    readers queue into the busy timeout (which used to turn concurrent reads into errors)."""
+    if backend != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    import time
+
+    from sqlalchemy import text
+
+    c, csrf = api.client("sato")
+    cid = create(c, csrf)
+    with api.rt.sessions() as writer:  # BEGIN IMMEDIATE: holds the write lock until the block ends
+        writer.execute(text("UPDATE customers SET version = version WHERE id = :id"), {"id": cid})
+        start = time.monotonic()
+        r = c.get(f"{API}/customers/{cid}", headers={"Mamori-Purpose": "contract"})
+        elapsed = time.monotonic() - start
+        writer.rollback()
+    assert r.status_code == 200
+    assert elapsed < 2.0

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from mamori.kernel.audit import AuditEntry
 from mamori.kernel.context import Context
-from mamori.kernel.outbox import AuditOutbox
+from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
 from mamori.kernel.policy import Action, Decision
 
 
@@ -102,3 +102,4 @@ def record_write(
         "at": e.at.isoformat() if e.at else None,
     }
     ctx.session.add(AuditOutbox(payload=json.dumps(payload, ensure_ascii=False), created_at=ctx.clock.now()))
+    ctx.memo[OUTBOX_PENDING] = True

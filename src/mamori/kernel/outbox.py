@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.kernel.db import Base, UtcDateTime
 
+OUTBOX_PENDING = "audit_outbox_pending"  # Context.memo flag: this unit of work queued write entries
+
 
 class AuditOutbox(Base):
     __tablename__ = "audit_outbox"

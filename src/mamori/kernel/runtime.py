@@ -23,7 +23,7 @@ from mamori.kernel.clock import Clock, SystemClock
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
 from mamori.kernel.crypto import BlindIndexer, FieldCipher, Keystore, kek_from_settings
 from mamori.kernel.db import is_sqlite, make_engine, make_sessionmaker, unit_of_work
-from mamori.kernel.outbox import AuditOutbox
+from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
 from mamori.kernel.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -36,6 +36,14 @@ class Runtime:
         self.data_url = settings.resolved_database_url()
         self.data_engine: Engine = make_engine(self.data_url)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.data_engine)
+        # Read transactions (GET requests, sign-in checks): on SQLite a deferred BEGIN, so readers never queue on
+        # the write lock (WAL readers do not block and are not blocked). Same engine on PostgreSQL.
+        self.read_engine: Engine = (
+            make_engine(self.data_url, immediate=False)
+            if self.data_url.startswith("sqlite")
+            else self.data_engine
+        )
+        self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
         self.keystore_engine: Engine = make_engine(settings.resolved_keystore_url())
         self.audit_engine: Engine = make_engine(settings.resolved_audit_url())
         self.kek = kek_from_settings(settings)
@@ -74,17 +82,25 @@ class Runtime:
         self.drain_outbox()
 
     def close(self) -> None:
-        for engine in (self.data_engine, self.keystore_engine, self.audit_engine):
+        for engine in (self.data_engine, self.read_engine, self.keystore_engine, self.audit_engine):
             engine.dispose()
 
     # -- transactions ------------------------------------------------------------------------------------------
     @contextmanager
     def transaction(
-        self, actor: Actor = SYSTEM_ACTOR, purpose: str | None = None, *, lang: str | None = None
+        self,
+        actor: Actor = SYSTEM_ACTOR,
+        purpose: str | None = None,
+        *,
+        lang: str | None = None,
+        readonly: bool = False,
     ) -> Iterator[Context]:
-        """The edge's unit of work: commit once on success, then move write-audit entries to the chain."""
-        with unit_of_work(self.sessions) as session:
-            yield Context(
+        """The edge's unit of work: commit once on success, then move write-audit entries to the chain.
+
+        ``readonly`` opens a deferred transaction on SQLite (for requests that only read personal data; their
+        audit entries go to the audit store directly)."""
+        with unit_of_work(self.read_sessions if readonly else self.sessions) as session:
+            ctx = Context(
                 actor=actor,
                 session=session,
                 runtime=self,
@@ -92,7 +108,9 @@ class Runtime:
                 clock=self.clock,
                 lang=lang or self.settings.lang,
             )
-        self.drain_outbox()
+            yield ctx
+        if ctx.memo.get(OUTBOX_PENDING):
+            self.drain_outbox()
 
     def drain_outbox(self) -> int:
         moved = 0

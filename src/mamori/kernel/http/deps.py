@@ -65,7 +65,8 @@ def principal(request: Request) -> Principal:
         return cached
     rt = runtime_of(request)
     authenticate: Authenticator = request.app.state.authenticate
-    with unit_of_work(rt.sessions) as session:  # last-seen of the session: the auth edge's own transaction
+    # The auth edge's own small transaction (a deferred one: last-seen is written at most once a minute).
+    with unit_of_work(rt.read_sessions) as session:
         found = authenticate(request, session, rt)
     if found is None:
         raise Unauthenticated("サインインが必要です。", "Sign-in required.")
@@ -88,7 +89,7 @@ def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[
             code="token_purpose_not_allowed",
         )
     lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
-    with rt.transaction(who.actor, purpose, lang=lang) as ctx:
+    with rt.transaction(who.actor, purpose, lang=lang, readonly=request.method in SAFE_METHODS) as ctx:
         yield ctx
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori.kernel.errors import MamoriError
@@ -106,6 +107,22 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         return problem_response(
             exc.status_code, code, str(exc.detail), str(exc.detail), lang=_lang(request), headers=headers
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            return problem_response(
+                503,
+                "store_busy",
+                "データベースが混み合っています。少し待って再試行してください。",
+                "The store is busy; retry shortly.",
+                lang=_lang(request),
+                headers={"Retry-After": "1"},
+            )
+        log.error("database error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500, "internal_error", "内部エラーが発生しました。", "Internal error.", lang=_lang(request)
         )
 
     @app.exception_handler(Exception)
