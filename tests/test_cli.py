@@ -71,6 +71,26 @@ def test_purposes_list_show_add_retire(cli):
         "identifier",
     )
     assert r.exit_code == 0 and "R-17-1" in r.stderr
+    revised = cli(
+        "--as",
+        "hoshino",
+        "purposes",
+        "revise",
+        "support",
+        "--title-ja",
+        "お問い合わせ対応",
+        "--title-en",
+        "Inquiries",
+        "--text-ja",
+        "お問い合わせに回答し経緯を記録するため、氏名と連絡先を利用します。",
+        "--text-en",
+        "Answering inquiries.",
+        "--categories",
+        "identifier,contact",
+        "--json",
+    )
+    assert j(revised)["version"] == 2
+    assert [v["version"] for v in j(cli("purposes", "show", "support", "--history", "--json"))] == [1, 2]
     r = cli("--as", "hoshino", "purposes", "retire", "vague", "--json")
     assert j(r)["retired"] is True
     r = cli("--as", "sato", "purposes", "retire", "contract")

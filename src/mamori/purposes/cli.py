@@ -100,6 +100,7 @@ _CAT_HELP = "identifier,contact,attribute,behaviour,sensitive"
 
 
 @app.command("add")
+@app.command("revise", help="利用目的の新しい版を登録する（R-17-2） / a new version of a purpose.")
 @cli_command
 def add(
     ctx: typer.Context,
@@ -118,41 +119,7 @@ def add(
     """利用目的を登録する（曖昧な表現は警告） / register a purpose (vague wording is warned about)."""
     _add_or_revise(
         ctx,
-        False,
-        code=code,
-        title_ja=title_ja,
-        title_en=title_en,
-        text_ja=text_ja,
-        text_en=text_en,
-        categories=categories,
-        third_party=third_party,
-        consent_appi=consent_appi,
-        consent_gdpr=consent_gdpr,
-        retention_days=retention_days,
-        json_out=json_out,
-    )
-
-
-@app.command("revise")
-@cli_command
-def revise(
-    ctx: typer.Context,
-    code: str,
-    title_ja: str = typer.Option(..., "--title-ja"),
-    title_en: str = typer.Option(..., "--title-en"),
-    text_ja: str = typer.Option(..., "--text-ja"),
-    text_en: str = typer.Option(..., "--text-en"),
-    categories: str = typer.Option(..., help=_CAT_HELP),
-    third_party: bool = typer.Option(False, "--third-party"),
-    consent_appi: bool = typer.Option(False, "--consent-appi"),
-    consent_gdpr: bool = typer.Option(False, "--consent-gdpr"),
-    retention_days: int | None = typer.Option(None, "--retention-days"),
-    json_out: bool = typer.Option(False, "--json"),
-) -> None:
-    """利用目的の新しい版を登録する（R-17-2） / a new version of a purpose."""
-    _add_or_revise(
-        ctx,
-        True,
+        ctx.info_name == "revise",
         code=code,
         title_ja=title_ja,
         title_en=title_en,
