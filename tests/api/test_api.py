@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.staff.helpers import PASSWORD
 
 API = "/api/v1"
