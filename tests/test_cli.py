@@ -267,6 +267,19 @@ def test_import_command_reports_bad_lines_and_writes_nothing(cli, tmp_path):
     assert r.exit_code != 0 and "file_unreadable" in one_line(r)
 
 
+def test_import_with_an_owner_is_visible_to_that_sales_rep_only(cli, tmp_path):
+    owned = tmp_path / "owned.csv"
+    owned.write_text("name,email\n架空 七郎,shichiro@example.jp\n", encoding="utf-8")
+    base = ["--as", "hoshino", "customers", "import", str(owned), "--source", "s", "-p", "contract"]
+    r = cli(*base, "--owner", "nobody")
+    assert r.exit_code != 0 and "unknown_staff" in one_line(r)
+    r = cli(*base, "--owner", "sato")
+    assert r.exit_code == 0, r.output
+    find = ["customers", "find", "-p", "contract", "--email", "shichiro@example.jp", "--json"]
+    assert len(j(cli("--as", "sato", *find))["items"]) == 1
+    assert j(cli("--as", "suzuki", *find))["items"] == []
+
+
 def test_audit_verify_and_tail(cli):
     assert "verified" in cli("--lang", "en", "audit", "verify").stdout
     entries = j(cli("--as", "hoshino", "audit", "tail", "-n", "5", "--json"))

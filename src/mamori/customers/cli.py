@@ -21,6 +21,7 @@ from mamori.customers.service.importing import parse_mapping
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
 from mamori.kernel.policy import Category
 from mamori.law.wareki import to_wareki
+from mamori.staff import service as staff_service
 
 app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
 
@@ -312,6 +313,9 @@ def import_(
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="不正な行を除いて取り込む"),
     on_duplicate: str = typer.Option("report", "--on-duplicate", help="report / merge / create"),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, max=20000),
+    owner: str | None = typer.Option(
+        None, "--owner", help="担当の営業（ユーザー名）。営業担当は自分の顧客だけを見られる"
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """CSV から一括登録（全行検証・重複検出・中断からの再開） / import customers from CSV."""
@@ -319,6 +323,10 @@ def import_(
     if on_duplicate not in ("report", "merge", "create"):
         raise typer.BadParameter("report / merge / create")
     actor = st.actor()
+    owner_id = None
+    if owner:
+        with st.runtime.sessions() as session:
+            owner_id = staff_service.actor_for(session, owner).id
     prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
@@ -334,6 +342,7 @@ def import_(
             skip_bad_rows=skip_bad_rows,
             on_duplicate=on_duplicate,
             batch_size=batch_size,
+            owner_id=owner_id,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     if json_out:
