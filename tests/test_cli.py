@@ -300,7 +300,9 @@ def test_keys_rotate_and_status(cli, monkeypatch, tmp_path):
 
 def test_staff_add_and_list(cli):
     j(cli("--as", "admin", "staff", "add", "kobayashi", "--name", "小林", "--role", "support", "--json"))
-    names = [u["username"] for u in j(cli("staff", "list", "--json"))]
+    names = [u["username"] for u in j(cli("--as", "admin", "staff", "list", "--json"))]
+    r = cli("--as", "sato", "staff", "list")
+    assert r.exit_code == 3 and "R-23-2" in one_line(r)
     assert "kobayashi" in names
     r = cli("--as", "sato", "staff", "add", "x1", "--name", "x", "--role", "admin")
     assert r.exit_code == 3 and "R-23-2" in one_line(r)

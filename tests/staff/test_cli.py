@@ -46,7 +46,7 @@ def one_line(result) -> str:
 
 
 def users(cli) -> dict[str, dict]:
-    return {u["username"]: u for u in j(cli("staff", "list", "--json"))}
+    return {u["username"]: u for u in j(cli("--as", "admin", "staff", "list", "--json"))}
 
 
 def test_admin_sets_password_from_stdin_and_prompt(cli):
@@ -128,7 +128,7 @@ def test_reset_2fa_prints_uri_once_and_self_enrolment_only_first_time(cli):
 def test_disable_and_enable(cli):
     assert j(cli("--as", "admin", "staff", "disable", "suzuki", "--json"))["active"] is False
     r = cli("--as", "suzuki", "staff", "list")
-    assert r.exit_code == 0  # listing needs no actor
+    assert r.exit_code != 0 and "unknown_staff" in one_line(r)  # a disabled account can no longer act
     r2 = cli("--as", "suzuki", "staff", "enroll-2fa", "suzuki")
     assert r2.exit_code != 0 and "unknown_staff" in one_line(r2)
     r = cli("--as", "admin", "staff", "disable", "admin")
