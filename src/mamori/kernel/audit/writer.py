@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -249,6 +250,17 @@ def _checkpoint(row: Row[Any]) -> Checkpoint:
     )
 
 
+@dataclass(eq=False)
+class _Pending:
+    """One caller's entries waiting for a group commit."""
+
+    rows: list[dict[str, Any]]
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+    seqs: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
 class AuditWriter:
     """Appends to the audit chain and signs checkpoints. Thread-safe (no state besides its configuration)."""
 
@@ -271,6 +283,9 @@ class AuditWriter:
         self.clock = clock
         self.checkpoint_every = checkpoint_every
         self.anchor_path = anchor_path
+        self._mutex = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._leading = False
         self._public_raw = public_key_raw(signing_key)
         self.key_id = key_id(self._public_raw)
 
@@ -322,9 +337,52 @@ class AuditWriter:
         return last_seq, bytes(row.chain_hash), frontier
 
     def append(self, entries: Sequence[AuditEntry]) -> list[int]:
-        """Append entries in one transaction on the audit database, committed on return; returns their seqs."""
+        """Append entries on the audit database; they are committed when this returns. Returns their seqs.
+
+        Group commit: when several threads of this process append at once, one of them (the leader) writes every
+        queued entry in a single transaction — one fsync for all — and each caller returns only once its own
+        entries are committed. Appends from other processes are still serialised by the head row."""
         if not entries:
             return []
+        me = _Pending(self._prepare(entries))
+        with self._mutex:
+            self._queue.append(me)  # exactly once: a leader takes it from here
+        while True:
+            with self._mutex:
+                if me.done:
+                    break
+                lead = not self._leading
+                if lead:  # nobody is writing, so `me` is still queued
+                    self._leading = True
+                    batch, self._queue = self._queue, []
+            if not lead:
+                me.wake.wait()
+                me.wake.clear()
+                continue
+            rows = [row for p in batch for row in p.rows]
+            try:
+                seqs = self._write(rows)
+            except BaseException as exc:
+                for p in batch:
+                    p.error = exc
+            else:
+                at = 0
+                for p in batch:
+                    p.seqs = seqs[at : at + len(p.rows)]
+                    at += len(p.rows)
+            with self._mutex:
+                for p in batch:
+                    p.done = True
+                    p.wake.set()
+                self._leading = False
+                if self._queue:
+                    self._queue[0].wake.set()  # hand the lead to the next waiting caller
+        if me.error is not None:
+            raise me.error
+        return me.seqs
+
+    def _prepare(self, entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
+        """Validate and encode entries (the caller's own errors surface here, before any queueing)."""
         now = self.clock.now()
         prepared: list[dict[str, Any]] = []
         for entry in entries:
@@ -352,6 +410,10 @@ class AuditWriter:
                     "details": encode_details(entry.details),
                 }
             )
+        return prepared
+
+    def _write(self, prepared: list[dict[str, Any]]) -> list[int]:
+        """One transaction: lock the head, chain the rows, insert, move the head, maybe checkpoint."""
         checkpoint: Checkpoint | None = None
         with self.engine.begin() as conn:
             first_seq, chain, frontier = self._lock_head(conn)
