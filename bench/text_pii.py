@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -142,6 +143,24 @@ def presidio_worker(mode: str) -> None:
     json.dump({"mode": mode, "seconds": seconds, "spans": out}, sys.stdout)
 
 
+# --------------------------------------------------------------------------- ours + GiNZA (Presidio venv)
+def ours_ner_worker() -> None:
+    """Our detector with the GiNZA NER hook, run in bench/.venv-presidio (spaCy + ja_ginza) with
+    PYTHONPATH=src; same JSON shape as the Presidio worker, spans already in our types."""
+    from mamori.deid.text import detect
+    from mamori.deid.text.ner import ginza_ner
+
+    docs = [json.loads(line) for line in sys.stdin if line.strip()]
+    ner = ginza_ner()
+    detect("ウォームアップ 山田太郎様 03-1234-5678", ner=ner)
+    out: list[list[list[object]]] = []
+    t0 = time.process_time()
+    for d in docs:
+        out.append([[f.start, f.end, f.type] for f in detect(d["text"], sensitive=False, ner=ner)])
+    seconds = time.process_time() - t0
+    json.dump({"mode": "ours_ner", "seconds": seconds, "spans": out}, sys.stdout)
+
+
 # --------------------------------------------------------------------------- main (mamori venv)
 def _dedupe(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Presidio may return overlapping results of one type; keep the longest of each overlapping group."""
@@ -155,9 +174,13 @@ def _dedupe(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 
 def run_presidio(mode: str, corpus: Path) -> dict | None:
+    """Run a worker in bench/.venv-presidio: Presidio ``pattern``/``ner``, or ``ours_ner`` (our detector with
+    the GiNZA hook; our package comes from PYTHONPATH=src, it is not installed there)."""
     if not PRESIDIO_PY.exists():
         return None
     env = dict(os.environ, TLDEXTRACT_CACHE=str(ROOT / "bench" / ".venv-presidio" / "tldcache"))
+    if mode == "ours_ner":
+        env["PYTHONPATH"] = str(ROOT / "src")
     with corpus.open("rb") as fh:
         proc = subprocess.run(
             [str(PRESIDIO_PY), __file__, "--presidio-worker", mode],
@@ -182,13 +205,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--no-presidio", action="store_true")
-    ap.add_argument("--presidio-modes", default="pattern,ner", help="comma list: pattern, ner")
+    ap.add_argument(
+        "--presidio-modes",
+        default="pattern,ner,ours_ner",
+        help="comma list: pattern, ner (Presidio + ja_ginza), ours_ner (ours + the GiNZA hook)",
+    )
+    ap.add_argument(
+        "--limit", type=int, help="use N evenly spaced documents of the corpus (same for every mode)"
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--errors", type=str, help="print our misses/false positives for this type")
     args = ap.parse_args()
 
     docs = load(args.corpus)
+    if args.limit and args.limit < len(docs):
+        step = len(docs) / args.limit
+        docs = [docs[int(i * step)] for i in range(args.limit)]
+        subset = Path(tempfile.mkdtemp()) / "subset.jsonl"
+        subset.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+        args.corpus = subset
     total_bytes = sum(len(str(d["text"]).encode()) for d in docs)
     gold = [[tuple(s) for s in d["spans"]] for d in docs]  # type: ignore[attr-defined]
 
@@ -211,11 +247,15 @@ def main() -> None:
             r = run_presidio(mode, args.corpus)
             if r is None:
                 continue
-            key = f"presidio_{mode}"
-            preds[key] = [
-                _dedupe([(s[0], s[1], PRESIDIO_MAP[s[2]]) for s in spans if s[2] in PRESIDIO_MAP])
-                for spans in r["spans"]
-            ]
+            if mode == "ours_ner":
+                key = "ours+ginza"
+                preds[key] = [[(s[0], s[1], s[2]) for s in spans] for spans in r["spans"]]
+            else:
+                key = "presidio+ginza" if mode == "ner" else f"presidio_{mode}"
+                preds[key] = [
+                    _dedupe([(s[0], s[1], PRESIDIO_MAP[s[2]]) for s in spans if s[2] in PRESIDIO_MAP])
+                    for spans in r["spans"]
+                ]
             results[key] = {"seconds": r["seconds"], "mb_s": total_bytes / r["seconds"] / 1e6}
         time_ours()  # again after Presidio: the machine is shared, so take ours' best of both sides too
     results = {"ours": {"seconds": best, "mb_s": total_bytes / best / 1e6}, **results}
@@ -252,11 +292,14 @@ def main() -> None:
         print(
             f"  ratio ours / presidio pattern-only: {results['ours']['mb_s'] / results['presidio_pattern']['mb_s']:.1f}x"
         )
-    if "presidio_ner" in results:
+    if "presidio+ginza" in results:
         print(
-            f"  ratio ours (no NER) / presidio with ja_ginza NER: {results['ours']['mb_s'] / results['presidio_ner']['mb_s']:.1f}x"
+            f"  ratio ours (no NER) / presidio with ja_ginza NER: {results['ours']['mb_s'] / results['presidio+ginza']['mb_s']:.1f}x"
         )
-    print("  ours + GiNZA NER: not implemented (no optional NER hook), so no same-NER ratio")
+    if "presidio+ginza" in results and "ours+ginza" in results:
+        print(
+            f"  ratio ours+ginza / presidio+ginza (same NER model, same run): {results['ours+ginza']['mb_s'] / results['presidio+ginza']['mb_s']:.2f}x"
+        )
     if args.errors:
         t = args.errors
         for d, g, p in zip(docs, gold, ours, strict=True):
@@ -272,7 +315,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3 and sys.argv[1] == "--presidio-worker":
+    if len(sys.argv) >= 3 and sys.argv[1] == "--presidio-worker" and sys.argv[2] == "ours_ner":
+        ours_ner_worker()
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--presidio-worker":
         presidio_worker(sys.argv[2])
     else:
         main()

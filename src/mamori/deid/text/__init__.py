@@ -2,7 +2,7 @@
 
 Public API::
 
-    detect(text, *, types=None, sensitive=True) -> list[Finding]
+    detect(text, *, types=None, sensitive=True, ner=None) -> list[Finding]   # ner: see .ner (GiNZA, optional)
     redact(text, policy=None, *, key=None, lang="ja") -> str
     Policy(default="label", by_type={...}); OPERATORS
     pseudonym(value, type, key, *, lang="ja") -> str

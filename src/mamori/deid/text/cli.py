@@ -14,7 +14,7 @@ import secrets
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mamori.deid.text.detect import TYPE_LABELS_EN, TYPE_LABELS_JA
-from mamori.deid.text.errors import InputUnreadable, KeyInvalid
+from mamori.deid.text.errors import InputUnreadable, KeyInvalid, NerUnavailable
 from mamori.deid.text.formats import redact_file, scan_file
+from mamori.deid.text.ner import ginza_ner, using_ner
 from mamori.deid.text.operators import SENSITIVE_RULE_ID, Policy
 from mamori.kernel.errors import MamoriError
 
@@ -39,6 +40,19 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="ja | en (default: M
 ColumnOpt = Annotated[
     list[str] | None, typer.Option("--column", "-c", help="CSV column to scan (repeatable)")
 ]
+
+NerOpt = Annotated[
+    str | None, typer.Option("--ner", help="optional NER model for names/addresses: ginza (needs ja-ginza)")
+]
+
+
+def _ner_context(ner: str | None) -> AbstractContextManager[None]:
+    """``using_ner`` with the requested model, or nothing. Raises NerUnavailable (unknown or not installed)."""
+    if ner is None:
+        return nullcontext()
+    if ner.lower() != "ginza":
+        raise NerUnavailable("--ner に指定できるのは ginza のみです", "--ner accepts only: ginza")
+    return using_ner(ginza_ner())
 
 
 def _lang(lang: str | None) -> str:
@@ -91,12 +105,13 @@ def scan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (masked previews only)")] = False,
     column: ColumnOpt = None,
     lang: LangOpt = None,
+    ner: NerOpt = None,
 ) -> None:
     """個人情報を検出して一覧表示する（値そのものは表示しない）。"""
     lg = _lang(lang)
     try:
         _check_file(file)
-        with _progress(file, lg) as advance:
+        with _ner_context(ner), _progress(file, lg) as advance:
             found = scan_file(file, columns=column or None, progress=advance)
     except MamoriError as exc:
         raise _fail(exc, lg) from None
@@ -163,6 +178,7 @@ def redact_cmd(
     key_file: Annotated[Path | None, typer.Option("--key-file", help="pseudonym key (raw or base64)")] = None,
     column: ColumnOpt = None,
     lang: LangOpt = None,
+    ner: NerOpt = None,
 ) -> None:
     """個人情報を墨消しする。要配慮の語は墨消しせず要確認として報告する（R-2.3-1）。"""
     lg = _lang(lang)
@@ -172,7 +188,7 @@ def redact_cmd(
         policy = Policy.from_pairs(operator or [], policy)
         uses_key = "pseudonym" in {policy.default, *policy.by_type.values()}
         key, generated = _load_key(key_file, lg) if uses_key else (b"", False)
-        with _progress(file, lg) as advance:
+        with _ner_context(ner), _progress(file, lg) as advance:
             text, findings = redact_file(
                 file, policy, key=key or None, lang=lg, columns=column or None, progress=advance
             )

@@ -12,6 +12,8 @@ import bisect
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -690,13 +692,25 @@ _CAREER = re.compile(
 )
 _ADDR_HINT = re.compile(r"[市区町村郡][^\n]{0,24}\d")
 
+# The optional NER span provider in effect (set with ``mamori.deid.text.ner.using_ner``); None: rules only.
+NER_PROVIDER: ContextVar[Callable[[str], Iterable[tuple[int, int, str]]] | None] = ContextVar(
+    "mamori_text_ner", default=None
+)
 
-def detect(text: str, *, types: frozenset[str] | None = None, sensitive: bool = True) -> list[Finding]:
+
+def detect(
+    text: str,
+    *,
+    types: frozenset[str] | None = None,
+    sensitive: bool = True,
+    ner: Callable[[str], Iterable[tuple[int, int, str]]] | None = None,
+) -> list[Finding]:
     """All findings in ``text`` (offsets on the original text), sorted by position.
 
     ``types`` restricts the PII types returned; ``sensitive`` adds the review flags: 要配慮 terms
     (``sensitive:<category>``, sensitive=True, R-2.3-1) and career history (``flag:career``, sensitive=False).
-    Flags may overlap other findings and are never merged away.
+    Flags may overlap other findings and are never merged away. ``ner`` is an optional span provider
+    (``mamori.deid.text.ner``: ``ginza_ner()``); without it, the one set by ``using_ner`` is used, if any.
     """
     if not text:
         return []
@@ -718,6 +732,11 @@ def detect(text: str, *, types: frozenset[str] | None = None, sensitive: bool = 
         found += _find_person_csv(norm)
     if not norm.isascii() or any(c.isupper() for c in norm):
         found += _find_person_en(norm)
+    provider = ner if ner is not None else NER_PROVIDER.get()
+    if provider is not None:
+        from mamori.deid.text.ner import merge_ner  # noqa: PLC0415  # ner imports this module
+
+        found = merge_ner(text, found, provider(text))
     if types is not None:
         found = [f for f in found if f.type in types]
     result = _resolve(found)

@@ -15,3 +15,9 @@ class InputUnreadable(ValidationFailed):
 
 class KeyInvalid(ConfigurationError):
     code = "deid_key_invalid"
+
+
+class NerUnavailable(ConfigurationError):
+    """The optional NER model (spaCy + ja_ginza) is not installed; it is never a dependency of mamori."""
+
+    code = "deid_ner_unavailable"
