@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from mamori.kernel import auditing
 from mamori.kernel.audit import verify as audit_verify
-from mamori.kernel.auditing import record_denial, record_info
+from mamori.kernel.auditing import authorise
 from mamori.kernel.http.deps import PlainContext
 from mamori.kernel.http.problems import responses
-from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.policy import Action, Resource
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -41,17 +42,12 @@ class VerifyOut(BaseModel):
 
 
 def _require_audit_reader(ctx: PlainContext) -> None:
-    decision = decide(ctx, Action.AUDIT_READ, Resource(kind="audit"))
-    if not decision.allowed:
-        record_denial(ctx, Action.AUDIT_READ, [], decision)
-        decision.raise_if_denied()
+    authorise(ctx, Action.AUDIT_READ, Resource(kind="audit"))
 
 
 @router.get("", response_model=list[AuditEntryOut], responses=responses(401, 403, 422))
 def tail(ctx: PlainContext, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[AuditEntryOut]:
     """最新の監査エントリー（個人情報保護管理者） / the newest audit entries."""
-    _require_audit_reader(ctx)
-    record_info(ctx, "audit.tail", details={"n": limit})
     return [
         AuditEntryOut(
             seq=e.seq,
@@ -66,7 +62,7 @@ def tail(ctx: PlainContext, limit: Annotated[int, Query(ge=1, le=1000)] = 50) ->
             rule_ids=list(e.rule_ids),
             reason=e.reason,
         )
-        for e in ctx.runtime.audit.tail(limit)
+        for e in auditing.tail(ctx, limit)
     ]
 
 

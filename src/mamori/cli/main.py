@@ -12,11 +12,12 @@ from mamori import __version__
 from mamori import composition as bootstrap
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
+from mamori.kernel import auditing
 from mamori.kernel.audit import verify as audit_verify
-from mamori.kernel.auditing import record_denial, record_info
+from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.errors import IntegrityFailure
-from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.policy import Action, Resource
 from mamori.purposes.cli import app as purposes_app
 from mamori.staff.cli import app as staff_app
 
@@ -162,12 +163,7 @@ def tail(
     """最新の監査エントリー（個人情報保護管理者） / newest audit entries (privacy officer)."""
     st = state(ctx)
     with st.transaction() as c:
-        decision = decide(c, Action.AUDIT_READ, Resource(kind="audit"))
-        if not decision.allowed:
-            record_denial(c, Action.AUDIT_READ, [], decision)
-            decision.raise_if_denied()
-        record_info(c, "audit.tail", details={"n": n})
-    entries = st.runtime.audit.tail(n)
+        entries = auditing.tail(c, n)
     if json_out:
         print_json(entries)
         return
@@ -205,10 +201,7 @@ def rotate(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     st = state(ctx)
     rt = st.runtime
     with st.transaction() as c:
-        decision = decide(c, Action.KEYS_ROTATE, Resource(kind="keys"))
-        if not decision.allowed:
-            record_denial(c, Action.KEYS_ROTATE, [], decision)
-            decision.raise_if_denied()
+        authorise(c, Action.KEYS_ROTATE, Resource(kind="keys"))
     add_version = getattr(rt.kek, "add_version", None)
     if add_version is not None:
         add_version()

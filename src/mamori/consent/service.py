@@ -11,7 +11,7 @@ from mamori.consent.models import ConsentEvent
 from mamori.consent.schemas import CHANNELS, ConsentEventRead, ConsentIn, ConsentSummary
 from mamori.customers import queries as customers_queries
 from mamori.kernel import registry
-from mamori.kernel.auditing import record_denial, record_read, record_write
+from mamori.kernel.auditing import authorise, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
@@ -28,10 +28,7 @@ def _customer_resource(ctx: Context, customer_id: str) -> Resource:
 
 
 def _authorise(ctx: Context, action: Action, customer_id: str) -> None:
-    decision = decide(ctx, action, _customer_resource(ctx, customer_id))
-    if not decision.allowed:
-        record_denial(ctx, action, [customer_id], decision)
-        decision.raise_if_denied()
+    authorise(ctx, action, _customer_resource(ctx, customer_id), [customer_id])
 
 
 def _append(

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from mamori.kernel.audit import AuditEntry
+from mamori.kernel.audit import AuditEntry, StoredEntry
 from mamori.kernel.context import Context
 from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
-from mamori.kernel.policy import Action, Decision
+from mamori.kernel.policy import Action, Decision, Resource, decide
 
 
 def _entry(
@@ -103,3 +103,19 @@ def record_write(
     }
     ctx.session.add(AuditOutbox(payload=json.dumps(payload, ensure_ascii=False), created_at=ctx.clock.now()))
     ctx.memo[OUTBOX_PENDING] = True
+
+
+def authorise(ctx: Context, action: Action, resource: Resource, subject_ids: Iterable[str] = ()) -> Decision:
+    """Decide; on denial audit it (own connection, survives the rollback) and raise PolicyDenied with the rule."""
+    decision = decide(ctx, action, resource)
+    if not decision.allowed:
+        record_denial(ctx, action, subject_ids, decision)
+        decision.raise_if_denied()
+    return decision
+
+
+def tail(ctx: Context, n: int) -> list[StoredEntry]:
+    """The newest audit entries, for the privacy officer; reading the log is itself audited."""
+    authorise(ctx, Action.AUDIT_READ, Resource(kind="audit"))
+    record_info(ctx, "audit.tail", details={"n": n})
+    return ctx.runtime.audit.tail(n)

@@ -11,10 +11,8 @@ import sys
 import typer
 from rich.table import Column, Table
 
-from mamori.kernel.auditing import record_denial
 from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.context import Role
-from mamori.kernel.policy import Action, Resource, decide
 from mamori.staff import service
 from mamori.staff.schemas import ApiTokenCreate, StaffCreate
 
@@ -56,11 +54,7 @@ def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
     """スタッフ一覧（管理者） / list staff users (admin)."""
     st = state(ctx)
     with st.transaction() as c:
-        decision = decide(c, Action.STAFF_MANAGE, Resource(kind="staff"))
-        if not decision.allowed:
-            record_denial(c, Action.STAFF_MANAGE, [], decision)
-            decision.raise_if_denied()
-        users = service.list_staff(c.session)
+        users = service.list_all(c)
     if json_out:
         print_json(users)
         return

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from mamori.kernel.auditing import record_denial, record_info, record_write
+from mamori.kernel.auditing import authorise, record_denial, record_info, record_write
 from mamori.kernel.clock import Clock, ensure_aware
 from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.db import unit_of_work
@@ -145,10 +145,7 @@ UNKNOWN_ACTOR = Actor(kind=ActorKind.STAFF, id="unknown", name="unknown", role=R
 
 
 def _require_manage(ctx: Context) -> None:
-    decision = decide(ctx, Action.STAFF_MANAGE, Resource(kind="staff"))
-    if not decision.allowed:
-        record_denial(ctx, Action.STAFF_MANAGE, [], decision)
-        decision.raise_if_denied()
+    authorise(ctx, Action.STAFF_MANAGE, Resource(kind="staff"))
 
 
 def _user(ctx: Context, username: str) -> StaffUser:
@@ -191,6 +188,12 @@ def add(ctx: Context, data: StaffCreate) -> StaffRead:
     ctx.runtime.keystore.create_data_keys([data_subject(user.id)])
     record_write(ctx, "staff.add", (), ("username", "role"), details={"staff_id": user.id, "role": user.role})
     return StaffRead.model_validate(user)
+
+
+def list_all(ctx: Context) -> list[StaffRead]:
+    """Every staff user (administrators only)."""
+    _require_manage(ctx)
+    return list_staff(ctx.session)
 
 
 def list_staff(session: Session) -> list[StaffRead]:

@@ -37,7 +37,7 @@ from mamori.customers.schemas import (
     prefecture_of,
 )
 from mamori.kernel import registry
-from mamori.kernel.auditing import record_denial, record_read, record_write
+from mamori.kernel.auditing import authorise, record_denial, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, PreconditionFailed, ValidationFailed
 from mamori.kernel.policy import Action, Category, Decision, PurposeFacts, Resource, decide, row_scope
@@ -112,12 +112,7 @@ def _resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Categor
 
 
 def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Category]) -> Decision:
-    resource = _resources(ctx, [row], fields)[row.id]
-    decision = decide(ctx, action, resource)
-    if not decision.allowed:
-        record_denial(ctx, action, [row.id], decision)
-        decision.raise_if_denied()
-    return decision
+    return authorise(ctx, action, _resources(ctx, [row], fields)[row.id], [row.id])
 
 
 def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
@@ -352,11 +347,11 @@ def create(
 # -- read ---------------------------------------------------------------------------------------------------------
 
 
-def _fields_for(ctx: Context, row: Customer, include_activities: bool) -> dict[str, Category]:
+def _fields_for(attributes: Sequence[CustomerAttribute], include_activities: bool) -> dict[str, Category]:
     fields = dict(FIELD_CATEGORIES)
     if not include_activities:
         fields.pop("activities")
-    for attr in ctx.session.execute(queries.attributes(row.id)).scalars():
+    for attr in attributes:
         fields[f"attr:{attr.key}"] = Category(attr.category)
     return fields
 
@@ -364,9 +359,11 @@ def _fields_for(ctx: Context, row: Customer, include_activities: bool) -> dict[s
 def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> CustomerView:
     """Read one customer for ``ctx.purpose``: denied unless allowed, masked outside the purpose, audited."""
     row = _load(ctx, customer_id, Action.CUSTOMER_READ)
-    fields = _fields_for(ctx, row, include_activities)
-    decision = _check(ctx, Action.CUSTOMER_READ, row, fields)
-    view = _view(ctx, row, decision, fields, include_activities)
+    attributes = list(ctx.session.execute(queries.attributes(row.id)).scalars())
+    fields = _fields_for(attributes, include_activities)
+    resource = _resources(ctx, [row], fields)[row.id]
+    decision = authorise(ctx, Action.CUSTOMER_READ, resource, [row.id])
+    view = _view(ctx, row, decision, attributes, sorted(resource.notified_purposes), include_activities)
     record_read(
         ctx,
         Action.CUSTOMER_READ,
@@ -378,8 +375,14 @@ def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> C
 
 
 def _view(
-    ctx: Context, row: Customer, decision: Decision, fields: dict[str, Category], include_activities: bool
+    ctx: Context,
+    row: Customer,
+    decision: Decision,
+    attributes: Sequence[CustomerAttribute],
+    notified: list[str],
+    include_activities: bool,
 ) -> CustomerView:
+    """Decrypt what the decision allows (masked fields are never decrypted); facts already read are passed in."""
     masked = decision.masked_fields
     cid = row.id
     values: dict[str, object] = {}
@@ -404,7 +407,7 @@ def _view(
             if f"attr:{a.key}" in masked
             else _dec(ctx, cid, "customer_attributes", "value", a.id, a.value_enc),
         )
-        for a in ctx.session.execute(queries.attributes(cid)).scalars()
+        for a in attributes
     ]
     acts: list[ActivityRead] = []
     if include_activities and "activities" not in masked:
@@ -429,7 +432,6 @@ def _view(
         )
         for p in ctx.session.execute(queries.provenance(cid)).scalars()
     ]
-    notified = sorted(code for _, code in ctx.session.execute(queries.notified_purposes([cid])).all())
     return CustomerView(
         id=cid,
         owner_id=row.owner_id,
@@ -594,10 +596,7 @@ def add_attribute(
             raise ValidationFailed("例外事由が不正です。", "Unknown exception code.", code="bad_exception")
         resource = _resources(ctx, [row], fields)[row.id]
         resource = Resource(**{**resource.__dict__, "sensitive_exception": sensitive_exception, "fields": {}})
-        decision = decide(ctx, Action.SENSITIVE_WRITE, resource)
-        if not decision.allowed:
-            record_denial(ctx, Action.SENSITIVE_WRITE, [row.id], decision)
-            decision.raise_if_denied()
+        authorise(ctx, Action.SENSITIVE_WRITE, resource, [row.id])
     else:
         _check(ctx, Action.CUSTOMER_UPDATE, row, fields)
     existing = [
