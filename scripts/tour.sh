@@ -17,7 +17,13 @@ echo; echo "-- 他の営業担当の顧客は見えない / another rep's custom
 step $M --as suzuki customers show "$ID" -p contract
 echo; echo "-- 分析担当は個票を見られない / analysts never see rows --"
 step $M --as ito customers list -p analytics --limit 3
+echo; echo "-- 本人からの請求（期限順） / requests from the person, by due date --"
+step $M --as hoshino rights list
+echo; echo "-- 第三者提供の提供先と委託先 / counterparties and outsourcee contracts --"
+step $M --as hoshino provision counterparties list
+step $M --as hoshino provision records list
+step $M --as hoshino processors contracts list
 step $M --as hoshino audit tail -n 8
 step $M audit verify
 echo
-echo "次の一歩 / next: $M --help ・ $M customers import --help ・ $M text --help ・ $M deid --help"
+echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help"

@@ -6,12 +6,16 @@ import typer
 
 from mamori import deid
 from mamori.consent import service as consent_service
+from mamori.customers import sources as customers_sources
 from mamori.deid import text as deid_text
 from mamori.deid.tabular import KeySource
 from mamori.deid.tabular import cli as tabular_cli
 from mamori.deid.text import cli as text_cli
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
 from mamori.kernel.runtime import Runtime, open_runtime
+from mamori.processors import service as processors_service
+from mamori.provision import service as provision_service
+from mamori.rights import service as rights_service
 from mamori.staff import service as staff_service
 from mamori.staff.models import StaffUser
 from mamori.staff.schemas import StaffCreate
@@ -23,7 +27,11 @@ def register_all() -> None:
     global _registered
     if _registered:
         return
+    customers_sources.register()
     consent_service.register()
+    provision_service.register()
+    processors_service.register()
+    rights_service.register()
     deid_text.register()
     _registered = True
 

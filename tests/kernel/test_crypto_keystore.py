@@ -98,6 +98,37 @@ def test_keys_survive_a_new_process(keystore: Keystore):
     assert other.data_key(ids[0]) == before[ids[0]]
 
 
+def test_a_key_destroyed_by_another_process_stops_working_after_the_cache_ttl(
+    keystore: Keystore, monkeypatch
+):
+    from mamori.kernel.crypto import fields as fields_mod
+    from mamori.kernel.crypto import keystore as keystore_mod
+
+    [sid] = subject_ids(1)
+    keystore.create_data_keys([sid])
+    cipher = fields_mod.FieldCipher(keystore)
+    blob = cipher.encrypt(sid, "customers", "name", sid, "山田")
+    # another process (e.g. `mamori rights fulfil` while the server runs) erases the person
+    Keystore(keystore.engine, keystore.kek, keystore.clock).destroy_data_keys([sid])
+    assert cipher.decrypt(sid, "customers", "name", sid, blob) == "山田"  # still within the TTL here
+    clock = {"t": 1000.0}
+    monkeypatch.setattr(keystore_mod.time, "monotonic", lambda: clock["t"])
+    monkeypatch.setattr(fields_mod.time, "monotonic", lambda: clock["t"])
+    keystore.clear_cache()
+    keystore.create_data_keys(subject_ids(2)[1:])  # unrelated activity keeps the process busy
+    cipher2 = fields_mod.FieldCipher(keystore)
+    with pytest.raises(KeyDestroyed):
+        cipher2.decrypt(sid, "customers", "name", sid, blob)
+    # and without clear_cache: an entry older than the TTL is looked up again
+    [other] = subject_ids(3)[2:]
+    keystore.create_data_keys([other])
+    blob2 = cipher2.encrypt(other, "customers", "name", other, "佐藤")
+    Keystore(keystore.engine, keystore.kek, keystore.clock).destroy_data_keys([other])
+    clock["t"] += keystore_mod.CACHE_TTL_SECONDS + 1
+    with pytest.raises(KeyDestroyed):
+        cipher2.decrypt(other, "customers", "name", other, blob2)
+
+
 def test_unknown_subject_raises_key_destroyed(keystore: Keystore):
     with pytest.raises(KeyDestroyed) as info:
         keystore.data_key("nobody")

@@ -133,3 +133,18 @@ def test_unknown_token_id_not_found(runtime):
     with pytest.raises(Exception) as err, runtime.transaction(SYSTEM_ACTOR) as ctx:
         staff_service.revoke_token(ctx, "0" * 32)
     assert getattr(err.value, "code", None) == "unknown_token"
+
+
+def test_system_and_person_roles_are_never_given_to_staff_or_tokens():
+    import pydantic
+
+    from mamori.kernel.context import Role
+    from mamori.staff.schemas import StaffCreate
+
+    for role in ("system", "person"):
+        with pytest.raises(pydantic.ValidationError):
+            StaffCreate(username="mallory", display_name="m", role=role)
+    assert StaffCreate(username="ok", display_name="o", role=Role.OUTSOURCEE).role == Role.OUTSOURCEE
+    for role in ("system", "person"):
+        with pytest.raises(pydantic.ValidationError):
+            ApiTokenCreate(name="x", role=role)

@@ -15,7 +15,10 @@ from mamori.customers.api import router as customers_router
 from mamori.kernel.errors import MamoriError
 from mamori.kernel.http import problems
 from mamori.kernel.runtime import Runtime, open_runtime
+from mamori.processors.api import router as processors_router
+from mamori.provision.api import router as provision_router
 from mamori.purposes.api import router as purposes_router
+from mamori.rights.api import router as rights_router
 from mamori.staff.api import router as staff_router
 
 API = "/api/v1"
@@ -73,6 +76,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         consent_router,
         purposes_router,
         staff_router,
+        provision_router,
+        processors_router,
+        rights_router,
         audit.router,
     ):
         app.include_router(router, prefix=API)

@@ -286,9 +286,13 @@ def generate(
         made += n
         if progress:
             progress(made)
+    from mamori.cli import demo_privacy
+
+    privacy = demo_privacy.seed(runtime, rng)
     return {
         "customers": made,
         "activities": activities,
+        "privacy": privacy,
         "staff": staff_out,
         "logins_file": str(logins),
         "generated_at": datetime.now(UTC).isoformat(),

@@ -18,7 +18,11 @@ from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.errors import IntegrityFailure
 from mamori.kernel.policy import Action, Resource
+from mamori.processors.cli import app as processors_app
+from mamori.provision import cli as provision_cli
+from mamori.provision.cli import app as provision_app
 from mamori.purposes.cli import app as purposes_app
+from mamori.rights.cli import app as rights_app
 from mamori.staff.cli import app as staff_app
 
 bootstrap.register_all()
@@ -280,6 +284,10 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(customers_app, name="customers")
 app.add_typer(consent_app, name="consent")
+app.add_typer(provision_app, name="provision")
+app.add_typer(processors_app, name="processors")
+app.add_typer(rights_app, name="rights")
+app.command("provide")(provision_cli.provide)
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 bootstrap.mount_deid(app)

@@ -12,7 +12,7 @@ METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
 
 
 class ConsentIn(InputModel):
-    method: Literal["checkbox", "button", "email", "oral", "paper", "web_form", "import"]
+    method: Literal["checkbox", "button", "email", "oral", "paper", "web_form", "import", "request"]
     notice_version: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, max_length=200)
     occurred_at: datetime | None = None
@@ -35,4 +35,5 @@ class ConsentSummary(BaseModel):
     purposes: dict[str, str]  # purpose code → granted / withdrawn
     sensitive: str  # granted / withdrawn / none
     do_not_contact: list[str]  # channels opted out
+    suppressed: list[str] = []  # stop-use in force (R-35-1): purpose codes, "*" (all) or "@provision"
     events: list[ConsentEventRead]

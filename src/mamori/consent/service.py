@@ -15,8 +15,8 @@ from mamori.kernel.auditing import authorise, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
-from mamori.kernel.registry import ConsentState, PurposeState
-from mamori.law.rules import G_7, R_20_2, R_CNS_1
+from mamori.kernel.registry import ConsentState, Correction, PurposeState, Recipient, SubjectRecord
+from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1
 from mamori.purposes import service as purposes_service
 
 
@@ -125,6 +125,7 @@ def show(ctx: Context, customer_id: str) -> ConsentSummary:
     purposes: dict[str, str] = {}
     sensitive = "none"
     channels: dict[str, str] = {}
+    suppressed: dict[str, str] = {}
     for e in events:
         if e.kind == "purpose":
             purposes[e.target] = e.action
@@ -132,12 +133,15 @@ def show(ctx: Context, customer_id: str) -> ConsentSummary:
             sensitive = e.action
         elif e.kind == "channel":
             channels[e.target] = e.action
+        elif e.kind == "suppression":
+            suppressed[e.target] = e.action
     record_read(ctx, Action.CONSENT_READ, [customer_id], ["consent"])
     return ConsentSummary(
         customer_id=customer_id,
         purposes=purposes,
         sensitive=sensitive,
         do_not_contact=sorted(c for c, a in channels.items() if a == "opt_out"),
+        suppressed=sorted(t for t, a in suppressed.items() if a == "stopped"),
         events=[_read(e) for e in events],
     )
 
@@ -156,30 +160,152 @@ def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> Ma
     """Registered with the kernel: the consent facts the policy engine needs (G-7: latest line wins)."""
     consent: dict[str, ConsentState] = {}
     sensitive: dict[str, bool] = {}
+    stops: dict[tuple[str, str], bool] = {}
     if not subject_ids:
         return {}
     for chunk_start in range(0, len(subject_ids), 500):
         chunk = subject_ids[chunk_start : chunk_start + 500]
         for e in ctx.session.execute(
-            queries.latest_for(chunk, ["purpose", "sensitive"], [purpose, "*"])
+            queries.latest_for(
+                chunk, ["purpose", "sensitive", "suppression"], [purpose, ALL_PURPOSES, PROVISION]
+            )
         ).scalars():
             if e.kind == "purpose":
                 consent[e.customer_id] = (
                     ConsentState.GRANTED if e.action == "granted" else ConsentState.WITHDRAWN
                 )
-            else:
+            elif e.kind == "sensitive":
                 sensitive[e.customer_id] = e.action == "granted"
+            elif e.target in (purpose, ALL_PURPOSES, PROVISION):
+                stops[(e.customer_id, e.target)] = e.action == "stopped"
+    stopped = {sid for (sid, t), on in stops.items() if on and t in (purpose, ALL_PURPOSES)}
+    provision_stopped = {sid for (sid, t), on in stops.items() if on and t == PROVISION}
     return {
         sid: PurposeState(
-            consent=consent.get(sid, ConsentState.NONE), sensitive_consent=sensitive.get(sid, False)
+            consent=consent.get(sid, ConsentState.NONE),
+            sensitive_consent=sensitive.get(sid, False),
+            stopped=sid in stopped,
+            provision_stopped=sid in provision_stopped,
         )
         for sid in subject_ids
-        if sid in consent or sid in sensitive
+        if sid in consent or sid in sensitive or sid in stopped or sid in provision_stopped
     }
+
+
+# --- stop-use (利用停止・第三者提供の停止, R-35-1; GDPR restriction / objection, G-18 / G-21) -------------------
+
+ALL_PURPOSES = "*"
+PROVISION = "@provision"
+SUPPRESSION_SCOPES = ("purpose", "all", "provision")
+
+
+def _suppression_target(ctx: Context, scope: str, purpose: str | None) -> str:
+    if scope == "all":
+        return ALL_PURPOSES
+    if scope == "provision":
+        return PROVISION
+    if scope == "purpose" and purpose:
+        purposes_service.show(ctx.session, purpose)  # NotFound for an unknown purpose code
+        return purpose
+    raise ValidationFailed(
+        "停止の範囲は purpose（目的を指定）/ all / provision のいずれかです。",
+        "The stop scope must be purpose (with a purpose code), all, or provision.",
+        rule_id=R_35_1.id,
+        code="bad_suppression_scope",
+    )
+
+
+def _suppression(
+    ctx: Context, customer_id: str, scope: str, purpose: str | None, reference: str, action: str
+) -> ConsentEventRead:
+    authorise(ctx, Action.RIGHTS_MANAGE, _customer_resource(ctx, customer_id), [customer_id])
+    target = _suppression_target(ctx, scope, purpose)
+    now = ctx.clock.now()
+    event = ConsentEvent(
+        customer_id=customer_id,
+        kind="suppression",
+        target=target,
+        action=action,
+        method="request",
+        notice_version=None,
+        evidence=reference[:200],
+        occurred_at=now,
+        recorded_at=now,
+        recorded_by=ctx.actor.label,
+    )
+    ctx.session.add(event)
+    ctx.session.flush()
+    record_write(ctx, f"consent.suppression.{action}", [customer_id], [target], rule_ids=(R_35_1.id,))
+    return _read(event)
+
+
+def suppress(
+    ctx: Context, customer_id: str, scope: str, purpose: str | None, reference: str
+) -> ConsentEventRead:
+    """Stop using the person's data for one purpose, all purposes, or third-party provision (R-35-1).
+
+    Takes effect at once: the policy engine sees it through ``purpose_states`` on the very next decision.
+    ``reference`` names the request (no personal values).
+    """
+    return _suppression(ctx, customer_id, scope, purpose, reference, "stopped")
+
+
+def lift_suppression(
+    ctx: Context, customer_id: str, scope: str, purpose: str | None, reference: str
+) -> ConsentEventRead:
+    return _suppression(ctx, customer_id, scope, purpose, reference, "resumed")
+
+
+class ConsentSource:
+    """The consent ledger as part of the person's disclosure (R-33-1 / G-15: consents given and withdrawn)."""
+
+    name = "consent"
+
+    def summary(self, ctx: Context, subject_id: str) -> Mapping[str, int]:
+        n = len(list(ctx.session.execute(queries.events(subject_id)).scalars()))
+        return {"consent": n} if n else {}
+
+    def export(self, ctx: Context, subject_id: str) -> Sequence[SubjectRecord]:
+        return [
+            SubjectRecord(
+                "consent",
+                "consent",
+                str(e.seq),
+                {
+                    "kind": e.kind,
+                    "target": e.target,
+                    "action": e.action,
+                    "method": e.method,
+                    "notice_version": e.notice_version,
+                },
+                acquired_from=e.method,
+                purposes=(e.target,) if e.kind == "purpose" else (),
+                occurred_at=e.occurred_at,
+            )
+            for e in ctx.session.execute(queries.events(subject_id)).scalars()
+        ]
+
+    def correct(
+        self, ctx: Context, subject_id: str, record_id: str, changes: Mapping[str, str | None]
+    ) -> Sequence[Correction]:
+        raise ValidationFailed(
+            "同意の記録は訂正できません。同意または撤回を新たに記録してください。",
+            "The consent ledger is not corrected in place; record a new grant or withdrawal.",
+            code="not_correctable",
+        )
+
+    def erase(self, ctx: Context, subject_id: str) -> int:
+        # Kept: the ledger holds ids, purpose codes and methods (no personal values) and is the evidence that
+        # the data was used lawfully; once the person's data key is destroyed it points at a tombstone.
+        return 0
+
+    def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
+        return []
 
 
 def register() -> None:
     registry.register_purpose_state_provider(purpose_states)
+    registry.register_source(ConsentSource())
 
 
 def bulk_grant(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) -> int:

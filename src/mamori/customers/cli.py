@@ -279,12 +279,18 @@ def note(
     kind: str = typer.Option("note", help="purchase / inquiry / call / note"),
     body: str | None = typer.Option(None, "--body"),
     amount: int | None = typer.Option(None),
+    withheld: str | None = typer.Option(
+        None,
+        "--withheld",
+        help="政令5の除外事由 (seirei5-1…4、例: 悪質クレーマー記録は seirei5-2) / not disclosable (R-16-4)",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """対応履歴・メモ・購入を記録する（要配慮は同意なしで拒否） / log an activity."""
     st = state(ctx)
+    data = ActivityIn.model_validate({"kind": kind, "body": body, "amount": amount, "withheld": withheld})
     with st.transaction(purpose) as c:
-        aid, warnings = service.add_activity(c, customer_id, ActivityIn(kind=kind, body=body, amount=amount))
+        aid, warnings = service.add_activity(c, customer_id, data)
     if json_out:
         print_json({"id": aid, "warnings": warnings})
         return

@@ -39,6 +39,9 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     import_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     import_line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set when the person's data was erased at their request: the row stays as a tombstone with no personal
+    # data (every *_enc is NULL and the data key is destroyed) so requests and records can still refer to it.
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ContactPoint(Base):
@@ -66,6 +69,8 @@ class CustomerAttribute(Base):
     basis: Mapped[str | None] = mapped_column(
         String(64), nullable=True
     )  # for 要配慮: consent / exception code
+    # 政令5 ground when this record is not 保有個人データ (R-16-4), e.g. "seirei5-2" for a malicious-claimer flag.
+    withheld: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -81,6 +86,7 @@ class Activity(Base):
     amount_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    withheld: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 政令5 ground (R-16-4)
 
 
 class Provenance(Base):

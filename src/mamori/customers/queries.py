@@ -34,13 +34,19 @@ def customers(ids: Sequence[str]) -> Select[Customer]:
 
 
 def scoped_page(
-    ctx: Context, scope: Scope, *, purpose: str, after: str | None, limit: int
+    ctx: Context,
+    scope: Scope,
+    *,
+    purpose: str,
+    after: str | None,
+    limit: int,
+    only: frozenset[str] | None = None,
 ) -> Select[Customer]:
     """Customers the actor may see (row scope) that were notified of ``purpose``, keyset-paginated by id."""
     stmt = (
         select(Customer)
         .join(CustomerPurpose, CustomerPurpose.customer_id == Customer.id)
-        .where(CustomerPurpose.purpose_code == purpose)
+        .where(CustomerPurpose.purpose_code == purpose, Customer.erased_at.is_(None))
         .order_by(Customer.id)
         .limit(limit)
     )
@@ -48,6 +54,8 @@ def scoped_page(
         stmt = stmt.where(Customer.owner_id == ctx.actor.id)
     elif scope == Scope.TEAM:
         stmt = stmt.where(Customer.team == ctx.actor.team)
+    elif scope == Scope.GRANT and only is not None:
+        stmt = stmt.where(Customer.id.in_(sorted(only)))
     elif scope != Scope.ALL:
         stmt = stmt.where(Customer.id.is_(None))
     if after:
@@ -104,3 +112,61 @@ def unfinished_import(file_sha256: str) -> Select[ImportJob]:
         .where(ImportJob.file_sha256 == file_sha256, ImportJob.status == "running")
         .order_by(ImportJob.created_at.desc())
     )
+
+
+def all_activities(customer_id: str) -> Select[Activity]:
+    """Every activity of one person, oldest first (disclosure needs all of them, not a page)."""
+    return select(Activity).where(Activity.customer_id == customer_id).order_by(Activity.occurred_at)
+
+
+def customer_purposes(customer_id: str) -> Select[CustomerPurpose]:
+    return (
+        select(CustomerPurpose)
+        .where(CustomerPurpose.customer_id == customer_id)
+        .order_by(CustomerPurpose.purpose_code)
+    )
+
+
+def live_ids(ids: Sequence[str]) -> Select[str]:
+    """Which of ``ids`` exist and were not erased (ids only)."""
+    return select(Customer.id).where(Customer.id.in_(list(ids)), Customer.erased_at.is_(None))
+
+
+def ids_notified_of(purpose: str) -> Select[str]:
+    return (
+        select(Customer.id)
+        .join(CustomerPurpose, CustomerPurpose.customer_id == Customer.id)
+        .where(CustomerPurpose.purpose_code == purpose, Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+    )
+
+
+def attributes_of(ids: Sequence[str], keys: Sequence[str]) -> Select[CustomerAttribute]:
+    return select(CustomerAttribute).where(
+        CustomerAttribute.customer_id.in_(list(ids)), CustomerAttribute.key.in_(list(keys))
+    )
+
+
+def sensitive_holders(ids: Sequence[str]) -> Select[str]:
+    return select(CustomerAttribute.customer_id).where(
+        CustomerAttribute.customer_id.in_(list(ids)), CustomerAttribute.category == "sensitive"
+    )
+
+
+def contact_point_of(customer_id: str, record_id: str) -> Select[ContactPoint]:
+    return select(ContactPoint).where(ContactPoint.id == record_id, ContactPoint.customer_id == customer_id)
+
+
+def attribute_of(customer_id: str, record_id: str) -> Select[CustomerAttribute]:
+    return select(CustomerAttribute).where(
+        CustomerAttribute.id == record_id, CustomerAttribute.customer_id == customer_id
+    )
+
+
+def activity_of(customer_id: str, record_id: str) -> Select[Activity]:
+    return select(Activity).where(Activity.id == record_id, Activity.customer_id == customer_id)
+
+
+def origins(ids: Sequence[str]) -> Select[str, str]:
+    """(id, origin) — where the person's data comes from (EU/UK → the GDPR applies, G-45); no personal values."""
+    return select(Customer.id, Customer.origin).where(Customer.id.in_(list(ids)))

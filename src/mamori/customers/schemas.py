@@ -136,10 +136,15 @@ def prefecture_of(address: str) -> str | None:
     return None
 
 
+# 政令5 grounds for records that are not 保有個人データ (R-16-4); see customers.service.subjects.
+WithheldGround = Literal["seirei5-1", "seirei5-2", "seirei5-3", "seirei5-4"]
+
+
 class AttributeIn(InputModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     value: str = Field(min_length=1, max_length=2000)
     category: Category = Category.ATTRIBUTE
+    withheld: WithheldGround | None = None  # 政令5: not 保有個人データ, left out of disclosure (R-16-4)
 
 
 class ProvenanceIn(InputModel):
@@ -228,6 +233,7 @@ class ActivityIn(InputModel):
     body: str | None = Field(default=None, max_length=20000)
     amount: int | None = Field(default=None, ge=0)
     occurred_at: datetime | None = None
+    withheld: WithheldGround | None = None  # 政令5: e.g. "seirei5-2" for a malicious-claimer record (R-16-4)
 
 
 class ActivityRead(BaseModel):

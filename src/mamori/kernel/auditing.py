@@ -46,6 +46,7 @@ def record_read(
     fields: Iterable[str],
     *,
     masked: Iterable[str] = (),
+    rule_ids: Sequence[str] = (),
 ) -> None:
     masked_list = sorted(set(masked))
     ctx.runtime.audit.append(
@@ -56,6 +57,7 @@ def record_read(
                 subject_ids,
                 fields,
                 "allow",
+                rule_ids,
                 details={"masked": ",".join(masked_list)} if masked_list else None,
             )
         ]

@@ -31,6 +31,8 @@ class Role(StrEnum):
     SALES = "sales"
     SUPPORT = "support"
     ANALYST = "analyst"
+    OUTSOURCEE = "outsourcee"  # an operator at a 委託先, limited to its contract's grant (R-25-1)
+    PERSON = "person"  # the data subject on the public request routes; no staff permission at all
     SYSTEM = "system"
 
 

@@ -5,6 +5,8 @@
 - Purpose-state providers: ``consent`` tells the policy whether a purpose is consented / withdrawn / stopped
   for a subject, without ``customers`` importing ``consent``.
 - Text scanners: ``deid`` offers free-text PII detection to ``customers`` (notes) the same way.
+- Access grants: ``processors`` tells the policy which customers, fields and purposes an outsourcee operator's
+  running contract covers (R-25-1), without ``customers`` importing ``processors``.
 
 The composition layer (``mamori.cli`` / ``mamori.api``) imports every slice, which registers itself.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,17 +34,106 @@ class PurposeState:
     consent: ConsentState = ConsentState.NONE
     stopped: bool = False  # a stop-use (利用停止) applies to this purpose (R-35-1)
     sensitive_consent: bool = False  # consent to acquire 要配慮 data (R-20-2)
+    provision_stopped: bool = False  # 第三者提供の停止 requested (R-35-1): no provision to third parties
 
 
-PurposeStateProvider = Callable[["Context", Sequence[str], str], Mapping[str, PurposeState]]
+# --- subject data sources (rights, incidents) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    """One record a slice holds about one person, in plaintext, for disclosure (R-33-1 / G-15) only.
+
+    ``excluded`` names the 政令5 / 政令11 ground when the record is not 保有個人データ (R-16-4, R-33-3); the
+    rights slice leaves such records out of a disclosure package and records that it did.
+    """
+
+    source: str  # the registering slice, e.g. "customers"
+    category: str  # e.g. "profile", "contact", "attribute", "activity", "consent", "provision_record"
+    record_id: str
+    data: Mapping[str, Any]  # JSON-serialisable values
+    acquired_from: str | None = None  # where the record came from (provenance), never a personal value
+    purposes: tuple[str, ...] = ()
+    occurred_at: datetime | None = None
+    excluded: str | None = None
+    correctable: tuple[str, ...] = ()  # field names correct() accepts for this record
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A before/after pair for the correction notice (R-34-1)."""
+
+    source: str
+    category: str
+    record_id: str
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the person's data was provided or entrusted to, to notify after correction/erasure (G-19)."""
+
+    counterparty_id: str
+    name: str  # the organisation's name (not personal data)
+    kind: str  # third_party / outsourcee / joint_user / succession
+    country: str | None = None
+    last_provided_at: datetime | None = None
 
 
 class SubjectDataSource(Protocol):
+    """How one slice lists, exports, corrects and erases one person's data (DESIGN.md: rights iterate these).
+
+    Callers (the rights and incidents slices) authorise the request first; a source does not check purposes,
+    because answering the person is a legal duty, not a use of the data. Every method must only ever touch
+    ``subject_id``'s own records.
+    """
+
     name: str
 
-    def export(self, ctx: Context, subject_id: str) -> Mapping[str, Any]: ...
+    def summary(self, ctx: Context, subject_id: str) -> Mapping[str, int]:
+        """Category → number of records held (excluded records not counted) — helps the person narrow a request."""
+        ...
 
-    def erase(self, ctx: Context, subject_id: str) -> int: ...
+    def export(self, ctx: Context, subject_id: str) -> Sequence[SubjectRecord]: ...
+
+    def correct(
+        self, ctx: Context, subject_id: str, record_id: str, changes: Mapping[str, str | None]
+    ) -> Sequence[Correction]:
+        """Apply changes to one of the person's records; NotFound if ``record_id`` is not theirs."""
+        ...
+
+    def erase(self, ctx: Context, subject_id: str) -> int:
+        """Erase (or make unreadable) the person's records here; return how many. Kept records say why."""
+        ...
+
+    def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]: ...
+
+
+# --- access grants (processors → customers) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """What an outsourcee operator's running contract lets them see (R-25-1, R-27-2(a))."""
+
+    contract_id: str
+    purposes: frozenset[str]
+    fields: frozenset[str]  # customer field names (e.g. "name", "phone", "address")
+    customer_ids: frozenset[str]
+    valid_from: datetime
+    valid_until: datetime
+    activity_write: bool = False  # may log calls / notes for covered customers (e.g. a call-center contract)
+
+    def active_at(self, now: datetime) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+
+GrantProvider = Callable[["Context"], "AccessGrant | None"]
+
+
+PurposeStateProvider = Callable[["Context", Sequence[str], str], Mapping[str, PurposeState]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +149,7 @@ TextScanner = Callable[[str], Sequence[TextFinding]]
 _purpose_state_providers: list[PurposeStateProvider] = []
 _sources: dict[str, SubjectDataSource] = {}
 _text_scanners: list[TextScanner] = []
+_grant_providers: list[GrantProvider] = []
 
 
 def register_purpose_state_provider(provider: PurposeStateProvider) -> None:
@@ -74,6 +167,7 @@ def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> di
                 consent=state.consent if state.consent != ConsentState.NONE else prev.consent,
                 stopped=prev.stopped or state.stopped,
                 sensitive_consent=prev.sensitive_consent or state.sensitive_consent,
+                provision_stopped=prev.provision_stopped or state.provision_stopped,
             )
     return merged
 
@@ -84,6 +178,20 @@ def register_source(source: SubjectDataSource) -> None:
 
 def sources() -> Iterable[SubjectDataSource]:
     return list(_sources.values())
+
+
+def register_grant_provider(provider: GrantProvider) -> None:
+    if provider not in _grant_providers:
+        _grant_providers.append(provider)
+
+
+def access_grant(ctx: Context) -> AccessGrant | None:
+    """The running contract's grant for an outsourcee actor, or None (then the outsourcee sees nothing)."""
+    for provider in _grant_providers:
+        grant = provider(ctx)
+        if grant is not None:
+            return grant
+    return None
 
 
 def register_text_scanner(scanner: TextScanner) -> None:

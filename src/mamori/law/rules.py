@@ -75,6 +75,141 @@ R_35_1 = Rule("R-35-1", "利用停止等", "Suspension of use or erasure", "ACT 
 R_CNS_1 = Rule("R-CNS-1", "有効な同意", "Valid consent", "GL-T 2-16", _RENUMBERED)
 G_6 = Rule("G-6", "GDPR 適法性の根拠", "GDPR lawful basis", "GDPR 6, 9, 10", date(2018, 5, 25))
 G_7 = Rule("G-7", "GDPR 同意の条件", "GDPR conditions for consent", "GDPR 7, 8", date(2018, 5, 25))
+# Provision, outsourcees, cross-border (Art. 25, 27-31) and requests from the person (Art. 16(4), 32-39)
+R_16_4 = Rule(
+    "R-16-4",
+    "保有個人データから除外されるもの（政令5）",
+    "Records excluded from retained personal data",
+    "ACT 16(4); 政令5",
+    _RENUMBERED,
+)
+R_25_1 = Rule("R-25-1", "委託先の監督", "Supervision of outsourcees", "ACT 25; GL-T 3-4-4", _RENUMBERED)
+R_27_1 = Rule(
+    "R-27-1",
+    "第三者提供の制限（本人の同意）",
+    "Consent before provision to a third party",
+    "ACT 27(1)",
+    _RENUMBERED,
+)
+R_27_2 = Rule(
+    "R-27-2",
+    "第三者に該当しない場合（委託・事業承継・共同利用）",
+    "Entrustment, succession and joint use are not third parties",
+    "ACT 27(5)",
+    _RENUMBERED,
+)
+R_27_3 = Rule("R-27-3", "共同利用の変更", "Changes to joint use", "ACT 27(6)", _RENUMBERED)
+R_27_4 = Rule(
+    "R-27-4", "オプトアウトによる第三者提供", "Opt-out provision", "ACT 27(2),(4); 規則11", _RENUMBERED
+)
+R_27_5 = Rule(
+    "R-27-5",
+    "オプトアウト提供の禁止対象",
+    "Data that may never be provided by opt-out",
+    "ACT 27(2) proviso",
+    _RENUMBERED,
+)
+R_27_6 = Rule("R-27-6", "オプトアウト事項の変更", "Changes to opt-out items", "ACT 27(3)", _RENUMBERED)
+R_28_1 = Rule(
+    "R-28-1",
+    "外国にある第三者への提供の制限",
+    "Provision to a third party abroad",
+    "ACT 28(1); 規則15-16",
+    _RENUMBERED,
+)
+R_28_2 = Rule(
+    "R-28-2",
+    "外国提供同意取得時の情報提供",
+    "Information before consent to foreign provision",
+    "ACT 28(2); 規則17",
+    _RENUMBERED,
+)
+R_28_3 = Rule(
+    "R-28-3",
+    "基準適合体制の確認",
+    "Checks of a recipient's equivalent-measures system",
+    "ACT 28(3); 規則18",
+    _RENUMBERED,
+)
+R_29_1 = Rule(
+    "R-29-1", "提供記録の作成", "Provider-side record of each provision", "ACT 29(1); 規則19", _RENUMBERED
+)
+R_29_2 = Rule("R-29-2", "提供記録の記録事項", "Provider-side record fields", "規則20", _RENUMBERED)
+R_29_3 = Rule(
+    "R-29-3",
+    "記録義務の適用除外",
+    "Provisions that need no record",
+    "ACT 29(1) proviso; GL-R 2-1, 2-2",
+    _RENUMBERED,
+)
+R_29_4 = Rule(
+    "R-29-4",
+    "確認記録の保存期間",
+    "Retention of provision and receipt records",
+    "ACT 29(2), 30(4); 規則21, 25",
+    _RENUMBERED,
+)
+R_30_1 = Rule(
+    "R-30-1", "第三者提供を受ける際の確認", "Confirmation on receipt", "ACT 30(1)-(2); 規則22", _RENUMBERED
+)
+R_30_2 = Rule("R-30-2", "受領記録の記録事項", "Recipient-side record fields", "規則23-24", _RENUMBERED)
+R_31_1 = Rule(
+    "R-31-1",
+    "個人関連情報の第三者提供の確認",
+    "Confirmation before providing personally referable information",
+    "ACT 31(1)",
+    _RENUMBERED,
+)
+R_31_2 = Rule(
+    "R-31-2",
+    "個人関連情報に係る本人同意の取得・確認方法",
+    "How the recipient's consent is obtained and confirmed",
+    "GL-T 3-7-2, 3-7-3; 規則26",
+    _RENUMBERED,
+)
+R_31_3 = Rule(
+    "R-31-3",
+    "個人関連情報の提供記録",
+    "Records of providing personally referable information",
+    "ACT 31(3); 規則28",
+    _RENUMBERED,
+)
+R_32_2 = Rule(
+    "R-32-2", "利用目的の通知の求め", "Notifying the purposes on request", "ACT 32(2)-(3)", _RENUMBERED
+)
+R_33_1 = Rule("R-33-1", "開示", "Disclosure", "ACT 33(1)-(3); 規則30", _RENUMBERED)
+R_33_2 = Rule("R-33-2", "開示の拒否事由", "Grounds to refuse disclosure", "ACT 33(2)-(4), 36", _RENUMBERED)
+R_33_3 = Rule(
+    "R-33-3",
+    "第三者提供記録の開示",
+    "Disclosure of third-party provision records",
+    "ACT 33(5); 政令11",
+    _RENUMBERED,
+)
+R_34_1 = Rule("R-34-1", "訂正等", "Correction, addition or deletion", "ACT 34", _RENUMBERED)
+R_37_1 = Rule(
+    "R-37-1",
+    "開示等の請求に応じる手続",
+    "Request procedure, identity and agents",
+    "ACT 37; 政令12-13",
+    _RENUMBERED,
+)
+R_38_1 = Rule("R-38-1", "手数料", "Fees", "ACT 38", _RENUMBERED)
+R_39_1 = Rule("R-39-1", "請求への対応時期", "Timing of answers", "ACT 39; GL-T 3-8", _RENUMBERED)
+G_12 = Rule(
+    "G-12",
+    "GDPR 請求への対応期限",
+    "GDPR answering requests (1 month + 2)",
+    "GDPR 12(3)-(6)",
+    date(2018, 5, 25),
+)
+G_15 = Rule("G-15", "GDPR アクセス権", "GDPR right of access", "GDPR 15", date(2018, 5, 25))
+G_16 = Rule("G-16", "GDPR 訂正権", "GDPR right to rectification", "GDPR 16", date(2018, 5, 25))
+G_17 = Rule("G-17", "GDPR 消去権", "GDPR right to erasure", "GDPR 17", date(2018, 5, 25))
+G_18 = Rule("G-18", "GDPR 処理制限権", "GDPR right to restriction", "GDPR 18", date(2018, 5, 25))
+G_19 = Rule("G-19", "GDPR 受領者への通知", "GDPR notifying recipients", "GDPR 19", date(2018, 5, 25))
+G_20 = Rule("G-20", "GDPR データポータビリティ", "GDPR data portability", "GDPR 20", date(2018, 5, 25))
+G_21 = Rule("G-21", "GDPR 異議申立権", "GDPR right to object", "GDPR 21", date(2018, 5, 25))
 # 仮名加工情報 / 匿名加工情報 (Art. 41-46), enforced by deid
 R_41_1 = Rule(
     "R-41-1", "仮名加工情報の作成基準", "Pseudonymisation standards", "ACT 41(1); 規則31", _RENUMBERED
@@ -177,6 +312,42 @@ ALL_RULES: tuple[Rule, ...] = (
     G_6,
     G_7,
     R_R8_3,
+    R_16_4,
+    R_25_1,
+    R_27_1,
+    R_27_2,
+    R_27_3,
+    R_27_4,
+    R_27_5,
+    R_27_6,
+    R_28_1,
+    R_28_2,
+    R_28_3,
+    R_29_1,
+    R_29_2,
+    R_29_3,
+    R_29_4,
+    R_30_1,
+    R_30_2,
+    R_31_1,
+    R_31_2,
+    R_31_3,
+    R_32_2,
+    R_33_1,
+    R_33_2,
+    R_33_3,
+    R_34_1,
+    R_37_1,
+    R_38_1,
+    R_39_1,
+    G_12,
+    G_15,
+    G_16,
+    G_17,
+    G_18,
+    G_19,
+    G_20,
+    G_21,
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in ALL_RULES}
 

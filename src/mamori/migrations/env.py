@@ -7,7 +7,10 @@ from alembic import context
 import mamori.consent.models
 import mamori.customers.models
 import mamori.kernel.outbox
+import mamori.processors.models
+import mamori.provision.models
 import mamori.purposes.models
+import mamori.rights.models
 import mamori.staff.models  # noqa: F401  (each import registers its tables)
 from mamori.kernel.db import Base, make_engine
 from mamori.kernel.settings import get_settings

@@ -26,6 +26,14 @@ class StaffCreate(InputModel):
             raise ValueError("username: lower-case letters, digits, _ . - (2–64 chars)")
         return v
 
+    @field_validator("role")
+    @classmethod
+    def _staff_role(cls, v: Role) -> Role:
+        # The system role (every permission) and the person role (the data subject) are never staff accounts.
+        if v in (Role.SYSTEM, Role.PERSON):
+            raise ValueError("role: not a staff role")
+        return v
+
 
 class StaffRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -79,8 +87,8 @@ class ApiTokenCreate(InputModel):
     @field_validator("role")
     @classmethod
     def _role(cls, v: Role | None) -> Role | None:
-        if v == Role.SYSTEM:
-            raise ValueError("role: the system role cannot be given to a token")
+        if v in (Role.SYSTEM, Role.PERSON):
+            raise ValueError("role: the system and person roles cannot be given to a token")
         return v
 
     @field_validator("purposes")

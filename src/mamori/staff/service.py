@@ -52,7 +52,7 @@ MAX_TOKEN_LENGTH = 256
 MAX_USERNAME_LENGTH = 64
 MAX_PASSWORD_INPUT = 1024  # longer input is refused without hashing it (hashing cost is a DoS lever)
 # Roles that see personal data must use a second factor (ASVS5 6.3.3 at L2); admins too: they manage staff.
-MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.PRIVACY_OFFICER, Role.SALES, Role.SUPPORT})
+MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.PRIVACY_OFFICER, Role.SALES, Role.SUPPORT, Role.OUTSOURCEE})
 # last_seen_at / last_used_at are written at most once a minute per session or token, so that a burst of API
 # requests does not turn every read into a write. Idle expiry can then come up to this much early, never late.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -135,9 +135,9 @@ def data_subject(staff_id: str) -> str:
 
 
 def _actor(user: StaffUser, role: Role | None = None) -> Actor:
-    return Actor(
-        kind=ActorKind.STAFF, id=user.id, name=user.username, role=role or Role(user.role), team=user.team
-    )
+    effective = role or Role(user.role)
+    kind = ActorKind.OUTSOURCEE if effective == Role.OUTSOURCEE else ActorKind.STAFF
+    return Actor(kind=kind, id=user.id, name=user.username, role=effective, team=user.team)
 
 
 # An unknown or unmatched sign-in is audited under this actor; the submitted user name is never logged.
@@ -160,14 +160,19 @@ def _user(ctx: Context, username: str) -> StaffUser:
 
 
 def _is_self(ctx: Context, user: StaffUser) -> bool:
-    return ctx.actor.kind == ActorKind.STAFF and ctx.actor.id == user.id
+    return ctx.actor.kind in (ActorKind.STAFF, ActorKind.OUTSOURCEE) and ctx.actor.id == user.id
 
 
 # -- users ---------------------------------------------------------------------------------------------------
 
 
 def add(ctx: Context, data: StaffCreate) -> StaffRead:
-    _require_manage(ctx)
+    # Outsourcee operator accounts are opened by whoever supervises outsourcees (R-25-1) as well as by an admin.
+    if (
+        data.role != Role.OUTSOURCEE
+        or not decide(ctx, Action.PROCESSOR_MANAGE, Resource(kind="staff")).allowed
+    ):
+        _require_manage(ctx)
     if ctx.session.execute(queries.by_username(data.username)).scalar_one_or_none() is not None:
         raise Conflict(
             f"スタッフ「{data.username}」は既に存在します。",

@@ -38,9 +38,19 @@ from mamori.customers.schemas import (
 )
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial, record_read, record_write
-from mamori.kernel.context import Context
+from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.errors import NotFound, PolicyDenied, PreconditionFailed, ValidationFailed
-from mamori.kernel.policy import Action, Category, Decision, PurposeFacts, Resource, decide, row_scope
+from mamori.kernel.policy import (
+    Action,
+    Category,
+    Decision,
+    PurposeFacts,
+    Resource,
+    Scope,
+    decide,
+    grant_refusal,
+    row_scope,
+)
 from mamori.law.rules import R_17_1, R_20_2, R_21_1
 from mamori.purposes import service as purposes_service
 
@@ -92,6 +102,7 @@ def _resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Categor
         ctx.memo[key] = purposes_service.facts(ctx.session, ctx.purpose)
     facts = cast(PurposeFacts | None, ctx.memo[key])
     states = registry.purpose_states(ctx, ids, ctx.purpose) if ctx.purpose else {}
+    grant = _grant(ctx)
     out: dict[str, Resource] = {}
     for r in rows:
         kwargs = {}
@@ -106,9 +117,20 @@ def _resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Categor
             notified_purposes=frozenset(notified[r.id]),
             gdpr=r.origin in GDPR_ORIGINS,
             fields=fields,
+            grant=grant,
             **kwargs,  # type: ignore[arg-type]
         )
     return out
+
+
+def _grant(ctx: Context) -> registry.AccessGrant | None:
+    """An outsourcee operator's running-contract grant (R-25-1), looked up once per unit of work."""
+    if ctx.actor.kind != ActorKind.OUTSOURCEE:
+        return None
+    key = ("access_grant", ctx.actor.id)
+    if key not in ctx.memo:
+        ctx.memo[key] = registry.access_grant(ctx)
+    return cast(registry.AccessGrant | None, ctx.memo[key])
 
 
 def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Category]) -> Decision:
@@ -117,7 +139,7 @@ def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Catego
 
 def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
     row = ctx.session.execute(queries.customer(customer_id)).scalar_one_or_none()
-    if row is None:
+    if row is None or row.erased_at is not None:  # an erased person is a tombstone: nothing to read or change
         record_denial(ctx, action, [customer_id], Decision(False, (), frozenset(), "", "", "not_found"))
         raise _not_found(customer_id)
     return row
@@ -521,9 +543,23 @@ def list_page(
         decision = decide(ctx, Action.CUSTOMER_READ, Resource(kind="customer", subject_id="*"))
         record_denial(ctx, Action.CUSTOMER_READ, [], decision)
         decision.raise_if_denied()
+    grant = _grant(ctx) if scope == Scope.GRANT else None
+    if scope == Scope.GRANT:
+        # R-25-1: an outsourcee lists only its running contract's customers, for the contract's purposes.
+        refused = grant_refusal(ctx, Action.CUSTOMER_READ, Resource(kind="customer", grant=grant))
+        if refused is not None:
+            record_denial(ctx, Action.CUSTOMER_READ, [], refused)
+            refused.raise_if_denied()
     rows = list(
         ctx.session.execute(
-            queries.scoped_page(ctx, scope, purpose=ctx.purpose or "", after=after, limit=limit)
+            queries.scoped_page(
+                ctx,
+                scope,
+                purpose=ctx.purpose or "",
+                after=after,
+                limit=limit,
+                only=grant.customer_ids if grant is not None else None,
+            )
         ).scalars()
     )
     items = _summaries(ctx, rows, Action.CUSTOMER_READ)
@@ -614,6 +650,7 @@ def add_attribute(
             category=attribute.category.value,
             value_enc=_enc(ctx, row.id, "customer_attributes", "value", aid, attribute.value) or b"",
             basis=(sensitive_exception or "consent") if attribute.category == Category.SENSITIVE else None,
+            withheld=attribute.withheld,
             created_at=ctx.clock.now(),
         )
     )
@@ -699,6 +736,7 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
             ),
             created_by=ctx.actor.label,
             purpose=ctx.purpose,
+            withheld=activity.withheld,
         )
     )
     ctx.session.flush()
@@ -766,19 +804,7 @@ def bulk_create(
         ctx,
         Action.CUSTOMER_CREATE,
         ids,
-        [
-            "name",
-            "kana",
-            "birth_date",
-            "gender",
-            "postal_code",
-            "address",
-            "phones",
-            "emails",
-            "occupation",
-            "employer",
-            "activities",
-        ],
+        list(FIELD_CATEGORIES),
         rule_ids=(R_21_1.id,),
     )
     return ids

@@ -10,12 +10,13 @@ fetched in a few queries instead of one per subject.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mamori.kernel.crypto.aead import open_with, seal_many_with, seal_with
-from mamori.kernel.crypto.keystore import Keystore
+from mamori.kernel.crypto.keystore import CACHE_TTL_SECONDS, Keystore
 
 # (table, column, row_id, value) and (table, column, row_id, blob)
 FieldValue = tuple[str, str, str | int, str]
@@ -39,15 +40,21 @@ class FieldCipher:
     def __init__(self, keystore: Keystore) -> None:
         self.keystore = keystore
         # The last subject's AESGCM object: a customer's fields are usually handled one after another.
-        self._last: tuple[str, int, AESGCM] | None = None
+        self._last: tuple[str, int, float, AESGCM] | None = None
 
     def _aead(self, subject_id: str) -> AESGCM:
         last = self._last
         generation = self.keystore.generation
-        if last is not None and last[0] == subject_id and last[1] == generation:
-            return last[2]
+        now = time.monotonic()
+        if (
+            last is not None
+            and last[0] == subject_id
+            and last[1] == generation
+            and now - last[2] < CACHE_TTL_SECONDS
+        ):
+            return last[3]
         aead = self.keystore.aead(subject_id)
-        self._last = (subject_id, generation, aead)
+        self._last = (subject_id, generation, now, aead)
         return aead
 
     def preload(self, subject_ids: Iterable[str]) -> None:

@@ -109,14 +109,23 @@ DESTROYED_KEYS: Table = KeystoreBase.metadata.tables["destroyed_keys"]
 SYSTEM_KEYS: Table = KeystoreBase.metadata.tables["system_keys"]
 
 
+# An unwrapped key is trusted from memory for this long; after that the keystore is asked again, so a key
+# destroyed by another process (an erasure run from the CLI while the server runs) stops working everywhere.
+CACHE_TTL_SECONDS = 30.0
+
+
 class _CachedKey:
     """An unwrapped DEK and, built on first use, its AESGCM object."""
 
-    __slots__ = ("_aead", "key")
+    __slots__ = ("_aead", "key", "loaded")
 
     def __init__(self, key: bytes) -> None:
         self.key = key
         self._aead: AESGCM | None = None
+        self.loaded = time.monotonic()
+
+    def fresh(self) -> bool:
+        return time.monotonic() - self.loaded < CACHE_TTL_SECONDS
 
     @property
     def aead(self) -> AESGCM:
@@ -325,7 +334,7 @@ class Keystore:
     def _entry(self, subject_id: str) -> _CachedKey:
         with self._lock:
             entry = self._cache.get(subject_id)
-            if entry is not None:
+            if entry is not None and entry.fresh():
                 self._cache.move_to_end(subject_id)
                 return entry
         return self._entries([subject_id], skip_missing=False)[subject_id]
@@ -340,7 +349,7 @@ class Keystore:
                 if subject_id in found:
                     continue
                 entry = cache.get(subject_id)
-                if entry is None:
+                if entry is None or not entry.fresh():
                     misses.append(subject_id)
                 else:
                     cache.move_to_end(subject_id)

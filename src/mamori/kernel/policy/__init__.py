@@ -8,6 +8,7 @@ from mamori.kernel.policy.engine import (
     Resource,
     Scope,
     decide,
+    grant_refusal,
     require,
     row_scope,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "PurposeFacts",
     "Resource",
     "decide",
+    "grant_refusal",
     "require",
     "row_scope",
     "Scope",

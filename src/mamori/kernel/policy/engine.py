@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from mamori.kernel.context import ActorKind, Context, Role
 from mamori.kernel.errors import PolicyDenied
-from mamori.kernel.registry import ConsentState, PurposeState
+from mamori.kernel.registry import AccessGrant, ConsentState, PurposeState
 
 
 class Action(StrEnum):
@@ -41,6 +41,15 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     KEYS_ROTATE = "keys.rotate"
     STAFF_MANAGE = "staff.manage"
+    RIGHTS_INTAKE = "rights.intake"  # record a request from the person (phone, letter, counter)
+    RIGHTS_MANAGE = "rights.manage"  # verify, show, fulfil, refuse, extend
+    PROVISION_READ = "provision.read"
+    PROVISION_MANAGE = "provision.manage"  # counterparties, provide, receive, joint use
+    RELAY = (
+        "provision.relay"  # pass a customer's message to another customer instead of disclosing (seed 001)
+    )
+    PROCESSOR_READ = "processor.read"
+    PROCESSOR_MANAGE = "processor.manage"  # outsourcee contracts, audits, operator accounts
 
 
 class Category(StrEnum):
@@ -56,6 +65,7 @@ class Scope(StrEnum):
     OWN = "own"
     TEAM = "team"
     ALL = "all"
+    GRANT = "grant"  # an outsourcee operator: only what the running contract covers (R-25-1)
 
 
 # Role → action → row scope. Anything absent is denied (deny by default).
@@ -78,6 +88,13 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
         _P.PURPOSE_MANAGE: Scope.ALL,
         _P.PURPOSE_READ: Scope.ALL,
         _P.AUDIT_READ: Scope.ALL,
+        _P.RIGHTS_INTAKE: Scope.ALL,
+        _P.RIGHTS_MANAGE: Scope.ALL,
+        _P.PROVISION_READ: Scope.ALL,
+        _P.PROVISION_MANAGE: Scope.ALL,
+        _P.RELAY: Scope.ALL,
+        _P.PROCESSOR_READ: Scope.ALL,
+        _P.PROCESSOR_MANAGE: Scope.ALL,
     },
     Role.SALES: {
         _P.CUSTOMER_READ: Scope.OWN,
@@ -88,6 +105,7 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
         _P.CONSENT_RECORD: Scope.OWN,
         _P.CONSENT_READ: Scope.OWN,
         _P.PURPOSE_READ: Scope.ALL,
+        _P.RIGHTS_INTAKE: Scope.ALL,
     },
     Role.SUPPORT: {
         _P.CUSTOMER_READ: Scope.ALL,
@@ -98,7 +116,11 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
         _P.CONSENT_RECORD: Scope.ALL,
         _P.CONSENT_READ: Scope.ALL,
         _P.PURPOSE_READ: Scope.ALL,
+        _P.RIGHTS_INTAKE: Scope.ALL,
+        _P.RELAY: Scope.ALL,  # the call center answers "give me that customer's number" with a relay
     },
+    # Outsourcee operators see only the customers, fields and purposes of their running contract (R-25-1).
+    Role.OUTSOURCEE: {_P.CUSTOMER_READ: Scope.GRANT, _P.ACTIVITY_WRITE: Scope.GRANT},
     # Analysts see customers only through pseudonymised / anonymised datasets (deid), never row by row.
     Role.ANALYST: {_P.PURPOSE_READ: Scope.ALL},
     Role.SYSTEM: {a: Scope.ALL for a in Action},
@@ -135,6 +157,7 @@ class Resource:
     gdpr: bool = False  # data subject to the GDPR (EU/UK origin, G-45)
     fields: Mapping[str, Category] = field(default_factory=dict)
     sensitive_exception: str | None = None  # a recorded R-18-1 ③…⑥ / 政令9 exception for 要配慮 writes
+    grant: AccessGrant | None = None  # for an outsourcee actor: its running contract's grant (R-25-1)
 
 
 @dataclass(frozen=True)
@@ -174,6 +197,41 @@ def _in_scope(ctx: Context, scope: Scope, resource: Resource) -> bool:
     return resource.team is not None and resource.team == ctx.actor.team
 
 
+def grant_refusal(ctx: Context, action: Action, resource: Resource) -> Decision | None:
+    """An outsourcee operator acts only under a running contract, on its customers and purposes (R-25-1)."""
+    grant = resource.grant
+    if grant is None or not grant.active_at(ctx.clock.now()):
+        return _deny(
+            "no_running_contract",
+            ("R-25-1",),
+            "有効な委託契約がないため、個人データを取り扱えません。",
+            "No running outsourcing contract covers this operator.",
+        )
+    if action == Action.ACTIVITY_WRITE and not grant.activity_write:
+        return _deny(
+            "outside_contract",
+            ("R-25-1",),
+            "委託契約の範囲外の操作です。",
+            "The outsourcing contract does not cover this action.",
+        )
+    if resource.subject_id is not None and resource.subject_id != "*":
+        if resource.subject_id not in grant.customer_ids:
+            return _deny(
+                "outside_contract",
+                ("R-25-1",),
+                "この顧客は委託契約の対象外です。",
+                "This customer is not covered by the outsourcing contract.",
+            )
+    if ctx.purpose is not None and ctx.purpose not in grant.purposes:
+        return _deny(
+            "outside_contract",
+            ("R-25-1", "R-27-2"),
+            f"利用目的「{ctx.purpose}」は委託された業務の範囲外です。",
+            f"Purpose '{ctx.purpose}' is outside the entrusted work.",
+        )
+    return None
+
+
 def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
     """Decide whether ``ctx.actor`` may perform ``action`` on ``resource`` for ``ctx.purpose``."""
     scope = ROLE_PERMISSIONS.get(ctx.actor.role, {}).get(action)
@@ -186,7 +244,11 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             f"ロール「{ctx.actor.role.value}」には操作「{action.value}」の権限がありません。",
             f"Role '{ctx.actor.role.value}' may not perform '{action.value}'.",
         )
-    if not _in_scope(ctx, scope, resource):
+    if scope == Scope.GRANT:
+        refused = grant_refusal(ctx, action, resource)
+        if refused is not None:
+            return refused
+    elif not _in_scope(ctx, scope, resource):
         return _deny(
             "out_of_scope",
             ("R-23-2",),
@@ -259,6 +321,8 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
         for name, category in resource.fields.items()
         if category not in facts.categories
         or (category == Category.SENSITIVE and not resource.state.sensitive_consent)
+        # R-25-1: never hand an outsourcee a field the entrusted work does not need.
+        or (scope == Scope.GRANT and resource.grant is not None and name not in resource.grant.fields)
     )
     if action in WRITE_ACTIONS and masked:
         return _deny(

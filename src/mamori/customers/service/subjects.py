@@ -1,0 +1,198 @@
+"""One person's data, for the slices that answer or act for the person: rights, provision, processors.
+
+These functions do not check a purpose: the caller (answering a request from the person, or a provision whose
+legal basis the provision slice checks per person) has already decided and says why in its own audit entry.
+Each read is still audited here, naming the fields, never the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, update
+
+from mamori.customers import queries
+from mamori.customers.models import (
+    Activity,
+    BlindIndex,
+    ContactPoint,
+    Customer,
+    CustomerAttribute,
+)
+from mamori.customers.schemas import SCALAR_FIELDS
+from mamori.customers.service.core import GDPR_ORIGINS
+from mamori.kernel.auditing import record_read, record_write
+from mamori.kernel.context import Context
+from mamori.kernel.errors import NotFound, ValidationFailed
+from mamori.kernel.policy import Action
+from mamori.law.rules import R_35_1
+
+# Field names other slices may ask for (contract fields, provision fields, disclosure).
+FIELD_NAMES: tuple[str, ...] = (*SCALAR_FIELDS, "email", "phone")
+CONTACT_KINDS = ("email", "phone")
+
+
+def _dec(ctx: Context, cid: str, table: str, column: str, row_id: str, blob: bytes | None) -> str | None:
+    if blob is None:
+        return None
+    return str(ctx.runtime.cipher.decrypt(cid, table, column, row_id, blob))
+
+
+def existing(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
+    """Which of ``customer_ids`` exist and were not erased."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(customer_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(ctx.session.execute(queries.live_ids(chunk)).scalars())
+    return found
+
+
+def gdpr_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
+    """Customers whose data is subject to the GDPR (EU/UK origin, G-45)."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(customer_ids))
+    for start in range(0, len(ids), 500):
+        for cid, origin in ctx.session.execute(queries.origins(ids[start : start + 500])).all():
+            if origin in GDPR_ORIGINS:
+                found.add(cid)
+    return found
+
+
+def is_erased(ctx: Context, customer_id: str) -> bool:
+    row = ctx.session.execute(queries.customer(customer_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFound("顧客が見つかりません。", "Customer not found.", code="customer_not_found")
+    return row.erased_at is not None
+
+
+def locate(ctx: Context, kind: str, value: str) -> list[str]:
+    """Customers whose REGISTERED email or phone matches ``value`` (blind index; erased people excluded).
+
+    Only a verified identifier may be passed here: the caller proves the requester controls ``value``.
+    """
+    if kind not in CONTACT_KINDS:
+        raise ValidationFailed(
+            "本人確認に使える識別子は email または phone です。",
+            "Only an email or a phone number can identify the person.",
+            code="bad_identifier_kind",
+        )
+    try:
+        digest = ctx.runtime.indexer.digest(kind, value)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "識別子の形式が正しくありません。", "The identifier is malformed.", code="bad_identifier"
+        ) from exc
+    ids = {cid for cid, _ in ctx.session.execute(queries.ids_by_digest(kind, [digest])).all()}
+    return sorted(existing(ctx, sorted(ids))) if ids else []
+
+
+def registered_contacts(ctx: Context, customer_id: str) -> list[tuple[str, str]]:
+    """The person's registered (kind, value) pairs — to send a one-time code or call back (R-37-1)."""
+    out: list[tuple[str, str]] = []
+    for cp in ctx.session.execute(queries.contact_points([customer_id])).scalars():
+        value = _dec(ctx, customer_id, "contact_points", "value", cp.id, cp.value_enc)
+        if value is not None:
+            out.append((cp.kind, value))
+    record_read(ctx, Action.CUSTOMER_READ, [customer_id], ["phones", "emails"], rule_ids=("R-37-1",))
+    return out
+
+
+def read_fields(
+    ctx: Context, customer_ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, str | None]]:
+    """Plaintext values of ``fields`` for each non-erased customer (first registered email / phone)."""
+    bad = [
+        f
+        for f in fields
+        if f not in FIELD_NAMES
+        and not (f.startswith("attr:") and len(f) > 5)
+        and f not in ("emails", "phones")
+    ]
+    if bad:
+        raise ValidationFailed(
+            "不明な項目です: " + ", ".join(sorted(bad)),
+            "Unknown fields: " + ", ".join(sorted(bad)),
+            code="unknown_field",
+        )
+    live = existing(ctx, customer_ids)
+    ids = [c for c in dict.fromkeys(customer_ids) if c in live]
+    out: dict[str, dict[str, str | None]] = {cid: {} for cid in ids}
+    if not ids:
+        return out
+    wanted = set(fields)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        ctx.runtime.cipher.preload(chunk)
+        rows = {r.id: r for r in ctx.session.execute(queries.customers(chunk)).scalars()}
+        for cid in chunk:
+            row = rows[cid]
+            for f in SCALAR_FIELDS:
+                if f in wanted:
+                    out[cid][f] = _dec(ctx, cid, "customers", f, cid, getattr(row, f"{f}_enc"))
+        if wanted & {"email", "phone", "emails", "phones"}:
+            for cp in ctx.session.execute(queries.contact_points(chunk)).scalars():
+                value = _dec(ctx, cp.customer_id, "contact_points", "value", cp.id, cp.value_enc)
+                single, plural = cp.kind, f"{cp.kind}s"
+                if single in wanted and out[cp.customer_id].get(single) is None:
+                    out[cp.customer_id][single] = value
+                if plural in wanted and value is not None:
+                    prev = out[cp.customer_id].get(plural)
+                    out[cp.customer_id][plural] = value if prev is None else f"{prev};{value}"
+        attr_keys = {f[5:] for f in wanted if f.startswith("attr:")}
+        if attr_keys:
+            for a in ctx.session.execute(queries.attributes_of(chunk, sorted(attr_keys))).scalars():
+                out[a.customer_id][f"attr:{a.key}"] = _dec(
+                    ctx, a.customer_id, "customer_attributes", "value", a.id, a.value_enc
+                )
+        for cid in chunk:
+            for f in fields:
+                out[cid].setdefault(f, None)
+    record_read(ctx, Action.CUSTOMER_READ, ids, sorted(wanted))
+    return out
+
+
+def sensitive_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
+    """Customers holding 要配慮 attributes (R-2.3-1): never provided by opt-out (R-27-5)."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(customer_ids))
+    for start in range(0, len(ids), 500):
+        found.update(ctx.session.execute(queries.sensitive_holders(ids[start : start + 500])).scalars())
+    return found
+
+
+def ids_with_purpose(ctx: Context, purpose: str) -> list[str]:
+    """Non-erased customers notified of ``purpose`` (ids only)."""
+    return list(ctx.session.execute(queries.ids_notified_of(purpose)).scalars())
+
+
+def erase(ctx: Context, customer_id: str) -> int:
+    """Crypto-shred one person (R-35-1, G-17): destroy the data key, drop the blind index and every ciphertext.
+
+    The customers row stays as a tombstone (id, origin, dates, ``erased_at``) so requests, consent evidence and
+    provision records can still refer to it; it holds no personal data. The data key is destroyed first, in the
+    keystore's own transaction: if this business transaction then fails, the values are already unreadable and
+    running the erasure again completes it. Returns the number of rows whose personal values were removed.
+    """
+    row = ctx.session.execute(queries.customer(customer_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFound("顧客が見つかりません。", "Customer not found.", code="customer_not_found")
+    ctx.runtime.keystore.destroy_data_keys([customer_id])
+    s = ctx.session
+    removed = 0
+    for model in (ContactPoint, CustomerAttribute, Activity, BlindIndex):
+        result = s.execute(delete(model).where(model.customer_id == customer_id))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    already = row.erased_at is not None
+    s.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            {f"{f}_enc": None for f in SCALAR_FIELDS}
+            | {"erased_at": row.erased_at or ctx.clock.now(), "version": row.version + 1}
+        )
+    )
+    if not already:
+        removed += 1
+    record_write(ctx, "customer.erase", [customer_id], ["*"], rule_ids=(R_35_1.id, "G-17"))
+    return removed

@@ -1,0 +1,1 @@
+"""The processors slice: 委託先の管理 / outsourcees, contracts, audits, scoped access."""

@@ -1,0 +1,546 @@
+"""CLI: mamori processors … — 委託先の管理 (contracts, evaluations, audits, sub-outsourcing, operators, handover)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel.clock import today_jst
+from mamori.kernel.errors import Conflict, ValidationFailed
+from mamori.processors import service
+from mamori.processors.schemas import (
+    CLAUSES,
+    EVALUATION_ITEMS,
+    AuditResultIn,
+    AuditScheduleIn,
+    ContractCreate,
+    CustomersIn,
+    DecisionIn,
+    EndIn,
+    EvaluationIn,
+    HandoverIn,
+    OperatorCreate,
+    RemedyIn,
+    SubcontractIn,
+)
+
+app = typer.Typer(help="委託先の管理 / outsourcees, contracts, audits, scoped access", no_args_is_help=True)
+contracts_app = typer.Typer(help="委託契約 / outsourcing contracts", no_args_is_help=True)
+audits_app = typer.Typer(help="委託先の監査 / audits of outsourcees", no_args_is_help=True)
+subs_app = typer.Typer(help="再委託 / sub-outsourcing requests", no_args_is_help=True)
+operators_app = typer.Typer(help="委託先オペレーター / outsourcee operator accounts", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(audits_app, name="audits")
+app.add_typer(subs_app, name="subcontractors")
+app.add_typer(operators_app, name="operators")
+
+JSON_OPT = typer.Option(False, "--json")
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+# -- contracts -----------------------------------------------------------------------------------------------
+
+
+@contracts_app.command("add")
+@cli_command
+def contracts_add(
+    ctx: typer.Context,
+    counterparty: str = typer.Option(..., "--counterparty", help="委託先の ID（provision counterparties）"),
+    work: str = typer.Option(..., "--work", help="委託する業務の内容"),
+    purposes: str = typer.Option(..., "--purposes", help="利用目的コード（カンマ区切り）"),
+    fields: str = typer.Option(..., "--fields", help="業務に必要な項目（カンマ区切り, attr:<key> 可）"),
+    clauses: str = typer.Option(
+        "", "--clauses", help="契約に含まれる条項（カンマ区切り）: " + ",".join(CLAUSES)
+    ),
+    starts_on: str = typer.Option(..., "--starts", help="開始日 YYYY-MM-DD"),
+    ends_on: str = typer.Option(..., "--ends", help="終了日 YYYY-MM-DD（当日を含む）"),
+    activity_write: bool = typer.Option(False, "--activity-write", help="対応履歴の記録を委託する"),
+    reference: str | None = typer.Option(None, "--reference", help="契約番号など（個人情報を書かない）"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託契約を登録（下書き） / record an outsourcing contract (draft)."""
+    st = state(ctx)
+    data = ContractCreate.model_validate(
+        {
+            "counterparty_id": counterparty,
+            "work": work,
+            "purposes": _split(purposes),
+            "fields": _split(fields),
+            "clauses": _split(clauses),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "activity_write": activity_write,
+            "reference": reference,
+        }
+    )
+    with st.transaction() as c:
+        out = service.add_contract(c, data)
+    if json_out:
+        print_json(out)
+        return
+    console.print(st.t(f"委託契約を登録しました: {out.id}", f"contract recorded: {out.id}"))
+    if out.missing_clauses:
+        console.print(
+            st.t(
+                "不足している条項（開始できません, R-25-1）: ", "missing clauses (cannot activate, R-25-1): "
+            )
+            + ", ".join(out.missing_clauses)
+        )
+
+
+@contracts_app.command("list")
+@cli_command
+def contracts_list(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help="draft / active / suspended / ended"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託契約の一覧（監査期限切れを表示） / contracts, with overdue audits."""
+    st = state(ctx)
+    with st.transaction() as c:
+        rows = service.list_contracts(c, status)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(
+        "ID",
+        st.t("状態", "status"),
+        st.t("委託先", "outsourcee"),
+        st.t("業務", "work"),
+        st.t("期間", "period"),
+        st.t("顧客数", "customers"),
+        st.t("評価", "evaluation"),
+        st.t("監査期限切れ", "overdue audits"),
+        st.t("次回監査", "next audit"),
+    )
+    for r in rows:
+        overdue = f"[bold red]{r.overdue_audits} !![/]" if r.overdue_audits else "0"
+        table.add_row(
+            r.id,
+            r.status,
+            f"{r.outsourcee} ({r.country or '-'})",
+            r.work,
+            f"{r.starts_on}〜{r.ends_on}",
+            str(r.customers),
+            r.evaluation or "-",
+            overdue,
+            str(r.next_audit_due or "-"),
+        )
+    console.print(table)
+    late = sum(r.overdue_audits for r in rows)
+    if late:
+        console.print(
+            f"[bold red]{st.t(f'期限切れの監査: {late} 件', f'overdue audits: {late}')}[/]", highlight=False
+        )
+
+
+@contracts_app.command("show")
+@cli_command
+def contracts_show(ctx: typer.Context, contract_id: str, json_out: bool = JSON_OPT) -> None:
+    """委託契約の詳細 / one contract with its evaluations, audits and sub-outsourcing."""
+    st = state(ctx)
+    with st.transaction() as c:
+        d = service.show_contract(c, contract_id)
+    if json_out:
+        print_json(d)
+        return
+    for label, value in (
+        (st.t("委託先", "outsourcee"), f"{d.outsourcee} ({d.country or '-'})"),
+        (st.t("状態", "status"), d.status),
+        (st.t("業務", "work"), d.work),
+        (st.t("利用目的", "purposes"), ", ".join(d.purposes)),
+        (st.t("項目", "fields"), ", ".join(d.fields)),
+        (st.t("期間", "period"), f"{d.starts_on}〜{d.ends_on}"),
+        (st.t("不足条項", "missing clauses"), ", ".join(d.missing_clauses) or "-"),
+        (st.t("選定評価", "evaluation"), d.evaluation or "-"),
+        (st.t("顧客数", "customers"), str(d.customers)),
+        (st.t("オペレーター数", "operators"), str(d.operators)),
+        (st.t("監査期限切れ", "overdue audits"), str(d.overdue_audits)),
+    ):
+        console.print(f"{label}: {value}", markup=False, highlight=False)
+    for a in d.audits:
+        flag = " OVERDUE" if a.overdue else ""
+        console.print(
+            f"  audit {a.id} due {a.due_on} {a.method} → {a.result or '-'}{flag}",
+            markup=False,
+            highlight=False,
+        )
+    for s in d.subcontracts:
+        console.print(
+            f"  subcontract {s.id} {s.subcontractor} ({s.country}) {s.status}", markup=False, highlight=False
+        )
+
+
+@contracts_app.command("evaluate")
+@cli_command
+def contracts_evaluate(
+    ctx: typer.Context,
+    contract_id: str,
+    falls_short: str = typer.Option(
+        "", "--falls-short", help="基準を満たさない項目（カンマ区切り）: " + ",".join(EVALUATION_ITEMS)
+    ),
+    meets: str = typer.Option("", "--meets", help="満たす項目（カンマ区切り, all = すべて）"),
+    note: str | None = typer.Option(None, "--note"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託先の選定評価（GL-T 10 の各項目） / record a selection evaluation against the GL-T 10 items."""
+    st = state(ctx)
+    short = _split(falls_short)
+    ok = list(EVALUATION_ITEMS) if meets.strip() == "all" else _split(meets)
+    items: dict[str, str] = {i: "meets" for i in ok if i not in short}
+    items.update({i: "falls_short" for i in short})
+    data = EvaluationIn.model_validate({"items": items, "note": note})
+    with st.transaction() as c:
+        ev = service.evaluate(c, contract_id, data)
+    print_json(ev) if json_out else console.print(
+        st.t(f"選定評価を記録しました: {ev.result}", f"evaluation recorded: {ev.result}")
+    )
+
+
+@contracts_app.command("activate")
+@cli_command
+def contracts_activate(ctx: typer.Context, contract_id: str, json_out: bool = JSON_OPT) -> None:
+    """委託契約を開始（条項と選定評価を確認, R-25-1） / start a contract."""
+    st = state(ctx)
+    with st.transaction() as c:
+        out = service.activate(c, contract_id)
+    print_json(out) if json_out else console.print(st.t("開始しました。", "activated."))
+
+
+@contracts_app.command("end")
+@cli_command
+def contracts_end(
+    ctx: typer.Context,
+    contract_id: str,
+    disposal: str = typer.Option(..., "--disposal", help="returned / deleted"),
+    evidence: str = typer.Option(..., "--evidence", help="返却・削除の証明書などの参照"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託契約を終了（返却・削除の確認を記録、アクセスは直ちに終了） / end a contract."""
+    st = state(ctx)
+    data = EndIn.model_validate({"disposal": disposal, "evidence": evidence})
+    with st.transaction() as c:
+        out = service.end(c, contract_id, data)
+    print_json(out) if json_out else console.print(st.t("終了しました。", "ended."))
+
+
+@contracts_app.command("customers")
+@cli_command
+def contracts_customers(
+    ctx: typer.Context,
+    contract_id: str,
+    add: str = typer.Option("", "--add", help="対象に加える顧客 ID（カンマ区切り）"),
+    purpose: str | None = typer.Option(None, "--purpose", help="この利用目的を通知済みの顧客を対象に加える"),
+    remove: str = typer.Option("", "--remove", help="対象から外す顧客 ID（カンマ区切り）"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託の対象顧客（追加・削除・一覧） / customers a contract covers (add, remove, list)."""
+    st = state(ctx)
+    if remove and (add or purpose):
+        raise ValidationFailed(
+            "--remove は --add / --purpose と同時に使えません。",
+            "--remove cannot be combined with --add / --purpose.",
+            code="bad_options",
+        )
+    with st.transaction() as c:
+        if add or purpose:
+            data = CustomersIn.model_validate({"customer_ids": _split(add), "purpose": purpose})
+            cov = service.assign_customers(c, contract_id, data)
+        elif remove:
+            cov = service.remove_customers(c, contract_id, _split(remove))
+        else:
+            ids = service.covered_customers(c, contract_id)
+            print_json({"contract_id": contract_id, "customer_ids": ids}) if json_out else console.print(
+                "\n".join(ids) or "-", markup=False, highlight=False
+            )
+            return
+    print_json(cov) if json_out else console.print(
+        st.t(
+            f"対象顧客: 変更 {cov.added} 件、不明 {cov.unknown} 件、合計 {cov.total} 件",
+            f"covered customers: changed {cov.added}, unknown {cov.unknown}, total {cov.total}",
+        )
+    )
+
+
+# -- audits --------------------------------------------------------------------------------------------------
+
+
+@audits_app.command("schedule")
+@cli_command
+def audits_schedule(
+    ctx: typer.Context,
+    contract_id: str,
+    due: str = typer.Option(..., "--due", help="期限 YYYY-MM-DD"),
+    method: str = typer.Option("document", "--method", help="on_site / document / questionnaire / remote"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """監査を予定 / schedule an audit."""
+    st = state(ctx)
+    data = AuditScheduleIn.model_validate({"due_on": due, "method": method})
+    with st.transaction() as c:
+        a = service.schedule_audit(c, contract_id, data)
+    print_json(a) if json_out else console.print(
+        st.t(f"監査を予定しました: {a.id}", f"audit scheduled: {a.id}")
+    )
+
+
+@audits_app.command("record")
+@cli_command
+def audits_record(
+    ctx: typer.Context,
+    audit_id: str,
+    result: str = typer.Option(..., "--result", help="passed / failed"),
+    performed_on: str | None = typer.Option(None, "--performed-on", help="実施日 YYYY-MM-DD（既定: 今日）"),
+    findings: str | None = typer.Option(None, "--findings", help="指摘事項（個人情報を書かない）"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """監査結果を記録（不合格なら契約を停止） / record an audit result (a failure suspends the contract)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        data = AuditResultIn.model_validate(
+            {
+                "result": result,
+                "performed_on": performed_on or today_jst(c.clock).isoformat(),
+                "findings": findings,
+            }
+        )
+        a = service.record_audit(c, audit_id, data)
+    print_json(a) if json_out else console.print(st.t(f"記録しました: {a.result}", f"recorded: {a.result}"))
+
+
+@audits_app.command("remedy")
+@cli_command
+def audits_remedy(
+    ctx: typer.Context,
+    audit_id: str,
+    remedy: str = typer.Option(..., "--remedy", help="是正の内容"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """不合格監査の是正を記録（すべて是正されれば契約を再開） / record the remedy of a failed audit."""
+    st = state(ctx)
+    data = RemedyIn.model_validate({"remedy": remedy})
+    with st.transaction() as c:
+        a = service.remedy_audit(c, audit_id, data)
+    print_json(a) if json_out else console.print(st.t("是正を記録しました。", "remedy recorded."))
+
+
+@audits_app.command("list")
+@cli_command
+def audits_list(
+    ctx: typer.Context,
+    contract: str | None = typer.Option(None, "--contract"),
+    overdue: bool = typer.Option(False, "--overdue", help="期限切れのみ"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """監査の予定と結果 / audits (overdue ones flagged)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        rows = service.list_audits(c, contract, overdue_only=overdue)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(
+        "ID",
+        st.t("契約", "contract"),
+        st.t("期限", "due"),
+        st.t("方法", "method"),
+        st.t("実施日", "performed"),
+        st.t("結果", "result"),
+        st.t("是正", "remedied"),
+    )
+    for a in rows:
+        due = f"[bold red]{a.due_on} (期限切れ/overdue)[/]" if a.overdue else str(a.due_on)
+        table.add_row(
+            a.id,
+            a.contract_id,
+            due,
+            a.method,
+            str(a.performed_on or "-"),
+            a.result or "-",
+            "yes" if a.remedied_at else "-",
+        )
+    console.print(table)
+    late = sum(1 for a in rows if a.overdue)
+    if late:
+        console.print(
+            f"[bold red]{st.t(f'期限切れの監査: {late} 件', f'overdue audits: {late}')}[/]", highlight=False
+        )
+
+
+# -- sub-outsourcing -----------------------------------------------------------------------------------------
+
+
+@subs_app.command("request")
+@cli_command
+def subs_request(
+    ctx: typer.Context,
+    contract_id: str,
+    name: str = typer.Option(..., "--name", help="再委託先の名称"),
+    country: str = typer.Option("JP", "--country"),
+    work: str = typer.Option(..., "--work", help="再委託する業務"),
+    methods: str = typer.Option(..., "--methods", help="取扱方法・安全管理措置"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """再委託の申請を記録 / record a sub-outsourcing request."""
+    st = state(ctx)
+    data = SubcontractIn.model_validate(
+        {"subcontractor": name, "country": country, "work": work, "methods": methods}
+    )
+    with st.transaction() as c:
+        s = service.request_subcontract(c, contract_id, data)
+    print_json(s) if json_out else console.print(
+        st.t(f"申請を記録しました: {s.id}", f"request recorded: {s.id}")
+    )
+
+
+@subs_app.command("approve")
+@cli_command
+def subs_approve(
+    ctx: typer.Context,
+    subcontract_id: str,
+    note: str | None = typer.Option(None, "--note"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """再委託を承認（個人情報保護管理者） / approve sub-outsourcing (privacy officer)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        s = service.approve_subcontract(c, subcontract_id, DecisionIn(note=note))
+    print_json(s) if json_out else console.print(st.t("承認しました。", "approved."))
+
+
+@subs_app.command("refuse")
+@cli_command
+def subs_refuse(
+    ctx: typer.Context,
+    subcontract_id: str,
+    note: str | None = typer.Option(None, "--note"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """再委託を拒否（個人情報保護管理者） / refuse sub-outsourcing (privacy officer)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        s = service.refuse_subcontract(c, subcontract_id, DecisionIn(note=note))
+    print_json(s) if json_out else console.print(st.t("拒否しました。", "refused."))
+
+
+# -- operators -----------------------------------------------------------------------------------------------
+
+
+@operators_app.command("add")
+@cli_command
+def operators_add(
+    ctx: typer.Context,
+    contract_id: str,
+    username: str,
+    display_name: str = typer.Option(..., "--display-name"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託先オペレーターのアカウントを作成し契約に紐付け（MFA 必須） / open an operator account for a contract."""
+    st = state(ctx)
+    data = OperatorCreate.model_validate({"username": username, "display_name": display_name})
+    with st.transaction() as c:
+        op = service.add_operator(c, contract_id, data)
+    if json_out:
+        print_json(op)
+        return
+    console.print(
+        st.t(
+            f"作成しました: {op.username}（パスワードと二要素認証の設定が必要です）",
+            f"created: {op.username} (a password and a second factor must be set)",
+        ),
+        markup=False,
+    )
+
+
+@operators_app.command("list")
+@cli_command
+def operators_list(
+    ctx: typer.Context, contract: str | None = typer.Option(None, "--contract"), json_out: bool = JSON_OPT
+) -> None:
+    """委託先オペレーターの一覧 / operator accounts."""
+    st = state(ctx)
+    with st.transaction() as c:
+        rows = service.list_operators(c, contract)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(st.t("ユーザー名", "username"), st.t("契約", "contract"), "MFA", st.t("有効", "active"))
+    for o in rows:
+        table.add_row(
+            o.username, o.contract_id, "yes" if o.mfa_enrolled else "no", "yes" if o.active else "no"
+        )
+    console.print(table)
+
+
+# -- handover ------------------------------------------------------------------------------------------------
+
+
+@app.command("handover")
+@cli_command
+def handover(
+    ctx: typer.Context,
+    contract_id: str,
+    out: Path = typer.Option(..., "--out", help="出力する CSV ファイル（既存のファイルは上書きしない）"),
+    fields: str | None = typer.Option(None, "--fields", help="項目（カンマ区切り; 既定: 契約の項目すべて）"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """委託先への引渡しファイルを作成し、引渡し記録を残す（R-25-1） / export the handover file and log it."""
+    st = state(ctx)
+    data = HandoverIn.model_validate({"fields": _split(fields) if fields is not None else None})
+    if out.exists():
+        raise Conflict(
+            "出力先のファイルが既に存在します。", "The output file already exists.", code="file_exists"
+        )
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        with st.transaction() as c:
+            result = service.handover(c, contract_id, data)
+            # written before the commit, published (renamed) only after it: no unlogged file, no half file
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["customer_id", *result.record.fields])
+                writer.writeheader()
+                writer.writerows(result.rows)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    rec = result.record
+    if json_out:
+        print_json(rec)
+        return
+    console.print(
+        st.t(
+            f"引渡しを記録しました: {rec.customer_count} 件（除外 {rec.withheld_count} 件）→ {out}",
+            f"handover recorded: {rec.customer_count} customers ({rec.withheld_count} withheld) → {out}",
+        ),
+        markup=False,
+    )
+    for rule, n in rec.withheld_rules.items():
+        console.print(f"  {rule}: {n}", markup=False, highlight=False)
+
+
+@app.command("handovers")
+@cli_command
+def handovers(ctx: typer.Context, contract_id: str, json_out: bool = JSON_OPT) -> None:
+    """引渡し記録の一覧（値は含まない） / the handover log of a contract."""
+    st = state(ctx)
+    with st.transaction() as c:
+        rows = service.list_handovers(c, contract_id)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(st.t("日時", "when"), st.t("実施者", "by"), st.t("件数", "count"), st.t("項目", "fields"))
+    for h in rows:
+        table.add_row(
+            f"{h.handed_at:%Y-%m-%d %H:%M}", h.handed_by, str(h.customer_count), ", ".join(h.fields)
+        )
+    console.print(table)

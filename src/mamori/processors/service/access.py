@@ -1,0 +1,246 @@
+"""What an outsourcee gets: the operator's grant (R-25-1, R-28-1) and handovers (R-25-1, R-27-2)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy import insert
+
+from mamori.customers.service import subjects
+from mamori.kernel import registry
+from mamori.kernel.auditing import record_write
+from mamori.kernel.context import ActorKind, Context
+from mamori.kernel.errors import PolicyDenied, ValidationFailed
+from mamori.kernel.policy import Action
+from mamori.kernel.registry import AccessGrant, ConsentState
+from mamori.law.rules import R_25_1, R_27_2, R_28_1, R_35_1, R_CNS_1
+from mamori.processors import queries
+from mamori.processors.models import (
+    ProcessorContract,
+    ProcessorHandover,
+    ProcessorHandoverSubject,
+)
+from mamori.processors.schemas import (
+    HANDOVER_FIELDS,
+    Handover,
+    HandoverIn,
+    HandoverRecord,
+)
+from mamori.processors.service.common import (
+    RULE_NOT_NOTIFIED,
+    authorise_processor,
+    contract_row,
+    is_foreign,
+    new_id,
+    window,
+)
+from mamori.provision import service as provision_service
+from mamori.provision.models import Counterparty
+from mamori.provision.service.counterparties import foreign_refusals_for
+from mamori.purposes import service as purposes_service
+
+# -- the grant an operator acts under (registered with the kernel) -------------------------------------------
+
+_GRANT_MEMO = "processors.grant"
+
+
+def _foreign_refusals(ctx: Context, party: Counterparty, customer_ids: Sequence[str]) -> dict[str, str]:
+    """Customers a foreign outsourcee may not receive (R-28-1: 委託 does not remove the foreign-transfer rule).
+
+    Called with the operator's own Context by the grant provider, so it uses provision's unauthorised helper
+    (the caller has already decided); the handover path goes through the authorised service function.
+    """
+    if not customer_ids:
+        return {}
+    return dict(foreign_refusals_for(ctx, party, list(customer_ids)))
+
+
+def running_grant(ctx: Context) -> AccessGrant | None:
+    """The AccessGrant of an outsourcee operator's running contract, or None (then they see nothing; R-25-1).
+
+    Suspended (failed audit), ended and draft contracts grant nothing; the validity window is checked by the
+    policy engine against the clock.
+    """
+    if ctx.actor.kind != ActorKind.OUTSOURCEE:
+        return None
+    key = (_GRANT_MEMO, ctx.actor.id)
+    if key in ctx.memo:
+        cached = ctx.memo[key]
+        return cached if isinstance(cached, AccessGrant) else None
+    grant: AccessGrant | None = None
+    link = ctx.session.execute(queries.operator_link(ctx.actor.id)).scalar_one_or_none()
+    row = ctx.session.execute(queries.contract(link.contract_id)).scalar_one_or_none() if link else None
+    if row is not None and row.status == "active":
+        ids = list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
+        party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one_or_none()
+        if party is not None and is_foreign(party.country):
+            refused = _foreign_refusals(ctx, party, ids)
+            ids = [c for c in ids if c not in refused]
+        start, until = window(row)
+        grant = AccessGrant(
+            contract_id=row.id,
+            purposes=frozenset(row.purposes),
+            fields=frozenset(row.fields),
+            customer_ids=frozenset(ids),
+            valid_from=start,
+            valid_until=until,
+            activity_write=row.activity_write,
+        )
+    ctx.memo[key] = grant
+    return grant
+
+
+# -- handover ------------------------------------------------------------------------------------------------
+
+
+def _usable(ctx: Context, row: ProcessorContract, ids: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Split covered customers into those whose data may go to the outsourcee and those withheld (rule id)."""
+    withheld: dict[str, str] = {}
+    usable_for: dict[str, bool] = {}
+    notified_any: set[str] = set()
+    wanted = set(ids)
+    for purpose in row.purposes:
+        facts = purposes_service.facts(ctx.session, purpose)
+        if facts is None or facts.retired:
+            continue
+        notified = [c for c in subjects.ids_with_purpose(ctx, purpose) if c in wanted]
+        notified_any.update(notified)
+        states = registry.purpose_states(ctx, notified, purpose)
+        gdpr = subjects.gdpr_subjects(ctx, notified) if facts.consent_required_gdpr else set()
+        for cid in notified:
+            # APPI consent where the purpose needs it; GDPR consent only for people the GDPR covers (G-45).
+            needs_consent = facts.consent_required_appi or cid in gdpr
+            state = states.get(cid)
+            if state is not None and state.stopped:
+                withheld.setdefault(cid, R_35_1.id)
+                continue
+            if needs_consent and (state is None or state.consent != ConsentState.GRANTED):
+                withheld.setdefault(cid, R_CNS_1.id)
+                continue
+            usable_for[cid] = True
+    for cid in ids:
+        if cid not in notified_any:
+            withheld[cid] = RULE_NOT_NOTIFIED
+    usable = [c for c in ids if usable_for.get(c)]
+    for cid in usable:
+        withheld.pop(cid, None)
+    return usable, withheld
+
+
+def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = "file") -> Handover:
+    """Hand the contract's customers' data to the outsourcee: only the fields the work needs (R-25-1), only
+    for a contract purpose, and for a foreign outsourcee only with the R-28-1 basis. Logged without values."""
+    authorise_processor(ctx, Action.PROCESSOR_MANAGE)
+    row = contract_row(ctx, contract_id)
+    start, until = window(row)
+    now = ctx.clock.now()
+    if row.status != "active" or not start <= now < until:
+        raise PolicyDenied(
+            "実施中の委託契約がないため引き渡せません。",
+            "The outsourcing contract is not running.",
+            rule_id=R_25_1.id,
+            code="contract_not_running",
+            details={"contract_id": row.id, "status": row.status},
+        )
+    fields = data.fields if data.fields is not None else [f for f in row.fields if f != "activities"]
+    unneeded = sorted(f for f in fields if f not in row.fields)
+    if unneeded:
+        # R-25-1: never hand over data the entrusted work does not need.
+        raise PolicyDenied(
+            "委託された業務に必要のない項目は引き渡せません: " + ", ".join(unneeded),
+            "Fields the entrusted work does not need cannot be handed over: " + ", ".join(unneeded),
+            rule_id=R_25_1.id,
+            code="field_not_needed",
+            details={"fields": unneeded},
+        )
+    not_exportable = sorted(f for f in fields if f not in HANDOVER_FIELDS and not f.startswith("attr:"))
+    if not_exportable or not fields:
+        raise ValidationFailed(
+            "引渡しファイルに含められない項目です: " + ", ".join(not_exportable or ["(none)"]),
+            "These fields cannot go into a handover file: " + ", ".join(not_exportable or ["(none)"]),
+            code="field_not_exportable",
+        )
+    covered = list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
+    live = subjects.existing(ctx, covered)
+    ids = [c for c in covered if c in live]
+    usable, withheld = _usable(ctx, row, ids)
+    party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one()
+    foreign = is_foreign(party.country)
+    if foreign:
+        refused = provision_service.foreign_transfer_refusals(ctx, party.id, usable) if usable else {}
+        for cid, rule in refused.items():
+            withheld[cid] = rule or R_28_1.id
+        usable = [c for c in usable if c not in refused]
+    values = subjects.read_fields(ctx, usable, fields) if usable else {}
+    rows: list[dict[str, str | None]] = [
+        {"customer_id": cid, **{f: values[cid].get(f) for f in fields}} for cid in usable if cid in values
+    ]
+    included = [r["customer_id"] for r in rows if r["customer_id"] is not None]
+    record = ProcessorHandover(
+        id=new_id(),
+        contract_id=row.id,
+        fields=list(fields),
+        customer_count=len(included),
+        withheld_count=len(withheld),
+        method=method,
+        handed_at=now,
+        handed_by=ctx.actor.label,
+    )
+    ctx.session.add(record)
+    ctx.session.flush()
+    if included:
+        ctx.session.execute(
+            insert(ProcessorHandoverSubject), [{"handover_id": record.id, "customer_id": c} for c in included]
+        )
+    rules = (R_25_1.id, R_27_2.id, R_28_1.id) if foreign else (R_25_1.id, R_27_2.id)
+    record_write(
+        ctx,
+        "processors.handover",
+        included,
+        fields,
+        rule_ids=rules,
+        details={
+            "contract_id": row.id,
+            "handover_id": record.id,
+            "count": len(included),
+            "withheld": len(withheld),
+            "method": method,
+        },
+    )
+    withheld_rules = dict(sorted(Counter(withheld.values()).items()))
+    return Handover(
+        record=HandoverRecord(
+            id=record.id,
+            contract_id=row.id,
+            fields=list(fields),
+            customer_count=len(included),
+            withheld_count=len(withheld),
+            withheld_rules=withheld_rules,
+            method=method,
+            handed_at=now,
+            handed_by=ctx.actor.label,
+        ),
+        rows=rows,
+    )
+
+
+def list_handovers(ctx: Context, contract_id: str) -> list[HandoverRecord]:
+    """The handover log of a contract (when, who, how many, which fields — never a value)."""
+    authorise_processor(ctx, Action.PROCESSOR_READ)
+    row = contract_row(ctx, contract_id)
+    out = [
+        HandoverRecord(
+            id=h.id,
+            contract_id=h.contract_id,
+            fields=list(h.fields),
+            customer_count=h.customer_count,
+            withheld_count=h.withheld_count,
+            withheld_rules={},
+            method=h.method,
+            handed_at=h.handed_at,
+            handed_by=h.handed_by,
+        )
+        for h in ctx.session.execute(queries.handovers(row.id)).scalars()
+    ]
+    return out

@@ -1,0 +1,109 @@
+"""SELECTs on the provision slice's personal-data tables (records, consents, lineage, relays)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, select
+
+from mamori.customers.models import Provenance
+from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, RelayRequest
+
+
+def active_consents(
+    counterparty_id: str, purpose: str, customer_ids: Sequence[str]
+) -> Select[str, str, str, bool, int | None]:
+    return select(
+        ProvisionConsent.customer_id,
+        ProvisionConsent.id,
+        ProvisionConsent.method,
+        ProvisionConsent.foreign,
+        ProvisionConsent.sheet_version,
+    ).where(
+        ProvisionConsent.counterparty_id == counterparty_id,
+        ProvisionConsent.purpose == purpose,
+        ProvisionConsent.customer_id.in_(list(customer_ids)),
+        ProvisionConsent.withdrawn_at.is_(None),
+    )
+
+
+def consents_of(customer_id: str | None, counterparty_id: str | None) -> Select[ProvisionConsent]:
+    stmt = select(ProvisionConsent).order_by(ProvisionConsent.granted_at, ProvisionConsent.id)
+    if customer_id is not None:
+        stmt = stmt.where(ProvisionConsent.customer_id == customer_id)
+    if counterparty_id is not None:
+        stmt = stmt.where(ProvisionConsent.counterparty_id == counterparty_id)
+    return stmt
+
+
+def lineage_flags(customer_ids: Sequence[str]) -> Select[str, str]:
+    return select(DataLineage.customer_id, DataLineage.flag).where(
+        DataLineage.customer_id.in_(list(customer_ids))
+    )
+
+
+def records_of(customer_id: str) -> Select[ProvisionRecord]:
+    return (
+        select(ProvisionRecord)
+        .where(ProvisionRecord.customer_id == customer_id)
+        .order_by(ProvisionRecord.created_at, ProvisionRecord.id)
+    )
+
+
+def records(
+    *, counterparty_id: str | None = None, customer_id: str | None = None, direction: str | None = None
+) -> Select[ProvisionRecord]:
+    stmt = select(ProvisionRecord).order_by(ProvisionRecord.created_at, ProvisionRecord.id)
+    if counterparty_id is not None:
+        stmt = stmt.where(ProvisionRecord.counterparty_id == counterparty_id)
+    if customer_id is not None:
+        stmt = stmt.where(ProvisionRecord.customer_id == customer_id)
+    if direction is not None:
+        stmt = stmt.where(ProvisionRecord.direction == direction)
+    return stmt
+
+
+def open_bulk_record(
+    customer_id: str | None, counterparty_id: str, purpose: str | None, kind: str, items: str, now: datetime
+) -> Select[ProvisionRecord]:
+    return select(ProvisionRecord).where(
+        ProvisionRecord.direction == "provided",
+        ProvisionRecord.customer_id.is_(None)
+        if customer_id is None
+        else ProvisionRecord.customer_id == customer_id,
+        ProvisionRecord.counterparty_id == counterparty_id,
+        ProvisionRecord.purpose.is_(None) if purpose is None else ProvisionRecord.purpose == purpose,
+        ProvisionRecord.kind == kind,
+        ProvisionRecord.items == items,
+        ProvisionRecord.bulk.is_(True),
+        ProvisionRecord.retention_until > now,
+    )
+
+
+def expired_records(now: datetime) -> Select[str]:
+    return select(ProvisionRecord.id).where(ProvisionRecord.retention_until <= now)
+
+
+def imported_customers(job_id: str) -> Select[str]:
+    return select(Provenance.customer_id).where(Provenance.import_job_id == job_id).distinct()
+
+
+def relay(relay_id: str) -> Select[RelayRequest]:
+    return select(RelayRequest).where(RelayRequest.id == relay_id)
+
+
+def open_bulk_records(
+    customer_ids: Sequence[str], counterparty_id: str, purpose: str, kind: str, items: str, now: datetime
+) -> Select[ProvisionRecord]:
+    """The open bulk records of many persons for one recipient / purpose / kind / items (one query per chunk)."""
+    return select(ProvisionRecord).where(
+        ProvisionRecord.direction == "provided",
+        ProvisionRecord.customer_id.in_(list(customer_ids)),
+        ProvisionRecord.counterparty_id == counterparty_id,
+        ProvisionRecord.purpose == purpose,
+        ProvisionRecord.kind == kind,
+        ProvisionRecord.items == items,
+        ProvisionRecord.bulk.is_(True),
+        ProvisionRecord.retention_until > now,
+    )

@@ -1,0 +1,115 @@
+"""Tables of the rights slice: requests from the person, the identifiers that verify them, and the handling log.
+
+Nothing here is plaintext personal data. A claimed email or phone is kept as a keyed hash (HMAC under a system
+key) and, only while the request is open, as ciphertext under a system key (to send the one-time code); the
+ciphertext is removed when the request closes. The event log is append-only and outlives an erasure as
+evidence without the data (ids, kinds, counts, field names and rule ids only).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mamori.kernel.db import Base, UtcDateTime
+
+
+class RightsRequest(Base):
+    __tablename__ = "rights_requests"
+    __table_args__ = (Index("ix_rights_requests_open_due", "status", "due_on"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, non-enumerable
+    kind: Mapped[str] = mapped_column(String(24))  # see schemas.KINDS
+    regime: Mapped[str] = mapped_column(String(8))  # appi / gdpr
+    regime_source: Mapped[str] = mapped_column(String(8))  # chosen (at intake) / origin (EU/UK) / default
+    channel: Mapped[str] = mapped_column(String(16))  # web / phone / letter / counter / email
+    status: Mapped[str] = mapped_column(String(16))  # received / verified / closed
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # fulfilled / partial / refused
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_on: Mapped[date] = mapped_column(Date)
+    extended_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    extension_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # complexity / volume
+    extension_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    agent_kind: Mapped[str | None] = mapped_column(String(24), nullable=True)  # R-37-1
+    agent_document: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the document type checked
+    categories: Mapped[str | None] = mapped_column(String(400), nullable=True)  # narrowed scope; NULL = all
+    purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)  # stop-use of one purpose
+    stop_scope: Mapped[str | None] = mapped_column(String(16), nullable=True)  # purpose / all / provision
+    fee_yen: Mapped[int | None] = mapped_column(Integer, nullable=True)  # R-38-1
+    refusal_ground: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    refused_parts: Mapped[str | None] = mapped_column(String(400), nullable=True)  # source:category=ground,…
+    withheld_count: Mapped[int] = mapped_column(Integer, default=0)  # 政令5 records left out (R-16-4)
+    token_hash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the person's access token
+    created_by: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RightsIdentifier(Base):
+    """Something the requester claims identifies them, and whether (and how) it was verified (R-37-1)."""
+
+    __tablename__ = "rights_identifiers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email / phone / customer
+    digest: Mapped[bytes] = mapped_column(LargeBinary)  # HMAC of the normalised value (system key)
+    value_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, nullable=True
+    )  # system key; NULL when closed
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    method: Mapped[str | None] = mapped_column(
+        String(16), nullable=True
+    )  # email_code / callback / id_document
+    document: Mapped[str | None] = mapped_column(String(32), nullable=True)  # ID document type checked
+    checked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    code_hash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RightsSubject(Base):
+    """A customer the request covers, and the verified identifier that reached them."""
+
+    __tablename__ = "rights_subjects"
+    __table_args__ = (Index("ix_rights_subjects_request", "request_id", "customer_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(String(32), index=True)
+    identifier_id: Mapped[str] = mapped_column(ForeignKey("rights_identifiers.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RightsEvent(Base):
+    """The handling log: who did what, when, with which outcome. Rows are only ever inserted."""
+
+    __tablename__ = "rights_events"
+    __table_args__ = (Index("ix_rights_events_request", "request_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    rule_ids: Mapped[str] = mapped_column(String(120), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: ids, counts, field names, grounds
+
+
+class RightsAttempt(Base):
+    """Throttling of the public endpoints: one row per attempt under a keyed hash of the IP or identifier."""
+
+    __tablename__ = "rights_attempts"
+    __table_args__ = (Index("ix_rights_attempts_key_at", "key_digest", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key_digest: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

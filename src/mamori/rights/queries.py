@@ -1,0 +1,69 @@
+"""SELECTs of the rights slice (requests, identifiers, subjects, events) and the one customer fact it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+
+from mamori.customers.models import Customer, CustomerPurpose
+from mamori.rights.models import RightsAttempt, RightsEvent, RightsIdentifier, RightsRequest, RightsSubject
+
+
+def request(request_id: str) -> Select[RightsRequest]:
+    return select(RightsRequest).where(RightsRequest.id == request_id)
+
+
+def board(include_closed: bool, limit: int) -> Select[RightsRequest]:
+    """Requests by due date (the extended date when there is one), oldest first."""
+    due = func.coalesce(RightsRequest.extended_due_on, RightsRequest.due_on)
+    stmt = select(RightsRequest).order_by(due, RightsRequest.received_at).limit(limit)
+    if not include_closed:
+        stmt = stmt.where(RightsRequest.status != "closed")
+    return stmt
+
+
+def identifiers(request_id: str) -> Select[RightsIdentifier]:
+    return (
+        select(RightsIdentifier)
+        .where(RightsIdentifier.request_id == request_id)
+        .order_by(RightsIdentifier.created_at, RightsIdentifier.id)
+    )
+
+
+def subjects(request_id: str) -> Select[str]:
+    return (
+        select(RightsSubject.customer_id)
+        .where(RightsSubject.request_id == request_id)
+        .order_by(RightsSubject.customer_id)
+    )
+
+
+def events(request_id: str) -> Select[RightsEvent]:
+    return select(RightsEvent).where(RightsEvent.request_id == request_id).order_by(RightsEvent.seq)
+
+
+def origins(customer_ids: Sequence[str]) -> Select[str, str]:
+    """Origin codes only (G-45: EU/UK origin → GDPR); no personal values."""
+    return select(Customer.id, Customer.origin).where(Customer.id.in_(list(customer_ids)))
+
+
+def attempts_since(key_digest: bytes, since: datetime) -> Select[int]:
+    return select(func.count(RightsAttempt.id)).where(
+        RightsAttempt.key_digest == key_digest, RightsAttempt.at >= since
+    )
+
+
+def notified_purposes(customer_ids: Sequence[str]) -> Select[str, str, int, str]:
+    """Which purposes (code, version, method) were notified to these customers (R-32-2); codes only."""
+    return (
+        select(
+            CustomerPurpose.customer_id,
+            CustomerPurpose.purpose_code,
+            CustomerPurpose.purpose_version,
+            CustomerPurpose.method,
+        )
+        .where(CustomerPurpose.customer_id.in_(list(customer_ids)))
+        .order_by(CustomerPurpose.customer_id, CustomerPurpose.purpose_code)
+    )

@@ -1,0 +1,299 @@
+"""Shapes of the rights slice: request kinds, grounds, inputs and views (no personal values in views)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from mamori.kernel.schemas import InputModel
+from mamori.law.rules import (
+    G_12,
+    G_15,
+    G_16,
+    G_17,
+    G_18,
+    G_20,
+    G_21,
+    R_32_2,
+    R_33_1,
+    R_33_2,
+    R_33_3,
+    R_34_1,
+    R_35_1,
+    R_37_1,
+)
+
+# Request kinds. Under the GDPR: disclosure = access (G-15), correction = rectification (G-16), erasure (G-17),
+# restriction (G-18), portability (G-20), objection (G-21); under the APPI: purposes (R-32-2), disclosure
+# (R-33-1), provision records (R-33-3), correction (R-34-1), stop-use / erasure / stop-provision (R-35-1).
+KINDS: tuple[str, ...] = (
+    "purpose_notice",
+    "disclosure",
+    "provision_records",
+    "correction",
+    "stop_use",
+    "erasure",
+    "stop_provision",
+    "restriction",
+    "portability",
+    "objection",
+)
+GDPR_ONLY = frozenset({"restriction", "portability", "objection"})
+DISCLOSING = frozenset({"disclosure", "provision_records", "portability"})
+# R-38-1: a fee may be charged only for purpose notification and disclosure (incl. provision records).
+FEE_ALLOWED = frozenset({"purpose_notice", "disclosure", "provision_records"})
+
+APPI_RULES: dict[str, str] = {
+    "purpose_notice": R_32_2.id,
+    "disclosure": R_33_1.id,
+    "provision_records": R_33_3.id,
+    "correction": R_34_1.id,
+    "stop_use": R_35_1.id,
+    "erasure": R_35_1.id,
+    "stop_provision": R_35_1.id,
+}
+GDPR_RULES: dict[str, str] = {
+    "purpose_notice": G_15.id,
+    "disclosure": G_15.id,
+    "provision_records": G_15.id,
+    "correction": G_16.id,
+    "stop_use": G_18.id,
+    "erasure": G_17.id,
+    "stop_provision": G_21.id,
+    "restriction": G_18.id,
+    "portability": G_20.id,
+    "objection": G_21.id,
+}
+
+
+def rule_for(kind: str, regime: str) -> str:
+    return (GDPR_RULES if regime == "gdpr" else APPI_RULES).get(kind, G_12.id)
+
+
+CHANNELS = ("web", "phone", "letter", "counter", "email")
+AGENT_KINDS = ("legal_representative", "mandated_agent")  # R-37-1, 政令13
+AGENT_DOCUMENTS = (
+    "family_register",  # 戸籍謄本 (parent of a minor)
+    "guardianship_registry",  # 登記事項証明書 (adult guardian)
+    "power_of_attorney",  # 委任状
+    "seal_certificate",  # 印鑑登録証明書 with the power of attorney
+)
+ID_DOCUMENTS = ("drivers_license", "my_number_card", "passport", "residence_card", "health_insurance_card")
+VERIFY_METHODS = ("email_code", "callback", "id_document", "login")
+
+# Grounds the person gives for stop-use / erasure (R-35-1, incl. the 2022 grounds of 35(5)) and GDPR 17(1).
+STOP_GROUNDS = (
+    "unlawful_handling",  # 35(1): breach of Art. 18/19, or acquired in breach of Art. 20
+    "unlawful_provision",  # 35(3): provision in breach of 27(1)/28
+    "no_longer_needed",  # 35(5) since 2022
+    "reportable_leak",  # 35(5) since 2022
+    "harm_to_rights",  # 35(5) since 2022
+    "consent_withdrawn",  # GDPR 17(1)(b)
+    "objection",  # GDPR 17(1)(c)
+    "direct_marketing",  # GDPR 21(2)-(3): absolute
+    "other",
+)
+
+# Refusal grounds, each with the rule that allows it and the kinds it may refuse.
+REFUSAL_GROUNDS: dict[str, tuple[str, frozenset[str]]] = {
+    "harm_to_person": (
+        R_33_2.id,
+        frozenset({"disclosure", "provision_records", "purpose_notice"}),
+    ),  # 33(2)(1)
+    "business_hindrance": (R_33_2.id, frozenset({"disclosure", "provision_records"})),  # 33(2)(2)
+    "other_law": (R_33_2.id, frozenset({"disclosure", "provision_records"})),  # 33(2)(3)
+    "purpose_obvious": (R_32_2.id, frozenset({"purpose_notice"})),  # 32(2) proviso
+    "not_untrue": (R_34_1.id, frozenset({"correction"})),  # the content is not untrue
+    "not_justified": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),
+    "legal_duty": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),  # overriding reasons
+    "contract_performance": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),
+    "legal_claims": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision", "restriction"})),
+    "gdpr_expression": (G_17.id, frozenset({"erasure"})),  # 17(3)(a)
+    "gdpr_legal_obligation": (G_17.id, frozenset({"erasure"})),  # 17(3)(b)
+    "gdpr_public_health": (G_17.id, frozenset({"erasure"})),  # 17(3)(c)
+    "gdpr_archiving": (G_17.id, frozenset({"erasure"})),  # 17(3)(d)
+    "gdpr_legal_claims": (G_17.id, frozenset({"erasure", "objection", "restriction"})),  # 17(3)(e), 21(1)
+    "manifestly_unfounded": (G_12.id, frozenset(KINDS)),  # 12(5), the controller bears the burden of proof
+    "identity_not_verified": (R_37_1.id, frozenset(KINDS)),
+}
+PARTIAL_GROUNDS = frozenset({"harm_to_person", "business_hindrance", "other_law"})  # R-33-2 partial refusal
+
+_CODE = r"^[a-z][a-z0-9_-]{1,63}$"
+
+
+class RequestOpen(InputModel):
+    """A request taken by staff (phone, letter, counter) or filed by the person (web)."""
+
+    kind: Literal[
+        "purpose_notice",
+        "disclosure",
+        "provision_records",
+        "correction",
+        "stop_use",
+        "erasure",
+        "stop_provision",
+        "restriction",
+        "portability",
+        "objection",
+    ]
+    regime: Literal["appi", "gdpr"] | None = None  # None: GDPR if a subject's origin is EU/UK, else APPI
+    channel: Literal["web", "phone", "letter", "counter", "email"] = "web"
+    emails: list[EmailStr] = Field(default_factory=list, max_length=3)
+    phones: list[str] = Field(default_factory=list, max_length=3)
+    customer_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32}$"
+    )  # claimed; verified only by staff
+    categories: list[str] | None = Field(default=None, max_length=20)
+    purpose: str | None = Field(default=None, pattern=_CODE)
+    stop_scope: Literal["purpose", "all", "provision"] | None = None
+    ground: (
+        Literal[
+            "unlawful_handling",
+            "unlawful_provision",
+            "no_longer_needed",
+            "reportable_leak",
+            "harm_to_rights",
+            "consent_withdrawn",
+            "objection",
+            "direct_marketing",
+            "other",
+        ]
+        | None
+    ) = None
+    agent_kind: Literal["legal_representative", "mandated_agent"] | None = None
+    agent_document: (
+        Literal["family_register", "guardianship_registry", "power_of_attorney", "seal_certificate"] | None
+    ) = None
+    fee_yen: int | None = Field(default=None, ge=0, le=10_000)
+    received_at: datetime | None = None  # a letter's arrival; default now
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: list[str]) -> list[str]:
+        for p in value:
+            if not 6 <= len(p) <= 32:
+                raise ValueError("phone must be 6-32 characters")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        import re
+
+        for c in value:
+            if not re.fullmatch(r"^[a-z0-9_:.-]{1,64}$", c):
+                raise ValueError("category must be a code like 'customers:contact'")
+        return value
+
+
+class IdentifierView(BaseModel):
+    id: str
+    kind: str
+    verified: bool
+    method: str | None = None
+    document: str | None = None
+    checked_by: str | None = None
+
+
+class EventView(BaseModel):
+    seq: int
+    event: str
+    actor: str
+    at: datetime
+    rule_ids: list[str]
+    details: dict[str, Any]
+
+
+class RequestView(BaseModel):
+    id: str
+    kind: str
+    regime: str
+    channel: str
+    status: str
+    outcome: str | None = None
+    received_at: datetime
+    due_on: date
+    extended_due_on: date | None = None
+    effective_due_on: date
+    overdue: bool
+    days_left: int
+    agent_kind: str | None = None
+    agent_document: str | None = None
+    categories: list[str] | None = None
+    purpose: str | None = None
+    stop_scope: str | None = None
+    fee_yen: int | None = None
+    refusal_ground: str | None = None
+    withheld_count: int = 0
+    subject_ids: list[str] = Field(default_factory=list)
+    identifiers: list[IdentifierView] = Field(default_factory=list)
+    events: list[EventView] = Field(default_factory=list)
+    rule_id: str
+
+
+class PublicReceipt(BaseModel):
+    """What the person gets back from the public endpoint: never whether they are a customer."""
+
+    request_id: str
+    token: str = Field(description="この請求の照会・本人確認に使う秘密の値（再表示されません）")
+    due_on: date
+    message: str
+
+
+class PublicStatus(BaseModel):
+    request_id: str
+    kind: str
+    status: str
+    outcome: str | None = None
+    due_on: date
+    verified_identifiers: int
+    categories_held: dict[str, int] | None = None  # after verification only
+
+
+class RecordOut(BaseModel):
+    source: str
+    category: str
+    record_id: str
+    data: dict[str, Any]
+    acquired_from: str | None = None
+    purposes: list[str] = Field(default_factory=list)
+    occurred_at: datetime | None = None
+
+
+class DisclosurePackage(BaseModel):
+    request_id: str
+    kind: str
+    regime: str
+    rule_ids: list[str]
+    generated_at: datetime
+    subject_ids: list[str]
+    purposes: list[dict[str, str]]
+    records: list[RecordOut]
+    recipients: list[dict[str, Any]]
+    refused_categories: dict[str, str] = Field(default_factory=dict)  # category → ground (R-33-2)
+    no_data: bool = False  # "no data held" is itself a disclosure (R-33-1)
+
+
+class CorrectionOut(BaseModel):
+    source: str
+    category: str
+    record_id: str
+    field: str
+    before: Any
+    after: Any
+
+
+class Outcome(BaseModel):
+    request_id: str
+    kind: str
+    outcome: str
+    rule_ids: list[str]
+    corrections: list[CorrectionOut] = Field(default_factory=list)
+    erased: dict[str, int] = Field(default_factory=dict)  # source → records
+    recipients_to_notify: list[dict[str, Any]] = Field(default_factory=list)  # G-19
+    suppressions: list[str] = Field(default_factory=list)
+    notice_ja: str = ""

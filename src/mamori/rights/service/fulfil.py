@@ -1,0 +1,433 @@
+"""Fulfilment through every slice's subject data source (mamori.kernel.registry.sources()).
+
+This module never imports a slice to fulfil a request: adding a slice that registers a source is enough for
+its data to be disclosed, corrected and erased. Customers and consent are imported only for locating people
+and for the stop-use suppression (the allowed direction).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from mamori.consent import service as consent_service
+from mamori.kernel import registry
+from mamori.kernel.auditing import authorise
+from mamori.kernel.context import Context
+from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.notify import notifier_for, purge_recipient
+from mamori.kernel.policy import Action, Resource
+from mamori.kernel.registry import Recipient, SubjectRecord
+from mamori.law.rules import (
+    G_15,
+    G_16,
+    G_17,
+    G_19,
+    G_20,
+    G_21,
+    R_16_4,
+    R_33_1,
+    R_33_2,
+    R_33_3,
+    R_34_1,
+    R_35_1,
+    R_37_1,
+)
+from mamori.purposes import service as purposes_service
+from mamori.rights import queries
+from mamori.rights.models import RightsRequest
+from mamori.rights.schemas import (
+    PARTIAL_GROUNDS,
+    CorrectionOut,
+    DisclosurePackage,
+    Outcome,
+    RecordOut,
+    rule_for,
+)
+from mamori.rights.service import core
+
+_CATEGORY = re.compile(r"[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}")
+STOPPING = frozenset({"stop_use", "stop_provision", "restriction", "objection"})
+DISCLOSING_KINDS = frozenset({"disclosure", "provision_records", "portability"})
+SUBJECT = "【ご請求への回答】/ answer to your request"
+
+
+def _recipient(r: Recipient) -> dict[str, Any]:
+    return {
+        "counterparty_id": r.counterparty_id,
+        "name": r.name,
+        "kind": r.kind,
+        "country": r.country,
+        "last_provided_at": r.last_provided_at.isoformat() if r.last_provided_at else None,
+    }
+
+
+def _recipients(ctx: Context, ids: Sequence[str]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for sid in ids:
+        for source in registry.sources():
+            for r in source.recipients(ctx, sid):
+                seen.setdefault(f"{r.kind}:{r.counterparty_id}", _recipient(r))
+    return list(seen.values())
+
+
+def _unverified_targets(ctx: Context, req: RightsRequest, ids: Sequence[str]) -> int:
+    """Identifiers that reach nobody because they were never verified. A claimed customer id that no verified
+    identifier reaches is refused (R-37-1: seed 001 case 2 — asking for another customer's data); naming one's
+    own customer id, reached by a verified identifier, is not."""
+    reached = {core.identifier_digest(ctx, "customer", sid) for sid in ids}
+    refused = 0
+    for ident in core._identifiers(ctx, req.id):
+        if ident.verified_at is not None:
+            continue
+        if ident.kind == "customer" and bytes(ident.digest) in reached:
+            continue
+        refused += 1
+    return refused
+
+
+def _in_scope(req: RightsRequest, record: SubjectRecord) -> bool:
+    if req.kind == "provision_records":
+        return record.category == "provision_record"  # R-33-3
+    if not req.categories:
+        return True
+    wanted = set(req.categories.split(","))
+    return f"{record.source}:{record.category}" in wanted
+
+
+def _purposes(ctx: Context, ids: Sequence[str]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for _cid, code, version, method in ctx.session.execute(queries.notified_purposes(ids)).all():
+        if code in seen:
+            continue
+        seen.add(code)
+        try:
+            p = purposes_service.show(ctx.session, code)
+            title, text = p.title_ja, p.text_ja
+        except NotFound:
+            title, text = code, ""
+        out.append({"code": code, "version": str(version), "method": method, "title": title, "text": text})
+    return out
+
+
+def _disclose(
+    ctx: Context, req: RightsRequest, ids: Sequence[str], partial: Mapping[str, str]
+) -> tuple[DisclosurePackage, int, int]:
+    records: list[RecordOut] = []
+    withheld = 0
+    refused = 0
+    for sid in ids:
+        for source in registry.sources():
+            for rec in source.export(ctx, sid):
+                if rec.excluded is not None:
+                    withheld += 1  # R-16-4: not 保有個人データ; left out, counted, never shown
+                    continue
+                if not _in_scope(req, rec):
+                    continue
+                if f"{rec.source}:{rec.category}" in partial:
+                    refused += 1  # R-33-2: partial refusal with its ground, recorded on the request
+                    continue
+                records.append(
+                    RecordOut(
+                        source=rec.source,
+                        category=rec.category,
+                        record_id=rec.record_id,
+                        data=dict(rec.data),
+                        acquired_from=rec.acquired_from,
+                        purposes=list(rec.purposes),
+                        occurred_at=rec.occurred_at,
+                    )
+                )
+    rules = [rule_for(req.kind, req.regime)]
+    if req.kind == "provision_records":
+        rules.append(R_33_3.id)
+    if req.kind == "portability":
+        rules.append(G_20.id)
+    package = DisclosurePackage(
+        request_id=req.id,
+        kind=req.kind,
+        regime=req.regime,
+        rule_ids=rules,
+        generated_at=ctx.clock.now(),
+        subject_ids=list(ids),
+        purposes=_purposes(ctx, ids) if req.kind != "provision_records" else [],
+        records=records,
+        recipients=_recipients(ctx, ids) if req.regime == "gdpr" or req.kind != "portability" else [],
+        refused_categories=dict(partial),
+        no_data=not records,
+    )
+    # The sources audit their own reads (record_read); the request's "rights.fulfilled" write entry names the
+    # subjects and the rule in the same transaction, so no separate read entry (one fsync less) is written here.
+    return package, withheld, refused
+
+
+def _check_partial(req: RightsRequest, partial: Mapping[str, str]) -> None:
+    too_long = len(",".join(f"{k}={v}" for k, v in partial.items())) > 400
+    for category, ground in partial.items():
+        if ground not in PARTIAL_GROUNDS or not _CATEGORY.fullmatch(category) or too_long:
+            raise ValidationFailed(
+                "一部不開示は「データ源:区分=事由」で、事由は harm_to_person / business_hindrance / other_law です。",
+                "Partial refusal: source:category=ground with ground harm_to_person, business_hindrance or other_law.",
+                rule_id=R_33_2.id,
+                code="bad_partial_refusal",
+            )
+    if partial and req.kind not in ("disclosure", "provision_records", "portability"):
+        raise ValidationFailed(
+            "一部不開示は開示の請求にだけ使えます。",
+            "Partial refusal applies to disclosure only.",
+            rule_id=R_33_2.id,
+            code="bad_partial_refusal",
+        )
+
+
+def _correct(
+    ctx: Context, ids: Sequence[str], corrections: Sequence[tuple[str, str, Mapping[str, str | None]]]
+) -> list[CorrectionOut]:
+    if not corrections:
+        raise ValidationFailed(
+            "訂正する記録と値を指定してください（データ源, 記録ID, 項目=値）。",
+            "Give the corrections (source, record id, field=value).",
+            rule_id=R_34_1.id,
+            code="corrections_required",
+        )
+    by_name = {s.name: s for s in registry.sources()}
+    out: list[CorrectionOut] = []
+    for source_name, record_id, changes in corrections:
+        source = by_name.get(source_name)
+        if source is None:
+            raise ValidationFailed(
+                "不明なデータ源です。",
+                "Unknown data source.",
+                code="unknown_source",
+                details={"source": source_name},
+            )
+        done = False
+        for sid in ids:  # only the verified subjects' own records can be reached
+            try:
+                applied = source.correct(ctx, sid, record_id, changes)
+            except NotFound:
+                continue
+            out.extend(
+                CorrectionOut(
+                    source=c.source,
+                    category=c.category,
+                    record_id=c.record_id,
+                    field=c.field,
+                    before=c.before,
+                    after=c.after,
+                )
+                for c in applied
+            )
+            done = True
+            break
+        if not done:
+            raise NotFound(
+                "この本人の記録が見つかりません。",
+                "No such record for the verified person.",
+                rule_id=R_37_1.id,
+                code="record_not_found",
+            )
+    return out
+
+
+def _stop(ctx: Context, req: RightsRequest, ids: Sequence[str]) -> list[str]:
+    scope = req.stop_scope or "all"
+    if req.kind == "stop_provision":
+        scope = "provision"
+    out: list[str] = []
+    for sid in ids:
+        consent_service.suppress(
+            ctx, sid, scope, req.purpose if scope == "purpose" else None, f"rights:{req.id}"
+        )
+        out.append(f"{sid}:{scope}:{req.purpose or '*'}" if scope == "purpose" else f"{sid}:{scope}")
+    return out
+
+
+def _erase(
+    ctx: Context, req: RightsRequest, ids: Sequence[str]
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    recipients = _recipients(ctx, ids)  # before erasing: who received the data must be told (G-19)
+    erased: dict[str, int] = {}
+    for sid in ids:
+        for source in registry.sources():
+            erased[source.name] = erased.get(source.name, 0) + int(source.erase(ctx, sid))
+    core._notify_person(
+        ctx, req, SUBJECT, f"受付番号 {req.id} のご請求について、保有する個人データを消去しました。"
+    )
+    # Nothing personal may remain outside the destroyed key: drop the claimed values of every request that
+    # carries this person's identifiers (keyed hashes stay as evidence), and the copies of the messages the
+    # file outbox kept for them (one-time codes, notices).
+    idents = core._identifiers(ctx, req.id)
+    notifier = notifier_for(ctx.runtime.settings.home_path)
+    for ident in idents:
+        value = core._open(ctx, ident)
+        if value is not None and ident.kind == "email":
+            purge_recipient(notifier, value)
+    digests = [i.digest for i in idents]
+    core.scrub_identifiers(ctx, digests)
+    return erased, recipients
+
+
+def _require_subjects(ids: Sequence[str]) -> None:
+    if not ids:
+        raise PolicyDenied(
+            "確認された本人の記録がありません。",
+            "No records of the verified person.",
+            rule_id=R_37_1.id,
+            code="no_subject",
+        )
+
+
+def fulfil(
+    ctx: Context,
+    request_id: str,
+    *,
+    partial_refusals: Mapping[str, str] | None = None,
+    corrections: Sequence[tuple[str, str, Mapping[str, str | None]]] = (),
+) -> tuple[Outcome, DisclosurePackage | None]:
+    """Carry out a verified request through every registered source and close it.
+
+    - purpose_notice (R-32-2): the purposes notified to the person.
+    - disclosure / provision_records / portability (R-33-1, R-33-3, G-15, G-20): a package; 政令5 records are
+      left out and counted (R-16-4); ``partial_refusals`` (``source:category`` → ground) are refused (R-33-2).
+    - correction (R-34-1, G-16): ``corrections`` applied via source.correct(); before/after notice.
+    - stop_use / stop_provision / restriction / objection (R-35-1, G-18, G-21): a suppression, in force at once.
+    - erasure (R-35-1, G-17): every source's erase(); the recipients to notify are listed (G-19).
+    """
+    authorise(ctx, Action.RIGHTS_MANAGE, Resource(kind="rights_request"))
+    req = core._open_request(ctx, request_id)
+    ids = core._require_verified(ctx, req)
+    partial = dict(partial_refusals or {})
+    _check_partial(req, partial)
+    unverified = _unverified_targets(ctx, req, ids)
+    rule = rule_for(req.kind, req.regime)
+    outcome = Outcome(request_id=req.id, kind=req.kind, outcome="fulfilled", rule_ids=[rule])
+    package: DisclosurePackage | None = None
+    details: dict[str, str | int | bool | None] = {
+        "subject_count": len(ids),
+        "unverified_identifiers": unverified,
+    }
+
+    if req.kind == "purpose_notice":
+        package = DisclosurePackage(
+            request_id=req.id,
+            kind=req.kind,
+            regime=req.regime,
+            rule_ids=[rule],
+            generated_at=ctx.clock.now(),
+            subject_ids=list(ids),
+            purposes=_purposes(ctx, ids),
+            records=[],
+            recipients=[],
+            no_data=not ids,
+        )
+        details["purposes"] = len(package.purposes)
+    elif req.kind in ("disclosure", "provision_records", "portability"):
+        package, withheld, refused = _disclose(ctx, req, ids, partial)
+        req.withheld_count = withheld
+        details.update(records=len(package.records), withheld=withheld, refused_records=refused)
+        if withheld:
+            outcome.rule_ids.append(R_16_4.id)
+        if partial:
+            outcome.outcome = "partial"
+            outcome.rule_ids.append(R_33_2.id)
+            refused_parts = ",".join(f"{k}={v}" for k, v in sorted(partial.items()))
+            details["refused_categories"] = refused_parts
+            req.refused_parts = refused_parts
+        if req.kind == "disclosure" and req.regime == "appi" and R_33_1.id not in outcome.rule_ids:
+            outcome.rule_ids.append(R_33_1.id)
+        if req.regime == "gdpr" and G_15.id not in outcome.rule_ids:
+            outcome.rule_ids.append(G_15.id)
+    elif req.kind == "correction":
+        _require_subjects(ids)
+        outcome.corrections = _correct(ctx, ids, corrections)
+        outcome.recipients_to_notify = _recipients(ctx, ids)
+        outcome.rule_ids = [R_34_1.id, G_16.id, G_19.id] if req.regime == "gdpr" else [R_34_1.id]
+        details.update(
+            corrected=len(outcome.corrections),
+            fields=",".join(sorted({c.field for c in outcome.corrections})),
+        )
+    elif req.kind in STOPPING:
+        _require_subjects(ids)
+        outcome.suppressions = _stop(ctx, req, ids)
+        outcome.rule_ids = sorted({R_35_1.id, rule} | ({G_21.id} if req.kind == "objection" else set()))
+        details.update(scope=req.stop_scope, purpose=req.purpose)
+    elif req.kind == "erasure":
+        _require_subjects(ids)
+        outcome.erased, outcome.recipients_to_notify = _erase(ctx, req, ids)
+        outcome.rule_ids = sorted({R_35_1.id, rule} | ({G_17.id, G_19.id} if req.regime == "gdpr" else set()))
+        details.update(
+            erased_records=sum(outcome.erased.values()),
+            recipients_to_notify=len(outcome.recipients_to_notify),
+        )
+    else:  # pragma: no cover - KINDS is closed
+        raise ValidationFailed("不明な請求種別です。", "Unknown request kind.", code="bad_kind")
+
+    if unverified and outcome.outcome == "fulfilled":
+        outcome.outcome = "partial"  # what unverified identifiers asked for is refused (R-37-1)
+        outcome.rule_ids.append(R_37_1.id)
+    outcome.notice_ja = _notice(req, outcome)
+    if req.kind not in DISCLOSING_KINDS and req.kind != "erasure":
+        # Notify the result without delay (R-34-1, R-35-1) to the person's email; disclosure packages are sent
+        # by staff, and an erasure notice goes out before the values are dropped (see _erase).
+        body = outcome.notice_ja + "".join(
+            f"\n- {c.category} {c.field}: {c.before} → {c.after}" for c in outcome.corrections
+        )
+        details["notified"] = core._notify_person(ctx, req, SUBJECT, body)
+    core.close(ctx, req, outcome.outcome)
+    core.event(ctx, req, "fulfilled", outcome.rule_ids, subjects=ids, outcome=outcome.outcome, **details)
+    if unverified:
+        core.event(
+            ctx, req, "identifier_refused", (R_37_1.id,), subjects=ids, unverified_identifiers=unverified
+        )
+    return outcome, package
+
+
+def _notice(req: RightsRequest, outcome: Outcome) -> str:
+    """The result notice sent to the person (R-34-1, R-35-1: notify the result without delay)."""
+    head = f"受付番号 {req.id} のご請求について、"
+    if req.kind == "correction":
+        return head + f"{len(outcome.corrections)} 件の項目を訂正しました（訂正前・訂正後は別紙のとおり）。"
+    if req.kind == "erasure":
+        return head + "保有する個人データを消去しました。提供先・委託先には消去を通知します。"
+    if req.kind in STOPPING:
+        return head + "ご請求の範囲で利用（または第三者提供）を停止しました。"
+    if req.kind == "purpose_notice":
+        return head + "利用目的を通知します。"
+    return head + "保有個人データを開示します。"
+
+
+DOWNLOAD_DAYS = 30
+
+
+def public_package(ctx: Context, request_id: str, token: str) -> DisclosurePackage:
+    """The person downloads the answer to their fulfilled disclosure request (token holder, verified subjects
+    only), within DOWNLOAD_DAYS of the answer. Built again from the sources — never stored — with the partial
+    refusals recorded at fulfilment; each download is recorded."""
+    req = core._by_token(ctx, request_id, token)
+    if (
+        req.kind not in DISCLOSING_KINDS
+        or req.status != "closed"
+        or req.outcome not in ("fulfilled", "partial")
+    ):
+        raise PolicyDenied(
+            "この請求には、お渡しできる開示の回答がありません。",
+            "There is no disclosure answer to download for this request.",
+            rule_id=R_33_1.id,
+            code="no_package",
+        )
+    if req.closed_at is None or ctx.clock.now() > req.closed_at + timedelta(days=DOWNLOAD_DAYS):
+        raise PolicyDenied(
+            "ダウンロードの期限が過ぎました。改めてご請求ください。",
+            "The download period has ended; please file a new request.",
+            rule_id=R_33_1.id,
+            code="package_expired",
+        )
+    ids = core.subject_ids(ctx, req.id)
+    partial = dict(p.split("=", 1) for p in req.refused_parts.split(",")) if req.refused_parts else {}
+    package, _, _ = _disclose(ctx, req, ids, partial)
+    core.event(ctx, req, "package_downloaded", package.rule_ids, subjects=ids, records=len(package.records))
+    return package
