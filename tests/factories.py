@@ -15,6 +15,15 @@ from mamori.staff import service as staff_service
 from mamori.staff.schemas import StaffCreate
 
 PURPOSES = {
+    "partner-sharing": PurposeCreate(
+        code="partner-sharing",
+        title_ja="提携先への提供",
+        title_en="Provision to partners",
+        text_ja="提携先の案内のため、氏名とメールアドレスを提携先に提供します（第三者提供。お申し出により提供を停止します）。",
+        text_en="We provide your name and email address to partners (third-party provision; stopped on request).",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        third_party=True,
+    ),
     "contract": PurposeCreate(
         code="contract",
         title_ja="契約の履行",

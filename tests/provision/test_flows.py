@@ -33,7 +33,7 @@ from tests.provision.conftest import NOW, add_cp, add_sheet, customers, days, pr
 def filing(cp: str | None, **extra: object) -> OptOutIn:
     data = {
         "counterparty_id": cp,
-        "purpose": "contract",
+        "purpose": "partner-sharing",
         "items": ["name", "email"],
         "acquisition": "自社ウェブフォーム",
         "provision_method": "CSV の電子メール送付（暗号化）",
@@ -48,12 +48,19 @@ def filing(cp: str | None, **extra: object) -> OptOutIn:
     return OptOutIn.model_validate(data)
 
 
+def test_opt_out_needs_a_purpose_that_includes_third_party_provision_R_27_4(runtime, actors):
+    cp = add_cp(runtime, actors["po"])
+    with pytest.raises(PolicyDenied) as e, runtime.transaction(actors["po"]) as ctx:
+        opt_out.file(ctx, filing(cp, purpose="contract"))  # the contract purpose does not provide to others
+    assert e.value.rule_id == "R-27-4" and e.value.code == "purpose_not_third_party"
+
+
 def test_opt_out_needs_a_filing_and_the_objection_period_R_27_4(runtime, actors, clock):
     po = actors["po"]
     cp = add_cp(runtime, po)
     (a,) = customers(runtime, po, 1)
     with pytest.raises(PolicyDenied) as e, runtime.transaction(po) as ctx:
-        service.provide(ctx, provide_in(cp, [a], basis="opt_out"))
+        service.provide(ctx, provide_in(cp, [a], basis="opt_out", purpose="partner-sharing"))
     assert e.value.rule_id == "R-27-4"
     with pytest.raises(PolicyDenied) as e, runtime.transaction(po) as ctx:  # start before notice + 30 days
         opt_out.file(ctx, filing(cp, start_at=NOW - days(40)))
@@ -64,16 +71,39 @@ def test_opt_out_needs_a_filing_and_the_objection_period_R_27_4(runtime, actors,
         good = opt_out.file(ctx, filing(cp))
         assert good.usable
     with pytest.raises(PolicyDenied), runtime.transaction(po) as ctx:
-        service.provide(ctx, provide_in(cp, [a], basis="opt_out", opt_out_filing_id=unpublished.id))
+        service.provide(
+            ctx,
+            provide_in(cp, [a], basis="opt_out", purpose="partner-sharing", opt_out_filing_id=unpublished.id),
+        )
     with pytest.raises(PolicyDenied), runtime.transaction(po) as ctx:  # a field outside the filing
         service.provide(
-            ctx, provide_in(cp, [a], basis="opt_out", opt_out_filing_id=good.id, fields=["name", "address"])
+            ctx,
+            provide_in(
+                cp,
+                [a],
+                basis="opt_out",
+                purpose="partner-sharing",
+                opt_out_filing_id=good.id,
+                fields=["name", "address"],
+            ),
         )
     with pytest.raises(ValidationFailed) as e, runtime.transaction(po) as ctx:  # never a bulk record (R-29-1)
-        service.provide(ctx, provide_in(cp, [a], basis="opt_out", opt_out_filing_id=good.id, continuous=True))
+        service.provide(
+            ctx,
+            provide_in(
+                cp,
+                [a],
+                basis="opt_out",
+                purpose="partner-sharing",
+                opt_out_filing_id=good.id,
+                continuous=True,
+            ),
+        )
     assert e.value.rule_id == "R-29-1"
     with runtime.transaction(po) as ctx:
-        res = service.provide(ctx, provide_in(cp, [a], basis="opt_out", opt_out_filing_id=good.id))
+        res = service.provide(
+            ctx, provide_in(cp, [a], basis="opt_out", purpose="partner-sharing", opt_out_filing_id=good.id)
+        )
         rec = service.show_record(ctx, res.record_ids[0])
     assert rec.kind == "opt_out" and not rec.bulk and rec.first_at == NOW
 
@@ -104,7 +134,12 @@ def test_opt_out_never_for_sensitive_received_or_improper_data_R_27_5(runtime, a
         )
         receiving.record(ctx, receipt, import_job_id=None, items=["name", "email"], customer_ids=[c])
     with pytest.raises(ProvisionRefused) as e, runtime.transaction(po) as ctx:
-        service.provide(ctx, provide_in(cp, [a, b, c, sens], basis="opt_out", opt_out_filing_id=good.id))
+        service.provide(
+            ctx,
+            provide_in(
+                cp, [a, b, c, sens], basis="opt_out", purpose="partner-sharing", opt_out_filing_id=good.id
+            ),
+        )
     assert [(r.customer_id, r.rule_id) for r in e.value.refusals] == [
         (b, "R-27-5"),
         (c, "R-27-5"),
@@ -113,7 +148,14 @@ def test_opt_out_never_for_sensitive_received_or_improper_data_R_27_5(runtime, a
     with runtime.transaction(po) as ctx:
         res = service.provide(
             ctx,
-            provide_in(cp, [a, b, c, sens], basis="opt_out", opt_out_filing_id=good.id, skip_refused=True),
+            provide_in(
+                cp,
+                [a, b, c, sens],
+                basis="opt_out",
+                purpose="partner-sharing",
+                opt_out_filing_id=good.id,
+                skip_refused=True,
+            ),
         )
     assert [r["customer_id"] for r in res.rows] == [a]
 
@@ -134,7 +176,9 @@ def test_opt_out_changes_in_advance_or_without_delay_R_27_6(runtime, actors):
     with runtime.transaction(po) as ctx:
         assert opt_out.change(ctx, f.id, ahead).version == 2
     with pytest.raises(PolicyDenied), runtime.transaction(po) as ctx:  # the pending change blocks provision
-        service.provide(ctx, provide_in(cp, [a], basis="opt_out", opt_out_filing_id=f.id))
+        service.provide(
+            ctx, provide_in(cp, [a], basis="opt_out", purpose="partner-sharing", opt_out_filing_id=f.id)
+        )
     stop = OptOutChangeIn(item="stop", new_value="提供停止", notified_at=NOW, filed_at=NOW, effective_at=NOW)
     with runtime.transaction(po) as ctx:
         assert opt_out.change(ctx, f.id, stop).stopped_at == NOW

@@ -65,6 +65,18 @@ PURPOSES = [
         retention_days=730,
     ),
     PurposeCreate(
+        code="partner-sharing",
+        title_ja="提携先へのご案内のための提供",
+        title_en="Provision to partners for their offers",
+        text_ja="ご同意いただいたお客様の氏名とメールアドレスを、提携先（ポイントサービス事業者）に提供します。提供はお申し出によりいつでも停止します。",
+        text_en="With your consent, we provide your name and email address to our partner (a points-programme operator). Provision stops whenever you ask.",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        third_party=True,
+        consent_appi=True,
+        consent_gdpr=True,
+        retention_days=1095,
+    ),
+    PurposeCreate(
         code="analytics",
         title_ja="購買履歴の分析による商品企画",
         title_en="Product planning by analysing purchase history",

@@ -76,7 +76,7 @@ def seed(runtime: Runtime, rng: random.Random) -> dict[str, object]:
                 ProvisionConsentIn(
                     customer_id=cid,
                     counterparty_id=partner.id,
-                    purpose="contract",
+                    purpose="partner-sharing",
                     method="checkbox",
                     evidence="point-card-form-2026",
                 ),
@@ -87,7 +87,7 @@ def seed(runtime: Runtime, rng: random.Random) -> dict[str, object]:
             ProvideIn.model_validate(
                 {
                     "counterparty_id": partner.id,
-                    "purpose": "contract",
+                    "purpose": "partner-sharing",
                     "fields": ["name", "email"],
                     "customer_ids": picked[:4],
                 }

@@ -95,6 +95,14 @@ def file(ctx: Context, data: OptOutIn) -> OptOutRead:
             rule_id=R_27_4.id,
             code="start_before_filing",
         )
+    if not purposes_service.show(ctx.session, data.purpose).third_party:
+        # R-27-4: opt-out provision needs third-party provision to be one of the published purposes.
+        raise PolicyDenied(
+            f"利用目的「{data.purpose}」に第三者提供が含まれていません。",
+            f"Purpose '{data.purpose}' does not include provision to third parties.",
+            rule_id=R_27_4.id,
+            code="purpose_not_third_party",
+        )
     now = ctx.clock.now()
     row = OptOutFiling(
         id=new_id(),
