@@ -135,6 +135,25 @@ def test_disclosure_end_to_end_only_the_verified_persons_data_R_33_1_R_16_4(
             assert "万年筆" not in e.details
 
 
+def test_a_shared_household_email_alone_reaches_nobody_R_37_1(runtime, actors):
+    # two family members registered the same email; verifying it proves the mailbox, not which of them asks
+    shared = "family@example.jp"
+    mother = make_customer(runtime, actors["po"], name="山本 花子", email=shared, phone="090-5555-1111")
+    son = make_customer(runtime, actors["po"], name="山本 一郎", email=shared, phone="090-5555-2222")
+    rid = open_and_verify(runtime, actors["support"], "disclosure", shared, phones=["090-5555-2222"])
+    with runtime.transaction(actors["po"]) as ctx:
+        assert service.show(ctx, rid).subject_ids == []
+        phone = next(i.id for i in service.show(ctx, rid).identifiers if i.kind == "phone")
+    # a call-back to the son's own registered number tells them apart: only the son is reached
+    with runtime.transaction(actors["support"]) as ctx:
+        service.verify_callback(ctx, rid, phone)
+    with runtime.transaction(actors["po"]) as ctx:
+        assert service.show(ctx, rid).subject_ids == [son]
+        _, package = service.fulfil(ctx, rid)
+    assert "山本 一郎" in _dump(package) and "山本 花子" not in _dump(package)
+    assert mother != son
+
+
 def test_own_email_naming_another_customer_is_refused_R_37_1(runtime, actors, people):
     # seed 001 case 2: A verifies their own email but names B's customer id (and B's phone, unverified)
     rid = open_and_verify(

@@ -542,6 +542,19 @@ def _mark_verified(
     else:
         value = _open(ctx, ident)
         reached = customer_subjects.locate(ctx, ident.kind, value) if value is not None else []
+    # R-37-1: an email or phone shared by several customers (a household address, a company switchboard) proves
+    # control of that contact, not which of them is asking. It reaches someone only when a second verified
+    # identifier of this request reaches the same customer (or when it reaches exactly one customer).
+    shared = len(reached) > 1
+    if shared:
+        others: set[str] = set(subject_ids(ctx, req.id))
+        for other in _identifiers(ctx, req.id):
+            if other.id != ident.id and other.verified_at is not None and other.kind != "customer":
+                other_value = _open(ctx, other)
+                found = customer_subjects.locate(ctx, other.kind, other_value) if other_value else []
+                if len(found) == 1:  # two shared contacts of one household do not tell its members apart
+                    others.update(found)
+        reached = [cid for cid in reached if cid in others]
     have = set(subject_ids(ctx, req.id))
     for cid in reached:
         if cid not in have:
@@ -561,6 +574,7 @@ def _mark_verified(
         method=method,
         document=ident.document,
         customers_reached=len(reached),
+        shared_identifier=shared,
     )
     return len(reached)
 
