@@ -87,6 +87,21 @@ def test_personal_data_selects_only_in_queries_modules():
     assert offenders == []
 
 
+def test_a_slice_never_imports_another_slices_personal_data_models():
+    """Other slices reach customers' tables through mamori.customers.service.subjects (audited), never directly."""
+    offenders = []
+    for path in py_files():
+        parts = path.relative_to(SRC).parts
+        if parts[0] == "customers" or parts[0] == "migrations":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "mamori.customers.models":
+                names = {a.name for a in node.names}
+                if names & PERSONAL_MODELS:
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []
+
+
 def test_every_relationship_is_lazy_raise():
     for path in py_files():
         for node in ast.walk(ast.parse(path.read_text())):

@@ -170,3 +170,21 @@ def activity_of(customer_id: str, record_id: str) -> Select[Activity]:
 def origins(ids: Sequence[str]) -> Select[str, str]:
     """(id, origin) — where the person's data comes from (EU/UK → the GDPR applies, G-45); no personal values."""
     return select(Customer.id, Customer.origin).where(Customer.id.in_(list(ids)))
+
+
+def notified_rows(ids: Sequence[str]) -> Select[str, str, int, str]:
+    """(customer id, purpose code, version, method) of the purposes notified to these customers; codes only."""
+    return (
+        select(
+            CustomerPurpose.customer_id,
+            CustomerPurpose.purpose_code,
+            CustomerPurpose.purpose_version,
+            CustomerPurpose.method,
+        )
+        .where(CustomerPurpose.customer_id.in_(list(ids)))
+        .order_by(CustomerPurpose.customer_id, CustomerPurpose.purpose_code)
+    )
+
+
+def ids_of_import(job_id: str) -> Select[str]:
+    return select(Provenance.customer_id).where(Provenance.import_job_id == job_id).distinct()

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 
-from mamori.customers.models import Provenance
 from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, RelayRequest
 
 
@@ -83,10 +82,6 @@ def open_bulk_record(
 
 def expired_records(now: datetime) -> Select[str]:
     return select(ProvisionRecord.id).where(ProvisionRecord.retention_until <= now)
-
-
-def imported_customers(job_id: str) -> Select[str]:
-    return select(Provenance.customer_id).where(Provenance.import_job_id == job_id).distinct()
 
 
 def relay(relay_id: str) -> Select[RelayRequest]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
-from mamori.customers.models import Customer, CustomerPurpose
 from mamori.rights.models import RightsAttempt, RightsEvent, RightsIdentifier, RightsRequest, RightsSubject
 
 
@@ -44,26 +42,7 @@ def events(request_id: str) -> Select[RightsEvent]:
     return select(RightsEvent).where(RightsEvent.request_id == request_id).order_by(RightsEvent.seq)
 
 
-def origins(customer_ids: Sequence[str]) -> Select[str, str]:
-    """Origin codes only (G-45: EU/UK origin → GDPR); no personal values."""
-    return select(Customer.id, Customer.origin).where(Customer.id.in_(list(customer_ids)))
-
-
 def attempts_since(key_digest: bytes, since: datetime) -> Select[int]:
     return select(func.count(RightsAttempt.id)).where(
         RightsAttempt.key_digest == key_digest, RightsAttempt.at >= since
-    )
-
-
-def notified_purposes(customer_ids: Sequence[str]) -> Select[str, str, int, str]:
-    """Which purposes (code, version, method) were notified to these customers (R-32-2); codes only."""
-    return (
-        select(
-            CustomerPurpose.customer_id,
-            CustomerPurpose.purpose_code,
-            CustomerPurpose.purpose_version,
-            CustomerPurpose.method,
-        )
-        .where(CustomerPurpose.customer_id.in_(list(customer_ids)))
-        .order_by(CustomerPurpose.customer_id, CustomerPurpose.purpose_code)
     )

@@ -59,6 +59,19 @@ def gdpr_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
     return found
 
 
+def notified_purposes(ctx: Context, customer_ids: Sequence[str]) -> list[tuple[str, str, int, str]]:
+    """(customer id, purpose code, version, how notified) for these customers — codes only (R-32-2)."""
+    return [
+        (str(cid), str(code), int(version), str(method))
+        for cid, code, version, method in ctx.session.execute(queries.notified_rows(customer_ids)).all()
+    ]
+
+
+def imported_by(ctx: Context, job_id: str) -> list[str]:
+    """The customers an import job created or merged (ids only)."""
+    return list(ctx.session.execute(queries.ids_of_import(job_id)).scalars())
+
+
 def is_erased(ctx: Context, customer_id: str) -> bool:
     row = ctx.session.execute(queries.customer(customer_id)).scalar_one_or_none()
     if row is None:

@@ -10,7 +10,6 @@ from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.law.rules import R_20_1, R_27_5, R_30_1, R_30_2
-from mamori.provision import queries
 from mamori.provision.models import DataLineage, Receipt
 from mamori.provision.schemas import ReceiptRead, ReceiveIn
 from mamori.provision.service.common import aware, can_manage, join, new_id
@@ -57,9 +56,7 @@ def record(
     now = ctx.clock.now()
     ids = list(dict.fromkeys(customer_ids))
     if import_job_id is not None:
-        ids = list(
-            dict.fromkeys([*ids, *ctx.session.execute(queries.imported_customers(import_job_id)).scalars()])
-        )
+        ids = list(dict.fromkeys([*ids, *subjects.imported_by(ctx, import_job_id)]))
     receipt = Receipt(
         id=new_id(),
         counterparty_id=cp.id,

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 
-from mamori.customers.service import core as customers_core
 from mamori.customers.service import subjects as customer_subjects
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_info, record_write
@@ -579,6 +578,11 @@ def _mark_verified(
     return len(reached)
 
 
+def notified_purposes(ctx: Context, ids: Sequence[str]) -> list[tuple[str, str, int, str]]:
+    """(customer id, purpose code, version, how notified) for the purpose notice (R-32-2); codes only."""
+    return customer_subjects.notified_purposes(ctx, ids)
+
+
 def _resolve_regime(ctx: Context, req: RightsRequest) -> None:
     """GDPR when a subject's origin is EU/UK (G-45) and no regime was chosen at intake; due date follows."""
     if req.regime_source == "chosen":
@@ -586,7 +590,7 @@ def _resolve_regime(ctx: Context, req: RightsRequest) -> None:
     ids = subject_ids(ctx, req.id)
     if not ids:
         return
-    gdpr = any(o in customers_core.GDPR_ORIGINS for _, o in ctx.session.execute(queries.origins(ids)).all())
+    gdpr = bool(customer_subjects.gdpr_subjects(ctx, ids))
     regime = "gdpr" if gdpr else "appi"
     if regime != req.regime:
         req.regime = regime

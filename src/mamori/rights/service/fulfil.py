@@ -36,7 +36,6 @@ from mamori.law.rules import (
     R_37_1,
 )
 from mamori.purposes import service as purposes_service
-from mamori.rights import queries
 from mamori.rights.models import RightsRequest
 from mamori.rights.schemas import (
     PARTIAL_GROUNDS,
@@ -100,7 +99,7 @@ def _in_scope(req: RightsRequest, record: SubjectRecord) -> bool:
 def _purposes(ctx: Context, ids: Sequence[str]) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     seen: set[str] = set()
-    for _cid, code, version, method in ctx.session.execute(queries.notified_purposes(ids)).all():
+    for _cid, code, version, method in core.notified_purposes(ctx, ids):
         if code in seen:
             continue
         seen.add(code)
