@@ -25,6 +25,7 @@ from mamori.customers.models import (
 )
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerUpdate
 from mamori.customers.service import subjects
+from mamori.customers.service.core import _dec, reindex_name
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
@@ -33,12 +34,6 @@ from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 from mamori.law.rules import R_34_1
 
 NAME = "customers"
-
-
-def _dec(ctx: Context, cid: str, table: str, column: str, row_id: str, blob: bytes | None) -> str | None:
-    if blob is None:
-        return None
-    return str(ctx.runtime.cipher.decrypt(cid, table, column, row_id, blob))
 
 
 def _live(ctx: Context, subject_id: str) -> Customer | None:
@@ -210,7 +205,6 @@ class CustomersSource:
             raise _not_found()
         cid = row.id
         s = ctx.session
-        idx = ctx.runtime.indexer
         now = ctx.clock.now()
         out: list[Correction] = []
         if record_id == cid:
@@ -230,9 +224,7 @@ class CustomersSource:
                     None if value is None else ctx.runtime.cipher.encrypt(cid, "customers", f, cid, value),
                 )
                 if f in ("name", "kana"):
-                    s.execute(delete(BlindIndex).where(BlindIndex.customer_id == cid, BlindIndex.kind == f))
-                    if value is not None:
-                        s.add(BlindIndex(customer_id=cid, kind=f, digest=idx.digest(f, value)))
+                    reindex_name(ctx, cid, f, value)
                 out.append(Correction(NAME, "profile", cid, f, before, value))
         else:
             out.extend(self._correct_child(ctx, cid, record_id, changes))
@@ -307,9 +299,10 @@ class CustomersSource:
         raise _not_found()
 
     def erase(self, ctx: Context, subject_id: str) -> int:
-        if ctx.session.execute(queries.customer(subject_id)).scalar_one_or_none() is None:
-            return 0
-        return subjects.erase(ctx, subject_id)
+        try:
+            return subjects.erase(ctx, subject_id)
+        except NotFound:
+            return 0  # not a customer of ours: nothing held here
 
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         return []

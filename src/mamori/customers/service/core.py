@@ -79,6 +79,15 @@ def _dec(ctx: Context, cid: str, table: str, column: str, row_id: str, blob: byt
     return str(ctx.runtime.cipher.decrypt(cid, table, column, row_id, blob))
 
 
+def reindex_name(ctx: Context, cid: str, kind: str, value: str | None) -> None:
+    """Replace the person's name or kana blind-index token (one per kind) after a change."""
+    ctx.session.query(BlindIndex).filter_by(customer_id=cid, kind=kind).delete()
+    if value is not None:
+        ctx.session.add(
+            BlindIndex(customer_id=cid, kind=kind, digest=ctx.runtime.indexer.digest(kind, value))
+        )
+
+
 def _not_found(customer_id: str) -> NotFound:
     return NotFound(
         "顧客が見つかりません。",
@@ -597,8 +606,7 @@ def update(
             value = data[f].isoformat() if isinstance(data[f], date) else str(data[f])
             setattr(row, f"{f}_enc", _enc(ctx, cid, "customers", f, cid, value))
             if f in ("name", "kana"):
-                ctx.session.query(BlindIndex).filter_by(customer_id=cid, kind=f).delete()
-                ctx.session.add(BlindIndex(customer_id=cid, kind=f, digest=idx.digest(f, value)))
+                reindex_name(ctx, cid, f, value)
     for key, kind in (("add_phones", "phone"), ("add_emails", "email")):
         for value in data.get(key, []):
             cp_id = new_id()

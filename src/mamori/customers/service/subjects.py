@@ -20,7 +20,7 @@ from mamori.customers.models import (
     CustomerAttribute,
 )
 from mamori.customers.schemas import SCALAR_FIELDS
-from mamori.customers.service.core import GDPR_ORIGINS
+from mamori.customers.service.core import GDPR_ORIGINS, _dec
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
@@ -30,12 +30,6 @@ from mamori.law.rules import R_35_1
 # Field names other slices may ask for (contract fields, provision fields, disclosure).
 FIELD_NAMES: tuple[str, ...] = (*SCALAR_FIELDS, "email", "phone")
 CONTACT_KINDS = ("email", "phone")
-
-
-def _dec(ctx: Context, cid: str, table: str, column: str, row_id: str, blob: bytes | None) -> str | None:
-    if blob is None:
-        return None
-    return str(ctx.runtime.cipher.decrypt(cid, table, column, row_id, blob))
 
 
 def existing(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
