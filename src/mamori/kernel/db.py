@@ -10,7 +10,8 @@ HTTP request, job), in :func:`unit_of_work`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,3 +130,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_id() -> str:
+    """A random, non-enumerable row id (128 bits, hex) — the id of every entity that may be named in a URL."""
+    return secrets.token_hex(16)
+
+
+def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """Slices of ``items`` small enough for one ``IN (...)`` list on every backend."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

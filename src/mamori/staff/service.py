@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from mamori.kernel.auditing import authorise, record_denial, record_info, record_write
 from mamori.kernel.clock import Clock, ensure_aware
 from mamori.kernel.context import Actor, ActorKind, Context, Role
-from mamori.kernel.db import unit_of_work
+from mamori.kernel.db import new_id, unit_of_work
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, Unauthenticated, ValidationFailed
 from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.kernel.runtime import Runtime
@@ -118,10 +118,6 @@ def _token_invalid() -> AuthenticationFailed:
         "API トークンが無効か期限切れです。",
         "The API token is invalid, revoked or expired.",
     )
-
-
-def new_id() -> str:
-    return secrets.token_hex(16)
 
 
 def token_digest(token: str) -> str:

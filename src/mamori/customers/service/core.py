@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -39,6 +38,7 @@ from mamori.customers.schemas import (
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial, record_read, record_write
 from mamori.kernel.context import ActorKind, Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, PreconditionFailed, ValidationFailed
 from mamori.kernel.policy import (
     Action,
@@ -60,10 +60,6 @@ GDPR_ORIGINS = frozenset(
 SENSITIVE_BASES = frozenset(
     {"consent", "law", "life", "public_health", "state", "published", "entrusted", "observed"}
 )
-
-
-def new_id() -> str:
-    return secrets.token_hex(16)
 
 
 # R-23-5 (technical measures): every personal value is sealed under the person's data key before it is stored.

@@ -36,10 +36,10 @@ from mamori.customers.service.core import (
     _validate_purposes,
     customer_rows,
     insert_rows,
-    new_id,
 )
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
 from mamori.law.rules import R_20_1, R_21_1

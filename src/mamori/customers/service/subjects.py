@@ -23,6 +23,7 @@ from mamori.customers.schemas import SCALAR_FIELDS
 from mamori.customers.service.core import GDPR_ORIGINS, _dec
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action
 from mamori.law.rules import R_35_1
@@ -36,8 +37,7 @@ def existing(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
     """Which of ``customer_ids`` exist and were not erased."""
     found: set[str] = set()
     ids = list(dict.fromkeys(customer_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         found.update(ctx.session.execute(queries.live_ids(chunk)).scalars())
     return found
 
@@ -46,8 +46,8 @@ def gdpr_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
     """Customers whose data is subject to the GDPR (EU/UK origin, G-45)."""
     found: set[str] = set()
     ids = list(dict.fromkeys(customer_ids))
-    for start in range(0, len(ids), 500):
-        for cid, origin in ctx.session.execute(queries.origins(ids[start : start + 500])).all():
+    for chunk in chunks(ids):
+        for cid, origin in ctx.session.execute(queries.origins(chunk)).all():
             if origin in GDPR_ORIGINS:
                 found.add(cid)
     return found
@@ -128,8 +128,7 @@ def read_fields(
     if not ids:
         return out
     wanted = set(fields)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         ctx.runtime.cipher.preload(chunk)
         rows = {r.id: r for r in ctx.session.execute(queries.customers(chunk)).scalars()}
         for cid in chunk:
@@ -163,8 +162,8 @@ def sensitive_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
     """Customers holding 要配慮 attributes (R-2.3-1): never provided by opt-out (R-27-5)."""
     found: set[str] = set()
     ids = list(dict.fromkeys(customer_ids))
-    for start in range(0, len(ids), 500):
-        found.update(ctx.session.execute(queries.sensitive_holders(ids[start : start + 500])).scalars())
+    for chunk in chunks(ids):
+        found.update(ctx.session.execute(queries.sensitive_holders(chunk)).scalars())
     return found
 
 

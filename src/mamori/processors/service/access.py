@@ -11,6 +11,7 @@ from mamori.customers.service import subjects
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import ActorKind, Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action
 from mamori.kernel.registry import AccessGrant, ConsentState
@@ -32,7 +33,6 @@ from mamori.processors.service.common import (
     authorise_processor,
     contract_row,
     is_foreign,
-    new_id,
     window,
 )
 from mamori.provision import service as provision_service

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -30,10 +29,6 @@ OUTSOURCEE_KIND = "outsourcee"  # the counterparty kind a contract requires (R-2
 DOMESTIC = frozenset({"JP"})
 RULE_NOT_NOTIFIED = "R-21-1"  # the person was not notified of any contract purpose
 CHUNK = 500
-
-
-def new_id() -> str:
-    return secrets.token_hex(16)
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from mamori.customers.service import subjects
 from mamori.kernel.auditing import record_write
 from mamori.kernel.clock import today_jst
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action
 from mamori.law.rules import R_17_1, R_25_1, R_27_2
@@ -39,7 +40,6 @@ from mamori.processors.service.common import (
     contract_row,
     ensure_not_ended,
     evaluation_read,
-    new_id,
     subcontract_read,
 )
 from mamori.purposes import service as purposes_service

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mamori.kernel.auditing import record_write
 from mamori.kernel.clock import today_jst
 from mamori.kernel.context import Context, Role
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action
 from mamori.law.rules import R_25_1, R_28_1
@@ -31,7 +32,6 @@ from mamori.processors.service.common import (
     contract_row,
     ensure_not_ended,
     is_foreign,
-    new_id,
     subcontract_read,
 )
 from mamori.staff import service as staff_service

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import datetime
 
 from mamori.kernel.auditing import authorise
@@ -15,10 +14,6 @@ from mamori.kernel.policy import Action, Resource
 
 # The system key under which records that must outlive a person's erasure are sealed (R-29-4).
 RECORD_KEY = "provision_records"
-
-
-def new_id() -> str:
-    return secrets.token_hex(16)
 
 
 def can_manage(ctx: Context, subject_ids: list[str] | None = None) -> None:

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from mamori.customers.service import subjects
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, ValidationFailed
 from mamori.law.rules import G_7, R_27_1, R_28_1, R_28_2
 from mamori.provision import queries
 from mamori.provision.models import ProvisionConsent
 from mamori.provision.schemas import ID_PATTERN, ProvisionConsentIn, ProvisionConsentRead
-from mamori.provision.service.common import aware, can_manage, can_read, new_id
+from mamori.provision.service.common import aware, can_manage, can_read
 from mamori.provision.service.counterparties import EQUIVALENT_COUNTRIES, current_sheet, get_row, is_foreign
 from mamori.purposes import service as purposes_service
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.law.rules import R_27_1, R_27_2, R_28_1, R_28_2, R_28_3
 from mamori.provision.models import Counterparty, CounterpartyInfoSheet, ProvisionConsent
@@ -21,7 +22,7 @@ from mamori.provision.schemas import (
     InfoSheetRead,
     ReviewIn,
 )
-from mamori.provision.service.common import aware, can_manage, can_read, new_id
+from mamori.provision.service.common import aware, can_manage, can_read
 
 # R-28-1 (a): countries the PPC designated as having an equivalent system (平成31年個人情報保護委員会告示第1号:
 # the EEA states) and the United Kingdom.

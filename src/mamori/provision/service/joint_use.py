@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.law.rules import R_27_2, R_27_3
 from mamori.provision.models import Counterparty, JointUseChange, JointUseDeclaration
 from mamori.provision.schemas import JointUseChangeIn, JointUseChangeRead, JointUseIn, JointUseRead
-from mamori.provision.service.common import aware, can_manage, can_read, join, new_id, require_aware, split
+from mamori.provision.service.common import aware, can_manage, can_read, join, require_aware, split
 from mamori.purposes import service as purposes_service
 
 # R-27-3: which changes are notified after (遅滞なく), in advance (あらかじめ), or need consent.

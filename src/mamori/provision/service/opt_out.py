@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.law.rules import R_27_4, R_27_6
 from mamori.provision.models import OptOutChange, OptOutFiling
 from mamori.provision.schemas import OPT_OUT_ADVANCE_ITEMS, OptOutChangeIn, OptOutIn, OptOutRead
-from mamori.provision.service.common import aware, can_manage, can_read, join, new_id, require_aware, split
+from mamori.provision.service.common import aware, can_manage, can_read, join, require_aware, split
 from mamori.provision.service.counterparties import get_row
 from mamori.purposes import service as purposes_service
 

@@ -10,6 +10,7 @@ from mamori.customers.service import subjects
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_denial, record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Decision
 from mamori.law.rules import (
@@ -28,7 +29,7 @@ from mamori.provision import queries
 from mamori.provision.models import Counterparty, Provision
 from mamori.provision.schemas import ProvideIn, ProvisionResult, Refusal
 from mamori.provision.service import joint_use, opt_out
-from mamori.provision.service.common import can_manage, join, new_id, seal
+from mamori.provision.service.common import can_manage, join, seal
 from mamori.provision.service.counterparties import (
     EQUIVALENT_COUNTRIES,
     foreign_refusals_for,

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from mamori.customers.service import subjects
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.law.rules import R_20_1, R_27_5, R_30_1, R_30_2
 from mamori.provision.models import DataLineage, Receipt
 from mamori.provision.schemas import ReceiptRead, ReceiveIn
-from mamori.provision.service.common import aware, can_manage, join, new_id
+from mamori.provision.service.common import aware, can_manage, join
 from mamori.provision.service.counterparties import get_row
 from mamori.provision.service.records import write_record
 

@@ -9,12 +9,13 @@ from sqlalchemy import delete, func, select
 
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.law.rules import R_29_1, R_29_2, R_29_4, R_30_2, R_31_3
 from mamori.provision import queries
 from mamori.provision.models import Counterparty, ProvisionRecord
 from mamori.provision.schemas import PurgeResult, RecordRead
-from mamori.provision.service.common import aware, can_manage, can_read, join, new_id, seal, split, unseal
+from mamori.provision.service.common import aware, can_manage, can_read, join, seal, split, unseal
 
 
 def add_years(moment: datetime, years: int) -> datetime:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.law.rules import R_28_2, R_31_1, R_31_2, R_31_3
 from mamori.provision.models import ReferableConfirmation
 from mamori.provision.schemas import ReferableConfirmIn, ReferableProvideIn, ReferableResult
-from mamori.provision.service.common import can_manage, join, new_id, split
+from mamori.provision.service.common import can_manage, join, split
 from mamori.provision.service.counterparties import EQUIVALENT_COUNTRIES, current_sheet, get_row, is_foreign
 from mamori.provision.service.records import write_record
 

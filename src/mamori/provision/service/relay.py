@@ -9,13 +9,14 @@ from mamori.customers.service import subjects
 from mamori.kernel.auditing import authorise as _authorise
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource
 from mamori.law.rules import R_27_1, R_29_2
 from mamori.provision import queries
 from mamori.provision.models import RelayRequest
 from mamori.provision.schemas import RelayConsentIn, RelayOpenIn, RelayRead
-from mamori.provision.service.common import aware, new_id
+from mamori.provision.service.common import aware
 from mamori.provision.service.records import write_record
 
 TABLE = "relay_requests"

@@ -25,6 +25,7 @@ from mamori.kernel.auditing import authorise, record_info, record_write
 from mamori.kernel.clock import JST, today_jst
 from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.crypto import make_aead, normalise, open_with, seal_with
+from mamori.kernel.db import new_id
 from mamori.kernel.errors import MamoriError, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.notify import Message, notifier_for
 from mamori.kernel.policy import Action, Resource
@@ -255,7 +256,7 @@ def _add_identifier(ctx: Context, req: RightsRequest, kind: str, value: str) -> 
         if existing.kind == kind and hmac.compare_digest(existing.digest, digest):
             return existing
     ident = RightsIdentifier(
-        id=secrets.token_hex(16),
+        id=new_id(),
         request_id=req.id,
         kind=kind,
         digest=digest,
@@ -281,7 +282,7 @@ def _create(ctx: Context, data: RequestOpen, *, token_hash: bytes | None) -> Rig
     regime = data.regime or ("gdpr" if data.kind in GDPR_ONLY else "appi")
     source = "chosen" if data.regime or data.kind in GDPR_ONLY else "default"
     req = RightsRequest(
-        id=secrets.token_hex(16),
+        id=new_id(),
         kind=data.kind,
         regime=regime,
         regime_source=source,
