@@ -96,7 +96,7 @@ def _not_found(customer_id: str) -> NotFound:
 # -- policy facts -------------------------------------------------------------------------------------------------
 
 
-def _resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]) -> dict[str, Resource]:
+def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]) -> dict[str, Resource]:
     """The facts the policy needs for each row, fetched in bulk (3 queries for any number of rows)."""
     ids = [r.id for r in rows]
     notified: dict[str, set[str]] = defaultdict(set)
@@ -139,7 +139,7 @@ def _grant(ctx: Context) -> registry.AccessGrant | None:
 
 
 def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Category]) -> Decision:
-    return authorise(ctx, action, _resources(ctx, [row], fields)[row.id], [row.id])
+    return authorise(ctx, action, resources(ctx, [row], fields)[row.id], [row.id])
 
 
 def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
@@ -388,7 +388,7 @@ def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> C
     row = _load(ctx, customer_id, Action.CUSTOMER_READ)
     attributes = list(ctx.session.execute(queries.attributes(row.id)).scalars())
     fields = _fields_for(attributes, include_activities)
-    resource = _resources(ctx, [row], fields)[row.id]
+    resource = resources(ctx, [row], fields)[row.id]
     decision = authorise(ctx, Action.CUSTOMER_READ, resource, [row.id])
     view = _view(ctx, row, decision, attributes, sorted(resource.notified_purposes), include_activities)
     record_read(
@@ -478,12 +478,12 @@ def _view(
 
 def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[CustomerSummary]:
     fields = {k: FIELD_CATEGORIES[k] for k in ("name", "kana", "address")}
-    resources = _resources(ctx, rows, fields)
+    by_id = resources(ctx, rows, fields)
     out: list[CustomerSummary] = []
     allowed_ids: list[str] = []
     masked_union: set[str] = set()
     for row in rows:
-        decision = decide(ctx, action, resources[row.id])
+        decision = decide(ctx, action, by_id[row.id])
         if not decision.allowed:
             record_denial(ctx, action, [row.id], decision)
             continue
@@ -634,7 +634,7 @@ def add_attribute(
     if attribute.category == Category.SENSITIVE:
         if sensitive_exception is not None and sensitive_exception not in SENSITIVE_BASES:
             raise ValidationFailed("例外事由が不正です。", "Unknown exception code.", code="bad_exception")
-        resource = _resources(ctx, [row], fields)[row.id]
+        resource = resources(ctx, [row], fields)[row.id]
         resource = Resource(**{**resource.__dict__, "sensitive_exception": sensitive_exception, "fields": {}})
         authorise(ctx, Action.SENSITIVE_WRITE, resource, [row.id])
     else:

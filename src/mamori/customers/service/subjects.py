@@ -20,12 +20,12 @@ from mamori.customers.models import (
     CustomerAttribute,
 )
 from mamori.customers.schemas import SCALAR_FIELDS
-from mamori.customers.service.core import GDPR_ORIGINS, _dec
+from mamori.customers.service.core import GDPR_ORIGINS, _dec, resources
 from mamori.kernel.auditing import record_read, record_write
-from mamori.kernel.context import Context
+from mamori.kernel.context import SYSTEM_ACTOR, Context
 from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, ValidationFailed
-from mamori.kernel.policy import Action
+from mamori.kernel.policy import Action, Decision, decide
 from mamori.law.rules import R_35_1
 
 # Field names other slices may ask for (contract fields, provision fields, disclosure).
@@ -64,6 +64,28 @@ def notified_purposes(ctx: Context, customer_ids: Sequence[str]) -> list[tuple[s
 def imported_by(ctx: Context, job_id: str) -> list[str]:
     """The customers an import job created or merged (ids only)."""
     return list(ctx.session.execute(queries.ids_of_import(job_id)).scalars())
+
+
+def purpose_refusals(ctx: Context, customer_ids: Sequence[str], purpose: str) -> dict[str, Decision]:
+    """Customers whose data may NOT be used for ``purpose``, with the policy's refusal — the same checks as a
+    read (notified R-21-1, not stopped R-35-1, consent where the purpose or the GDPR needs it), without the
+    actor's row scope and without reading any value. For slices that hand data on (outsourcee handovers)."""
+    pctx = Context(
+        actor=SYSTEM_ACTOR,
+        session=ctx.session,
+        runtime=ctx.runtime,
+        purpose=purpose,
+        clock=ctx.clock,
+        lang=ctx.lang,
+    )
+    refused: dict[str, Decision] = {}
+    for chunk in chunks(list(dict.fromkeys(customer_ids))):
+        rows = list(ctx.session.execute(queries.customers(chunk)).scalars())
+        for cid, resource in resources(pctx, rows, {}).items():
+            decision = decide(pctx, Action.CUSTOMER_READ, resource)
+            if not decision.allowed:
+                refused[cid] = decision
+    return refused
 
 
 def is_erased(ctx: Context, customer_id: str) -> bool:

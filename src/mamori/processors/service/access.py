@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from sqlalchemy import insert
 
 from mamori.customers.service import subjects
-from mamori.kernel import registry
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
-from mamori.kernel.policy import Action
-from mamori.kernel.registry import AccessGrant, ConsentState
-from mamori.law.rules import R_25_1, R_27_2, R_28_1, R_35_1, R_CNS_1
+from mamori.kernel.policy import Action, Decision
+from mamori.kernel.registry import AccessGrant
+from mamori.law.rules import R_25_1, R_27_2, R_28_1, R_CNS_1
 from mamori.processors import queries
 from mamori.processors.models import (
     ProcessorContract,
@@ -38,7 +37,6 @@ from mamori.processors.service.common import (
 from mamori.provision import service as provision_service
 from mamori.provision.models import Counterparty
 from mamori.provision.service.counterparties import foreign_refusals_for
-from mamori.purposes import service as purposes_service
 
 # -- the grant an operator acts under (registered with the kernel) -------------------------------------------
 
@@ -94,37 +92,27 @@ def running_grant(ctx: Context) -> AccessGrant | None:
 # -- handover ------------------------------------------------------------------------------------------------
 
 
+def _withheld_rule(decision: Decision) -> str:
+    if decision.code.startswith("consent_"):
+        return R_CNS_1.id  # consent the purpose needs (APPI, or the GDPR for EU/UK-origin people)
+    return decision.rule_ids[0] if decision.rule_ids else R_25_1.id
+
+
 def _usable(ctx: Context, row: ProcessorContract, ids: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Split covered customers into those whose data may go to the outsourcee and those withheld (rule id)."""
+    """Split covered customers into those whose data may go to the outsourcee and those withheld (rule id).
+
+    A customer may go when at least one contract purpose passes the same policy checks as a read (notified,
+    not stopped, consented where needed); otherwise the first refusal other than "not notified" is reported."""
+    refusals = [subjects.purpose_refusals(ctx, ids, purpose) for purpose in row.purposes]
+    usable: list[str] = []
     withheld: dict[str, str] = {}
-    usable_for: dict[str, bool] = {}
-    notified_any: set[str] = set()
-    wanted = set(ids)
-    for purpose in row.purposes:
-        facts = purposes_service.facts(ctx.session, purpose)
-        if facts is None or facts.retired:
-            continue
-        notified = [c for c in subjects.ids_with_purpose(ctx, purpose) if c in wanted]
-        notified_any.update(notified)
-        states = registry.purpose_states(ctx, notified, purpose)
-        gdpr = subjects.gdpr_subjects(ctx, notified) if facts.consent_required_gdpr else set()
-        for cid in notified:
-            # APPI consent where the purpose needs it; GDPR consent only for people the GDPR covers (G-45).
-            needs_consent = facts.consent_required_appi or cid in gdpr
-            state = states.get(cid)
-            if state is not None and state.stopped:
-                withheld.setdefault(cid, R_35_1.id)
-                continue
-            if needs_consent and (state is None or state.consent != ConsentState.GRANTED):
-                withheld.setdefault(cid, R_CNS_1.id)
-                continue
-            usable_for[cid] = True
     for cid in ids:
-        if cid not in notified_any:
-            withheld[cid] = RULE_NOT_NOTIFIED
-    usable = [c for c in ids if usable_for.get(c)]
-    for cid in usable:
-        withheld.pop(cid, None)
+        mine = [r[cid] for r in refusals if cid in r]
+        if len(mine) < len(refusals):
+            usable.append(cid)
+            continue
+        telling = [d for d in mine if d.code != "purpose_not_notified"]
+        withheld[cid] = _withheld_rule(telling[0]) if telling else RULE_NOT_NOTIFIED
     return usable, withheld
 
 
