@@ -51,5 +51,9 @@ test: lint typecheck contracts pytest
 bench: install
 	$(BIN)/python bench/ingest.py
 
+# The demo store's key directory lives outside MAMORI_HOME (ADR 0007): remove it with the store.
 clean:
+	@if [ -f "$(MAMORI_HOME)/store.json" ]; then \
+		id=$$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store_id"])' "$(MAMORI_HOME)/store.json"); \
+		rm -rf "$$HOME/.config/mamori/stores/$$id"; fi
 	rm -rf $(VENV) .mamori .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,18 @@ BACKENDS = [b for b in os.environ.get("MAMORI_TEST_BACKENDS", "sqlite,postgresql
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own ``$HOME``: per-store key directories (``~/.config/mamori/stores/<id>``) made by
+    a test never land in the real home, and no test sees another's."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("userhome")))
+    # and its own default MAMORI_HOME, so a command run without one never writes into the working tree
+    monkeypatch.setenv("MAMORI_HOME", str(tmp_path_factory.mktemp("mamorihome") / "home"))
+    from mamori.kernel.settings import reset_settings_cache
+
+    reset_settings_cache()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     server = start_pg()
@@ -112,6 +124,7 @@ def settings_factory(empty_db_url, migrated_db_url, tmp_path, backend):
             keystore_url=keys,
             audit_url=keys if backend == "postgresql" else empty_db_url("audit"),
             kek=base64.b64encode(secrets.token_bytes(32)).decode(),
+            key_dir=tmp_path / "keydir",
             audit_checkpoint_every=50,
         )
         values.update(overrides)

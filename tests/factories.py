@@ -124,3 +124,34 @@ def make_customer(
 def grant(rt: Runtime, actor: Actor, customer_id: str, purpose: str) -> None:
     with rt.transaction(actor) as ctx:
         consent_service.grant(ctx, customer_id, purpose, ConsentIn(method="checkbox", evidence="form-1"))
+
+
+# -- pointing `mamori` commands (CliRunner or subprocesses) at a test store ------------------------------------
+
+STORE_ENV_CLEARED = (
+    "MAMORI_AUDIT_ANCHOR",
+    "MAMORI_AUDIT_ANCHOR_SYSLOG",
+    "MAMORI_AS",
+    "MAMORI_LANG",
+    "MAMORI_KEY_FILE",
+)
+
+
+def point_env_at(monkeypatch, settings, **extra: object) -> None:
+    """Set the MAMORI_* environment to the stores of ``settings`` (plus ``extra``), clear the variables that
+    would point elsewhere, and forget cached settings: the CLI then opens exactly the test's stores."""
+    from mamori.kernel.settings import reset_settings_cache
+
+    for name, value in {
+        "MAMORI_HOME": settings.home,
+        "MAMORI_DATABASE_URL": settings.database_url,
+        "MAMORI_KEYSTORE_URL": settings.keystore_url,
+        "MAMORI_AUDIT_URL": settings.audit_url,
+        "MAMORI_KEK": settings.kek,
+        "MAMORI_KEY_DIR": settings.key_dir,
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    for name in STORE_ENV_CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    reset_settings_cache()

@@ -53,7 +53,7 @@ def ensure_admin(runtime: Runtime) -> bool:
 def _keystore_key_source() -> KeySource:
     """削除情報等 (pseudonymisation keys) live in the keystore, wrapped by the KEK (R-41-2)."""
     runtime = open_runtime()
-    runtime.keystore.init_schema()
+    runtime.init()  # a new store gets its key directory and KEK; an existing one must have its KEK (ADR 0007)
     return runtime.keystore  # type: ignore[return-value]
 
 

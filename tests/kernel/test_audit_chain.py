@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -18,9 +19,11 @@ from mamori.kernel.audit.chain import (
     checkpoint_message,
     encode_details,
     encode_list,
+    entry_mac,
     format_at,
     frontier_append,
     frontier_root,
+    head_mac,
     leaf_hash,
     merkle_root,
     node_hash,
@@ -224,3 +227,26 @@ def test_checkpoint_message_binds_every_signed_value():
     assert checkpoint_message(10, b"R" * 32, b"c" * 32, "2026-11-23T01:00:00.000000Z") != base
     assert checkpoint_message(10, b"r" * 32, b"C" * 32, "2026-11-23T01:00:00.000000Z") != base
     assert checkpoint_message(10, b"r" * 32, b"c" * 32, "2026-11-23T01:00:00.000001Z") != base
+
+
+def test_entry_and_head_macs_are_hmac_sha256_over_label_seq_and_state():
+    key = b"k" * 32
+    chain = b"c" * 32
+    assert (
+        entry_mac(key, 7, chain)
+        == hmac.new(
+            key, b"mamori/audit/entry-mac/v1" + b"\x00" * 7 + b"\x07" + chain, hashlib.sha256
+        ).digest()
+    )
+    frontier = b"f" * 64
+    assert (
+        head_mac(key, 3, chain, frontier)
+        == hmac.new(
+            key, b"mamori/audit/head-mac/v1" + (3).to_bytes(8, "big") + chain + frontier, hashlib.sha256
+        ).digest()
+    )
+    # bound to the key, the seq and the chain hash; and an entry's MAC is never a head's
+    assert entry_mac(b"j" * 32, 7, chain) != entry_mac(key, 7, chain)
+    assert entry_mac(key, 8, chain) != entry_mac(key, 7, chain)
+    assert entry_mac(key, 7, b"d" * 32) != entry_mac(key, 7, chain)
+    assert head_mac(key, 7, chain, b"") != entry_mac(key, 7, chain)

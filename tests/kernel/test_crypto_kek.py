@@ -32,7 +32,7 @@ def test_missing_key_file_is_created_0600_in_a_0700_directory(tmp_path: Path):
     # given a key file path in a directory that does not exist yet
     path = tmp_path / "secrets" / "kek.json"
     # when
-    kek = FileKekProvider(path, home=tmp_path / "home")
+    kek = FileKekProvider(path, home=tmp_path / "home", create=True)
     # then
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -47,7 +47,7 @@ def test_key_file_inside_home_is_refused(tmp_path: Path):
     home = tmp_path / "home"
     for path in (home / "kek.json", home / "backups" / "kek.json"):
         with pytest.raises(ConfigurationError) as info:
-            FileKekProvider(path, home=home)
+            FileKekProvider(path, home=home, create=True)
         assert info.value.code == "kek_inside_home"
         assert not path.exists()
 
@@ -58,17 +58,17 @@ def test_key_file_inside_home_via_symlinked_home_is_refused(tmp_path: Path):
     link = tmp_path / "link_home"
     link.symlink_to(real_home)
     with pytest.raises(ConfigurationError):
-        FileKekProvider(real_home / "kek.json", home=link)
+        FileKekProvider(real_home / "kek.json", home=link, create=True)
 
 
 def test_key_file_beside_home_is_accepted(tmp_path: Path):
-    kek = FileKekProvider(tmp_path / "keys" / "kek.json", home=tmp_path / "home")
+    kek = FileKekProvider(tmp_path / "keys" / "kek.json", home=tmp_path / "home", create=True)
     assert kek.current_version() == 1
 
 
 def test_wrapped_key_opens_after_reloading_the_file(tmp_path: Path):
     path = tmp_path / "k" / "kek.json"
-    version, blob = FileKekProvider(path, home=None).wrap(b"k" * 32, context=b"dek|s1")
+    version, blob = FileKekProvider(path, home=None, create=True).wrap(b"k" * 32, context=b"dek|s1")
     again = FileKekProvider(path, home=None)
     assert again.unwrap(version, blob, context=b"dek|s1") == b"k" * 32
     with pytest.raises(IntegrityFailure):
@@ -77,7 +77,7 @@ def test_wrapped_key_opens_after_reloading_the_file(tmp_path: Path):
 
 def test_add_version_makes_a_new_current_and_keeps_the_old(tmp_path: Path):
     path = tmp_path / "k" / "kek.json"
-    kek = FileKekProvider(path, home=None)
+    kek = FileKekProvider(path, home=None, create=True)
     old = kek.wrap(b"a" * 32, context=b"c")
     assert kek.add_version() == 2
     assert kek.current_version() == 2 and kek.versions() == [1, 2]
@@ -91,7 +91,7 @@ def test_add_version_makes_a_new_current_and_keeps_the_old(tmp_path: Path):
 
 def test_destroy_version_removes_the_key_material(tmp_path: Path):
     path = tmp_path / "k" / "kek.json"
-    kek = FileKekProvider(path, home=None)
+    kek = FileKekProvider(path, home=None, create=True)
     old = kek.wrap(b"a" * 32, context=b"c")
     old_b64 = json.loads(path.read_text())["keys"]["1"]
     kek.add_version()
@@ -111,8 +111,8 @@ def test_destroy_version_removes_the_key_material(tmp_path: Path):
 def test_another_process_sees_a_new_version_before_wrapping(tmp_path: Path):
     # given two providers on one key file (two processes: a server and the admin command)
     path = tmp_path / "k" / "kek.json"
-    server = FileKekProvider(path, home=None)
-    admin = FileKekProvider(path, home=None)
+    server = FileKekProvider(path, home=None, create=True)
+    admin = FileKekProvider(path, home=None, create=True)
     # when the admin adds version 2 and destroys version 1
     admin.add_version()
     admin.destroy_version(1)
@@ -124,24 +124,24 @@ def test_another_process_sees_a_new_version_before_wrapping(tmp_path: Path):
 
 
 def test_destroying_the_current_version_is_refused(tmp_path: Path):
-    kek = FileKekProvider(tmp_path / "k" / "kek.json", home=None)
+    kek = FileKekProvider(tmp_path / "k" / "kek.json", home=None, create=True)
     with pytest.raises(Conflict):
         kek.destroy_version(1)
     assert kek.versions() == [1]
 
 
 def test_destroying_an_unknown_version_is_refused(tmp_path: Path):
-    kek = FileKekProvider(tmp_path / "k" / "kek.json", home=None)
+    kek = FileKekProvider(tmp_path / "k" / "kek.json", home=None, create=True)
     with pytest.raises(KekUnavailable):
         kek.destroy_version(7)
 
 
 def test_key_file_readable_by_others_is_refused(tmp_path: Path):
     path = tmp_path / "k" / "kek.json"
-    FileKekProvider(path, home=None)
+    FileKekProvider(path, home=None, create=True)
     os.chmod(path, 0o644)
     with pytest.raises(ConfigurationError) as info:
-        FileKekProvider(path, home=None)
+        FileKekProvider(path, home=None, create=True)
     assert info.value.code == "kek_permissions"
 
 
@@ -161,7 +161,7 @@ def test_malformed_key_file_is_refused(tmp_path: Path, content: str):
     os.write(fd, content.encode())
     os.close(fd)
     with pytest.raises(ConfigurationError):
-        FileKekProvider(path, home=None)
+        FileKekProvider(path, home=None, create=True)
 
 
 # -- environment provider ----------------------------------------------------------------------------------------
@@ -242,7 +242,9 @@ def test_settings_without_kek_use_the_key_file(tmp_path: Path):
     settings = Settings(home=tmp_path / "home", kek=None, key_file=tmp_path / "cfg" / "kek.json")
     kek = kek_from_settings(settings)
     assert isinstance(kek, FileKekProvider)
-    assert (tmp_path / "cfg" / "kek.json").exists()
+    # never created by merely reading the settings (only `mamori init` of a new store creates it)
+    assert not (tmp_path / "cfg" / "kek.json").exists()
+    assert kek.missing
 
 
 def test_settings_with_key_file_inside_home_are_refused(tmp_path: Path):

@@ -53,11 +53,16 @@ def subject_ids(n: int) -> list[str]:
 
 
 # -- its own database ----------------------------------------------------------------------------------------------
-def test_keystore_schema_is_its_own_three_tables(keystore: Keystore):
+def test_keystore_schema_is_its_own_four_tables(keystore: Keystore):
     # when init_schema runs twice (idempotent)
     keystore.init_schema()
     # then the keystore database holds exactly the keystore tables
-    assert set(inspect(keystore.engine).get_table_names()) == {"data_keys", "destroyed_keys", "system_keys"}
+    assert set(inspect(keystore.engine).get_table_names()) == {
+        "data_keys",
+        "destroyed_keys",
+        "system_keys",
+        "kek_checks",
+    }
     # and the keystore metadata is separate from the data store's
     assert KeystoreBase.metadata is not Base.metadata
     assert not set(KeystoreBase.metadata.tables) & set(Base.metadata.tables)
@@ -249,7 +254,7 @@ def test_rotate_with_the_key_file_rewraps_everything_and_destroys_the_old_versio
 ):
     # given keys wrapped with KEK version 1 from a key file
     key_file = tmp_path / "cfg" / "kek.json"
-    kek = FileKekProvider(key_file, home=tmp_path / "home")
+    kek = FileKekProvider(key_file, home=tmp_path / "home", create=True)
     keystore = make_keystore(empty_db_url("keystore"), kek)
     ids = subject_ids(25)
     keystore.create_data_keys(ids)
@@ -295,7 +300,7 @@ def test_rotate_with_the_environment_kek_keeps_versions(empty_db_url):
 
 
 def test_an_interrupted_rotation_resumes(empty_db_url, tmp_path: Path):
-    kek = FileKekProvider(tmp_path / "cfg" / "kek.json", home=None)
+    kek = FileKekProvider(tmp_path / "cfg" / "kek.json", home=None, create=True)
     keystore = make_keystore(empty_db_url("keystore"), kek)
     ids = subject_ids(30)
     keystore.create_data_keys(ids)
@@ -323,7 +328,7 @@ def test_an_interrupted_rotation_resumes(empty_db_url, tmp_path: Path):
 def test_rotation_leaves_no_old_wrapped_key_in_the_sqlite_files(empty_db_url, tmp_path: Path, backend: str):
     if backend != "sqlite":
         pytest.skip("raw file bytes are a SQLite property")
-    kek = FileKekProvider(tmp_path / "cfg" / "kek.json", home=None)
+    kek = FileKekProvider(tmp_path / "cfg" / "kek.json", home=None, create=True)
     keystore = make_keystore(empty_db_url("keystore"), kek)
     keystore.create_data_keys(subject_ids(20))
     with keystore.engine.connect() as conn:

@@ -15,7 +15,10 @@ AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 def test_file_outbox_writes_one_private_file_per_message(tmp_path):
     box = notify.FileOutbox(tmp_path / "outbox")
-    ref1 = box.send(notify.Message("email", "a@example.jp", "件名", "本文 123456"), at=AT)
+    ref1 = box.send(
+        notify.Message("email", "a@example.jp", "件名", "本文 123456", subject_ids=("c1",), request_id="r1"),
+        at=AT,
+    )
     ref2 = box.send(notify.Message("sms", "+819012345678", "s", "b"), at=AT)
     files = sorted((tmp_path / "outbox").iterdir())
     assert len(files) == 2 and ref1 != ref2
@@ -29,6 +32,8 @@ def test_file_outbox_writes_one_private_file_per_message(tmp_path):
         "subject": "件名",
         "body": "本文 123456",
         "at": AT.isoformat(),
+        "subject_ids": ["c1"],
+        "request_id": "r1",
     }
     assert "a@example.jp" not in ref1  # the reference carries no personal data
     with pytest.raises(ValidationFailed):
@@ -68,3 +73,59 @@ def test_purge_recipient_removes_only_that_persons_messages(tmp_path):
             return "x"
 
     assert notify.purge_recipient(NoStore(), "a@example.jp") == 0
+
+
+def test_purge_concerning_forgets_every_message_about_the_person_whatever_the_address(tmp_path):
+    box = notify.FileOutbox(tmp_path / "outbox")
+    send = box.send
+    # a code sent to the address the person had before correcting it
+    send(notify.Message("email", "old@example.jp", "code", "1", request_id="r-old"), at=AT)
+    send(
+        notify.Message("email", "new@example.jp", "notice", "2", subject_ids=("c1",), request_id="r-new"),
+        at=AT,
+    )
+    send(notify.Message("email", "shared@example.jp", "notice", "3", subject_ids=("c1", "c2")), at=AT)
+    send(notify.Message("email", " Legacy@Example.jp", "untagged", "4"), at=AT)  # written before tags existed
+    send(
+        notify.Message("email", "other@example.jp", "notice", "5", subject_ids=("c2",), request_id="r2"),
+        at=AT,
+    )
+    assert notify.purge_concerning(box, subject_ids=(), request_ids=(), recipients=()) == 0
+    purged = notify.purge_concerning(
+        box, subject_ids=["c1"], request_ids=["r-old"], recipients=["legacy@example.jp"]
+    )
+    assert purged == 4
+    left = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "outbox").iterdir()]
+    assert [m["body"] for m in left] == ["5"]
+
+    class AddressOnly:
+        purged: list[str] = []
+
+        def send(self, message: notify.Message, *, at: datetime) -> str:
+            return "x"
+
+        def purge_recipient(self, to: str) -> int:
+            self.purged.append(to)
+            return 1
+
+    other = AddressOnly()
+    assert (
+        notify.purge_concerning(other, subject_ids=["c1"], recipients=["a@example.jp", "b@example.jp"]) == 2
+    )
+    assert other.purged == ["a@example.jp", "b@example.jp"]
+
+
+def test_purged_files_are_overwritten_before_unlink(tmp_path, monkeypatch):
+    box = notify.FileOutbox(tmp_path / "outbox")
+    box.send(notify.Message("email", "a@example.jp", "s", "secret 123456", subject_ids=("c1",)), at=AT)
+    path = next((tmp_path / "outbox").iterdir())
+    seen: list[bytes] = []
+    real_unlink = type(path).unlink
+
+    def spy(self, missing_ok=False):
+        seen.append(self.read_bytes())
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(type(path), "unlink", spy)
+    assert box.purge(subject_ids=["c1"]) == 1
+    assert seen and set(seen[0]) == {0} and not path.exists()

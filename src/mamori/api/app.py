@@ -43,6 +43,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        lifespan=audit.checkpoint_lifespan,
     )
     app.state.runtime = rt
     app.state.authenticate = auth.authenticate

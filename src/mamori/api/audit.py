@@ -1,11 +1,15 @@
-"""Audit routes (privacy officer): the newest entries and a full verification."""
+"""Audit routes (privacy officer): the newest entries and a full verification; the periodic checkpointer."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel
 
 from mamori.kernel import auditing
@@ -14,6 +18,7 @@ from mamori.kernel.auditing import authorise
 from mamori.kernel.http.deps import PlainContext
 from mamori.kernel.http.problems import responses
 from mamori.kernel.policy import Action, Resource
+from mamori.kernel.runtime import Runtime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -71,7 +76,12 @@ def verify(ctx: PlainContext) -> VerifyOut:
     """監査ログ全体の再計算による検証 / recompute every link and checkpoint."""
     _require_audit_reader(ctx)
     rt = ctx.runtime
-    report = audit_verify(rt.audit_engine, rt.audit.public_key_bytes(), rt.anchor_path)
+    report = audit_verify(
+        rt.audit_engine,
+        rt.audit.public_key_bytes(),
+        rt.anchor_path,
+        mac_key=rt.keystore.system_key("audit_mac"),
+    )
     return VerifyOut(
         ok=report.ok,
         entries=report.entries,
@@ -80,3 +90,41 @@ def verify(ctx: PlainContext) -> VerifyOut:
         problem=report.problem,
         message=report.message_en if ctx.lang == "en" else report.message_ja,
     )
+
+
+# -- periodic checkpoints -----------------------------------------------------------------------------------------
+
+_log = logging.getLogger("mamori.audit")
+
+
+def _checkpoint_now(rt: Runtime) -> None:
+    try:
+        rt.audit.checkpoint_if_due()
+    except Exception as exc:  # the next tick tries again; a failure is logged, never silent
+        _log.warning("periodic audit checkpoint failed: %s", getattr(exc, "code", type(exc).__name__))
+
+
+def _checkpoint_loop(rt: Runtime, stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        _checkpoint_now(rt)
+
+
+@asynccontextmanager
+async def checkpoint_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, sign and anchor a checkpoint every ``audit_checkpoint_minutes`` if entries arrived
+    since the last one (appends also checkpoint by count and by age, but an idle server would otherwise leave
+    its last entries unanchored); and once more at shutdown."""
+    rt: Runtime = app.state.runtime
+    stop = threading.Event()
+    interval = max(1.0, float(rt.settings.audit_checkpoint_minutes) * 60.0)
+    worker = threading.Thread(
+        target=_checkpoint_loop, args=(rt, stop, interval), name="mamori-audit-checkpoint", daemon=True
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        if "audit" in rt.__dict__:
+            _checkpoint_now(rt)

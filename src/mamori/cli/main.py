@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from mamori import __version__
 from mamori import composition as bootstrap
+from mamori.cli import backup as backup_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
 from mamori.kernel import auditing
@@ -18,6 +20,7 @@ from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.errors import IntegrityFailure
 from mamori.kernel.policy import Action, Resource
+from mamori.kernel.settings import Settings
 from mamori.processors.cli import app as processors_app
 from mamori.provision import cli as provision_cli
 from mamori.provision.cli import app as provision_app
@@ -45,9 +48,15 @@ def root(
     as_user: str | None = typer.Option(None, "--as", envvar="MAMORI_AS", help="操作するスタッフのユーザー名"),
     lang: str = typer.Option("ja", "--lang", envvar="MAMORI_LANG", help="ja / en"),
 ) -> None:
-    ctx.obj = CliState(
-        as_user=as_user, lang="en" if lang == "en" else "ja", resolve_actor=bootstrap.resolve_actor
-    )
+    st = CliState(as_user=as_user, lang="en" if lang == "en" else "ja", resolve_actor=bootstrap.resolve_actor)
+    ctx.obj = st
+    ctx.call_on_close(lambda: _close_runtime(st))
+
+
+def _close_runtime(st: CliState) -> None:
+    """At exit: close the runtime if the command opened one (it anchors the audit entries this process wrote)."""
+    if st._runtime is not None:
+        st._runtime.close()
 
 
 @app.command("version")
@@ -69,7 +78,8 @@ def init(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> 
         "database": rt.data_engine.url.render_as_string(hide_password=True),
         "keystore": rt.keystore_engine.url.render_as_string(hide_password=True),
         "audit": rt.audit_engine.url.render_as_string(hide_password=True),
-        "kek": "env:MAMORI_KEK" if rt.settings.kek else str(rt.settings.resolved_key_file()),
+        "store_id": rt.settings.store_id(),
+        "kek": _kek_label(rt.settings),
         "admin_created": admin_created,
     }
     if json_out:
@@ -86,6 +96,14 @@ def init(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> 
                 "  created the admin user (--as admin).",
             )
         )
+
+
+def _kek_label(settings: Settings) -> str:
+    if settings.kek:
+        return "env:MAMORI_KEK"
+    if settings.kek_provider.lower() == "pkcs11":
+        return f"pkcs11:{settings.pkcs11_token_label}/{settings.pkcs11_key_label}"
+    return str(settings.resolved_key_file())
 
 
 @app.command("demo")
@@ -137,7 +155,12 @@ def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     st = state(ctx)
     rt = st.runtime
     rt.drain_outbox()
-    report = audit_verify(rt.audit_engine, rt.audit.public_key_bytes(), rt.anchor_path)
+    report = audit_verify(
+        rt.audit_engine,
+        rt.audit.public_key_bytes(),
+        rt.anchor_path,
+        mac_key=rt.keystore.system_key("audit_mac"),
+    )
     if json_out:
         print_json(report)
     elif report.ok:
@@ -155,6 +178,29 @@ def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
                 markup=False,
             )
         raise typer.Exit(IntegrityFailure.exit_code)
+
+
+@audit_app.command("checkpoint")
+@cli_command
+def checkpoint(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """今すぐ署名付きチェックポイントを作り、アンカー行を表示（個人情報保護管理者・立会人へメールで送る控え）
+    / sign a checkpoint now and print its anchor line (send it to the privacy officer or a witness)."""
+    st = state(ctx)
+    rt = st.runtime
+    rt.drain_outbox()
+    made = rt.audit.checkpoint()
+    line = made.anchor_line()
+    if json_out:
+        print_json(json.loads(line))
+        return
+    console.print(
+        st.t(
+            f"チェックポイント: {made.tree_size} 件（アンカー: {rt.anchor_path}）。次の 1 行を保管・送付してください:",
+            f"checkpoint at {made.tree_size} entries (anchor: {rt.anchor_path}). Keep or send this line:",
+        ),
+        markup=False,
+    )
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @audit_app.command("tail")
@@ -200,7 +246,16 @@ def tail(
 
 @keys_app.command("rotate")
 @cli_command
-def rotate(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+def rotate(
+    ctx: typer.Context,
+    drop_unreadable: bool = typer.Option(
+        False,
+        "--drop-unreadable",
+        help="どの KEK でも開けないデータ鍵を破棄済みとして記録し、更新を完了する / record data keys no KEK "
+        "opens as destroyed so the rotation completes",
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """鍵暗号化鍵（KEK）を更新し、全データ鍵を再ラップ / rotate the KEK and rewrap every data key."""
     st = state(ctx)
     rt = st.runtime
@@ -220,11 +275,20 @@ def rotate(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
         task = progress.add_task(st.t("再ラップ中", "rewrapping"), total=None)
         report = rt.keystore.rotate(
-            progress=lambda done, total: progress.update(task, completed=done, total=total)
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            drop_unreadable=drop_unreadable,
         )
     with st.transaction() as c:
         record_info(
-            c, "keys.rotate", details={"rewrapped": report.rewrapped, "to_version": report.to_version}
+            c,
+            "keys.rotate",
+            details={
+                "rewrapped": report.rewrapped,
+                "to_version": report.to_version,
+                "unreadable": report.unreadable,
+                "dropped": report.dropped,
+                "remaining_on_old": report.remaining_on_old,
+            },
         )
     if json_out:
         print_json(report)
@@ -235,6 +299,15 @@ def rotate(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
                 f"rewrapped {report.rewrapped} keys to KEK version {report.to_version} ({report.remaining_on_old} left on old versions).",
             )
         )
+        if report.unreadable and not report.dropped:
+            err_console.print(
+                st.t(
+                    f"どの KEK でも開けない鍵が {report.unreadable} 個あります。旧版は残しました。"
+                    "失われた鍵として記録して完了するには --drop-unreadable を付けて再実行してください。",
+                    f"{report.unreadable} key(s) open under no KEK version; the old versions were kept. "
+                    "Run again with --drop-unreadable to record them as lost and complete the rotation.",
+                )
+            )
 
 
 @keys_app.command("status")
@@ -288,6 +361,8 @@ app.add_typer(provision_app, name="provision")
 app.add_typer(processors_app, name="processors")
 app.add_typer(rights_app, name="rights")
 app.command("provide")(provision_cli.provide)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 bootstrap.mount_deid(app)

@@ -31,6 +31,7 @@ from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
+from mamori.kernel.runtime import SCRUB_PENDING
 from mamori.law.rules import R_34_1
 
 NAME = "customers"
@@ -300,9 +301,13 @@ class CustomersSource:
 
     def erase(self, ctx: Context, subject_id: str) -> int:
         try:
-            return subjects.erase(ctx, subject_id)
+            removed = subjects.erase(ctx, subject_id)
         except NotFound:
             return 0  # not a customer of ours: nothing held here
+        # The deleted rows' old pages stay in the SQLite WAL until it is reset: the edge checkpoints it with
+        # TRUNCATE once this transaction has committed (Runtime.scrub).
+        ctx.memo[SCRUB_PENDING] = True
+        return removed
 
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         return []

@@ -11,6 +11,7 @@ HTTP request, job), in :func:`unit_of_work`.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -92,6 +93,30 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def wal_truncate(engine: Engine, *, attempts: int = 20) -> bool:
+    """SQLite: ``PRAGMA wal_checkpoint(TRUNCATE)`` so no old page image survives in the -wal file (after an
+    erasure or a key destruction). Retries while readers block it; returns False if it could not complete.
+    Always True on PostgreSQL (its WAL and dead tuples are the server's)."""
+    if not is_sqlite(engine):
+        return True
+    raw = engine.raw_connection()
+    try:
+        for attempt in range(max(1, attempts)):
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            if row is not None and int(row[0]) == 0:
+                return True
+            if attempt + 1 < attempts:
+                time.sleep(0.05)
+        return False
+    finally:
+        raw.close()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -4,6 +4,11 @@ The default :class:`FileOutbox` writes each message to its own file under ``$MAM
 0700, file 0600): useful on a single machine and in tests. Production plugs an SMTP (or SMS) sender in here by
 calling :func:`set_notifier` at start-up; nothing else in mamori sends messages.
 
+Every message says whom it concerns: ``subject_ids`` (the customers it is about, when known) and ``request_id``
+(the request from the person it belongs to). A notifier that keeps copies (the file outbox) stores these tags,
+so an erasure can forget every copy concerning the person — whatever address it went to, including an address
+the person has since corrected — with :func:`purge_concerning`.
+
 Callers never log a message: the body may carry a one-time code and the recipient address is personal data.
 """
 
@@ -12,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mamori.kernel.errors import ValidationFailed
 
@@ -26,12 +32,18 @@ class Message:
     to: str
     subject: str
     body: str
+    subject_ids: tuple[str, ...] = ()  # the customers the message concerns (ids only)
+    request_id: str | None = None  # the request from the person it belongs to
 
 
 class Notifier(Protocol):
     def send(self, message: Message, *, at: datetime) -> str:
         """Deliver ``message``; return a delivery reference (no personal data in it)."""
         ...
+
+
+def _address(value: object) -> str:
+    return str(value).strip().lower() if isinstance(value, str) else ""
 
 
 class FileOutbox:
@@ -55,26 +67,86 @@ class FileOutbox:
             "subject": message.subject,
             "body": message.body,
             "at": at.isoformat(),
+            "subject_ids": list(message.subject_ids),
+            "request_id": message.request_id,
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, ensure_ascii=False)
         return ref
 
-    def purge_recipient(self, to: str) -> int:
-        """Delete the stored messages sent to ``to`` (after the person's erasure); return how many."""
+    def _stored(self) -> Iterable[tuple[Path, dict[str, Any]]]:
         if not self.directory.exists():
-            return 0
-        removed = 0
-        for path in self.directory.glob("*.json"):
+            return
+        for path in sorted(self.directory.glob("*.json")):
             try:
                 payload = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if isinstance(payload, dict) and payload.get("to") == to:
-                path.unlink(missing_ok=True)
+            if isinstance(payload, dict):
+                yield path, payload
+
+    @staticmethod
+    def _shred(path: Path) -> None:
+        """Overwrite the file with zeros, then unlink it (best effort: a journaling file system or an SSD may
+        still keep old blocks; what this prevents is a copy readable through the file system)."""
+        try:
+            size = path.stat().st_size
+            with open(path, "r+b") as fh:
+                fh.write(b"\0" * size)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            pass
+        path.unlink(missing_ok=True)
+
+    def purge(
+        self,
+        *,
+        subject_ids: Iterable[str] = (),
+        request_ids: Iterable[str] = (),
+        recipients: Iterable[str] = (),
+    ) -> int:
+        """Delete every stored message tagged with one of ``subject_ids`` or ``request_ids``, or sent to one of
+        ``recipients`` (compared case- and space-insensitively); return how many."""
+        subjects = {s for s in subject_ids if s}
+        requests = {r for r in request_ids if r}
+        addresses = {_address(r) for r in recipients} - {""}
+        if not (subjects or requests or addresses):
+            return 0
+        removed = 0
+        for path, payload in self._stored():
+            tagged = payload.get("subject_ids")
+            concerns = (
+                (isinstance(tagged, list) and any(s in subjects for s in tagged if isinstance(s, str)))
+                or payload.get("request_id") in requests
+                or _address(payload.get("to")) in addresses
+            )
+            if concerns:
+                self._shred(path)
                 removed += 1
         return removed
+
+    def purge_recipient(self, to: str) -> int:
+        """Delete the stored messages sent to ``to`` (after the person's erasure); return how many."""
+        return self.purge(recipients=(to,))
+
+
+def purge_concerning(
+    notifier: Notifier,
+    *,
+    subject_ids: Iterable[str] = (),
+    request_ids: Iterable[str] = (),
+    recipients: Iterable[str] = (),
+) -> int:
+    """Forget every kept message concerning these people (after an erasure): those tagged with one of
+    ``subject_ids`` or ``request_ids``, and those sent to one of ``recipients``. A notifier that keeps no copy
+    forgets nothing; one that can only purge by address (``purge_recipient``) is asked for each address."""
+    recipients = list(recipients)
+    purge = getattr(notifier, "purge", None)
+    if callable(purge):
+        return int(purge(subject_ids=list(subject_ids), request_ids=list(request_ids), recipients=recipients))
+    return sum(purge_recipient(notifier, to) for to in recipients)
 
 
 def purge_recipient(notifier: Notifier, to: str) -> int:

@@ -7,6 +7,7 @@ One Runtime per process. The edges (CLI commands, HTTP requests, jobs) open a tr
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,11 +23,14 @@ from mamori.kernel.audit import AuditEntry, AuditWriter, signing_key_from_seed
 from mamori.kernel.clock import Clock, SystemClock
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
 from mamori.kernel.crypto import BlindIndexer, FieldCipher, Keystore, kek_from_settings
-from mamori.kernel.db import is_sqlite, make_engine, make_sessionmaker, unit_of_work
+from mamori.kernel.db import is_sqlite, make_engine, make_sessionmaker, unit_of_work, wal_truncate
+from mamori.kernel.errors import ConfigurationError
 from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
 from mamori.kernel.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Context.memo flag set by an erasure: after the commit, Runtime.transaction scrubs the stores' files.
+SCRUB_PENDING = "scrub_pending"
 
 
 class Runtime:
@@ -44,10 +48,13 @@ class Runtime:
             else self.data_engine
         )
         self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
+        _check_layout(settings)
         self.keystore_engine: Engine = make_engine(settings.resolved_keystore_url())
         self.audit_engine: Engine = make_engine(settings.resolved_audit_url())
         self.kek = kek_from_settings(settings)
-        self.keystore = Keystore(self.keystore_engine, self.kek, self.clock)
+        self.keystore = Keystore(
+            self.keystore_engine, self.kek, self.clock, journal_path=settings.resolved_journal_path()
+        )
         self.cipher = FieldCipher(self.keystore)
 
     # -- lazily created pieces that need the keystore schema -------------------------------------------------
@@ -57,18 +64,24 @@ class Runtime:
 
     @cached_property
     def audit(self) -> AuditWriter:
+        """The audit writer, keyed (MAC) and signed with keystore secrets; anchors outside MAMORI_HOME."""
         key = signing_key_from_seed(self.keystore.system_key("audit_signing"))
         return AuditWriter(
             self.audit_engine,
             key,
             self.clock,
+            mac_key=self.keystore.system_key("audit_mac"),
             checkpoint_every=self.settings.audit_checkpoint_every,
+            checkpoint_minutes=self.settings.audit_checkpoint_minutes,
             anchor_path=self.anchor_path,
+            anchor_syslog=self.settings.audit_anchor_syslog,
+            home=self.settings.home_path,
         )
 
     @property
     def anchor_path(self) -> Path:
-        return self.settings.home_path / "audit-anchors.jsonl"
+        """The audit anchor file (``MAMORI_AUDIT_ANCHOR``, default ``<key dir>/audit-anchors.jsonl``)."""
+        return self.settings.resolved_anchor_path()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -76,12 +89,35 @@ class Runtime:
         home = self.settings.home_path
         home.mkdir(parents=True, exist_ok=True)
         os.chmod(home, 0o700)
+        self.settings.store_id(create=True)
         migrate(self.data_engine)
         self.keystore.init_schema()
+        self._ensure_kek()
+        self.keystore.check_kek()
         self.audit.init_schema()
         self.drain_outbox()
 
+    def _ensure_kek(self) -> None:
+        """Create the KEK of a NEW store (empty keystore) only; an existing store's missing KEK is an error that
+        names the file (never a silent new key, which would make the data unreadable)."""
+        if not getattr(self.kek, "missing", False):
+            return
+        if self.keystore.is_empty():
+            create = getattr(self.kek, "create_new", None)
+            if callable(create):
+                create()
+                return
+        self.kek.current_version()  # raises the provider's own "missing" error
+
     def close(self) -> None:
+        """Anchor what this process appended to the audit log (a signed checkpoint), then release the engines."""
+        if "audit" in self.__dict__ and self.audit.wrote_entries:
+            try:
+                self.audit.checkpoint_if_due()
+            except Exception as exc:  # closing must go on; the next checkpoint covers these entries too
+                logging.getLogger("mamori.audit").warning(
+                    "audit checkpoint on close failed: %s", getattr(exc, "code", type(exc).__name__)
+                )
         for engine in (self.data_engine, self.read_engine, self.keystore_engine, self.audit_engine):
             engine.dispose()
 
@@ -111,6 +147,31 @@ class Runtime:
             yield ctx
         if ctx.memo.get(OUTBOX_PENDING):
             self.drain_outbox()
+        if ctx.memo.get(SCRUB_PENDING):
+            self.scrub()
+
+    def scrub(self, *, attempts: int = 20) -> bool:
+        """After an erasure commits: leave no old page of the person in the SQLite files.
+
+        ``secure_delete=ON`` (set on every connection by :func:`make_engine`) zeroes deleted and overwritten
+        content in the database pages, but the WAL still holds the pages as they were before the erasure (blind-
+        index tokens, ciphertexts, claimed values) until it is checkpointed and reset. So the data store and the
+        keystore are checkpointed with ``PRAGMA wal_checkpoint(TRUNCATE)``, retried while readers block it.
+        Returns False if a checkpoint could not complete (it completes at the next one; logged, no personal
+        data). PostgreSQL: nothing to do here (dead tuples and WAL are the database's; see ADR 0006)."""
+        try:  # the erasure has committed: a failure here is reported, never raised to the caller
+            complete = wal_truncate(self.data_engine, attempts=attempts)
+            complete = self.keystore.checkpoint(attempts=attempts) and complete
+        except Exception as exc:
+            logging.getLogger("mamori.erasure").warning(
+                "WAL checkpoint after an erasure failed: %s", getattr(exc, "code", type(exc).__name__)
+            )
+            return False
+        if not complete:
+            logging.getLogger("mamori.erasure").warning(
+                "WAL checkpoint after an erasure incomplete; it completes at the next scrub (Runtime.scrub)"
+            )
+        return complete
 
     def drain_outbox(self) -> int:
         moved = 0
@@ -148,6 +209,30 @@ class Runtime:
     @property
     def is_sqlite(self) -> bool:
         return is_sqlite(self.data_engine)
+
+
+def _check_layout(settings: Settings) -> None:
+    """A store made before per-store key directories keeps its keystore in MAMORI_HOME: say how to move it
+    rather than silently starting an empty keystore (ADR 0007)."""
+    legacy = settings.home_path / "keystore.db"
+    if settings.keystore_url is None and legacy.exists():
+        raise ConfigurationError(
+            f"鍵保管庫 {legacy} がデータディレクトリの中にあります（旧い配置）。MAMORI_HOME の外へ移し、"
+            "MAMORI_KEYSTORE_URL で指定してください（docs/adr/0007）。",
+            f"the keystore {legacy} is inside the data directory (old layout): move it out of MAMORI_HOME and "
+            "set MAMORI_KEYSTORE_URL (docs/adr/0007).",
+            code="legacy_layout",
+        )
+    if settings.keystore_url is None or settings.key_file is None and not settings.kek:
+        key_dir = settings.resolved_key_dir()
+        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(key_dir, 0o700)
+        if key_dir == settings.home_path or key_dir.is_relative_to(settings.home_path):
+            raise ConfigurationError(
+                "鍵ディレクトリ（MAMORI_KEY_DIR）がデータディレクトリの中にあります。外に置いてください。",
+                "the key directory (MAMORI_KEY_DIR) is inside the data directory; it must live outside it.",
+                code="kek_inside_home",
+            )
 
 
 def alembic_config(engine: Engine) -> object:

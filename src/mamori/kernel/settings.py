@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mamori.kernel.errors import ConfigurationError
 
 
 class Settings(BaseSettings):
@@ -16,8 +22,14 @@ class Settings(BaseSettings):
     - ``MAMORI_DATABASE_URL`` selects another data store (e.g. ``postgresql+psycopg://…``).
     - ``MAMORI_KEYSTORE_URL`` / ``MAMORI_AUDIT_URL``: the keystore and the audit log, each in its own
       database; by default SQLite files beside the data file (never inside the data database).
-    - The key-encryption key comes from ``MAMORI_KEK`` (base64, 32 bytes) or from ``MAMORI_KEY_FILE``
-      (default ``~/.config/mamori/kek.json``, outside ``MAMORI_HOME``).
+    - The key-encryption key comes from ``MAMORI_KEK`` (base64, 32 bytes), a PKCS#11 token
+      (``MAMORI_KEK_PROVIDER=pkcs11``) or ``MAMORI_KEY_FILE``.
+
+    Each store has an id (``MAMORI_HOME/store.json``, made by ``mamori init``) and its own **key directory**
+    outside ``MAMORI_HOME`` (``MAMORI_KEY_DIR``, default ``~/.config/mamori/stores/<store id>``, mode 0700). By
+    default it holds what a copy of the data directory must never carry (ADR 0007): the KEK file ``kek.json``,
+    the keystore ``keystore.db``, the key-destruction journal ``destructions.jsonl`` and the audit anchor file
+    ``audit-anchors.jsonl``. One KEK per store, never one per OS user.
     """
 
     model_config = SettingsConfigDict(env_prefix="MAMORI_", extra="ignore")
@@ -29,18 +41,42 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     kek: str | None = None
     lang: str = "ja"
-    # Checkpoint the audit log every N entries (signed tree head).
-    audit_checkpoint_every: int = 1000
+    key_dir: Path | None = None
+    kek_provider: str = "file"  # file | env | pkcs11 (env is implied when MAMORI_KEK is set)
+    pkcs11_module: str | None = None  # e.g. /usr/lib/softhsm/libsofthsm2.so
+    pkcs11_token_label: str = "mamori"  # noqa: S105 - a token label, not a secret
+    pkcs11_pin: str | None = None
+    pkcs11_key_label: str = "mamori-kek"
+    # Signed audit checkpoints every N entries and at least every T minutes while entries arrive.
+    audit_checkpoint_every: int = 100
+    audit_checkpoint_minutes: float = 5.0
+    # Where signed checkpoints are anchored (outside MAMORI_HOME); a second witness may be syslog.
+    audit_anchor: Path | None = None
+    audit_anchor_syslog: str | None = None  # a syslog socket path (e.g. /dev/log) or "host:port"
 
     @property
     def home_path(self) -> Path:
         return self.home.expanduser().resolve()
 
+    @property
+    def store_file(self) -> Path:
+        return self.home_path / STORE_FILE
+
+    def store_id(self, *, create: bool = False) -> str:
+        """This store's id (``MAMORI_HOME/store.json``); ``create`` makes one for a new store."""
+        return ensure_store_id(self.home_path) if create else read_store_id(self.home_path)
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home_path / 'mamori.db'}"
 
+    def resolved_key_dir(self) -> Path:
+        """The store's key directory (outside MAMORI_HOME)."""
+        if self.key_dir is not None:
+            return self.key_dir.expanduser().resolve()
+        return (Path.home() / ".config" / "mamori" / "stores" / self.store_id(create=True)).resolve()
+
     def resolved_keystore_url(self) -> str:
-        return self.keystore_url or f"sqlite:///{self.home_path / 'keystore.db'}"
+        return self.keystore_url or f"sqlite:///{self.resolved_key_dir() / 'keystore.db'}"
 
     def resolved_audit_url(self) -> str:
         return self.audit_url or f"sqlite:///{self.home_path / 'audit.db'}"
@@ -48,7 +84,61 @@ class Settings(BaseSettings):
     def resolved_key_file(self) -> Path:
         if self.key_file is not None:
             return self.key_file.expanduser().resolve()
-        return (Path.home() / ".config" / "mamori" / "kek.json").resolve()
+        return self.resolved_key_dir() / "kek.json"
+
+    def resolved_anchor_path(self) -> Path:
+        if self.audit_anchor is not None:
+            return self.audit_anchor.expanduser().resolve()
+        return self.resolved_key_dir() / "audit-anchors.jsonl"
+
+    def resolved_journal_path(self) -> Path:
+        """The key-destruction journal (subject ids only), kept with the keystore, outside MAMORI_HOME."""
+        return self.resolved_key_dir() / "destructions.jsonl"
+
+
+STORE_FILE = "store.json"
+
+
+def read_store_id(home: Path) -> str:
+    path = home / STORE_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        value = str(doc["store_id"])
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"ストアが初期化されていません（{path} がありません）。mamori init を実行してください。",
+            f"the store is not initialised ({path} is missing); run mamori init",
+            code="store_not_initialised",
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigurationError(
+            f"{path} の形式が不正です。", f"{path} is malformed.", code="store_file_malformed"
+        ) from None
+    if not re.fullmatch(r"[0-9a-f]{32}", value):
+        raise ConfigurationError(
+            f"{path} のストア ID が不正です。",
+            f"{path} holds an invalid store id.",
+            code="store_file_malformed",
+        )
+    return value
+
+
+def ensure_store_id(home: Path) -> str:
+    """Read the store id, or write a new one atomically (a store id is not a secret; a KEK is never made here)."""
+    path = home / STORE_FILE
+    if path.exists():
+        return read_store_id(home)
+    home.mkdir(parents=True, exist_ok=True)
+    doc = json.dumps({"store_id": secrets.token_hex(16), "format": 1}).encode()
+    tmp = home / f".{STORE_FILE}.{os.getpid()}.tmp"
+    tmp.write_bytes(doc)
+    try:
+        os.link(tmp, path)  # fails if another process created it first
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return read_store_id(home)
 
 
 @lru_cache(maxsize=1)

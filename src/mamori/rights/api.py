@@ -310,7 +310,8 @@ def file_request(request: Request, body: PublicRequestIn) -> PublicReceipt:
             ctx,
             [
                 ("file-ip", _ip(request), FILE_PER_IP),
-                ("file-id", str(body.email).strip().lower(), FILE_PER_IDENTIFIER),
+                # counted under the address's keyed digest (normalised), which an erasure can find and drop
+                ("file-id", str(body.email), FILE_PER_IDENTIFIER),
             ],
         )
     data = RequestOpen.model_validate(

@@ -1,9 +1,11 @@
 """Tables of the rights slice: requests from the person, the identifiers that verify them, and the handling log.
 
 Nothing here is plaintext personal data. A claimed email or phone is kept as a keyed hash (HMAC under a system
-key) and, only while the request is open, as ciphertext under a system key (to send the one-time code); the
-ciphertext is removed when the request closes. The event log is append-only and outlives an erasure as
-evidence without the data (ids, kinds, counts, field names and rule ids only).
+key) and, only while the request is open, as ciphertext under the request's own data key (keystore subject
+``rights_request:<id>``, to send the one-time code); the ciphertext is removed and the key destroyed when the
+request closes or a person it reached is erased, and an erasure also blanks the keyed hashes of the person's
+identifiers. The event log is append-only and outlives an erasure as evidence without the data (ids, kinds,
+counts, field names and rule ids only).
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ class RightsIdentifier(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # email / phone / customer
-    digest: Mapped[bytes] = mapped_column(LargeBinary)  # HMAC of the normalised value (system key)
+    # HMAC of the normalised value (system key); empty after the person's erasure (it would confirm a guess)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
     value_enc: Mapped[bytes | None] = mapped_column(
         LargeBinary, nullable=True
-    )  # system key; NULL when closed
+    )  # the request's data key; NULL when closed
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     method: Mapped[str | None] = mapped_column(
         String(16), nullable=True

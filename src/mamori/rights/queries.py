@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
@@ -45,4 +46,24 @@ def events(request_id: str) -> Select[RightsEvent]:
 def attempts_since(key_digest: bytes, since: datetime) -> Select[int]:
     return select(func.count(RightsAttempt.id)).where(
         RightsAttempt.key_digest == key_digest, RightsAttempt.at >= since
+    )
+
+
+def requests_reaching(customer_ids: Sequence[str]) -> Select[str]:
+    """Requests whose verified identifiers reached one of these customers."""
+    return (
+        select(RightsSubject.request_id)
+        .where(RightsSubject.customer_id.in_(list(customer_ids)))
+        .distinct()
+        .order_by(RightsSubject.request_id)
+    )
+
+
+def requests_with_digests(digests: Sequence[bytes]) -> Select[str]:
+    """Requests carrying an identifier with one of these keyed digests."""
+    return (
+        select(RightsIdentifier.request_id)
+        .where(RightsIdentifier.digest.in_(list(digests)))
+        .distinct()
+        .order_by(RightsIdentifier.request_id)
     )

@@ -4,6 +4,10 @@
   content field of an entry, including ``seq`` and ``at``;
 - ``leaf_hash = SHA-256(0x00 || canonical)`` (RFC 6962 §2.1 leaf);
 - ``chain_hash_n = SHA-256(0x01 || chain_hash_{n-1} || leaf_hash_n)``, ``chain_hash_0`` = 32 zero bytes;
+- ``entry_mac_n = HMAC-SHA256(mac_key, "mamori/audit/entry-mac/v1" || seq_n (8 bytes, big-endian) || chain_hash_n)``
+  and ``head_mac = HMAC-SHA256(mac_key, "mamori/audit/head-mac/v1" || last_seq (8 bytes) || chain_hash || frontier)``:
+  the chain alone is recomputable by anyone holding the files; the MAC key (a keystore secret, wrapped by the
+  KEK outside the data directory) is what makes a rebuilt chain detectable;
 - ``merkle_root(leaves)`` = RFC 6962 Merkle Tree Hash over the leaf hashes: the empty tree is SHA-256(""), one
   leaf is itself, otherwise split at the largest power of two smaller than n and hash
   ``SHA-256(0x01 || left || right)``.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import json.encoder
 from collections.abc import Iterable, Mapping, Sequence
@@ -103,6 +108,23 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 def chain_hash(previous: bytes, leaf: bytes) -> bytes:
     """One link: SHA-256(0x01 || chain_hash_{n-1} || leaf_hash_n); the first link uses :data:`ZERO_HASH`."""
     return _sha256(NODE_PREFIX + previous + leaf).digest()
+
+
+# -- the keyed layer ----------------------------------------------------------------------------------------------
+
+MAC_SIZE = 32
+ENTRY_MAC_LABEL = b"mamori/audit/entry-mac/v1"
+HEAD_MAC_LABEL = b"mamori/audit/head-mac/v1"
+
+
+def entry_mac(key: bytes, seq: int, chain: bytes) -> bytes:
+    """HMAC-SHA256 over the label, the 8-byte big-endian seq and the entry's chain hash."""
+    return hmac.digest(key, ENTRY_MAC_LABEL + int(seq).to_bytes(8, "big") + chain, "sha256")
+
+
+def head_mac(key: bytes, last_seq: int, chain: bytes, frontier: bytes) -> bytes:
+    """HMAC-SHA256 over the label, the head's last seq (8 bytes), its chain hash and its packed frontier."""
+    return hmac.digest(key, HEAD_MAC_LABEL + int(last_seq).to_bytes(8, "big") + chain + frontier, "sha256")
 
 
 # -- the Merkle frontier ------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ Nothing here holds a personal value: actor labels, action names, purpose codes, 
 NAMES, the decision, rule ids, a reason code and small details. Erasing a person therefore never touches
 these rows, and the chain keeps verifying after crypto-shredding.
 
+Each entry and the head row also carry a MAC (HMAC-SHA256 under a keystore secret, see
+:mod:`mamori.kernel.audit.chain`), so someone holding only these files cannot rebuild a chain that verifies.
+
 Every content column is stored as text exactly as it was hashed (``at`` is a fixed-width ISO 8601 UTC string,
 the list and mapping columns are canonical compact JSON), so :mod:`mamori.kernel.audit.verify` recomputes each
 leaf hash byte for byte on SQLite and on PostgreSQL alike.
@@ -49,6 +52,9 @@ class AuditEntryRow(AuditBase):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON object of str/int/bool/null values
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # HMAC-SHA256(mac key, label || seq || chain_hash); NULL only in rows written before the MAC existed
+    # (a log upgraded in place), which verify reports as unkeyed.
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
 
 
 class AuditCheckpointRow(AuditBase):
@@ -77,6 +83,9 @@ class AuditHeadRow(AuditBase):
     last_seq: Mapped[int] = mapped_column(BigInteger)
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    mac: Mapped[bytes | None] = mapped_column(
+        LargeBinary(32), nullable=True
+    )  # over last_seq, chain, frontier
 
 
 ENTRIES = cast(Table, AuditEntryRow.__table__)

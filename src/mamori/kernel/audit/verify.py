@@ -1,15 +1,21 @@
 """Verify the audit log end to end: every leaf, every chain link, every checkpoint and the external anchor.
 
 The verifier trusts nothing stored next to the data: it recomputes each leaf hash from the stored columns, each
-chain link from the recomputed leaves, and the Merkle root at every checkpoint and anchor line from the
-recomputed leaves, checks the Ed25519 signatures against a pinned public key, and reports the first problem in
-seq order with the seq of the first bad entry:
+chain link from the recomputed leaves, each entry's MAC and the head row's MAC under the MAC key (a keystore
+secret: someone holding only the files can recompute hashes but not MACs), and the Merkle root at every
+checkpoint and anchor line from the recomputed leaves, checks the Ed25519 signatures against a pinned public key,
+and reports the first problem in seq order with the seq of the first bad entry:
 
 ==================  =====================================================  ====================================
 problem             what happened                                           ``first_bad_seq``
 ==================  =====================================================  ====================================
+``missing``         the audit database file or its tables are gone          1
+``empty``           the log holds no entry (not even its genesis entry)     1
 ``leaf_mismatch``   a stored field (or the stored leaf hash) was changed    that entry
 ``chain_broken``    the stored chain hash (or the head row) was changed     that entry
+``bad_mac``         an entry's MAC is wrong or missing ("unkeyed"): the     that entry (head row: last seq + 1)
+                    chain was rewritten or rebuilt without the key; or
+                    the head row is missing or its MAC is wrong
 ``gap``             an entry was deleted (later rows renumbered or not)     the missing seq
 ``reorder``         rows were swapped / moved to another seq                the first misplaced position
 ``truncated``       a checkpoint, anchor line or the head names more        entries + 1
@@ -19,6 +25,9 @@ problem             what happened                                           ``fi
                     (entries rewritten with recomputed hashes)
 ``anchor_mismatch`` an anchor line disagrees with the log (log rebuilt)     first entry it should vouch for
 ==================  =====================================================  ====================================
+
+``missing`` and ``empty`` fail always, with or without an anchor file (a real log starts with a genesis entry);
+a SQLite file that does not exist is reported without being created.
 
 "First entry it should vouch for" is one more than the tree size of the last checkpoint or anchor line that
 verified before it: the verifier cannot say which entry a rewrite began at more exactly than the signed heads
@@ -33,6 +42,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import json.encoder
 from collections.abc import Iterator
@@ -48,11 +58,14 @@ from sqlalchemy.engine import Engine
 
 from mamori.kernel.audit.chain import (
     EMPTY_ROOT,
+    ENTRY_MAC_LABEL,
+    MAC_SIZE,
     ZERO_HASH,
     canonical_bytes,
     checkpoint_message,
     frontier_append,
     frontier_root,
+    head_mac,
     key_id,
     pack_frontier,
 )
@@ -64,8 +77,11 @@ CHUNK = 20_000
 REORDER_WINDOW = 64  # how far away a misplaced row's true seq is searched for
 
 PROBLEMS = (
+    "missing",
+    "empty",
     "leaf_mismatch",
     "chain_broken",
+    "bad_mac",
     "gap",
     "reorder",
     "truncated",
@@ -88,10 +104,32 @@ class VerifyReport:
     anchors: int = 0  # anchor lines read
 
 
-def _messages(problem: str, seq: int | None, size: int | None) -> tuple[str, str]:
+def _messages(problem: str, seq: int | None, size: int | None, variant: str = "") -> tuple[str, str]:
     s = "?" if seq is None else str(seq)
     z = "?" if size is None else str(size)
+    if problem == "bad_mac" and variant == "unkeyed":
+        return (
+            f"エントリー {s} に MAC がありません（鍵のないエントリー）",
+            f"entry {s} has no MAC (unkeyed entry)",
+        )
+    if problem == "bad_mac" and variant == "head":
+        return (
+            f"監査ログの先頭行がないか MAC が一致しません（エントリー {s} 以降が削除された可能性）",
+            f"the audit head row is missing or its MAC does not match (entries from {s} on may have been removed)",
+        )
     table = {
+        "missing": (
+            f"監査ログのデータベースまたはテーブルがありません（削除）。エントリー {s} 以降を確認できません",
+            f"the audit database or its tables are missing (deleted): entries from {s} on cannot be checked",
+        ),
+        "empty": (
+            f"監査ログが空です（開始エントリーを含むエントリー {s} 以降がありません：削除）",
+            f"the audit log is empty: entries from {s} on, including the genesis entry, are missing (deleted)",
+        ),
+        "bad_mac": (
+            f"エントリー {s} の MAC が一致しません（鍵なしでの書き換え・作り直し）",
+            f"entry {s}: its MAC does not match (rewritten or rebuilt without the key)",
+        ),
         "leaf_mismatch": (
             f"エントリー {s} の内容がハッシュと一致しません（改ざん）",
             f"entry {s}: the stored content does not match its leaf hash (tampered)",
@@ -138,14 +176,16 @@ class _Signed:
     key_id: str
     frontier: bytes = b""
     line: int = 0  # anchor lines: position in the file (the file is chronological)
+    mac: bytes | None = None  # the head row's MAC
 
 
 class _Problem(Exception):
-    def __init__(self, problem: str, seq: int | None, size: int | None = None) -> None:
+    def __init__(self, problem: str, seq: int | None, size: int | None = None, variant: str = "") -> None:
         super().__init__(problem)
         self.problem = problem
         self.seq = seq
         self.size = size
+        self.variant = variant  # bad_mac: "" (an entry), "unkeyed" (an entry without a MAC) or "head"
 
 
 def _public_key(public_key: Ed25519PublicKey | bytes) -> Ed25519PublicKey:
@@ -157,6 +197,14 @@ def _public_key(public_key: Ed25519PublicKey | bytes) -> Ed25519PublicKey:
         "監査ログの公開鍵が不正です（Ed25519、32 バイト）",
         "invalid audit public key (Ed25519, 32 raw bytes)",
         code="invalid_input",
+    )
+
+
+def _mac_key(mac_key: bytes) -> bytes:
+    if isinstance(mac_key, bytes) and len(mac_key) == MAC_SIZE:
+        return mac_key
+    raise ValidationFailed(
+        "監査ログの MAC 鍵が不正です（32 バイト）", "invalid audit MAC key (32 bytes)", code="invalid_input"
     )
 
 
@@ -221,18 +269,30 @@ def _snapshot_engine(engine: Engine) -> tuple[Engine, bool]:
     return engine, False
 
 
+def _sqlite_file_missing(engine: Engine) -> bool:
+    """A SQLite database file that does not exist (connecting would create it empty: never do that here)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    return not Path(database).exists()
+
+
 _SELECT_ENTRIES = (
     "SELECT seq, at, actor, actor_role, action, purpose, subject_ids, fields, decision, rule_ids, reason,"
-    " details, leaf_hash, chain_hash FROM audit_entries ORDER BY seq"
+    " details, leaf_hash, chain_hash, mac FROM audit_entries ORDER BY seq"
 )
+# A log made before entries were keyed, never upgraded by init_schema: every entry reads as unkeyed.
+_SELECT_UNKEYED = _SELECT_ENTRIES.replace(", mac FROM", ", NULL AS mac FROM")
 
 
-def _row_at(conn: Connection, seq: int) -> Any:
+def _row_at(conn: Connection, seq: int, query: str = _SELECT_ENTRIES) -> Any:
     """The stored row at ``seq`` (only on the failure path, when it lies in the next chunk)."""
-    return conn.execute(text(_SELECT_ENTRIES.replace(" ORDER BY seq", " WHERE seq = :s")), {"s": seq}).first()
+    return conn.execute(text(query.replace(" ORDER BY seq", " WHERE seq = :s")), {"s": seq}).first()
 
 
-def _pages(conn: Connection) -> Iterator[list[Any]]:
+def _pages(conn: Connection, query: str = _SELECT_ENTRIES) -> Iterator[list[Any]]:
     """Every entry in seq order, :data:`CHUNK` rows at a time, straight from the driver (the hot path).
 
     SQLite steps through the table; PostgreSQL uses a server-side (named) cursor. Either way memory stays
@@ -241,7 +301,7 @@ def _pages(conn: Connection) -> Iterator[list[Any]]:
     dbapi: Any = conn.connection.dbapi_connection
     cursor = dbapi.cursor(name="mamori_audit_verify") if conn.dialect.name == "postgresql" else dbapi.cursor()
     try:
-        cursor.execute(_SELECT_ENTRIES)
+        cursor.execute(query)
         while rows := cursor.fetchmany(CHUNK):
             yield rows
     finally:
@@ -278,11 +338,21 @@ def _true_seq(row: Any, position: int) -> int | None:
     return None
 
 
-def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: list[_Signed]) -> int:
+def _stream(
+    conn: Connection,
+    key: Ed25519PublicKey,
+    pinned_id: str,
+    mac_key: bytes,
+    claims: list[_Signed],
+    *,
+    keyed: bool = True,
+) -> int:
     """Walk the whole log; raise :class:`_Problem` at the first bad thing; return the number of entries."""
     claims = sorted(claims, key=lambda c: (c.tree_size, c.kind != "checkpoint", c.line))
     pending = 0
     confirmed: list[_Signed] = []  # checkpoints and anchor lines that verified, in tree-size order
+    bad_head: list[int] = []  # the head row's size when its MAC did not match
+    query = _SELECT_ENTRIES if keyed else _SELECT_UNKEYED
 
     def first_unvouched(item: _Signed) -> int:
         """One past the largest tree size confirmed before ``item``: the first entry it may be wrong about.
@@ -304,8 +374,16 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
         while pending < len(claims) and claims[pending].tree_size == size:
             item = claims[pending]
             problem = _verify_signed(item, key, pinned_id, root, chain)
-            if problem is None and item.kind == "head" and item.frontier != pack_frontier(frontier):
-                problem = "root_mismatch"
+            if problem is None and item.kind == "head":
+                packed = pack_frontier(frontier)
+                if item.frontier != packed:
+                    problem = "root_mismatch"
+                elif item.mac is None or not hmac.compare_digest(
+                    head_mac(mac_key, size, chain, packed), item.mac
+                ):
+                    # Reported after the remaining claims: a signed checkpoint or anchor line naming more
+                    # entries says more precisely what happened (a truncation) than the head row's MAC.
+                    bad_head.append(size)
             if problem is not None:
                 if item.kind == "head":
                     raise _Problem(problem, size, size)
@@ -316,11 +394,15 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
 
     sha256 = hashlib.sha256
     q = json.encoder.encode_basestring
+    # HMAC state with the key and the label already absorbed: one copy + update + digest per entry (the same
+    # value as chain.entry_mac, about a third cheaper than hmac.digest on the whole message).
+    mac_state = hmac.new(mac_key, ENTRY_MAC_LABEL, hashlib.sha256)
+    same = hmac.compare_digest
     expected = 1
     chain = ZERO_HASH
     frontier: list[bytes] = []
     settle(0, EMPTY_ROOT, ZERO_HASH, frontier)
-    for rows in _pages(conn):
+    for rows in _pages(conn, query):
         for index, row in enumerate(rows):
             seq = row[0]
             if seq != expected:
@@ -342,7 +424,7 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
                 true_seq = _true_seq(row, seq)
                 if true_seq is None:
                     raise _Problem("leaf_mismatch", seq)
-                following = rows[index + 1] if index + 1 < len(rows) else _row_at(conn, seq + 1)
+                following = rows[index + 1] if index + 1 < len(rows) else _row_at(conn, seq + 1, query)
                 shifted = true_seq == seq + 1 and (
                     following is None or _true_seq(following, seq + 1) == seq + 2
                 )
@@ -350,6 +432,14 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
             chain = sha256(b"\x01" + chain + leaf).digest()
             if chain != row[13]:
                 raise _Problem("chain_broken", seq)
+            # Inlined chain.entry_mac: the hashes above anyone can recompute; this needs the key.
+            stored_mac = row[14]
+            if stored_mac is None:
+                raise _Problem("bad_mac", seq, variant="unkeyed")
+            entry = mac_state.copy()
+            entry.update(seq.to_bytes(8, "big") + chain)
+            if not same(entry.digest(), stored_mac):
+                raise _Problem("bad_mac", seq)
             frontier_append(frontier, seq - 1, leaf)
             expected += 1
             if pending < len(claims) and claims[pending].tree_size == seq:
@@ -365,104 +455,126 @@ def _stream(conn: Connection, key: Ed25519PublicKey, pinned_id: str, claims: lis
             if item.kind != "head" and _verify_signed(item, key, pinned_id, b"", b"") == "bad_signature":
                 raise _Problem("bad_signature", first_unvouched(item), item.tree_size)
         raise _Problem("truncated", total + 1, claims[pending].tree_size)
+    if bad_head or not any(item.kind == "head" for item in claims):
+        # The head row is what pins the end of the log; without it (or its MAC) a cut tail would go unnoticed.
+        raise _Problem("bad_mac", total + 1, total, variant="head")
     return total
 
 
-def _stream_nothing(key: Ed25519PublicKey, pinned_id: str, claims: list[_Signed]) -> None:
-    """No audit tables at all: only an anchor can say something was there."""
-    for item in sorted(claims, key=lambda c: (c.tree_size, c.line)):
-        if item.tree_size == 0:
-            problem = _verify_signed(item, key, pinned_id, EMPTY_ROOT, ZERO_HASH)
-            if problem is not None:
-                raise _Problem(problem, 1, 0)
-            continue
-        if _verify_signed(item, key, pinned_id, b"", b"") == "bad_signature":
-            raise _Problem("bad_signature", 1, item.tree_size)
-        raise _Problem("truncated", 1, item.tree_size)
+@dataclass
+class _Seen:
+    """What the verifier has counted so far (reported with a failure too)."""
+
+    entries: int = 0
+    checkpoints: int = 0
+    anchors: int = 0
 
 
-def verify(
-    engine: Engine, public_key: Ed25519PublicKey | bytes, anchor_path: Path | None = None
-) -> VerifyReport:
-    """Recompute the whole audit log and check it against its checkpoints and the external anchor file."""
-    key = _public_key(public_key)
-    pinned_id = key_id(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+def _check(
+    engine: Engine,
+    key: Ed25519PublicKey,
+    pinned_id: str,
+    mac_key: bytes,
+    anchor_path: Path | None,
+    seen: _Seen,
+) -> None:
+    """Everything :func:`verify` checks; raises :class:`_Problem` at the first failure."""
+    if _sqlite_file_missing(engine):
+        raise _Problem("missing", 1)
     snapshot, owned = _snapshot_engine(engine)
-    total = 0
-    n_checkpoints = 0
-    n_anchors = 0
     try:
         with snapshot.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 present = set(inspect(conn).get_table_names())
-                has_schema = {"audit_entries", "audit_checkpoints", "audit_head"} <= present
-                total = (
-                    int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
-                    if has_schema
-                    else 0
-                )
-                try:
-                    claims = _read_anchor(anchor_path) if anchor_path is not None else []
-                    n_anchors = len(claims)
-                    if has_schema:
-                        rows = conn.execute(select(CHECKPOINTS)).all()
-                        n_checkpoints = len(rows)
-                        claims += [
-                            _Signed(
-                                tree_size=int(r.tree_size),
-                                kind="checkpoint",
-                                root_hash=bytes(r.root_hash),
-                                chain_hash=bytes(r.chain_hash),
-                                at=r.at,
-                                signature=bytes(r.signature),
-                                key_id=r.key_id,
-                            )
-                            for r in rows
-                        ]
-                        head = conn.execute(select(HEAD).where(HEAD.c.id == HEAD_ID)).first()
-                        if head is not None:
-                            claims.append(
-                                _Signed(
-                                    tree_size=int(head.last_seq),
-                                    kind="head",
-                                    root_hash=b"",
-                                    chain_hash=bytes(head.chain_hash),
-                                    at="",
-                                    signature=b"",
-                                    key_id="",
-                                    frontier=bytes(head.frontier),
-                                )
-                            )
-                        _stream(conn, key, pinned_id, claims)
-                    else:
-                        _stream_nothing(key, pinned_id, claims)
-                except _Problem as failure:
-                    ja, en = _messages(failure.problem, failure.seq, failure.size)
-                    return VerifyReport(
-                        ok=False,
-                        entries=total,
-                        checkpoints=n_checkpoints,
-                        first_bad_seq=failure.seq,
-                        problem=failure.problem,
-                        message_ja=ja,
-                        message_en=en,
-                        bad_checkpoint=failure.size
-                        if failure.problem in {"bad_signature", "root_mismatch", "anchor_mismatch"}
-                        else None,
-                        anchors=n_anchors,
+                if not {"audit_entries", "audit_checkpoints", "audit_head"} <= present:
+                    raise _Problem("missing", 1)
+                seen.entries = int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
+                if seen.entries == 0:
+                    raise _Problem("empty", 1)
+                keyed = "mac" in {c["name"] for c in inspect(conn).get_columns("audit_entries")}
+                head_keyed = "mac" in {c["name"] for c in inspect(conn).get_columns("audit_head")}
+                claims = _read_anchor(anchor_path) if anchor_path is not None else []
+                seen.anchors = len(claims)
+                rows = conn.execute(select(CHECKPOINTS)).all()
+                seen.checkpoints = len(rows)
+                claims += [
+                    _Signed(
+                        tree_size=int(r.tree_size),
+                        kind="checkpoint",
+                        root_hash=bytes(r.root_hash),
+                        chain_hash=bytes(r.chain_hash),
+                        at=r.at,
+                        signature=bytes(r.signature),
+                        key_id=r.key_id,
                     )
+                    for r in rows
+                ]
+                head_columns = [HEAD.c.last_seq, HEAD.c.chain_hash, HEAD.c.frontier]
+                head = conn.execute(
+                    select(*head_columns, *([HEAD.c.mac] if head_keyed else [])).where(HEAD.c.id == HEAD_ID)
+                ).first()
+                if head is not None:
+                    mac = head.mac if head_keyed else None
+                    claims.append(
+                        _Signed(
+                            tree_size=int(head.last_seq),
+                            kind="head",
+                            root_hash=b"",
+                            chain_hash=bytes(head.chain_hash),
+                            at="",
+                            signature=b"",
+                            key_id="",
+                            frontier=bytes(head.frontier),
+                            mac=None if mac is None else bytes(mac),
+                        )
+                    )
+                _stream(conn, key, pinned_id, mac_key, claims, keyed=keyed)
     finally:
         if owned:
             snapshot.dispose()
+
+
+def verify(
+    engine: Engine,
+    public_key: Ed25519PublicKey | bytes,
+    anchor_path: Path | None = None,
+    *,
+    mac_key: bytes,
+) -> VerifyReport:
+    """Recompute the whole audit log and check it against its MACs, its checkpoints and the external anchor file.
+
+    ``mac_key`` is the log's 32-byte MAC key (``keystore.system_key("audit_mac")``); ``public_key`` the pinned
+    Ed25519 key of its checkpoints. Never creates a missing SQLite file."""
+    key = _public_key(public_key)
+    mac = _mac_key(mac_key)
+    pinned_id = key_id(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    seen = _Seen()
+    try:
+        _check(engine, key, pinned_id, mac, anchor_path, seen)
+    except _Problem as failure:
+        ja, en = _messages(failure.problem, failure.seq, failure.size, failure.variant)
+        return VerifyReport(
+            ok=False,
+            entries=seen.entries,
+            checkpoints=seen.checkpoints,
+            first_bad_seq=failure.seq,
+            problem=failure.problem,
+            message_ja=ja,
+            message_en=en,
+            bad_checkpoint=failure.size
+            if failure.problem in {"bad_signature", "root_mismatch", "anchor_mismatch"}
+            else None,
+            anchors=seen.anchors,
+        )
     return VerifyReport(
         ok=True,
-        entries=total,
-        checkpoints=n_checkpoints,
+        entries=seen.entries,
+        checkpoints=seen.checkpoints,
         first_bad_seq=None,
         problem=None,
-        message_ja=f"検証 OK: エントリー {total} 件、チェックポイント {n_checkpoints} 件",
-        message_en=f"verified: {total} entries, {n_checkpoints} checkpoints",
-        anchors=n_anchors,
+        message_ja=f"検証 OK: エントリー {seen.entries} 件、チェックポイント {seen.checkpoints} 件",
+        message_en=f"verified: {seen.entries} entries, {seen.checkpoints} checkpoints",
+        anchors=seen.anchors,
     )

@@ -7,247 +7,75 @@ appenders (READ COMMITTED: the following SELECT then sees the winner's commit); 
 :func:`mamori.kernel.db.make_engine` already opens every transaction with ``BEGIN IMMEDIATE``, and the head
 write would take the database write lock anyway. Two processes appending at once therefore never fork the chain.
 
+Keyed: every entry carries ``HMAC-SHA256(mac_key, label || seq || chain_hash)`` and the head row a MAC over its
+state, so a chain rebuilt from the files alone (plain ``sqlite3`` + ``hashlib``) does not verify. The writer checks
+the head row's MAC before extending it, so it never launders a forged head.
+
+Checkpoints (signed tree heads) are made when an append crosses a multiple of ``checkpoint_every``, when the
+newest checkpoint is older than ``checkpoint_minutes`` at append time, and by :meth:`AuditWriter.checkpoint_if_due`
+(called when a runtime closes and periodically by the API server). Each one is appended to the anchor file (which
+must lie outside ``MAMORI_HOME``) and, optionally, sent to syslog as a second witness.
+
+A new log is never empty: :meth:`AuditWriter.init_schema` writes a genesis entry and anchors a checkpoint of it.
+
 An entry never holds a personal value (see :class:`AuditEntry`); ``reason`` must be a short code.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import hmac
+import logging
 import os
-import re
+import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from logging.handlers import SysLogHandler
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, insert, select, text, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy import Connection, LargeBinary, func, insert, inspect, select, text, update
+from sqlalchemy.engine import Engine
 
 from mamori.kernel.audit.chain import (
-    CHECKPOINT_ORIGIN,
+    MAC_SIZE,
     ZERO_HASH,
-    DetailValue,
     canonical_bytes,
     chain_hash,
     checkpoint_message,
     encode_details,
     encode_list,
+    entry_mac,
     format_at,
     frontier_append,
     frontier_root,
+    head_mac,
     key_id,
     leaf_hash,
     pack_frontier,
     parse_at,
     unpack_frontier,
 )
+from mamori.kernel.audit.entries import (
+    AuditEntry,
+    Checkpoint,
+    StoredEntry,
+    _check_text,
+    _checkpoint,
+    _invalid,
+    _stored,
+    public_key_raw,
+)
 from mamori.kernel.audit.models import CHECKPOINTS, ENTRIES, HEAD, HEAD_ID, AuditBase
 from mamori.kernel.clock import Clock
 from mamori.kernel.errors import ConfigurationError, IntegrityFailure, ValidationFailed
 
-DECISIONS = frozenset({"allow", "deny", "info"})
-# `reason` is a machine code such as "purpose_not_notified" — never free text, never a personal value.
-REASON_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
-MAX_TEXT = 256
-MAX_ITEMS = 100_000  # subject ids per entry: an import batch (CLI allows 20 000 rows) is one entry
 SCHEMA_LOCK_KEY = 0x6D616D6F72690A  # pg_advisory_xact_lock key for init_schema ("mamori\n")
-_SEED_INFO = b"mamori/audit/ed25519-signing/v1"
+GENESIS_ACTION = "audit.genesis"
 
-
-def _invalid(name: str, ja: str, en: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"監査エントリーの項目 {name} が不正です: {ja}",
-        f"audit entry field {name} is invalid: {en}",
-        code="audit_entry_invalid",
-        details={"field": name},
-    )
-
-
-def _check_text(name: str, value: object, *, required: bool = True) -> None:
-    if value is None and not required:
-        return
-    if not isinstance(value, str):
-        raise _invalid(name, "文字列ではありません", "not a string")
-    if required and not value:
-        raise _invalid(name, "空です", "empty")
-    if len(value) > MAX_TEXT:
-        raise _invalid(name, "長すぎます", "too long")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise _invalid(name, "制御文字を含みます", "contains a control character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _invalid(name, "UTF-8 にできません", "not encodable as UTF-8") from None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """What one audited event says. Every field is a label, a code or an opaque id — never a personal value.
-
-    - ``actor``: the actor label (``kind:id``), ``actor_role``: the role name;
-    - ``action``: e.g. ``customer.read``; ``purpose``: the declared purpose code (or None);
-    - ``subject_ids``: random opaque subject ids; ``fields``: field NAMES (never their values);
-    - ``decision``: ``allow`` / ``deny`` / ``info``; ``rule_ids``: rule ids such as ``R-18-1``;
-    - ``reason``: a short machine CODE (``[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}``, e.g. the policy's denial code),
-      the only field a caller could misuse for text — it must never carry data, and the pattern refuses spaces;
-    - ``details``: a flat mapping of small str/int/bool/None values (counts, ids, codes);
-    - ``at``: when it happened (aware); None means the writer's clock at append time.
-    """
-
-    actor: str
-    actor_role: str
-    action: str
-    purpose: str | None
-    subject_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    decision: str
-    rule_ids: tuple[str, ...] = ()
-    reason: str | None = None
-    details: Mapping[str, DetailValue] = field(default_factory=dict)
-    at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        _check_text("actor", self.actor)
-        _check_text("actor_role", self.actor_role)
-        _check_text("action", self.action)
-        _check_text("purpose", self.purpose, required=False)
-        if self.decision not in DECISIONS:
-            raise _invalid("decision", "allow / deny / info のいずれかです", "must be allow, deny or info")
-        if self.reason is not None and (
-            not isinstance(self.reason, str) or REASON_PATTERN.fullmatch(self.reason) is None
-        ):
-            raise _invalid("reason", "コード（英数字と _ . : -）のみ", "must be a short code, not text")
-        for name in ("subject_ids", "fields", "rule_ids"):
-            value: Any = getattr(self, name)
-            if isinstance(value, str | bytes) or not isinstance(value, Sequence | frozenset | set):
-                raise _invalid(name, "文字列の列ではありません", "not a sequence of strings")
-            items = tuple(value)
-            if len(items) > MAX_ITEMS:
-                raise _invalid(name, "多すぎます", "too many items")
-            for item in items:
-                _check_text(name, item)
-            object.__setattr__(self, name, items)
-        if not isinstance(self.details, Mapping):
-            raise _invalid("details", "マッピングではありません", "not a mapping")
-        clean: dict[str, DetailValue] = {}
-        for key, val in self.details.items():
-            _check_text("details", key)
-            if val is not None and not isinstance(val, str | int | bool):
-                raise _invalid(
-                    "details", "値は文字列・整数・真偽値・null のみ", "values must be str/int/bool/null"
-                )
-            if isinstance(val, str):
-                _check_text("details", val, required=False)
-            clean[key] = val
-        object.__setattr__(self, "details", MappingProxyType(clean))
-        if self.at is not None and (
-            not isinstance(self.at, datetime) or self.at.tzinfo is None or self.at.utcoffset() is None
-        ):
-            raise _invalid("at", "タイムゾーン付きの日時が必要です", "must be an aware datetime")
-
-
-@dataclass(frozen=True)
-class StoredEntry:
-    """An entry as read back from the log, with its position and hashes."""
-
-    seq: int
-    at: datetime
-    actor: str
-    actor_role: str
-    action: str
-    purpose: str | None
-    subject_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    decision: str
-    rule_ids: tuple[str, ...]
-    reason: str | None
-    details: dict[str, DetailValue]
-    leaf_hash: bytes
-    chain_hash: bytes
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A signed tree head over the first ``tree_size`` entries."""
-
-    tree_size: int
-    at: datetime
-    root_hash: bytes
-    chain_hash: bytes
-    signature: bytes
-    key_id: str
-
-    def anchor_line(self) -> str:
-        """The JSON line appended to the anchor file (outside the database)."""
-        return json.dumps(
-            {
-                "origin": CHECKPOINT_ORIGIN,
-                "tree_size": self.tree_size,
-                "at": format_at(self.at),
-                "root_hash": base64.b64encode(self.root_hash).decode(),
-                "chain_hash": base64.b64encode(self.chain_hash).decode(),
-                "signature": base64.b64encode(self.signature).decode(),
-                "key_id": self.key_id,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-
-
-def signing_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
-    """The audit signing key derived from a secret of at least 32 bytes (HKDF-SHA256, audit-specific info)."""
-    if not isinstance(seed, bytes) or len(seed) < 32:
-        raise ConfigurationError(
-            "監査署名鍵の種は 32 バイト以上必要です",
-            "the audit signing seed must be at least 32 bytes",
-            code="configuration",
-        )
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SEED_INFO).derive(seed)
-    return Ed25519PrivateKey.from_private_bytes(derived)
-
-
-def public_key_raw(key: Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def _stored(row: Row[Any]) -> StoredEntry:
-    m = row._mapping
-    return StoredEntry(
-        seq=int(m["seq"]),
-        at=parse_at(m["at"]),
-        actor=m["actor"],
-        actor_role=m["actor_role"],
-        action=m["action"],
-        purpose=m["purpose"],
-        subject_ids=tuple(json.loads(m["subject_ids"])),
-        fields=tuple(json.loads(m["fields"])),
-        decision=m["decision"],
-        rule_ids=tuple(json.loads(m["rule_ids"])),
-        reason=m["reason"],
-        details=dict(json.loads(m["details"])),
-        leaf_hash=bytes(m["leaf_hash"]),
-        chain_hash=bytes(m["chain_hash"]),
-    )
-
-
-def _checkpoint(row: Row[Any]) -> Checkpoint:
-    m = row._mapping
-    return Checkpoint(
-        tree_size=int(m["tree_size"]),
-        at=parse_at(m["at"]),
-        root_hash=bytes(m["root_hash"]),
-        chain_hash=bytes(m["chain_hash"]),
-        signature=bytes(m["signature"]),
-        key_id=m["key_id"],
-    )
+_log = logging.getLogger("mamori.audit")
 
 
 @dataclass(eq=False)
@@ -261,8 +89,41 @@ class _Pending:
     error: BaseException | None = None
 
 
+def _inside(path: Path, home: Path) -> bool:
+    """``path`` is ``home`` or lies under it (both resolved, so symlinks and ``..`` do not hide it)."""
+    target = path.expanduser().resolve()
+    root = home.expanduser().resolve()
+    return target == root or target.is_relative_to(root)
+
+
+def _syslog_address(value: str) -> str | tuple[str, int]:
+    """A unix socket path (``/dev/log``) or ``host:port`` (UDP; ``[::1]:514`` for IPv6)."""
+    host, sep, port = value.rpartition(":")
+    if sep and host and port.isdigit() and not value.startswith("/"):
+        return host.strip("[]"), int(port)
+    return value
+
+
+class _SyslogWitness(SysLogHandler):
+    """A SysLogHandler that remembers a failed send instead of printing a traceback."""
+
+    failed: str | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        self.failed = (getattr(exc, "strerror", None) or type(exc).__name__) if exc else "error"
+
+
 class AuditWriter:
-    """Appends to the audit chain and signs checkpoints. Thread-safe (no state besides its configuration)."""
+    """Appends to the audit chain and signs checkpoints. Thread-safe (its state is its configuration, a cache of
+    the newest checkpoint's time and the group-commit queue).
+
+    - ``mac_key``: the 32-byte secret that keys every entry and the head row (``keystore.system_key("audit_mac")``);
+    - ``checkpoint_every`` / ``checkpoint_minutes``: sign a checkpoint when an append crosses a multiple of N, or
+      when the newest checkpoint is older than T minutes at append time (``None``: count only);
+    - ``anchor_path``: the anchor file (one JSON line per checkpoint); refused inside ``home`` when given;
+    - ``anchor_syslog``: a second witness — a syslog socket path (``/dev/log``) or ``host:port`` (UDP).
+    """
 
     def __init__(
         self,
@@ -270,19 +131,47 @@ class AuditWriter:
         signing_key: Ed25519PrivateKey,
         clock: Clock,
         *,
-        checkpoint_every: int = 1000,
+        mac_key: bytes,
+        checkpoint_every: int = 100,
+        checkpoint_minutes: float | None = 5.0,
         anchor_path: Path | None = None,
+        anchor_syslog: str | None = None,
+        home: Path | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ConfigurationError(
                 "監査チェックポイント間隔は 1 以上です",
                 "audit_checkpoint_every must be at least 1",
             )
+        if checkpoint_minutes is not None and not checkpoint_minutes > 0:
+            raise ConfigurationError(
+                "監査チェックポイントの時間間隔（分）は正の数です",
+                "audit_checkpoint_minutes must be positive",
+            )
+        if not isinstance(mac_key, bytes) or len(mac_key) != MAC_SIZE:
+            raise ConfigurationError(
+                "監査ログの MAC 鍵は 32 バイトです",
+                "the audit MAC key must be 32 bytes",
+                code="audit_mac_key",
+            )
+        if anchor_path is not None and home is not None and _inside(anchor_path, home):
+            raise ConfigurationError(
+                f"監査アンカーファイル（{anchor_path}）が MAMORI_HOME の中にあります。データと一緒に書き換えられない"
+                "場所（別のボリューム、MAMORI_AUDIT_ANCHOR）を指定してください",
+                f"the audit anchor file ({anchor_path}) is inside MAMORI_HOME; put it where a copy of the data "
+                "directory cannot rewrite it (another volume, MAMORI_AUDIT_ANCHOR)",
+                code="anchor_inside_home",
+            )
         self.engine = engine
         self._key = signing_key
+        self._mac_key = mac_key
         self.clock = clock
         self.checkpoint_every = checkpoint_every
+        self.checkpoint_minutes = checkpoint_minutes
         self.anchor_path = anchor_path
+        self.anchor_syslog = anchor_syslog
+        self.wrote_entries = False  # this writer committed at least one append (the runtime anchors on close)
+        self._newest_checkpoint_at: datetime | None = None
         self._mutex = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
@@ -291,20 +180,77 @@ class AuditWriter:
 
     # -- schema ----------------------------------------------------------------------------------------------
     def init_schema(self) -> None:
-        """Create the audit tables and the head row if missing. Idempotent, safe from several processes."""
+        """Create the audit tables and the head row if missing; start a new log with its genesis entry.
+
+        Idempotent and safe from several processes. A log created before entries were keyed gets its ``mac``
+        columns added (its old entries stay unkeyed, which verify reports). A new (or empty) log gets a genesis
+        entry and a signed, anchored checkpoint of it, so a real log is never empty.
+        """
+        made: Checkpoint | None = None
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
             AuditBase.metadata.create_all(conn)
-            if conn.execute(select(HEAD.c.id).where(HEAD.c.id == HEAD_ID)).first() is not None:
-                return
-            if conn.execute(select(ENTRIES.c.seq).limit(1)).first() is not None:
-                raise IntegrityFailure(
-                    "監査ログの先頭行がありません（エントリーは存在します）",
-                    "the audit head row is missing although entries exist",
-                    code="audit_head_missing",
+            head_column_added = self._add_mac_columns(conn)
+            head = conn.execute(select(HEAD).where(HEAD.c.id == HEAD_ID)).first()
+            if head is None:
+                if conn.execute(select(ENTRIES.c.seq).limit(1)).first() is not None:
+                    raise IntegrityFailure(
+                        "監査ログの先頭行がありません（エントリーは存在します）",
+                        "the audit head row is missing although entries exist",
+                        code="audit_head_missing",
+                    )
+                conn.execute(
+                    insert(HEAD).values(
+                        id=HEAD_ID,
+                        last_seq=0,
+                        chain_hash=ZERO_HASH,
+                        frontier=b"",
+                        mac=head_mac(self._mac_key, 0, ZERO_HASH, b""),
+                    )
                 )
-            conn.execute(insert(HEAD).values(id=HEAD_ID, last_seq=0, chain_hash=ZERO_HASH, frontier=b""))
+                last_seq = 0
+            else:
+                last_seq = int(head.last_seq)
+                if head_column_added:
+                    # Upgrading an unkeyed log in place: the head is trusted as it stands now (its entries are not
+                    # keyed and verify says so); from here on every append is keyed.
+                    conn.execute(
+                        update(HEAD)
+                        .where(HEAD.c.id == HEAD_ID)
+                        .values(
+                            mac=head_mac(
+                                self._mac_key, last_seq, bytes(head.chain_hash), bytes(head.frontier)
+                            )
+                        )
+                    )
+            if last_seq == 0:
+                genesis = AuditEntry(
+                    actor="system",
+                    actor_role="system",
+                    action=GENESIS_ACTION,
+                    purpose=None,
+                    subject_ids=(),
+                    fields=(),
+                    decision="info",
+                    details={"key_id": self.key_id},
+                )
+                _, made = self._append_rows(conn, self._prepare([genesis]), force_checkpoint=True)
+        if made is not None:
+            self.wrote_entries = True
+            self._anchor(made)
+
+    @staticmethod
+    def _add_mac_columns(conn: Connection) -> bool:
+        """Add the ``mac`` column to tables made before it existed; True when the head table got it now."""
+        inspector = inspect(conn)
+        blob = LargeBinary().compile(dialect=conn.dialect)
+        head_added = False
+        for table in (ENTRIES, HEAD):
+            if "mac" not in {c["name"] for c in inspector.get_columns(table.name)}:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN mac {blob}"))
+                head_added = head_added or table is HEAD
+        return head_added
 
     def public_key_bytes(self) -> bytes:
         """The raw 32-byte Ed25519 public key that verifies this writer's checkpoints (pin it)."""
@@ -317,7 +263,9 @@ class AuditWriter:
             update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_seq=HEAD.c.last_seq)
         ).rowcount
         row = conn.execute(
-            select(HEAD.c.last_seq, HEAD.c.chain_hash, HEAD.c.frontier).where(HEAD.c.id == HEAD_ID)
+            select(HEAD.c.last_seq, HEAD.c.chain_hash, HEAD.c.frontier, HEAD.c.mac).where(
+                HEAD.c.id == HEAD_ID
+            )
         ).first()
         if not touched or row is None:
             raise ConfigurationError(
@@ -326,15 +274,26 @@ class AuditWriter:
                 code="audit_not_initialised",
             )
         last_seq = int(row.last_seq)
+        chain = bytes(row.chain_hash)
+        packed = bytes(row.frontier)
         try:
-            frontier = unpack_frontier(bytes(row.frontier), last_seq)
+            frontier = unpack_frontier(packed, last_seq)
         except ValueError:
             raise IntegrityFailure(
                 "監査ログの先頭行が壊れています",
                 "the audit head row is corrupt",
                 code="audit_head_corrupt",
             ) from None
-        return last_seq, bytes(row.chain_hash), frontier
+        if row.mac is None or not hmac.compare_digest(
+            head_mac(self._mac_key, last_seq, chain, packed), bytes(row.mac)
+        ):
+            # Never extend (and so re-key) a head someone else wrote: that would launder a truncation.
+            raise IntegrityFailure(
+                "監査ログの先頭行の MAC が一致しません（改ざんの可能性）。mamori audit verify で確認してください",
+                "the audit head row's MAC does not match (possible tampering); run mamori audit verify",
+                code="audit_head_mac",
+            )
+        return last_seq, chain, frontier
 
     def append(self, entries: Sequence[AuditEntry]) -> list[int]:
         """Append entries on the audit database; they are committed when this returns. Returns their seqs.
@@ -414,44 +373,77 @@ class AuditWriter:
 
     def _write(self, prepared: list[dict[str, Any]]) -> list[int]:
         """One transaction: lock the head, chain the rows, insert, move the head, maybe checkpoint."""
-        checkpoint: Checkpoint | None = None
         with self.engine.begin() as conn:
-            first_seq, chain, frontier = self._lock_head(conn)
-            seq = first_seq
-            for row in prepared:
-                seq += 1
-                leaf = leaf_hash(
-                    canonical_bytes(
-                        seq=seq,
-                        at=row["at"],
-                        actor=row["actor"],
-                        actor_role=row["actor_role"],
-                        action=row["action"],
-                        purpose=row["purpose"],
-                        subject_ids_json=row["subject_ids"],
-                        fields_json=row["fields"],
-                        decision=row["decision"],
-                        rule_ids_json=row["rule_ids"],
-                        reason=row["reason"],
-                        details_json=row["details"],
-                    )
-                )
-                chain = chain_hash(chain, leaf)
-                frontier_append(frontier, seq - 1, leaf)
-                row["seq"] = seq
-                row["leaf_hash"] = leaf
-                row["chain_hash"] = chain
-            conn.execute(insert(ENTRIES), prepared)
-            conn.execute(
-                update(HEAD)
-                .where(HEAD.c.id == HEAD_ID)
-                .values(last_seq=seq, chain_hash=chain, frontier=pack_frontier(frontier))
-            )
-            if seq // self.checkpoint_every > first_seq // self.checkpoint_every:
-                checkpoint = self._sign(conn, seq, frontier_root(frontier), chain)
+            seqs, checkpoint = self._append_rows(conn, prepared)
+        self.wrote_entries = True
         if checkpoint is not None:
             self._anchor(checkpoint)
-        return list(range(first_seq + 1, seq + 1))
+        return seqs
+
+    def _append_rows(
+        self, conn: Connection, prepared: list[dict[str, Any]], *, force_checkpoint: bool = False
+    ) -> tuple[list[int], Checkpoint | None]:
+        """Inside the caller's transaction: chain, key and insert the rows, move the head, maybe sign."""
+        first_seq, chain, frontier = self._lock_head(conn)
+        mac_key = self._mac_key
+        seq = first_seq
+        for row in prepared:
+            seq += 1
+            leaf = leaf_hash(
+                canonical_bytes(
+                    seq=seq,
+                    at=row["at"],
+                    actor=row["actor"],
+                    actor_role=row["actor_role"],
+                    action=row["action"],
+                    purpose=row["purpose"],
+                    subject_ids_json=row["subject_ids"],
+                    fields_json=row["fields"],
+                    decision=row["decision"],
+                    rule_ids_json=row["rule_ids"],
+                    reason=row["reason"],
+                    details_json=row["details"],
+                )
+            )
+            chain = chain_hash(chain, leaf)
+            frontier_append(frontier, seq - 1, leaf)
+            row["seq"] = seq
+            row["leaf_hash"] = leaf
+            row["chain_hash"] = chain
+            row["mac"] = entry_mac(mac_key, seq, chain)
+        conn.execute(insert(ENTRIES), prepared)
+        packed = pack_frontier(frontier)
+        conn.execute(
+            update(HEAD)
+            .where(HEAD.c.id == HEAD_ID)
+            .values(
+                last_seq=seq, chain_hash=chain, frontier=packed, mac=head_mac(mac_key, seq, chain, packed)
+            )
+        )
+        due = (
+            force_checkpoint
+            or seq // self.checkpoint_every > first_seq // self.checkpoint_every
+            or self._time_due(conn)
+        )
+        checkpoint = self._sign(conn, seq, frontier_root(frontier), chain) if due else None
+        return list(range(first_seq + 1, seq + 1)), checkpoint
+
+    def _time_due(self, conn: Connection) -> bool:
+        """The newest checkpoint is older than ``checkpoint_minutes`` (or there is none)."""
+        if self.checkpoint_minutes is None:
+            return False
+        limit = timedelta(minutes=self.checkpoint_minutes)
+        now = self.clock.now()
+        cached = self._newest_checkpoint_at  # only ever too old (another process may have signed since)
+        if cached is not None and now - cached < limit:
+            return False
+        newest = conn.execute(
+            select(CHECKPOINTS.c.at).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+        ).scalar()
+        if newest is None:
+            return True
+        self._newest_checkpoint_at = parse_at(newest)
+        return now - self._newest_checkpoint_at >= limit
 
     # -- checkpoints -----------------------------------------------------------------------------------------
     def _sign(self, conn: Connection, tree_size: int, root: bytes, chain: bytes) -> Checkpoint:
@@ -468,16 +460,22 @@ class AuditWriter:
                 key_id=self.key_id,
             )
         )
-        return Checkpoint(tree_size, parse_at(at_text), root, chain, signature, self.key_id)
+        made = Checkpoint(tree_size, parse_at(at_text), root, chain, signature, self.key_id)
+        self._newest_checkpoint_at = made.at
+        return made
 
     def _anchor(self, checkpoint: Checkpoint) -> None:
+        """Append the checkpoint to the anchor file (fsynced) and send it to the syslog witness, if any."""
+        line = checkpoint.anchor_line()
+        if self.anchor_syslog:
+            self._witness(self.anchor_syslog, line)
         if self.anchor_path is None:
             return
         try:
             self.anchor_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.anchor_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, (checkpoint.anchor_line() + "\n").encode())
+                os.write(fd, (line + "\n").encode())
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -488,6 +486,27 @@ class AuditWriter:
                 code="audit_anchor_unwritable",
             ) from None
 
+    @staticmethod
+    def _witness(address: str, line: str) -> None:
+        """Send one anchor line to syslog (a second witness). A failure is logged, never raised: the anchor file
+        stays the primary record, and an unreachable syslog must not stop audited work."""
+        try:
+            handler = _SyslogWitness(address=_syslog_address(address), facility=SysLogHandler.LOG_AUTH)
+        except OSError as exc:
+            _log.warning("audit anchor not sent to syslog: %s", exc.strerror or type(exc).__name__)
+            return
+        try:
+            handler.ident = "mamori-audit: "
+            handler.emit(
+                logging.makeLogRecord(
+                    {"name": "mamori.audit.anchor", "msg": line, "levelno": logging.INFO, "levelname": "INFO"}
+                )
+            )
+        finally:
+            handler.close()
+        if handler.failed:
+            _log.warning("audit anchor not sent to syslog: %s", handler.failed)
+
     def checkpoint(self) -> Checkpoint:
         """Sign the current tree head now (or return the existing checkpoint of this size) and anchor it."""
         with self.engine.begin() as conn:
@@ -495,6 +514,20 @@ class AuditWriter:
             existing = conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.tree_size == tree_size)).first()
             if existing is not None:
                 return _checkpoint(existing)
+            made = self._sign(conn, tree_size, frontier_root(frontier), chain)
+        self._anchor(made)
+        return made
+
+    def checkpoint_if_due(self) -> Checkpoint | None:
+        """Sign and anchor a checkpoint only if entries were appended after the newest one; else None.
+
+        The runtime calls this when it closes (so each CLI process anchors what it wrote) and the API server
+        every ``checkpoint_minutes``."""
+        with self.engine.begin() as conn:
+            tree_size, chain, frontier = self._lock_head(conn)
+            newest = conn.execute(select(func.max(CHECKPOINTS.c.tree_size))).scalar()
+            if tree_size == 0 or (newest is not None and int(newest) >= tree_size):
+                return None
             made = self._sign(conn, tree_size, frontier_root(frontier), chain)
         self._anchor(made)
         return made

@@ -1,10 +1,14 @@
 """Key-encryption keys (KEKs): versioned keys that wrap the per-person data keys and the system keys.
 
-A provider implements :class:`KekProvider`. Two are built in:
+A provider implements :class:`KekProvider`. Three are built in (ADR 0007, key custody):
 
 - :class:`FileKekProvider`: a JSON key file (mode 0600) that must live *outside* ``MAMORI_HOME``, so the
-  KEK is never in the data directory or its backups (SECURITY.md §7 test 24).
+  KEK is never in the data directory or its backups (SECURITY.md §7 test 24). One file per store (default
+  ``<key dir>/kek.json``); it is created only by ``mamori init`` for a new store, never silently: a missing file
+  of an existing store is an error that names the file.
 - :class:`EnvKekProvider`: the ``MAMORI_KEK`` environment variable.
+- :class:`mamori.kernel.crypto.pkcs11.Pkcs11KekProvider`: AES-256 keys that never leave a PKCS#11 token (an
+  HSM, a cloud KMS with a PKCS#11 interface, or SoftHSM in the tests).
 
 An external KMS fits behind the same Protocol. For HashiCorp Vault transit, for example:
 ``current_version`` is the transit key's ``latest_version``; ``wrap`` calls ``transit/encrypt/<key>`` with
@@ -186,7 +190,7 @@ class FileKekProvider(_LocalKeys):
     recounts after destroying, so such a key shows up in ``remaining_on_old``.)
     """
 
-    def __init__(self, path: Path, *, home: Path | None) -> None:
+    def __init__(self, path: Path, *, home: Path | None, create: bool = False) -> None:
         super().__init__()
         self.path = Path(path).expanduser().resolve()
         if home is not None:
@@ -199,11 +203,42 @@ class FileKekProvider(_LocalKeys):
                 )
         self._destroyed: list[int] = []
         self._stamp: tuple[int, int, int] | None = None
+        self._missing = False
         if not self.path.exists():
-            with self._locked():
-                if not self.path.exists():
-                    self._create()
+            if not create:
+                # Not an error yet: `mamori init` of a new store creates it (create_new); anything that needs
+                # a key raises KekMissing naming the file.
+                self._missing = True
+                return
+            self.create_new()
+            return
         self._load()
+
+    @property
+    def missing(self) -> bool:
+        return self._missing and not self.path.exists()
+
+    def create_new(self) -> None:
+        """Create the key file with one random version (only for a new store; a no-op if it exists)."""
+        with self._locked():
+            if not self.path.exists():
+                self._create()
+        self._missing = False
+        self._load()
+
+    def _require(self) -> None:
+        if self._missing:
+            if self.path.exists():
+                self._missing = False
+                self._load()
+                return
+            raise ConfigurationError(
+                f"KEK ファイル {self.path} がありません。このストアの鍵ファイルをバックアップから戻すか、"
+                "MAMORI_KEY_FILE / MAMORI_KEK で指定してください（新しい鍵は自動では作りません）。",
+                f"the KEK file {self.path} is missing: restore this store's key file from its backup, or point "
+                "MAMORI_KEY_FILE / MAMORI_KEK at it (a new key is never created silently).",
+                code="kek_missing",
+            )
 
     # -- file handling -------------------------------------------------------------------------------------------
     def _create(self) -> None:
@@ -228,6 +263,7 @@ class FileKekProvider(_LocalKeys):
 
     def _refresh(self) -> None:
         """Reload the file if another process changed it since it was read."""
+        self._require()
         try:
             st = self.path.stat()
         except OSError:
@@ -314,6 +350,7 @@ class FileKekProvider(_LocalKeys):
 
     def add_version(self) -> int:
         """Add a new random version and make it current; returns its number."""
+        self._require()
         with self._locked():
             self._load()
             keys = dict(self._keys)
@@ -325,6 +362,7 @@ class FileKekProvider(_LocalKeys):
 
     def destroy_version(self, version: int) -> None:
         """Remove the key material of ``version`` and record it as destroyed (never the current version)."""
+        self._require()
         with self._locked():
             self._destroy_locked(version)
 
@@ -349,7 +387,30 @@ class FileKekProvider(_LocalKeys):
 
 
 def kek_from_settings(settings: Settings) -> KekProvider:
-    """``MAMORI_KEK`` when set, else the key file (default ``~/.config/mamori/kek.json``) outside the home."""
-    if settings.kek:
+    """``MAMORI_KEK`` when set; a PKCS#11 token when ``MAMORI_KEK_PROVIDER=pkcs11``; else the store's key file
+    (default ``<key dir>/kek.json``, outside the home; never created here)."""
+    provider = (settings.kek_provider or "file").lower()
+    if settings.kek or provider == "env":
+        if not settings.kek:
+            raise _bad_config("MAMORI_KEK が設定されていません。", "MAMORI_KEK is not set.")
         return EnvKekProvider(settings.kek)
+    if provider == "pkcs11":
+        from mamori.kernel.crypto.pkcs11 import Pkcs11KekProvider
+
+        if not settings.pkcs11_module or not settings.pkcs11_pin:
+            raise _bad_config(
+                "PKCS#11 には MAMORI_PKCS11_MODULE と MAMORI_PKCS11_PIN が必要です。",
+                "the PKCS#11 provider needs MAMORI_PKCS11_MODULE and MAMORI_PKCS11_PIN.",
+            )
+        return Pkcs11KekProvider(
+            settings.pkcs11_module,
+            token_label=settings.pkcs11_token_label,
+            pin=settings.pkcs11_pin,
+            key_label=settings.pkcs11_key_label,
+        )
+    if provider != "file":
+        raise _bad_config(
+            "MAMORI_KEK_PROVIDER は file / env / pkcs11 のいずれかです。",
+            "MAMORI_KEK_PROVIDER must be file, env or pkcs11.",
+        )
     return FileKekProvider(settings.resolved_key_file(), home=settings.home_path)

@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -54,9 +55,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from mamori.kernel.clock import Clock
 from mamori.kernel.crypto.aead import KEY_LEN, make_aead, new_key
 from mamori.kernel.crypto.errors import KeyDestroyed
+from mamori.kernel.crypto.journal import append_destructions
 from mamori.kernel.crypto.kek import KekProvider
-from mamori.kernel.db import NAMING_CONVENTION, is_sqlite
-from mamori.kernel.errors import Conflict, ValidationFailed
+from mamori.kernel.db import NAMING_CONVENTION, wal_truncate
+from mamori.kernel.errors import ConfigurationError, Conflict, IntegrityFailure, ValidationFailed
 
 _log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ DEFAULT_CACHE_SIZE = 50_000
 _IN_CHUNK = 900  # below SQLite's historical 999 bound on bound parameters
 _DEK_CONTEXT = b"dek|"
 _SYS_CONTEXT = b"sys|"
+_KCV_CONTEXT = b"kcv|"
+_KCV_PLAIN = b"mamori key-check value, v1\x00\x00\x00\x00\x00\x00"  # 32 bytes
 
 
 class KeystoreBase(DeclarativeBase):
@@ -104,7 +108,22 @@ class SystemKey(KeystoreBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class KekCheck(KeystoreBase):
+    """Key-check value per KEK version: a known constant wrapped by that version.
+
+    A KEK that cannot open the check value of its version (a wrong key file, a wrong ``MAMORI_KEK``) is
+    refused before it wraps anything, so a wrong key can never write keys nobody can read later.
+    """
+
+    __tablename__ = "kek_checks"
+
+    kek_version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 DATA_KEYS: Table = KeystoreBase.metadata.tables["data_keys"]
+KEK_CHECKS: Table = KeystoreBase.metadata.tables["kek_checks"]
 DESTROYED_KEYS: Table = KeystoreBase.metadata.tables["destroyed_keys"]
 SYSTEM_KEYS: Table = KeystoreBase.metadata.tables["system_keys"]
 
@@ -140,6 +159,20 @@ class RotationReport:
     to_version: int
     remaining_on_old: int
     destroyed_versions: list[int] = field(default_factory=list)
+    # Keys no available KEK version opens (lost or written under a wrong key): skipped, never fatal.
+    unreadable: int = 0
+    # Of those, data keys recorded as destroyed because ``drop_unreadable`` was given.
+    dropped: int = 0
+
+
+def _kek_mismatch(version: int) -> ConfigurationError:
+    return ConfigurationError(
+        f"この KEK（版 {version}）はこの鍵保管庫の鍵ではありません（鍵確認値が一致しません）。"
+        "鍵ファイル・MAMORI_KEK を確認してください。何も書き込んでいません。",
+        f"this KEK (version {version}) is not this keystore's key (the key-check value does not open): "
+        "check the key file / MAMORI_KEK. Nothing was written.",
+        code="kek_mismatch",
+    )
 
 
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
@@ -171,9 +204,17 @@ class Keystore:
     """Wrapped DEKs per subject and named system keys, in the keystore's own database."""
 
     def __init__(
-        self, engine: Engine, kek: KekProvider, clock: Clock, *, cache_size: int = DEFAULT_CACHE_SIZE
+        self,
+        engine: Engine,
+        kek: KekProvider,
+        clock: Clock,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        journal_path: Path | None = None,
     ) -> None:
         self.engine = engine
+        # The key-destruction journal (ids only, outside MAMORI_HOME): what `mamori restore` re-applies.
+        self.journal_path = journal_path
         self.kek = kek
         self.clock = clock
         self.cache_size = max(0, cache_size)
@@ -182,11 +223,20 @@ class Keystore:
         self._lock = threading.Lock()
         # Bumped by every eviction: keys read before a concurrent destruction are then not cached.
         self._evictions = 0
+        self._checked_version: int | None = None
 
     # -- schema ------------------------------------------------------------------------------------------------
     def init_schema(self) -> None:
         """Create the keystore tables if missing (idempotent)."""
         KeystoreBase.metadata.create_all(self.engine)
+
+    def is_empty(self) -> bool:
+        """No data key, system key, tombstone or check value yet (a new store)."""
+        with self.engine.connect() as conn:
+            return all(
+                conn.execute(select(t.c[list(t.c.keys())[0]]).limit(1)).first() is None
+                for t in (DATA_KEYS, SYSTEM_KEYS, DESTROYED_KEYS, KEK_CHECKS)
+            )
 
     # -- cache -------------------------------------------------------------------------------------------------
     def _cache_put(self, entries: Iterable[tuple[str, _CachedKey]], *, generation: int | None = None) -> None:
@@ -257,7 +307,66 @@ class Keystore:
             keep = self.cache_size
             self._cache_put(zip(ids[-keep:], map(_CachedKey, keys[-keep:]), strict=True))
 
+    # -- key-check values ----------------------------------------------------------------------------------------
+    def _opens(self, version: int, blob: bytes, context: bytes, expected: bytes | None = None) -> bool:
+        try:
+            plain = self.kek.unwrap(version, blob, context=context)
+        except (IntegrityFailure, ConfigurationError):
+            return False
+        return expected is None or plain == expected
+
+    def check_kek(self) -> int:
+        """Refuse a KEK that is not this keystore's (ConfigurationError ``kek_mismatch``); returns the current
+        version. Registers the check value of a version the first time it is current, once its lineage is
+        proven: it opens an existing check value (a new version added by rotation) or, in a keystore without
+        any (a new store, or one made before check values existed), an existing wrapped key."""
+        version = self.kek.current_version()
+        if self._checked_version == version:
+            return version
+        context = _KCV_CONTEXT + str(version).encode()
+        with self.engine.begin() as conn:
+            rows = {
+                int(v): bytes(b)
+                for v, b in conn.execute(select(KEK_CHECKS.c.kek_version, KEK_CHECKS.c.wrapped))
+            }
+            if version in rows:
+                if not self._opens(version, rows[version], context, _KCV_PLAIN):
+                    raise _kek_mismatch(version)
+            else:
+                available = set(self.kek.versions())
+                if rows:
+                    proven = any(
+                        self._opens(v, b, _KCV_CONTEXT + str(v).encode(), _KCV_PLAIN)
+                        for v, b in rows.items()
+                        if v in available
+                    )
+                else:
+                    proven = True
+                    for table, ident, prefix in (
+                        (DATA_KEYS, DATA_KEYS.c.subject_id, _DEK_CONTEXT),
+                        (SYSTEM_KEYS, SYSTEM_KEYS.c.name, _SYS_CONTEXT),
+                    ):
+                        sample = conn.execute(
+                            select(ident, table.c.kek_version, table.c.wrapped)
+                            .where(table.c.kek_version.in_(sorted(available) or [version]))
+                            .limit(1)
+                        ).first()
+                        if sample is not None:
+                            proven = self._opens(
+                                int(sample[1]), bytes(sample[2]), prefix + str(sample[0]).encode()
+                            )
+                            break
+                if not proven:
+                    raise _kek_mismatch(version)
+                _, blob = self.kek.wrap(_KCV_PLAIN, context=context)
+                conn.execute(
+                    insert(KEK_CHECKS).values(kek_version=version, wrapped=blob, created_at=self.clock.now())
+                )
+        self._checked_version = version
+        return version
+
     def _wrap_all(self, keys: list[bytes], contexts: list[bytes]) -> tuple[list[int], list[bytes]]:
+        self.check_kek()
         wrap_many = getattr(self.kek, "wrap_many", None)
         if callable(wrap_many):
             version, blobs = wrap_many(keys, contexts)
@@ -412,7 +521,11 @@ class Keystore:
         return self.destroy_data_keys([subject_id]) == 1
 
     def destroy_data_keys(self, subject_ids: Sequence[str]) -> int:
-        """Crypto-shred many subjects in one transaction; returns how many keys existed."""
+        """Crypto-shred many subjects in one transaction; returns how many keys existed.
+
+        With a ``journal_path``, the ids not destroyed before are appended (and fsynced) to the key-destruction
+        journal inside the transaction but before any key is deleted: a crash never loses a destruction that
+        happened, and a failed append leaves every key in place."""
         ids = list(dict.fromkeys(_check_subject_id(s) for s in subject_ids))
         if not ids:
             return 0
@@ -420,6 +533,16 @@ class Keystore:
         self._cache_evict(ids)
         deleted = 0
         with self.engine.begin() as conn:
+            if self.journal_path is not None:
+                known: set[str] = set()
+                for chunk in _chunks(ids):
+                    known.update(
+                        str(r[0])
+                        for r in conn.execute(
+                            select(DESTROYED_KEYS.c.subject_id).where(DESTROYED_KEYS.c.subject_id.in_(chunk))
+                        )
+                    )
+                append_destructions(self.journal_path, [s for s in ids if s not in known], now)
             for chunk in _chunks(ids):
                 deleted += conn.execute(delete(DATA_KEYS).where(DATA_KEYS.c.subject_id.in_(chunk))).rowcount
                 already = {
@@ -448,6 +571,7 @@ class Keystore:
         if cached is not None:
             return cached
         context = _SYS_CONTEXT + name.encode("utf-8")
+        self.check_kek()  # before the transaction (it may write a check value itself)
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
@@ -511,17 +635,26 @@ class Keystore:
         *,
         batch_size: int = 1000,
         destroy_old: bool = True,
+        drop_unreadable: bool = False,
     ) -> RotationReport:
         """Rewrap every DEK and system key that is not on the current KEK version, one committed transaction
         per batch; then check that none remain on old versions and, if the provider supports
         ``destroy_version`` (and ``destroy_old``), destroy every other KEK version it holds.
 
+        Always finishes: a key that no available KEK version opens (its version was lost, or it was written
+        under a wrong key before check values existed) is skipped and counted in ``unreadable``, and the old
+        versions are then kept. With ``drop_unreadable`` such data keys are recorded as destroyed (their data
+        was unreadable anyway; the journal and tombstones say so) so the rotation can complete; unreadable
+        system keys are never dropped silently (they stay counted).
+
         Resumable: an interrupted rotation is finished by running it again. The provider's other versions are
         destroyed even if another installation shares the key file; give each installation its own file.
         """
-        to_version = self.kek.current_version()
+        to_version = self.check_kek()
         total = self.count_on_old_versions(to_version)
         done = 0
+        unreadable: list[str] = []
+        unreadable_system = 0
         if progress is not None:
             progress(done, total)
         for table, ident, prefix in (
@@ -533,36 +666,51 @@ class Keystore:
                 .where(ident == bindparam("b_ident"), table.c.kek_version == bindparam("b_old"))
                 .values(kek_version=bindparam("b_version"), wrapped=bindparam("b_wrapped"))
             )
+            after = ""
             while True:
                 with self.engine.begin() as conn:
                     rows = conn.execute(
                         select(ident, table.c.kek_version, table.c.wrapped)
-                        .where(table.c.kek_version != to_version)
+                        .where(table.c.kek_version != to_version, ident > after)
                         .order_by(ident)
                         .limit(max(1, batch_size))
                     ).all()
                     if not rows:
                         break
-                    contexts = [prefix + str(name).encode("utf-8") for name, _, _ in rows]
-                    keys = [
-                        self.kek.unwrap(int(old), bytes(blob), context=context)
-                        for (_, old, blob), context in zip(rows, contexts, strict=True)
-                    ]
-                    versions, blobs = self._wrap_all(keys, contexts)
-                    if any(v != to_version for v in versions):
-                        raise Conflict(
-                            "再ラップ中に KEK の現行版が変わりました。もう一度実行してください。",
-                            "The current KEK version changed during rotation; run it again.",
-                            code="kek_changed",
-                        )
-                    params: list[dict[str, Any]] = [
-                        {"b_ident": name, "b_old": old, "b_version": version, "b_wrapped": wrapped}
-                        for (name, old, _), version, wrapped in zip(rows, versions, blobs, strict=True)
-                    ]
-                    conn.execute(stmt, params)
+                    after = str(rows[-1][0])
+                    opened: list[tuple[str, int, bytes, bytes]] = []
+                    for name, old, blob in rows:
+                        context = prefix + str(name).encode("utf-8")
+                        try:
+                            key = self.kek.unwrap(int(old), bytes(blob), context=context)
+                        except (IntegrityFailure, ConfigurationError):
+                            if table is DATA_KEYS:
+                                unreadable.append(str(name))
+                            else:
+                                unreadable_system += 1
+                            continue
+                        opened.append((str(name), int(old), context, key))
+                    if opened:
+                        versions, blobs = self._wrap_all([o[3] for o in opened], [o[2] for o in opened])
+                        if any(v != to_version for v in versions):
+                            raise Conflict(
+                                "再ラップ中に KEK の現行版が変わりました。もう一度実行してください。",
+                                "The current KEK version changed during rotation; run it again.",
+                                code="kek_changed",
+                            )
+                        params: list[dict[str, Any]] = [
+                            {"b_ident": name, "b_old": old, "b_version": version, "b_wrapped": wrapped}
+                            for (name, old, _, _), version, wrapped in zip(
+                                opened, versions, blobs, strict=True
+                            )
+                        ]
+                        conn.execute(stmt, params)
                 done += len(rows)
                 if progress is not None:
                     progress(done, max(total, done))
+        dropped = 0
+        if unreadable and drop_unreadable:
+            dropped = self.destroy_data_keys(unreadable)
         remaining = self.count_on_old_versions(to_version)
         destroyed: list[int] = []
         destroy = getattr(self.kek, "destroy_version", None)
@@ -576,7 +724,12 @@ class Keystore:
             remaining = self.count_on_old_versions(to_version)
         self.checkpoint()
         return RotationReport(
-            rewrapped=done, to_version=to_version, remaining_on_old=remaining, destroyed_versions=destroyed
+            rewrapped=done - len(unreadable) - unreadable_system,
+            to_version=to_version,
+            remaining_on_old=remaining,
+            destroyed_versions=destroyed,
+            unreadable=len(unreadable) + unreadable_system,
+            dropped=dropped,
         )
 
     # -- maintenance -------------------------------------------------------------------------------------------
@@ -600,7 +753,9 @@ class Keystore:
                 )
             }
             destroyed = int(conn.execute(select(func.count()).select_from(DESTROYED_KEYS)).scalar_one())
+            checks = sorted(int(v) for v in conn.execute(select(KEK_CHECKS.c.kek_version)).scalars())
         return {
+            "kek_check_versions": checks,
             "kek_current_version": self.kek.current_version(),
             "kek_versions": self.kek.versions(),
             "data_keys": sum(by_version.values()),
@@ -610,23 +765,6 @@ class Keystore:
         }
 
     def checkpoint(self, *, attempts: int = 20) -> bool:
-        """SQLite: ``PRAGMA wal_checkpoint(TRUNCATE)`` so no old page (e.g. a wrapped key) survives in -wal.
-        Retries while readers block it; returns False if it could not complete (always True on PostgreSQL)."""
-        if not is_sqlite(self.engine):
-            return True
-        raw = self.engine.raw_connection()
-        try:
-            for attempt in range(max(1, attempts)):
-                cursor = raw.cursor()
-                try:
-                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-                if row is not None and int(row[0]) == 0:
-                    return True
-                if attempt + 1 < attempts:
-                    time.sleep(0.05)
-            return False
-        finally:
-            raw.close()
+        """SQLite: checkpoint the keystore's WAL with TRUNCATE so no old page (e.g. a wrapped key) survives in
+        -wal (:func:`mamori.kernel.db.wal_truncate`); always True on PostgreSQL."""
+        return wal_truncate(self.engine, attempts=attempts)

@@ -40,6 +40,8 @@ class Action(StrEnum):
     PURPOSE_READ = "purpose.read"
     AUDIT_READ = "audit.read"
     KEYS_ROTATE = "keys.rotate"
+    BACKUP = "store.backup"  # an online copy of the data store and the audit log (docs/backup.md)
+    RESTORE = "store.restore"  # put a backup back, re-applying every key destruction since
     STAFF_MANAGE = "staff.manage"
     RIGHTS_INTAKE = "rights.intake"  # record a request from the person (phone, letter, counter)
     RIGHTS_MANAGE = "rights.manage"  # verify, show, fulfil, refuse, extend
@@ -74,6 +76,8 @@ ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
     Role.ADMIN: {
         _P.STAFF_MANAGE: Scope.ALL,
         _P.KEYS_ROTATE: Scope.ALL,
+        _P.BACKUP: Scope.ALL,
+        _P.RESTORE: Scope.ALL,
         _P.PURPOSE_READ: Scope.ALL,
     },
     Role.PRIVACY_OFFICER: {

@@ -24,7 +24,6 @@ from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_info, record_write
 from mamori.kernel.clock import JST, today_jst
 from mamori.kernel.context import ActorKind, Context
-from mamori.kernel.crypto import make_aead, normalise, open_with, seal_with
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import MamoriError, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.notify import Message, notifier_for
@@ -44,12 +43,20 @@ from mamori.rights.schemas import (
     RequestView,
     rule_for,
 )
+from mamori.rights.service.sealing import (
+    KEY_CODES,
+    KEY_DIGEST,
+    destroy_request_keys,
+    identifier_digest,
+    request_key_id,
+    throttle_digest,
+)
+from mamori.rights.service.sealing import mac as _mac
+from mamori.rights.service.sealing import open_value as _open
+from mamori.rights.service.sealing import seal_value as _seal
 
 CODE_TTL = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
-KEY_VALUES = "rights_identifiers"  # system key: claimed contact values while the request is open
-KEY_DIGEST = "rights_digest"  # system key: keyed hashes of identifiers and access tokens
-KEY_CODES = "rights_codes"  # system key: one-time codes are stored only as keyed hashes
 _LEGAL_REP_DOCS = frozenset({"family_register", "guardianship_registry"})
 _MANDATE_DOCS = frozenset({"power_of_attorney", "seal_certificate"})
 
@@ -62,35 +69,6 @@ class TooManyAttempts(MamoriError):
 def _not_found() -> NotFound:
     # The same answer for "no such request" and "wrong token": a request id alone reveals nothing.
     return NotFound("請求が見つかりません。", "Request not found.", code="request_not_found")
-
-
-# -- keyed hashes and sealing (system keys, never the person's key: the request record outlives an erasure) -----
-
-
-def _mac(ctx: Context, key_name: str, *parts: str) -> bytes:
-    key = ctx.runtime.keystore.system_key(key_name)
-    return hmac.digest(key, "\x00".join(parts).encode("utf-8"), "sha256")
-
-
-def identifier_digest(ctx: Context, kind: str, value: str) -> bytes:
-    norm = value if kind == "customer" else normalise(kind, value)
-    return _mac(ctx, KEY_DIGEST, "identifier", kind, norm)
-
-
-def _aad(identifier_id: str) -> bytes:
-    return f"rights_identifiers|value_enc|{identifier_id}".encode()
-
-
-def _seal(ctx: Context, identifier_id: str, value: str) -> bytes:
-    aead = make_aead(ctx.runtime.keystore.system_key(KEY_VALUES))
-    return seal_with(aead, value.encode("utf-8"), _aad(identifier_id))
-
-
-def _open(ctx: Context, ident: RightsIdentifier) -> str | None:
-    if ident.value_enc is None:
-        return None
-    aead = make_aead(ctx.runtime.keystore.system_key(KEY_VALUES))
-    return open_with(aead, bytes(ident.value_enc), _aad(ident.id)).decode("utf-8")
 
 
 # -- loading, events, views -----------------------------------------------------------------------------------
@@ -264,7 +242,7 @@ def _add_identifier(ctx: Context, req: RightsRequest, kind: str, value: str) -> 
         created_at=ctx.clock.now(),
     )
     if kind != "customer":
-        ident.value_enc = _seal(ctx, ident.id, value)
+        ident.value_enc = _seal(ctx, req.id, ident.id, value)
     else:
         ident.value_enc = None
     ctx.session.add(ident)
@@ -281,8 +259,16 @@ def _create(ctx: Context, data: RequestOpen, *, token_hash: bytes | None) -> Rig
         )
     regime = data.regime or ("gdpr" if data.kind in GDPR_ONLY else "appi")
     source = "chosen" if data.regime or data.kind in GDPR_ONLY else "default"
+    # Validate what was typed before a key is made (ValidationFailed, no value echoed).
+    for email in data.emails:
+        identifier_digest(ctx, "email", str(email))
+    for phone in data.phones:
+        identifier_digest(ctx, "phone", phone)
+    request_id = new_id()
+    # The request's own data key, committed in the keystore before anything is sealed under it.
+    ctx.runtime.keystore.create_data_keys([request_key_id(request_id)])
     req = RightsRequest(
-        id=new_id(),
+        id=request_id,
         kind=data.kind,
         regime=regime,
         regime_source=source,
@@ -429,6 +415,8 @@ def _send_code(ctx: Context, req: RightsRequest, ident: RightsIdentifier) -> Non
         Message(
             channel="email",
             to=value,
+            subject_ids=tuple(subject_ids(ctx, req.id)),
+            request_id=req.id,
             subject="【本人確認】確認コード / verification code",
             body=(
                 f"ご請求（受付番号 {req.id}）の本人確認コード: {code}\n"
@@ -726,7 +714,7 @@ def throttle(
     now = ctx.clock.now()
     over = False
     for kind, value, limit in keys:
-        digest = _mac(ctx, KEY_DIGEST, "throttle", kind, value)
+        digest = throttle_digest(ctx, kind, value)
         ctx.session.add(RightsAttempt(key_digest=digest, at=now))
         ctx.session.flush()
         count = int(ctx.session.execute(queries.attempts_since(digest, now - window)).scalar_one())
@@ -760,7 +748,8 @@ def show(ctx: Context, request_id: str) -> RequestView:
 
 
 def close(ctx: Context, req: RightsRequest, outcome: str) -> None:
-    """Close the request and drop every claimed value it still holds (only keyed hashes remain)."""
+    """Close the request, drop every claimed value it still holds (only keyed hashes remain) and destroy the
+    request's key, so no copy of those values (a backup, an old WAL page) can be opened any more."""
     req.status = "closed"
     req.outcome = outcome
     req.closed_at = ctx.clock.now()
@@ -770,18 +759,7 @@ def close(ctx: Context, req: RightsRequest, outcome: str) -> None:
         .values(value_enc=None, code_hash=None, code_expires_at=None)
     )
     ctx.session.flush()
-
-
-def scrub_identifiers(ctx: Context, digests: Sequence[bytes]) -> int:
-    """After an erasure: remove the claimed values matching the person's identifiers from every request."""
-    if not digests:
-        return 0
-    result = ctx.session.execute(
-        update(RightsIdentifier)
-        .where(RightsIdentifier.digest.in_(list(digests)))
-        .values(value_enc=None, code_hash=None, code_expires_at=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    destroy_request_keys(ctx, [req.id])
 
 
 def refuse(ctx: Context, request_id: str, ground: str, explanation: str | None = None) -> RequestView:
@@ -882,7 +860,15 @@ def _notify_person(ctx: Context, req: RightsRequest, subject: str, body: str) ->
             value = _open(ctx, ident)
             if value:
                 notifier_for(ctx.runtime.settings.home_path).send(
-                    Message(channel="email", to=value, subject=subject, body=body), at=ctx.clock.now()
+                    Message(
+                        channel="email",
+                        to=value,
+                        subject=subject,
+                        body=body,
+                        subject_ids=tuple(subject_ids(ctx, req.id)),
+                        request_id=req.id,
+                    ),
+                    at=ctx.clock.now(),
                 )
                 return True
     return False

@@ -17,9 +17,10 @@ from mamori.kernel import registry
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
-from mamori.kernel.notify import notifier_for, purge_recipient
+from mamori.kernel.notify import notifier_for, purge_concerning
 from mamori.kernel.policy import Action, Resource
 from mamori.kernel.registry import Recipient, SubjectRecord
+from mamori.kernel.runtime import SCRUB_PENDING
 from mamori.law.rules import (
     G_15,
     G_16,
@@ -45,7 +46,7 @@ from mamori.rights.schemas import (
     RecordOut,
     rule_for,
 )
-from mamori.rights.service import core
+from mamori.rights.service import core, forget, sealing
 
 _CATEGORY = re.compile(r"[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}")
 STOPPING = frozenset({"stop_use", "stop_provision", "restriction", "objection"})
@@ -76,7 +77,7 @@ def _unverified_targets(ctx: Context, req: RightsRequest, ids: Sequence[str]) ->
     """Identifiers that reach nobody because they were never verified. A claimed customer id that no verified
     identifier reaches is refused (R-37-1: seed 001 case 2 — asking for another customer's data); naming one's
     own customer id, reached by a verified identifier, is not."""
-    reached = {core.identifier_digest(ctx, "customer", sid) for sid in ids}
+    reached = {sealing.identifier_digest(ctx, "customer", sid) for sid in ids}
     refused = 0
     for ident in core._identifiers(ctx, req.id):
         if ident.verified_at is not None:
@@ -247,8 +248,11 @@ def _stop(ctx: Context, req: RightsRequest, ids: Sequence[str]) -> list[str]:
 
 def _erase(
     ctx: Context, req: RightsRequest, ids: Sequence[str]
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
+) -> tuple[dict[str, int], list[dict[str, Any]], dict[str, int]]:
     recipients = _recipients(ctx, ids)  # before erasing: who received the data must be told (G-19)
+    # Before anything is erased: what the rights slice holds under the person's identifiers (it needs their
+    # registered contacts and the values typed into their requests, which are unreadable afterwards).
+    trace = forget.trace_person(ctx, ids)
     erased: dict[str, int] = {}
     for sid in ids:
         for source in registry.sources():
@@ -256,18 +260,25 @@ def _erase(
     core._notify_person(
         ctx, req, SUBJECT, f"受付番号 {req.id} のご請求について、保有する個人データを消去しました。"
     )
-    # Nothing personal may remain outside the destroyed key: drop the claimed values of every request that
-    # carries this person's identifiers (keyed hashes stay as evidence), and the copies of the messages the
-    # file outbox kept for them (one-time codes, notices).
-    idents = core._identifiers(ctx, req.id)
-    notifier = notifier_for(ctx.runtime.settings.home_path)
-    for ident in idents:
-        value = core._open(ctx, ident)
-        if value is not None and ident.kind == "email":
-            purge_recipient(notifier, value)
-    digests = [i.digest for i in idents]
-    core.scrub_identifiers(ctx, digests)
-    return erased, recipients
+    # Nothing of the person may remain outside a destroyed key: the copies of every message the notifier kept
+    # about them (one-time codes, notices — whatever address they went to, an old one included), the claimed
+    # values and keyed digests of their identifiers in every request, the throttle counts kept under them, and
+    # the keys of the requests that reached them. The edge then checkpoints the SQLite files (SCRUB_PENDING).
+    purged = purge_concerning(
+        notifier_for(ctx.runtime.settings.home_path),
+        subject_ids=ids,
+        request_ids=trace.requests,
+        recipients=trace.emails,
+    )
+    scrubbed, throttles, keys = forget.forget_person(ctx, trace)
+    ctx.memo[SCRUB_PENDING] = True
+    counts = {
+        "messages_purged": purged,
+        "identifiers_scrubbed": scrubbed,
+        "throttle_rows_dropped": throttles,
+        "request_keys_destroyed": keys,
+    }
+    return erased, recipients, counts
 
 
 def _require_subjects(ids: Sequence[str]) -> None:
@@ -356,11 +367,12 @@ def fulfil(
         details.update(scope=req.stop_scope, purpose=req.purpose)
     elif req.kind == "erasure":
         _require_subjects(ids)
-        outcome.erased, outcome.recipients_to_notify = _erase(ctx, req, ids)
+        outcome.erased, outcome.recipients_to_notify, forgotten = _erase(ctx, req, ids)
         outcome.rule_ids = sorted({R_35_1.id, rule} | ({G_17.id, G_19.id} if req.regime == "gdpr" else set()))
         details.update(
             erased_records=sum(outcome.erased.values()),
             recipients_to_notify=len(outcome.recipients_to_notify),
+            **forgotten,
         )
     else:  # pragma: no cover - KINDS is closed
         raise ValidationFailed("不明な請求種別です。", "Unknown request kind.", code="bad_kind")
