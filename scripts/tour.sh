@@ -25,5 +25,9 @@ step $M --as hoshino provision records list
 step $M --as hoshino processors contracts list
 step $M --as hoshino audit tail -n 8
 step $M audit verify
+echo; echo "-- 監査ログの署名付きチェックポイント（外部の証人へ送る行） / a signed checkpoint to send to a witness --"
+step $M audit checkpoint
+echo; echo "-- バックアップ（鍵保管庫は含めない） / a backup without the keystore --"
+step $M --as admin backup "$(mktemp -d)/mamori-backup"
 echo
 echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help"
