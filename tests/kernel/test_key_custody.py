@@ -73,6 +73,9 @@ def test_each_store_gets_its_own_key_directory_outside_its_home(tmp_path: Path):
         assert stat.S_IMODE(kek.stat().st_mode) == 0o600
         assert stat.S_IMODE(kek.parent.stat().st_mode) == 0o700
         assert (kek.parent / "keystore.db").exists()
+        # every database file is owner-only (SQLite gives -wal/-shm the database file's mode)
+        for db_file in (kek.parent / "keystore.db", home / "mamori.db", home / "audit.db"):
+            assert stat.S_IMODE(db_file.stat().st_mode) == 0o600, db_file.name
         # nothing key-like in the data directory: a copy of it carries no key
         names = {p.name for p in home.rglob("*")}
         assert not any(n.startswith(("kek", "keystore")) for n in names), names

@@ -10,6 +10,7 @@ HTTP request, job), in :func:`unit_of_work`.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -65,6 +66,8 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Created owner-only before SQLite opens it; SQLite gives -wal and -shm the database file's mode.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
