@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
@@ -66,13 +67,20 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # Created owner-only before SQLite opens it; SQLite gives -wal and -shm the database file's mode.
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             poolclass=NullPool if path == ":memory:" else None,
         )
+        if path and path != ":memory:":
+
+            @event.listens_for(engine, "connect")
+            def _owner_only(_dbapi_connection: Any, _record: Any) -> None:
+                # Before the pragmas create -wal/-shm (SQLite gives them the database file's mode). Opening
+                # creates the file; it is not created before (a missing file must stay visible as missing).
+                if os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) != 0o600:
+                    os.chmod(path, 0o600)
+
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "connect")
@@ -165,7 +173,10 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
-def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+_T = TypeVar("_T")
+
+
+def chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
     """Slices of ``items`` small enough for one ``IN (...)`` list on every backend."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
