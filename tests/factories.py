@@ -79,7 +79,7 @@ def seed_basics(rt: Runtime) -> dict[str, Actor]:
             staff_service.add(
                 ctx, StaffCreate(username=username, display_name=username, role=role, team=team)
             )
-    with rt.sessions() as session:
+    with rt.transaction(SYSTEM_ACTOR, readonly=True) as session:
         for username in ("admin", "po", "sato", "suzuki", "support", "analyst"):
             actors[username] = staff_service.actor_for(session, username)
     return actors

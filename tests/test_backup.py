@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from mamori.cli.main import app
 from mamori.kernel.backup import sqlite_integrity, sqlite_table_stats
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.crypto import KeyDestroyed, Keystore
 from mamori.kernel.crypto.journal import read_journal
 from mamori.kernel.runtime import open_runtime
@@ -117,7 +118,7 @@ def one_line(result) -> str:
 def add_customer(st: Store, email: str, name: str) -> str:
     rt = st.runtime()
     try:
-        with rt.sessions() as s:
+        with rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
             po = staff_service.actor_for(s, "hoshino")
         return make_customer(rt, po, name=name, kana=None, email=email, phone=None)
     finally:
@@ -170,7 +171,7 @@ def data_stats(st: Store) -> dict:
 
 def test_destroy_appends_ids_to_the_journal_before_deleting_keys(tmp_path, clock, monkeypatch):
     from mamori.kernel.crypto import EnvKekProvider
-    from mamori.kernel.crypto import keystore as keystore_mod
+    from mamori.kernel.crypto.keystore import store as keystore_mod
     from mamori.kernel.db import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'ks.db'}")
@@ -402,6 +403,7 @@ def test_postgresql_keystore_sharing_the_audit_database_stays_out_of_data_backup
 
 WRITER = r"""
 import os, sys
+from mamori import composition
 from mamori.customers.schemas import CustomerCreate, ProvenanceIn
 from mamori.customers.service import core
 from mamori.kernel.context import SYSTEM_ACTOR
@@ -409,6 +411,7 @@ from mamori.kernel.runtime import Runtime
 from mamori.kernel.settings import Settings
 
 PROV = ProvenanceIn(method="direct", channel="web_form", notice_version="n-2026")
+composition.register_all()  # the slices' actions and grants (ADR 0008), as every entry point does
 
 
 def write_forever(tag):

@@ -5,19 +5,17 @@ from __future__ import annotations
 import typer
 
 from mamori import deid
-from mamori.consent import service as consent_service
+from mamori.consent import sources as consent_sources
 from mamori.customers import sources as customers_sources
+from mamori.deid import service as deid_service
 from mamori.deid import text as deid_text
-from mamori.deid.tabular import KeySource
 from mamori.deid.tabular import cli as tabular_cli
 from mamori.deid.text import cli as text_cli
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
-from mamori.kernel.runtime import Runtime, open_runtime
-from mamori.processors import service as processors_service
-from mamori.provision import service as provision_service
-from mamori.rights import service as rights_service
+from mamori.kernel.runtime import Runtime
+from mamori.processors import sources as processors_sources
+from mamori.provision import sources as provision_sources
 from mamori.staff import service as staff_service
-from mamori.staff.models import StaffUser
 from mamori.staff.schemas import StaffCreate
 
 _registered = False
@@ -27,39 +25,52 @@ def register_all() -> None:
     global _registered
     if _registered:
         return
+    # Actions and role grants first, in DESIGN order (a slice may grant an earlier slice's action; ADR 0008).
+    from mamori.consent import permissions as consent_permissions
+    from mamori.customers import permissions as customers_permissions
+    from mamori.deid import permissions as deid_permissions
+    from mamori.kernel import permissions as kernel_permissions
+    from mamori.processors import permissions as processors_permissions
+    from mamori.provision import permissions as provision_permissions
+    from mamori.purposes import permissions as purposes_permissions
+    from mamori.rights import permissions as rights_permissions
+    from mamori.staff import permissions as staff_permissions
+
+    kernel_permissions.register()
+    staff_permissions.register()
+    purposes_permissions.register()
+    customers_permissions.register()
+    consent_permissions.register()
+    provision_permissions.register()
+    processors_permissions.register()
+    rights_permissions.register()
+    deid_permissions.register()
     customers_sources.register()
-    consent_service.register()
-    provision_service.register()
-    processors_service.register()
-    rights_service.register()
+    consent_sources.register()
+    provision_sources.register()
+    processors_sources.register()
     deid_text.register()
+    deid_service.register()  # the dataset guard: 仮名/匿名加工情報 never go back into customers
     _registered = True
 
 
 def resolve_actor(runtime: Runtime, username: str) -> Actor:
-    with runtime.sessions() as session:
-        return staff_service.actor_for(session, username)
+    with runtime.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+        return staff_service.actor_for(ctx, username)
 
 
 def ensure_admin(runtime: Runtime) -> bool:
     """The first administrator, created by `mamori init` when there is no staff user yet."""
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
-        if ctx.session.query(StaffUser.id).first() is not None:
+        if staff_service.any_staff(ctx):
             return False
         staff_service.add(ctx, StaffCreate(username="admin", display_name="管理者", role=Role.ADMIN))
         return True
 
 
-def _keystore_key_source() -> KeySource:
-    """削除情報等 (pseudonymisation keys) live in the keystore, wrapped by the KEK (R-41-2)."""
-    runtime = open_runtime()
-    runtime.init()  # a new store gets its key directory and KEK; an existing one must have its KEK (ADR 0007)
-    return runtime.keystore  # type: ignore[return-value]
-
-
 def mount_deid(app: typer.Typer) -> None:
-    """Mount the deid command groups (text PII and tabular de-identification) with the real keystore."""
-    tabular_cli.key_source_factory = _keystore_key_source
+    """Mount the deid command groups (text PII and tabular de-identification). The tabular commands reach the
+    keystore's 削除情報等 (pseudonym keys, R-41-2) only through ``mamori.deid.service``, after authorisation."""
     app.add_typer(text_cli.app, name="text")
     app.add_typer(tabular_cli.app, name="deid")
 

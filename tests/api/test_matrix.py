@@ -50,7 +50,7 @@ def test_authorization_matrix(api, role):
     from mamori.kernel.context import SYSTEM_ACTOR
     from mamori.staff import service as staff_service
 
-    with api.rt.sessions() as s:
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         sato = staff_service.actor_for(s, "sato")
     del SYSTEM_ACTOR
     client, csrf = api.client(role)

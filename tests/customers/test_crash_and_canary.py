@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mamori.cli.main import app
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.settings import reset_settings_cache
 
 
@@ -176,7 +177,7 @@ def test_no_plaintext_personal_data_in_any_database_file(cli_env, tmp_path):
         "沖縄県石垣市字登野城9-9-9",
         "虹色カナリア工業株式会社",
     }
-    with rt.sessions() as s:
+    with rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         actor = staff_service.actor_for(s, "hoshino")
     with rt.transaction(actor, "contract") as ctx:
         items, cursor = service.list_page(ctx, limit=500)

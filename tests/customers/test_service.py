@@ -201,11 +201,22 @@ def test_sensitive_attribute_needs_consent_or_exception(runtime, actors):
     with runtime.transaction(actors["po"], "health-service") as ctx:
         view = service.get(ctx, cid)
     assert view.attributes[0].value == "高血圧で通院中"
-    # a purpose that does not cover 要配慮 never shows it
-    with runtime.transaction(actors["po"], "contract") as ctx:
-        pass
+    # a purpose that does not cover 要配慮 never shows it: the person is not registered for "contract" at all
     with pytest.raises(PolicyDenied), runtime.transaction(actors["po"], "contract") as ctx:
         service.get(ctx, cid)
+    # and for a person registered for both, "contract" reads the record with the 要配慮 value withheld
+    both = make_customer(
+        runtime, actors["po"], purposes=("health-service", "contract"), email="both@example.jp"
+    )
+    with runtime.transaction(actors["po"]) as ctx:
+        consent_service.grant_sensitive(ctx, both, ConsentIn(method="paper", evidence="同意書-002"))
+    with runtime.transaction(actors["po"], "health-service") as ctx:
+        service.add_attribute(ctx, both, attr)
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        shown = service.get(ctx, both)
+    assert shown.id == both and [(a.key, a.value) for a in shown.attributes] == [("medical_history", None)]
+    with runtime.transaction(actors["po"], "health-service") as ctx:
+        assert [a.value for a in service.get(ctx, both).attributes] == ["高血圧で通院中"]
 
 
 def test_create_requires_registered_active_purpose(runtime, actors):

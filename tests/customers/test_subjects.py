@@ -133,6 +133,7 @@ def test_erase_crypto_shreds_even_a_copy_taken_before(runtime, actors, tmp_path)
     copy_rows: list[Customer] = []
     if url.startswith("sqlite"):
         runtime.data_engine.dispose()
+        runtime.read_engine.dispose()  # the last connection to close folds the WAL into the file
         src = runtime.data_engine.url.database
         shutil.copy(src, tmp_path / "before.db")
         eng = create_engine(f"sqlite:///{tmp_path / 'before.db'}")

@@ -107,7 +107,7 @@ def test_a_key_destroyed_by_another_process_stops_working_after_the_cache_ttl(
     keystore: Keystore, monkeypatch
 ):
     from mamori.kernel.crypto import fields as fields_mod
-    from mamori.kernel.crypto import keystore as keystore_mod
+    from mamori.kernel.crypto.keystore import cache as keystore_mod
 
     [sid] = subject_ids(1)
     keystore.create_data_keys([sid])

@@ -8,6 +8,15 @@ from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.policy import Action, Category, PurposeFacts, Resource, decide
 from mamori.kernel.registry import ConsentState, PurposeState
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _slices_registered():
+    """The actions and grants come from the slices' permissions.py, registered by composition (ADR 0008)."""
+    from mamori import composition
+
+    composition.register_all()
+
+
 ALL_CATS = frozenset(Category) - {Category.SENSITIVE}
 FIELDS = {
     "name": Category.IDENTIFIER,
@@ -143,3 +152,35 @@ def test_denial_raises_with_rule_id():
         d.raise_if_denied()
     assert exc.value.rule_id == "R-21-1"
     assert "[R-21-1]" in exc.value.one_line()
+
+
+def test_an_action_no_slice_registered_is_denied_even_to_the_system():
+    from mamori.kernel.context import SYSTEM_ACTOR
+
+    system = Context(actor=SYSTEM_ACTOR, session=None, runtime=None, purpose="contract")  # type: ignore[arg-type]
+    for c in (system, ctx(role=Role.PRIVACY_OFFICER)):
+        d = decide(c, Action("nobody.registered"), res())
+        assert not d.allowed and d.code == "role_not_permitted" and d.rule_ids == ("R-23-2",)
+    assert decide(system, Action.CUSTOMER_READ, res()).allowed
+
+
+def test_an_outsourcee_writes_only_under_a_contract_that_allows_writing_R_25_1():
+    from datetime import UTC, datetime, timedelta
+
+    from mamori.kernel.registry import AccessGrant
+
+    now = datetime.now(UTC)
+    grant = AccessGrant(
+        contract_id="k1",
+        purposes=frozenset({"contract"}),
+        fields=frozenset(FIELDS),
+        customer_ids=frozenset({"c1"}),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=1),
+    )
+    outsourcee = ctx(role=Role.OUTSOURCEE, actor_id="op")
+    assert decide(outsourcee, Action.CUSTOMER_READ, res(grant=grant)).allowed
+    d = decide(outsourcee, Action.ACTIVITY_WRITE, res(grant=grant, fields={}))
+    assert not d.allowed and d.code == "outside_contract" and d.rule_ids == ("R-25-1",)
+    writing = AccessGrant(**{**grant.__dict__, "activity_write": True})
+    assert decide(outsourcee, Action.ACTIVITY_WRITE, res(grant=writing, fields={})).allowed

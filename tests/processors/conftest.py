@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from mamori.kernel.context import Actor
+from mamori.kernel.context import SYSTEM_ACTOR, Actor
 from mamori.kernel.runtime import Runtime
 from mamori.processors import service
 from mamori.processors.schemas import (
@@ -94,7 +94,7 @@ def add_operator(rt: Runtime, po: Actor, contract_id: str, username: str = "cc-o
         service.add_operator(
             ctx, contract_id, OperatorCreate(username=username, display_name="オペレーター1")
         )
-    with rt.sessions() as session:
+    with rt.transaction(SYSTEM_ACTOR, readonly=True) as session:
         return staff_service.actor_for(session, username)
 
 

@@ -42,7 +42,7 @@ def api(runtime):
 
 
 def _actor(api, username):
-    with api.rt.sessions() as s:
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         return staff_service.actor_for(s, username)
 
 

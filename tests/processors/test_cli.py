@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.runtime import open_runtime
 from mamori.kernel.settings import get_settings
 from mamori.processors.schemas import EVALUATION_ITEMS
@@ -19,7 +20,7 @@ from tests.test_cli import cli, j, one_line  # noqa: F401  (the `cli` fixture: i
 def _counterparty(country: str = "JP") -> str:
     rt = open_runtime(get_settings())
     try:
-        with rt.sessions() as s:
+        with rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
             po = staff_service.actor_for(s, "hoshino")
         return add_counterparty(rt, po, country=country)
     finally:

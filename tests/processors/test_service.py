@@ -14,7 +14,7 @@ from mamori.consent.schemas import ConsentIn
 from mamori.customers import service as customers_service
 from mamori.customers.schemas import ActivityIn
 from mamori.kernel import registry
-from mamori.kernel.context import ActorKind, Role
+from mamori.kernel.context import SYSTEM_ACTOR, ActorKind, Role
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.processors import service
 from mamori.processors.models import ProcessorContract, ProcessorHandover, ProcessorHandoverSubject
@@ -219,7 +219,7 @@ def test_grant_is_none_for_staff_and_for_an_unlinked_outsourcee(world):
             ctx,
             StaffCreate(username="loose-op", display_name="x", role=Role.OUTSOURCEE),
         )
-    with world.rt.sessions() as s:
+    with world.rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         loose = staff_service.actor_for(s, "loose-op")
     with world.rt.transaction(loose) as ctx:
         assert registry.access_grant(ctx) is None

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from mamori.kernel.context import SYSTEM_ACTOR
 from tests.api.conftest import Api
 from tests.factories import make_customer
 
@@ -62,7 +63,7 @@ def test_provide_via_api_with_refusals_R_27_1(api):
 def _actor(api, name):
     from mamori.staff import service as staff_service
 
-    with api.rt.sessions() as s:
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         return staff_service.actor_for(s, name)
 
 

@@ -40,7 +40,7 @@ def test_editing_makes_a_new_version_and_keeps_the_old_R_17_2(runtime):
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         v2 = service.revise(ctx, changed)
     assert v2.version == 2
-    with runtime.sessions() as s:
+    with runtime.transaction(SYSTEM_ACTOR) as s:
         versions = service.history(s, "contract")
     assert [v.version for v in versions] == [1, 2]
     assert versions[0].text_ja == PURPOSES["contract"].text_ja
@@ -53,7 +53,7 @@ def test_retire_never_deletes(runtime):
     seed_basics(runtime)
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         service.retire(ctx, "marketing-email")
-    with runtime.sessions() as s:
+    with runtime.transaction(SYSTEM_ACTOR) as s:
         shown = service.show(s, "marketing-email")
         assert shown.retired and shown.text_ja
         assert "marketing-email" not in [p.code for p in service.list_purposes(s, include_retired=False)]
@@ -63,10 +63,10 @@ def test_duplicates_unknown_and_permissions(runtime):
     actors = seed_basics(runtime)
     with pytest.raises(Conflict), runtime.transaction(SYSTEM_ACTOR) as ctx:
         service.add(ctx, PURPOSES["contract"])
-    with pytest.raises(NotFound), runtime.sessions() as s:
+    with pytest.raises(NotFound), runtime.transaction(SYSTEM_ACTOR) as s:
         service.show(s, "nope")
     with pytest.raises(PolicyDenied) as exc, runtime.transaction(actors["sato"]) as ctx:
         service.retire(ctx, "contract")
     assert exc.value.rule_id == "R-23-2"
-    with runtime.sessions() as s:
+    with runtime.transaction(SYSTEM_ACTOR) as s:
         assert not service.show(s, "contract").retired

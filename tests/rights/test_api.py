@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.staff import service as staff_service
 from tests.api.conftest import Api
 from tests.factories import make_customer
@@ -21,7 +22,7 @@ def api(runtime):
 
 @pytest.fixture
 def people(api):
-    with api.rt.sessions() as s:
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
         po = staff_service.actor_for(s, "po")
     a = make_customer(api.rt, po, name="佐藤 花子", email=A_EMAIL, phone="090-1111-2222")
     b = make_customer(api.rt, po, name="鈴木 次郎", email=B_EMAIL, phone="080-9876-5432")

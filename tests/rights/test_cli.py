@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mamori.cli.main import app
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.runtime import open_runtime
 from mamori.kernel.settings import get_settings, reset_settings_cache
 from mamori.staff import service as staff_service
@@ -41,7 +42,7 @@ def cli(tmp_path, monkeypatch):
 def customer(cli):
     rt = open_runtime(get_settings())
     try:
-        with rt.sessions() as s:
+        with rt.transaction(SYSTEM_ACTOR, readonly=True) as s:
             po = staff_service.actor_for(s, "hoshino")
         return make_customer(rt, po, name="森 健太", kana="モリ ケンタ", email=EMAIL, phone="090-5555-6666")
     finally:

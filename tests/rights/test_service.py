@@ -78,7 +78,8 @@ def _dump(package) -> str:
 def test_disclosure_end_to_end_only_the_verified_persons_data_R_33_1_R_16_4(
     runtime, actors, people, tmp_path
 ):
-    # given a request by phone, not yet verified
+    # given A's consent to marketing e-mail on the consent ledger, and a request by phone, not yet verified
+    grant(runtime, actors["po"], people["a"], "marketing-email")
     with runtime.transaction(actors["support"]) as ctx:
         v = service.open_request(ctx, RequestOpen(kind="disclosure", channel="phone", emails=[A_EMAIL]))
     assert v.regime == "appi" and v.due_on == date(2026, 12, 7) and v.rule_id == "R-33-1"
@@ -104,11 +105,14 @@ def test_disclosure_end_to_end_only_the_verified_persons_data_R_33_1_R_16_4(
     assert package.subject_ids == [people["a"]]
     assert {p["code"] for p in package.purposes} == {"contract", "marketing-email"}
     assert any(r.category == "provenance" for r in package.records)
-    assert any(r.category == "consent" or r.source == "consent" for r in package.records) or True
+    consents = [
+        (r.source, r.data["target"], r.data["action"]) for r in package.records if r.category == "consent"
+    ]
+    assert consents == [("consent", "marketing-email", "granted")]  # the consent ledger is disclosed too
     # the malicious-claimer records (政令5) are left out and counted, never shown (R-16-4)
     assert "悪質クレーム" not in text and "要注意顧客" not in text and "claimer_flag" not in text
     assert held["customers:activity"] == 1 and held["customers:attribute"] == 0
-    assert outcome.outcome == "fulfilled" and "R-16-4" in outcome.rule_ids
+    assert outcome.outcome == "fulfilled" and {"R-16-4", "R-33-1"} <= set(outcome.rule_ids)
     with runtime.transaction(actors["po"]) as ctx:
         shown = service.show(ctx, v.id)
     assert shown.status == "closed" and shown.withheld_count == 2

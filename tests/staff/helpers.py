@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pyotp
+from sqlalchemy.orm import Session
 
-from mamori.kernel.context import SYSTEM_ACTOR, Role
+from mamori.kernel.context import SYSTEM_ACTOR, Context, Role
 from mamori.kernel.runtime import Runtime
 from mamori.staff import service as staff_service
 from mamori.staff import totp
@@ -39,3 +40,8 @@ def make_staff(
 def code_now(rt: Runtime, secret: str | None, steps_back: int = 0) -> str:
     assert secret is not None
     return totp.code_at_step(secret, totp.step_at(rt.clock.now()) - steps_back)
+
+
+def system_ctx(rt: Runtime, session: Session) -> Context:
+    """The auth edge's system Context over a test session (not committed unless the test commits it)."""
+    return Context(actor=SYSTEM_ACTOR, session=session, runtime=rt, clock=rt.clock)

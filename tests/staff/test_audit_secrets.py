@@ -12,7 +12,7 @@ from mamori.kernel.context import SYSTEM_ACTOR, Role
 from mamori.kernel.errors import MamoriError
 from mamori.staff import service as staff_service
 from mamori.staff.schemas import ApiTokenCreate, StaffCreate
-from tests.staff.helpers import code_now
+from tests.staff.helpers import code_now, system_ctx
 
 CANARY_PASSWORD = "Canary-Passw0rd-夜明け"
 WRONG_PASSWORD = "Wrong-Canary-黄昏-12345"
@@ -41,9 +41,9 @@ def test_audit_and_errors_hold_ids_only(runtime, clock):
             staff_service.sign_in(runtime, *args)
         errors.append(err.value)
     with runtime.sessions() as s, s.begin():
-        staff_service.sign_out(s, runtime, signed.token, clock)
+        staff_service.sign_out(system_ctx(runtime, s), signed.token)
     with runtime.sessions() as s, pytest.raises(MamoriError) as err:
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     errors.append(err.value)
 
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
@@ -53,7 +53,7 @@ def test_audit_and_errors_hold_ids_only(runtime, clock):
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         staff_service.revoke_token(ctx, issued.id)
     with runtime.sessions() as s, pytest.raises(MamoriError) as err:
-        staff_service.validate_api_token(s, issued.token, clock)
+        staff_service.validate_api_token(system_ctx(runtime, s), issued.token)
     errors.append(err.value)
     with pytest.raises(MamoriError) as err, runtime.transaction(SYSTEM_ACTOR) as ctx:
         staff_service.set_password(ctx, "crm", "password")

@@ -15,7 +15,7 @@ from mamori.kernel.errors import PolicyDenied
 from mamori.staff import service as staff_service
 from mamori.staff.models import StaffSession, StaffUser
 from mamori.staff.service import AuthenticationFailed, LockoutPolicy
-from tests.staff.helpers import PASSWORD, code_now, make_staff
+from tests.staff.helpers import PASSWORD, code_now, make_staff, system_ctx
 
 
 def stored_hash(rt, username: str) -> str:
@@ -141,7 +141,7 @@ def test_reset_2fa_refuses_old_secret_and_revokes_sessions(runtime, clock):
     clock.advance(timedelta(seconds=30))
     refused(runtime, "sato", PASSWORD, code_now(runtime, secret))
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
 
 
 # -- lock-out ----------------------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_each_sign_in_gets_a_new_token_stored_only_as_hash(runtime, clock):
         hashes = set(s.execute(select(StaffSession.token_hash)).scalars())
     assert first.token not in hashes and staff_service.token_digest(first.token) in hashes
     with runtime.sessions() as s:
-        actor = staff_service.validate_session(s, first.token, clock)
+        actor = staff_service.validate_session(system_ctx(runtime, s), first.token)
     assert actor.name == "sato" and actor.role == Role.SALES
 
 
@@ -230,12 +230,12 @@ def test_sign_out_then_reuse_refused(runtime, clock):
     _, secret = make_staff(runtime, "sato")
     signed = staff_service.sign_in(runtime, "sato", PASSWORD, code_now(runtime, secret))
     with runtime.sessions() as s, s.begin():
-        assert staff_service.sign_out(s, runtime, signed.token, clock) is True
+        assert staff_service.sign_out(system_ctx(runtime, s), signed.token) is True
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed) as err:
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     assert err.value.code == "unauthenticated" and err.value.http_status == 401
     with runtime.sessions() as s, s.begin():
-        assert staff_service.sign_out(s, runtime, signed.token, clock) is False
+        assert staff_service.sign_out(system_ctx(runtime, s), signed.token) is False
 
 
 def test_idle_timeout_30_minutes(runtime, clock):
@@ -244,10 +244,10 @@ def test_idle_timeout_30_minutes(runtime, clock):
     for _ in range(3):  # activity keeps it alive
         clock.advance(timedelta(minutes=29))
         with runtime.sessions() as s, s.begin():
-            staff_service.validate_session(s, signed.token, clock)
+            staff_service.validate_session(system_ctx(runtime, s), signed.token)
     clock.advance(timedelta(minutes=30))
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
 
 
 def test_idle_boundary_and_last_seen_written_at_most_once_a_minute(runtime, clock):
@@ -262,15 +262,15 @@ def test_idle_boundary_and_last_seen_written_at_most_once_a_minute(runtime, cloc
 
     clock.advance(timedelta(seconds=20))
     with runtime.sessions() as s, s.begin():
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     assert last_seen() == signed_at  # not rewritten within a minute
     clock.advance(timedelta(minutes=29, seconds=39))  # 29:59 after sign-in: still alive, and now written
     with runtime.sessions() as s, s.begin():
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     assert last_seen() == clock.now()
     clock.advance(timedelta(minutes=30))
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
 
 
 def test_absolute_timeout_12_hours_despite_activity(runtime, clock):
@@ -279,10 +279,10 @@ def test_absolute_timeout_12_hours_despite_activity(runtime, clock):
     for _ in range(12 * 4 - 1):
         clock.advance(timedelta(minutes=15))
         with runtime.sessions() as s, s.begin():
-            staff_service.validate_session(s, signed.token, clock)
+            staff_service.validate_session(system_ctx(runtime, s), signed.token)
     clock.advance(timedelta(minutes=15))  # exactly 12 h after sign-in
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
 
 
 def test_timeouts_are_configurable_per_sign_in(runtime, clock):
@@ -298,7 +298,7 @@ def test_timeouts_are_configurable_per_sign_in(runtime, clock):
     assert signed.expires_at - clock.now() == timedelta(hours=1)
     clock.advance(timedelta(minutes=6))
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     with pytest.raises(ValueError, match="timeouts"):
         staff_service.sign_in(runtime, "sato", PASSWORD, "x", idle_timeout=timedelta(hours=13))
 
@@ -309,7 +309,7 @@ def test_disabled_user_sessions_refused(runtime, clock):
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         staff_service.disable(ctx, "sato")
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     with runtime.sessions() as s:
         row = s.execute(select(StaffSession).where(StaffSession.id == signed.session_id)).scalar_one()
     assert row.revoked_at is not None and row.revoked_reason == "disabled"
@@ -318,13 +318,13 @@ def test_disabled_user_sessions_refused(runtime, clock):
 @pytest.mark.parametrize("token", ["", "x", "a" * 5000, "mamori_" + "A" * 43])
 def test_garbage_session_tokens_refused(runtime, clock, token):
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), token)
 
 
 def test_password_change_revokes_other_sessions_and_self_service_needs_current(runtime, clock):
     staff_id, secret = make_staff(runtime, "sato")
     signed = staff_service.sign_in(runtime, "sato", PASSWORD, code_now(runtime, secret))
-    with runtime.sessions() as s:
+    with runtime.transaction(SYSTEM_ACTOR, readonly=True) as s:
         actor = staff_service.actor_for(s, "sato")
     with pytest.raises(AuthenticationFailed), runtime.transaction(actor) as ctx:
         staff_service.set_password(ctx, "sato", "a brand new passphrase", current_password="wrong one")
@@ -337,11 +337,11 @@ def test_password_change_revokes_other_sessions_and_self_service_needs_current(r
             keep_session_id=signed.session_id,
         )
     with runtime.sessions() as s:
-        staff_service.validate_session(s, signed.token, clock)  # kept
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)  # kept
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         staff_service.set_password(ctx, "sato", "yet another long passphrase")
     with runtime.sessions() as s, pytest.raises(AuthenticationFailed):
-        staff_service.validate_session(s, signed.token, clock)
+        staff_service.validate_session(system_ctx(runtime, s), signed.token)
     make_staff(runtime, "suzuki", mfa=False)
     with pytest.raises(PolicyDenied) as err, runtime.transaction(actor) as ctx:
         staff_service.set_password(ctx, "suzuki", "hijacked passphrase!", current_password=PASSWORD)

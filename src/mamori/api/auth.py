@@ -14,8 +14,7 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from mamori.kernel.context import Role
-from mamori.kernel.db import unit_of_work
+from mamori.kernel.context import SYSTEM_ACTOR, Context, Role
 from mamori.kernel.http.deps import Principal, PrincipalDep, csrf_token, runtime_of
 from mamori.kernel.http.problems import responses
 from mamori.kernel.runtime import Runtime
@@ -27,13 +26,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def authenticate(request: Request, session: Session, rt: Runtime) -> Principal | None:
+    # No actor yet: the staff service reads the session or token through the auth edge's system Context.
+    ctx = Context(actor=SYSTEM_ACTOR, session=session, runtime=rt, clock=rt.clock)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        actor, purposes = staff_service.validate_api_token(session, header[7:].strip(), rt.clock)
+        actor, purposes = staff_service.validate_api_token(ctx, header[7:].strip())
         return Principal(actor=actor, via="token", purposes=purposes)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        actor = staff_service.validate_session(session, token, rt.clock)
+        actor = staff_service.validate_session(ctx, token)
         return Principal(
             actor=actor, via="session", session_token_hash=staff_service.token_digest(token).encode()
         )
@@ -80,8 +81,8 @@ def sign_out(request: Request, who: PrincipalDep) -> Response:
     rt = runtime_of(request)
     token = request.cookies.get(SESSION_COOKIE)
     if token and who.via == "session":
-        with unit_of_work(rt.sessions) as session:
-            staff_service.sign_out(session, rt, token, rt.clock)
+        with rt.transaction(SYSTEM_ACTOR) as ctx:
+            staff_service.sign_out(ctx, token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response

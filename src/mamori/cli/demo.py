@@ -208,11 +208,11 @@ def generate(
     owners: dict[str, str] = {}
     staff_out = []
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
-        existing = {p.code for p in purposes_service.list_purposes(ctx.session)}
+        existing = {p.code for p in purposes_service.list_purposes(ctx)}
         for p in PURPOSES:
             if p.code not in existing:
                 purposes_service.add(ctx, p)
-        have = {u.username: u for u in staff_service.list_staff(ctx.session)}
+        have = {u.username: u for u in staff_service.list_staff(ctx)}
         for username, display, role, team, hint in STAFF:
             user = have.get(username) or staff_service.add(
                 ctx, StaffCreate(username=username, display_name=display, role=role, team=team)

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import Field, model_validator
 
 from mamori.consent import service
-from mamori.consent.schemas import ConsentEventRead, ConsentIn, ConsentSummary
+from mamori.consent.schemas import (
+    ConsentEventRead,
+    ConsentIn,
+    ConsentRequest,
+    ConsentSummary,
+    ContactPreference,
+)
 from mamori.kernel.http.deps import PlainContext
 from mamori.kernel.http.problems import responses
 
 router = APIRouter(prefix="/customers/{customer_id}", tags=["consent"])
 CustomerId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-
-
-class ConsentRequest(ConsentIn):
-    action: Literal["grant", "withdraw"]
-    purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
-    sensitive: bool = False
-
-    @model_validator(mode="after")
-    def _target(self) -> ConsentRequest:
-        if not self.sensitive and not self.purpose:
-            raise ValueError("purpose or sensitive is required")
-        return self
-
-
-class ContactPreference(ConsentIn):
-    channel: Literal["phone", "email", "post", "sms", "visit"]
-    allow: bool = False
 
 
 @router.get("/consents", response_model=ConsentSummary, responses=responses(401, 403, 404, 422))

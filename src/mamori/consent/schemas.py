@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from mamori.kernel.schemas import InputModel
 
@@ -37,3 +37,23 @@ class ConsentSummary(BaseModel):
     do_not_contact: list[str]  # channels opted out
     suppressed: list[str] = []  # stop-use in force (R-35-1): purpose codes, "*" (all) or "@provision"
     events: list[ConsentEventRead]
+
+
+# -- request and response bodies of the REST API (api.py) ------------------------------------------------------
+
+
+class ConsentRequest(ConsentIn):
+    action: Literal["grant", "withdraw"]
+    purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
+    sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _target(self) -> ConsentRequest:
+        if not self.sensitive and not self.purpose:
+            raise ValueError("purpose or sensitive is required")
+        return self
+
+
+class ContactPreference(ConsentIn):
+    channel: Literal["phone", "email", "post", "sms", "visit"]
+    allow: bool = False

@@ -10,12 +10,11 @@ from mamori.consent import queries
 from mamori.consent.models import ConsentEvent
 from mamori.consent.schemas import CHANNELS, ConsentEventRead, ConsentIn, ConsentSummary
 from mamori.customers import queries as customers_queries
-from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
-from mamori.kernel.registry import ConsentState, Correction, PurposeState, Recipient, SubjectRecord
+from mamori.kernel.registry import ConsentState, PurposeState
 from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1
 from mamori.purposes import service as purposes_service
 
@@ -71,7 +70,7 @@ def _read(e: ConsentEvent) -> ConsentEventRead:
 def grant(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> ConsentEventRead:
     """Record the person's consent to a purpose (R-CNS-1: a declaration from the verified person)."""
     _authorise(ctx, Action.CONSENT_RECORD, customer_id)
-    if purposes_service.facts(ctx.session, purpose) is None:
+    if purposes_service.facts(ctx, purpose) is None:
         raise NotFound(
             f"利用目的「{purpose}」は登録されていません。",
             f"Purpose '{purpose}' is not registered.",
@@ -205,7 +204,7 @@ def _suppression_target(ctx: Context, scope: str, purpose: str | None) -> str:
     if scope == "provision":
         return PROVISION
     if scope == "purpose" and purpose:
-        purposes_service.show(ctx.session, purpose)  # NotFound for an unknown purpose code
+        purposes_service.show(ctx, purpose)  # NotFound for an unknown purpose code
         return purpose
     raise ValidationFailed(
         "停止の範囲は purpose（目的を指定）/ all / provision のいずれかです。",
@@ -254,58 +253,6 @@ def lift_suppression(
     ctx: Context, customer_id: str, scope: str, purpose: str | None, reference: str
 ) -> ConsentEventRead:
     return _suppression(ctx, customer_id, scope, purpose, reference, "resumed")
-
-
-class ConsentSource:
-    """The consent ledger as part of the person's disclosure (R-33-1 / G-15: consents given and withdrawn)."""
-
-    name = "consent"
-
-    def summary(self, ctx: Context, subject_id: str) -> Mapping[str, int]:
-        n = len(list(ctx.session.execute(queries.events(subject_id)).scalars()))
-        return {"consent": n} if n else {}
-
-    def export(self, ctx: Context, subject_id: str) -> Sequence[SubjectRecord]:
-        return [
-            SubjectRecord(
-                "consent",
-                "consent",
-                str(e.seq),
-                {
-                    "kind": e.kind,
-                    "target": e.target,
-                    "action": e.action,
-                    "method": e.method,
-                    "notice_version": e.notice_version,
-                },
-                acquired_from=e.method,
-                purposes=(e.target,) if e.kind == "purpose" else (),
-                occurred_at=e.occurred_at,
-            )
-            for e in ctx.session.execute(queries.events(subject_id)).scalars()
-        ]
-
-    def correct(
-        self, ctx: Context, subject_id: str, record_id: str, changes: Mapping[str, str | None]
-    ) -> Sequence[Correction]:
-        raise ValidationFailed(
-            "同意の記録は訂正できません。同意または撤回を新たに記録してください。",
-            "The consent ledger is not corrected in place; record a new grant or withdrawal.",
-            code="not_correctable",
-        )
-
-    def erase(self, ctx: Context, subject_id: str) -> int:
-        # Kept: the ledger holds ids, purpose codes and methods (no personal values) and is the evidence that
-        # the data was used lawfully; once the person's data key is destroyed it points at a tombstone.
-        return 0
-
-    def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
-        return []
-
-
-def register() -> None:
-    registry.register_purpose_state_provider(purpose_states)
-    registry.register_source(ConsentSource())
 
 
 def bulk_grant(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) -> int:

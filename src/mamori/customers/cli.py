@@ -19,6 +19,7 @@ from mamori.customers.schemas import (
 )
 from mamori.customers.service.importing import parse_mapping
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
+from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.policy import Category
 from mamori.law.wareki import to_wareki
 from mamori.staff import service as staff_service
@@ -331,8 +332,8 @@ def import_(
     actor = st.actor()
     owner_id = None
     if owner:
-        with st.runtime.sessions() as session:
-            owner_id = staff_service.actor_for(session, owner).id
+        with st.runtime.transaction(SYSTEM_ACTOR, readonly=True) as system:
+            owner_id = staff_service.actor_for(system, owner).id
     prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:

@@ -36,6 +36,8 @@ def run_import(
 ) -> ImportReport:
     if provenance.source is None:
         provenance = provenance.model_copy(update={"source": source})
+    with runtime.transaction(actor, readonly=True) as ctx:
+        importing.check_intake(ctx, path)  # 仮名加工情報 / 匿名加工情報 are never imported (R-41-5, R-43-5)
     vf = importing.validate_file(path, mapping)
     report = ImportReport(job_id=None, total=vf.total, errors=vf.errors)
     if vf.errors and not skip_bad_rows:

@@ -296,3 +296,58 @@ class NoteWarning(BaseModel):
     rule_id: str | None
     message_ja: str
     message_en: str
+
+
+# -- request and response bodies of the REST API (api.py) ------------------------------------------------------
+
+
+class CustomerCreateRequest(InputModel):
+    customer: CustomerCreate
+    provenance: ProvenanceIn = ProvenanceIn()
+    purposes: list[str] = Field(min_length=1, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)")
+    sensitive_basis: str | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer": {
+                        "name": "山田 太郎",
+                        "kana": "ヤマダ タロウ",
+                        "emails": ["taro@example.jp"],
+                        "phones": ["090-1234-5678"],
+                        "address": "東京都渋谷区神宮前1-2-3",
+                    },
+                    "provenance": {
+                        "method": "direct",
+                        "channel": "web_form",
+                        "notice_version": "privacy-notice-2026-04",
+                    },
+                    "purposes": ["contract"],
+                }
+            ]
+        }
+    }
+
+
+class Created(BaseModel):
+    id: str
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerSummary]
+    next_cursor: str | None
+
+
+class FindRequest(InputModel):
+    """Exact-match lookup. Personal values go in the body, never in the URL."""
+
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    kana: str | None = Field(default=None, max_length=200)
+
+
+class ActivityCreated(BaseModel):
+    id: str
+    warnings: list[NoteWarning]

@@ -208,3 +208,37 @@ def scan_text(text: str) -> list[TextFinding]:
 
 def text_scanning_available() -> bool:
     return bool(_text_scanners)
+
+
+# --- dataset guards (deid → customers import and other file intake) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetUse:
+    """A file an earlier slice is about to take in (e.g. ``customer.import``), described without its values.
+
+    ``path`` lets a guard look for a marker written beside the file (e.g. a manifest); ``sha256`` is the hash of
+    the file's bytes, so a registered dataset is recognised even when renamed or moved.
+    """
+
+    use: str  # what the caller is about to do, e.g. "customer.import"
+    file_name: str
+    sha256: str
+    path: Any = None  # a pathlib.Path when the caller has one
+
+
+DatasetGuard = Callable[["Context", DatasetUse], None]
+
+_dataset_guards: list[DatasetGuard] = []
+
+
+def register_dataset_guard(guard: DatasetGuard) -> None:
+    """A guard raises (``PolicyDenied`` naming the rule, denial already audited) when the use is not allowed."""
+    if guard not in _dataset_guards:
+        _dataset_guards.append(guard)
+
+
+def check_dataset_use(ctx: Context, use: DatasetUse) -> None:
+    """Ask every registered guard; the first that refuses raises. Without guards every use passes."""
+    for guard in _dataset_guards:
+        guard(ctx, use)

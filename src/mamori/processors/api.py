@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import BaseModel
 
 from mamori.kernel.http.deps import PlainContext
 from mamori.kernel.http.problems import responses
@@ -18,6 +17,7 @@ from mamori.processors.schemas import (
     ContractDetail,
     ContractRead,
     CoverageRead,
+    CustomerIds,
     CustomersIn,
     DecisionIn,
     EndIn,
@@ -37,11 +37,6 @@ router = APIRouter(prefix="/processors", tags=["processors"])
 Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 R_READ = responses(401, 403, 404, 422)
 R_WRITE = responses(401, 403, 404, 409, 422)
-
-
-class CustomerIds(BaseModel):
-    contract_id: str
-    customer_ids: list[str]
 
 
 @router.get("/contracts", response_model=list[ContractRead], responses=R_READ)

@@ -283,3 +283,11 @@ class HandoverRecord(BaseModel):
 class Handover(BaseModel):
     record: HandoverRecord
     rows: list[dict[str, str | None]] = Field(repr=False)  # customer_id + the contract's fields
+
+
+# -- request and response bodies of the REST API (api.py) ------------------------------------------------------
+
+
+class CustomerIds(BaseModel):
+    contract_id: str
+    customer_ids: list[str]

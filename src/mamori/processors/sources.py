@@ -3,6 +3,9 @@
 Disclosure (R-33-1 / G-15) lists them as category "entrustment" (outsourcee, work, date, fields); recipients()
 names each outsourcee (kind "outsourcee") so the rights slice can notify it after a correction or an erasure
 (G-19). Handover records hold ids and field names only, so erasure keeps them as supervision evidence (R-25-1).
+
+``register()`` (called once by ``mamori.composition.register_all``) registers this source and the grant provider
+(what an outsourcee operator's running contract covers, R-25-1) with the kernel registry.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from mamori.kernel import registry
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 from mamori.law.rules import R_25_1
 from mamori.processors import queries
+from mamori.processors.service.access import running_grant
 
 NAME = "processors"
 CATEGORY = "entrustment"
@@ -90,3 +95,9 @@ class ProcessorsSource:
             )
             for p in sorted(parties, key=lambda p: p.id)
         ]
+
+
+def register() -> None:
+    """Register the processors slice with the kernel registries (called once by mamori.composition.register_all)."""
+    registry.register_grant_provider(running_grant)
+    registry.register_source(ProcessorsSource())

@@ -7,16 +7,17 @@ from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
-from pydantic import BaseModel, Field
 
 from mamori.customers.service.importing import ImportReport
 from mamori.kernel.http.deps import PlainContext, PrincipalDep, runtime_of
 from mamori.kernel.http.problems import responses
-from mamori.kernel.schemas import InputModel
 from mamori.provision import jobs, service
 from mamori.provision.schemas import (
+    ConfirmationRead,
+    CounterpartyDetail,
     CounterpartyIn,
     CounterpartyRead,
+    ImproperIn,
     InfoSheetIn,
     InfoSheetRead,
     JointUseChangeIn,
@@ -30,8 +31,9 @@ from mamori.provision.schemas import (
     ProvisionConsentRead,
     ProvisionResult,
     PurgeResult,
-    ReceiptRead,
     ReceiveIn,
+    ReceiveRequest,
+    ReceiveResponse,
     RecordRead,
     ReferableConfirmIn,
     ReferableProvideIn,
@@ -47,35 +49,6 @@ router = APIRouter(tags=["provision"])
 Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 OptId = Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")]
 R = responses(401, 403, 404, 409, 422)
-
-
-class CounterpartyDetail(BaseModel):
-    counterparty: CounterpartyRead
-    sheets: list[InfoSheetRead]
-
-
-class ConfirmationRead(BaseModel):
-    confirmation_id: str
-
-
-class ImproperIn(InputModel):
-    customer_id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    reference: str = Field(min_length=1, max_length=200)
-
-
-class ReceiveRequest(ReceiveIn):
-    purposes: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]] = Field(
-        min_length=1, max_length=20
-    )
-    csv: str = Field(
-        min_length=1, max_length=5_000_000, description="CSV text (UTF-8), as for customers import"
-    )
-    skip_bad_rows: bool = False
-
-
-class ReceiveResponse(BaseModel):
-    import_: dict[str, object] = Field(alias="import")
-    receipt: ReceiptRead | None
 
 
 # --- counterparties -----------------------------------------------------------------------------------------

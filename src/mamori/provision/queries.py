@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, RelayRequest
 
@@ -34,6 +34,42 @@ def consents_of(customer_id: str | None, counterparty_id: str | None) -> Select[
     if counterparty_id is not None:
         stmt = stmt.where(ProvisionConsent.counterparty_id == counterparty_id)
     return stmt
+
+
+def has_active_consent(customer_id: str, counterparty_id: str) -> Select[str]:
+    """Any consent of the person to this counterparty that is not withdrawn (use ``.first()``)."""
+    return select(ProvisionConsent.id).where(
+        ProvisionConsent.customer_id == customer_id,
+        ProvisionConsent.counterparty_id == counterparty_id,
+        ProvisionConsent.withdrawn_at.is_(None),
+    )
+
+
+def active_foreign_consents(
+    counterparty_id: str, customer_ids: Sequence[str], purpose: str | None
+) -> Select[str, int | None]:
+    """(customer id, sheet version) of the active foreign-provision consents of these persons to a counterparty."""
+    stmt = select(ProvisionConsent.customer_id, ProvisionConsent.sheet_version).where(
+        ProvisionConsent.counterparty_id == counterparty_id,
+        ProvisionConsent.customer_id.in_(list(customer_ids)),
+        ProvisionConsent.foreign.is_(True),
+        ProvisionConsent.withdrawn_at.is_(None),
+    )
+    if purpose is not None:
+        stmt = stmt.where(ProvisionConsent.purpose == purpose)
+    return stmt
+
+
+def lineage_flag(customer_id: str, flag: str) -> Select[int]:
+    """The person's lineage row with this flag, if any (use ``.first()``)."""
+    return select(DataLineage.seq).where(DataLineage.customer_id == customer_id, DataLineage.flag == flag)
+
+
+def customers_with_flag(customer_ids: Sequence[str], flag: str) -> Select[str]:
+    """Which of these persons carry a lineage flag (e.g. ``opt_out_received``)."""
+    return select(DataLineage.customer_id).where(
+        DataLineage.customer_id.in_(list(customer_ids)), DataLineage.flag == flag
+    )
 
 
 def lineage_flags(customer_ids: Sequence[str]) -> Select[str, str]:
@@ -78,6 +114,10 @@ def open_bulk_record(
         ProvisionRecord.bulk.is_(True),
         ProvisionRecord.retention_until > now,
     )
+
+
+def record_count() -> Select[int]:
+    return select(func.count()).select_from(ProvisionRecord)
 
 
 def expired_records(now: datetime) -> Select[str]:

@@ -391,3 +391,35 @@ class PurgeResult(BaseModel):
     kept: int
     expired: int  # past their retention (R-29-4)
     dry_run: bool
+
+
+# -- request and response bodies of the REST API (api.py) ------------------------------------------------------
+
+
+class CounterpartyDetail(BaseModel):
+    counterparty: CounterpartyRead
+    sheets: list[InfoSheetRead]
+
+
+class ConfirmationRead(BaseModel):
+    confirmation_id: str
+
+
+class ImproperIn(InputModel):
+    customer_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    reference: str = Field(min_length=1, max_length=200)
+
+
+class ReceiveRequest(ReceiveIn):
+    purposes: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]] = Field(
+        min_length=1, max_length=20
+    )
+    csv: str = Field(
+        min_length=1, max_length=5_000_000, description="CSV text (UTF-8), as for customers import"
+    )
+    skip_bad_rows: bool = False
+
+
+class ReceiveResponse(BaseModel):
+    import_: dict[str, object] = Field(alias="import")
+    receipt: ReceiptRead | None

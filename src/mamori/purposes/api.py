@@ -18,18 +18,18 @@ Code = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
 @router.get("", response_model=list[PurposeRead], responses=responses(401))
 def list_purposes(ctx: PlainContext) -> list[PurposeRead]:
     """利用目的の一覧 / list purposes (current versions)."""
-    return service.list_purposes(ctx.session)
+    return service.list_purposes(ctx)
 
 
 @router.get("/{code}", response_model=PurposeRead, responses=responses(401, 404, 422))
 def show_purpose(ctx: PlainContext, code: Code) -> PurposeRead:
-    return service.show(ctx.session, code)
+    return service.show(ctx, code)
 
 
 @router.get("/{code}/versions", response_model=list[PurposeRead], responses=responses(401, 404, 422))
 def purpose_versions(ctx: PlainContext, code: Code) -> list[PurposeRead]:
     """全ての版（通知した版の証跡） / every version."""
-    return service.history(ctx.session, code)
+    return service.history(ctx, code)
 
 
 @router.post(

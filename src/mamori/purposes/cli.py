@@ -21,8 +21,8 @@ def list_(
 ) -> None:
     """利用目的の一覧 / list purposes."""
     st = state(ctx)
-    with st.runtime.sessions() as session:
-        items = service.list_purposes(session, include_retired=not active)
+    with st.transaction(system_ok=True) as c:
+        items = service.list_purposes(c, include_retired=not active)
     if json_out:
         print_json(items)
         return
@@ -58,8 +58,8 @@ def show(
 ) -> None:
     """利用目的の詳細 / show a purpose."""
     st = state(ctx)
-    with st.runtime.sessions() as session:
-        items = service.history(session, code) if history else [service.show(session, code)]
+    with st.transaction(system_ok=True) as c:
+        items = service.history(c, code) if history else [service.show(c, code)]
     if json_out:
         print_json(items if history else items[0])
         return

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy.orm import Session
-
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import Conflict, NotFound
@@ -108,7 +106,7 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
     """A new version of an existing purpose. Whether the change stays within what is reasonably related to the
     old purpose (R-17-2) is a human judgement; the system keeps every version and logs the change."""
     decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
-    purpose = _get(ctx.session, data.code)
+    purpose = _get(ctx, data.code)
     purpose.current_version += 1
     version = _version_row(ctx, purpose.id, purpose.current_version, data)
     ctx.session.add(version)
@@ -126,16 +124,16 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
 
 def retire(ctx: Context, code: str) -> PurposeRead:
     decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
-    purpose = _get(ctx.session, code)
+    purpose = _get(ctx, code)
     if purpose.retired_at is None:
         purpose.retired_at = ctx.clock.now()
         ctx.session.flush()
         record_write(ctx, "purpose.retire", (), ("purpose",), details={"purpose": code})
-    return show(ctx.session, code)
+    return show(ctx, code)
 
 
-def _get(session: Session, code: str) -> Purpose:
-    purpose = session.execute(queries.by_code(code)).scalar_one_or_none()
+def _get(ctx: Context, code: str) -> Purpose:
+    purpose = ctx.session.execute(queries.by_code(code)).scalar_one_or_none()
     if purpose is None:
         raise NotFound(
             f"利用目的「{code}」は登録されていません。",
@@ -146,29 +144,29 @@ def _get(session: Session, code: str) -> Purpose:
     return purpose
 
 
-def show(session: Session, code: str) -> PurposeRead:
-    row = session.execute(queries.current([code])).one_or_none()
+def show(ctx: Context, code: str) -> PurposeRead:
+    row = ctx.session.execute(queries.current([code])).one_or_none()
     if row is None:
-        _get(session, code)
+        _get(ctx, code)
         raise AssertionError("unreachable")
     return _read(row[0], row[1])
 
 
-def history(session: Session, code: str) -> list[PurposeRead]:
-    purpose = _get(session, code)
-    return [_read(purpose, v) for v in session.execute(queries.versions(purpose.id)).scalars()]
+def history(ctx: Context, code: str) -> list[PurposeRead]:
+    purpose = _get(ctx, code)
+    return [_read(purpose, v) for v in ctx.session.execute(queries.versions(purpose.id)).scalars()]
 
 
-def list_purposes(session: Session, *, include_retired: bool = True) -> list[PurposeRead]:
-    rows = [_read(p, v) for p, v in session.execute(queries.current()).all()]
+def list_purposes(ctx: Context, *, include_retired: bool = True) -> list[PurposeRead]:
+    rows = [_read(p, v) for p, v in ctx.session.execute(queries.current()).all()]
     return [r for r in rows if include_retired or not r.retired]
 
 
-def facts(session: Session, code: str | None) -> PurposeFacts | None:
+def facts(ctx: Context, code: str | None) -> PurposeFacts | None:
     """What the policy engine needs to know about a purpose (None if unknown)."""
     if not code:
         return None
-    row = session.execute(queries.current([code])).one_or_none()
+    row = ctx.session.execute(queries.current([code])).one_or_none()
     if row is None:
         return None
     purpose, version = row
@@ -181,9 +179,9 @@ def facts(session: Session, code: str | None) -> PurposeFacts | None:
     )
 
 
-def current_versions(session: Session, codes: list[str]) -> dict[str, tuple[int, bool]]:
+def current_versions(ctx: Context, codes: list[str]) -> dict[str, tuple[int, bool]]:
     """code → (current version, retired) for the given codes."""
     return {
         p.code: (v.version, p.retired_at is not None)
-        for p, v in session.execute(queries.current(codes)).all()
+        for p, v in ctx.session.execute(queries.current(codes)).all()
     }

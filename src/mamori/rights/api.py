@@ -11,23 +11,32 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
-from pydantic import BaseModel, EmailStr, Field
 
 from mamori.kernel.context import Actor, ActorKind, Role
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.http.deps import PlainContext, runtime_of
 from mamori.kernel.http.problems import responses
-from mamori.kernel.schemas import InputModel
 from mamori.law.rules import R_37_1
 from mamori.rights import service
 from mamori.rights.schemas import (
-    DisclosurePackage,
+    ExtendIn,
+    FeeIn,
+    FulfilIn,
+    FulfilOut,
+    IdentifierIn,
     IdentifierView,
-    Outcome,
     PublicReceipt,
+    PublicRequestIn,
+    PublicScopeIn,
     PublicStatus,
+    PublicVerifyIn,
+    RefuseIn,
     RequestOpen,
     RequestView,
+    ScopeIn,
+    SendCodeIn,
+    VerifyIn,
+    VerifyOut,
 )
 from mamori.rights.service import render
 
@@ -57,68 +66,6 @@ def _ip(request: Request) -> str:
 
 
 # -- staff ----------------------------------------------------------------------------------------------------
-
-
-class IdentifierIn(InputModel):
-    kind: Literal["email", "phone"]
-    value: str = Field(min_length=3, max_length=254)
-
-
-class SendCodeIn(InputModel):
-    identifier_id: str = Field(pattern=r"^[0-9a-f]{32}$")
-
-
-class VerifyIn(InputModel):
-    method: Literal["email_code", "callback", "id_document", "login"]
-    identifier_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
-    code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    customer_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
-    document: str | None = Field(default=None, max_length=32)
-
-
-class VerifyOut(BaseModel):
-    verified: bool
-    customers_reached: int
-    attempts_left: int | None = None
-
-
-class ScopeIn(InputModel):
-    categories: list[Annotated[str, Field(pattern=r"^[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}$")]] = Field(
-        min_length=1, max_length=20
-    )
-
-
-class CorrectionIn(InputModel):
-    source: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")
-    record_id: str = Field(min_length=1, max_length=64)
-    changes: dict[str, str | None] = Field(min_length=1, max_length=20)
-
-
-class FulfilIn(InputModel):
-    format: Literal["json", "csv", "html", "pdf"] = "json"
-    partial_refusals: dict[str, Literal["harm_to_person", "business_hindrance", "other_law"]] = Field(
-        default_factory=dict, max_length=20
-    )
-    corrections: list[CorrectionIn] = Field(default_factory=list, max_length=50)
-
-
-class FulfilOut(BaseModel):
-    outcome: Outcome
-    package: DisclosurePackage | None = None
-
-
-class RefuseIn(InputModel):
-    ground: str = Field(pattern=r"^[a-z_]{3,32}$")
-    explanation: str | None = Field(default=None, max_length=2000)
-
-
-class ExtendIn(InputModel):
-    months: int = Field(ge=1, le=2)
-    reason: Literal["complexity", "volume"]
-
-
-class FeeIn(InputModel):
-    yen: int = Field(ge=0, le=10_000)
 
 
 _E = responses(401, 403, 404, 422)
@@ -256,39 +203,6 @@ def fee(ctx: PlainContext, request_id: RequestId, body: FeeIn) -> RequestView:
 
 
 # -- public: the person ---------------------------------------------------------------------------------------
-
-
-class PublicRequestIn(InputModel):
-    kind: Literal[
-        "purpose_notice",
-        "disclosure",
-        "provision_records",
-        "correction",
-        "stop_use",
-        "erasure",
-        "stop_provision",
-        "restriction",
-        "portability",
-        "objection",
-    ]
-    regime: Literal["appi", "gdpr"] | None = None
-    email: EmailStr = Field(max_length=254, description="登録済みのメールアドレス（確認コードを送ります）")
-    customer_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
-    categories: list[Annotated[str, Field(pattern=r"^[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}$")]] | None = Field(
-        default=None, max_length=20
-    )
-    purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
-    stop_scope: Literal["purpose", "all", "provision"] | None = None
-
-
-class PublicVerifyIn(InputModel):
-    code: str = Field(pattern=r"^\d{6}$")
-
-
-class PublicScopeIn(InputModel):
-    categories: list[Annotated[str, Field(pattern=r"^[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}$")]] = Field(
-        min_length=1, max_length=20
-    )
 
 
 _P = responses(404, 422, 429)

@@ -42,6 +42,7 @@ from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.registry import DatasetUse, check_dataset_use
 from mamori.law.rules import R_20_1, R_21_1
 
 IMPORT_FIELDS = (
@@ -209,6 +210,16 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def check_intake(ctx: Context, path: Path) -> None:
+    """Before anything is read into customers: the registered dataset guards (deid) refuse a file that is
+    仮名加工情報 (R-41-5) or 匿名加工情報 (R-43-5), naming the rule. A missing file is left to validate_file."""
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return
+    check_dataset_use(ctx, DatasetUse(use="customer.import", file_name=path.name, sha256=sha, path=path))
+
+
 def validate_file(path: Path, mapping: dict[str, str] | None = None) -> ValidatedFile:
     """Read and validate the whole file. Columns named like mamori's fields map to themselves."""
     try:
@@ -237,8 +248,8 @@ def validate_file(path: Path, mapping: dict[str, str] | None = None) -> Validate
             mapping[col] = col.strip()
     if "name" not in mapping.values():
         raise ValidationFailed(
-            "name（氏名）に対応する列がありません。--map 列名=name で指定してください。",
-            "No column maps to 'name'; use --map COLUMN=name.",
+            "name（氏名）に対応する列がありません。列と name の対応を指定してください。",
+            "No column maps to 'name'; map one of the columns to 'name'.",
             code="bad_mapping",
         )
     missing = [c for c in mapping if c not in header]
@@ -286,8 +297,8 @@ def start_job(
     if provenance.method == "third_party" and not provenance.source:
         # R-20-1: data from a third party must be traceable to a lawful source.
         raise PolicyDenied(
-            "第三者から取得したデータには提供元（--source）の記録が必要です。",
-            "Data received from a third party needs its provider recorded (--source).",
+            "第三者から取得したデータには提供元の記録が必要です。",
+            "Data received from a third party needs its provider (source) recorded.",
             rule_id=R_20_1.id,
             code="source_required",
         )

@@ -1,5 +1,7 @@
-"""`mamori deid pseudonymise|anonymise|risk` (mounted by the lead as `mamori deid`).
+"""`mamori deid pseudonymise|anonymise|risk|keys` (mounted as `mamori deid`).
 
+Thin: parse, open a Context (``--as`` user, ``-p/--purpose``), call ``mamori.deid.service``, render. The service
+authorises, registers the dataset and audits the run; 削除情報等 (pseudonym keys) are reached only through it.
 Messages are Japanese by default, English with MAMORI_LANG=en; errors are one line with a non-zero exit code.
 No record values are printed: only column names, counts and figures.
 """
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,22 +17,20 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from mamori.deid.tabular.anonymise import anonymise as run_anonymise
+from mamori.deid import service
 from mamori.deid.tabular.engine import LKind, Metric, PrivacyModel, TDistance
 from mamori.deid.tabular.errors import DatasetError
 from mamori.deid.tabular.hierarchy import Hierarchy, builtin_hierarchy, read_csv_hierarchy
-from mamori.deid.tabular.pseudonymise import DEFAULT_KEY_NAME, InMemoryKeySource, KeySource
-from mamori.deid.tabular.pseudonymise import pseudonymise as run_pseudonymise
+from mamori.deid.tabular.pseudonymise import DEFAULT_KEY_NAME
 from mamori.deid.tabular.report import anonymisation_report, render_html, risk_report, write_report
-from mamori.deid.tabular.risk import assess
-from mamori.kernel.cli_support import cli_command
+from mamori.kernel.cli_support import cli_command, state
 
 app = typer.Typer(help="仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="削除情報等（仮名化の鍵）の作成・破棄 — 個人情報保護管理者のみ (R-41-2)", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 _err = Console(stderr=True)
-
-# The lead wires the real keystore here (Keystore.system_key / destroy_system_key); the default keeps keys only
-# for the process, so pseudonyms from a CLI run cannot be linked back once it ends.
-key_source_factory: Callable[[], KeySource] = InMemoryKeySource
 
 
 def _lang() -> str:
@@ -51,13 +50,6 @@ def read_table(path: Path, sep: str = ",") -> pl.DataFrame:
         raise DatasetError(
             f"入力ファイル {path.name} を読めません。", f"cannot read input file {path.name}"
         ) from exc
-
-
-def write_table(df: pl.DataFrame, path: Path, sep: str = ",") -> None:
-    if path.suffix.lower() == ".parquet":
-        df.write_parquet(path)
-    else:
-        df.write_csv(path, separator=sep)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -106,6 +98,9 @@ BuiltinOpt = Annotated[
 SepOpt = Annotated[str, typer.Option("--sep", help="入力 CSV の区切り文字")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="report.json (隣に report.html)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="要約を JSON で標準出力へ")]
+PurposeOpt = Annotated[
+    str | None, typer.Option("--purpose", "-p", help="利用目的コード（必須、例: analytics）")
+]
 
 
 def _summary(data: dict[str, Any], as_json: bool) -> None:
@@ -119,6 +114,7 @@ def _summary(data: dict[str, Any], as_json: bool) -> None:
 @app.command("anonymise")
 @cli_command
 def anonymise_cmd(
+    ctx: typer.Context,
     input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
     output: Annotated[Path, typer.Option("-o", "--output", help="出力 .csv / .parquet")],
     qi: QiOpt = None,
@@ -138,6 +134,7 @@ def anonymise_cmd(
     hierarchy_sep: Annotated[str, typer.Option("--hierarchy-sep")] = ";",
     report: ReportOpt = None,
     as_json: JsonOpt = False,
+    purpose: PurposeOpt = None,
 ) -> None:
     """匿名加工情報を作成する (R-43-1 … R-43-5)。"""
     if l_kind not in ("distinct", "entropy") or t_distance not in ("equal", "hierarchical"):
@@ -164,20 +161,23 @@ def anonymise_cmd(
     status = (
         "最適な一般化を探索しています…" if _lang() != "en" else "searching for the optimal generalisation…"
     )
-    with _err.status(status):
-        result = run_anonymise(
+    with state(ctx).transaction(purpose) as c, _err.status(status):
+        outcome = service.anonymise(
+            c,
             df,
             qis,
             hs,
             model,
-            keys=key_source_factory(),
+            source_name=input_path.name,
+            output=output,
             sensitive=sensitive,
             sensitive_hierarchy=s_h,
             metric=met,
             keep=_split(keep),
             keep_suppressed=keep_suppressed,
+            sep=sep,
         )
-    write_table(result.data, output, sep)
+    result = outcome.result
     rep = anonymisation_report(
         result,
         model={
@@ -195,6 +195,7 @@ def anonymise_cmd(
     _summary(
         {
             "output": str(output),
+            "dataset_id": outcome.dataset_id,
             "rows": result.data.height,
             "suppressed": result.suppressed,
             "transformation": result.node,
@@ -217,6 +218,7 @@ def anonymise_cmd(
 @app.command("pseudonymise")
 @cli_command
 def pseudonymise_cmd(
+    ctx: typer.Context,
     input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
     output: Annotated[Path, typer.Option("-o", "--output", help="出力 .csv / .parquet")],
     id_column: Annotated[list[str] | None, typer.Option("--id", help="仮名 ID に置き換える列")] = None,
@@ -227,20 +229,24 @@ def pseudonymise_cmd(
     manifest: Annotated[Path | None, typer.Option("--manifest", help="既定: OUT.manifest.json")] = None,
     report: ReportOpt = None,
     as_json: JsonOpt = False,
+    purpose: PurposeOpt = None,
 ) -> None:
-    """仮名加工情報を作成する (R-41-1 … R-41-6)。"""
+    """仮名加工情報を作成する (R-41-1 … R-41-6)。鍵は鍵ストアの削除情報等 (R-41-2)。"""
     df = read_table(input_path, sep)
-    result = run_pseudonymise(
-        df,
-        keys=key_source_factory(),
-        key_name=key_name,
-        id_columns=_split(id_column),
-        drop=_split(drop),
-        keep=_split(keep),
-    )
-    write_table(result.data, output, sep)
-    manifest_path = manifest or output.with_name(output.name + ".manifest.json")
-    manifest_path.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    with state(ctx).transaction(purpose) as c:
+        outcome = service.pseudonymise(
+            c,
+            df,
+            source_name=input_path.name,
+            output=output,
+            key_name=key_name,
+            id_columns=_split(id_column),
+            drop=_split(drop),
+            keep=_split(keep),
+            sep=sep,
+            manifest_path=manifest,
+        )
+    result, manifest_path = outcome.result, outcome.manifest_path
     if report is not None:
         report.write_text(
             json.dumps({"manifest": result.manifest}, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -252,6 +258,7 @@ def pseudonymise_cmd(
         {
             "output": str(output),
             "manifest": str(manifest_path),
+            "dataset_id": outcome.dataset_id,
             "rows": result.data.height,
             "columns": result.data.columns,
             "removed": result.manifest["removed"],
@@ -263,6 +270,7 @@ def pseudonymise_cmd(
 @app.command("risk")
 @cli_command
 def risk_cmd(
+    ctx: typer.Context,
     input_path: Annotated[Path, typer.Argument(help="入力 CSV / Parquet")],
     qi: QiOpt = None,
     population: Annotated[
@@ -273,14 +281,82 @@ def risk_cmd(
     sep: SepOpt = ",",
     report: ReportOpt = None,
     as_json: JsonOpt = False,
+    purpose: PurposeOpt = None,
 ) -> None:
     """再識別リスクを評価する（行番号・件数のみ表示）。"""
     df = read_table(input_path, sep)
     pop = read_table(population, sep) if population is not None else None
-    r = assess(df, _split(qi), population=pop, threshold=threshold, top=top)
+    with state(ctx).transaction(purpose) as c:
+        r = service.risk(
+            c, df, _split(qi), source_name=input_path.name, population=pop, threshold=threshold, top=top
+        )
     if report is not None:
         write_report(risk_report(r), report)
     data = r.to_dict()
     if not as_json:
         data = {k: v for k, v in data.items() if k not in ("unique_combinations", "histogram_edges")}
     _summary(data, as_json)
+
+
+@app.command("provide")
+@cli_command
+def provide_cmd(
+    ctx: typer.Context,
+    input_path: Annotated[Path, typer.Argument(help="deid で作成したファイル")],
+    to: Annotated[str, typer.Option("--to", help="提供先の名称（組織名）")],
+    ground: Annotated[
+        str,
+        typer.Option(
+            "--ground", help="entrustment|succession|joint_use|law（仮名加工情報）/ third_party など"
+        ),
+    ],
+    joint_use_published: Annotated[
+        bool, typer.Option("--joint-use-published", help="共同利用の項目を公表済み (R-41-4)")
+    ] = False,
+    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """作成したデータセットの提供を記録する。仮名加工情報は委託・承継・共同利用・法令のみ (R-41-4)、
+    匿名加工情報は受領者への明示文を添える (R-43-4)。"""
+    with state(ctx).transaction(purpose) as c:
+        out = service.provide(
+            c, input_path, recipient=to, ground=ground, joint_use_items_published=joint_use_published
+        )
+    data: dict[str, Any] = {"kind": out.kind, "dataset_id": out.dataset_id, "ground": out.ground}
+    if out.statement_ja:
+        data["provision_statement"] = out.statement_ja if _lang() != "en" else out.statement_en
+    _summary(data, as_json)
+
+
+KeyNameArg = Annotated[str, typer.Argument(help=f"鍵名（既定 {DEFAULT_KEY_NAME}）")]
+
+
+@keys_app.command("create")
+@cli_command
+def keys_create_cmd(
+    ctx: typer.Context, name: KeyNameArg = DEFAULT_KEY_NAME, as_json: JsonOpt = False
+) -> None:
+    """仮名化の鍵を鍵ストアに作成する（KEK で保護、個人情報保護管理者のみ, R-41-2）。"""
+    with state(ctx).transaction() as c:
+        created = service.create_key(c, name)
+    _summary({"key_name": name, "created": created}, as_json)
+
+
+@keys_app.command("destroy")
+@cli_command
+def keys_destroy_cmd(ctx: typer.Context, name: KeyNameArg, as_json: JsonOpt = False) -> None:
+    """仮名化の鍵を破棄する（不要になった削除情報等の消去, R-41-6）。以後その仮名は誰も元に戻せない。"""
+    with state(ctx).transaction() as c:
+        existed = service.destroy_key(c, name)
+    _summary({"key_name": name, "destroyed": existed}, as_json)
+
+
+@keys_app.command("status")
+@cli_command
+def keys_status_cmd(
+    ctx: typer.Context, name: KeyNameArg = DEFAULT_KEY_NAME, as_json: JsonOpt = False
+) -> None:
+    """鍵があるかどうか（値は表示しない）。"""
+    with state(ctx).transaction() as c:
+        exists = service.key_exists(c, name)
+    _summary({"key_name": name, "exists": exists}, as_json)

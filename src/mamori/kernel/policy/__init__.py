@@ -1,12 +1,23 @@
-"""Policy: ``decide(ctx, action, resource) -> Decision``; deny by default."""
+"""Policy: ``decide(ctx, action, resource) -> Decision``; deny by default.
 
-from mamori.kernel.policy.engine import (
+The engine (``engine.py``) and the registry of actions and grants (``actions.py``) are mechanisms only; every
+slice declares its own actions and grants in its ``permissions.py`` (ADR 0008).
+"""
+
+from mamori.kernel.policy.actions import (
     Action,
+    ActionSpec,
+    Scope,
+    grant_table,
+    register_actions,
+    register_grants,
+    registered_actions,
+)
+from mamori.kernel.policy.engine import (
     Category,
     Decision,
     PurposeFacts,
     Resource,
-    Scope,
     decide,
     grant_refusal,
     require,
@@ -15,13 +26,18 @@ from mamori.kernel.policy.engine import (
 
 __all__ = [
     "Action",
+    "ActionSpec",
     "Category",
     "Decision",
     "PurposeFacts",
     "Resource",
+    "Scope",
     "decide",
     "grant_refusal",
+    "grant_table",
+    "register_actions",
+    "register_grants",
+    "registered_actions",
     "require",
     "row_scope",
-    "Scope",
 ]

@@ -4,8 +4,12 @@
 person, consent and stop state, which category each field belongs to) and the engine combines them with the
 actor's role and declared purpose. It denies by default and every denial names the rule that refused it.
 
+The actions, what each one touches (personal data, writes, 要配慮 data) and which role may do them within which row
+scope come from the slices' ``permissions.py`` through ``mamori.kernel.policy.actions`` (ADR 0008): this module
+names no slice's action.
+
 Order of checks (the first failing one is reported):
-1. role permission and row scope ............................. R-23-2 (each staff member's data scope)
+1. a registered action, role permission and row scope ........ R-23-2 (each staff member's data scope)
 2. a purpose must be declared for personal-data access ....... R-18-1
 3. the purpose must exist and not be retired ................. R-17-1
 4. the purpose must have been notified to this person ........ R-21-1 (use beyond it: R-18-1)
@@ -24,34 +28,9 @@ from enum import StrEnum
 
 from mamori.kernel.context import ActorKind, Context, Role
 from mamori.kernel.errors import PolicyDenied
+from mamori.kernel.policy.actions import Action, scope_for, spec
+from mamori.kernel.policy.actions import Scope as Scope  # re-exported: older imports name it from the engine
 from mamori.kernel.registry import AccessGrant, ConsentState, PurposeState
-
-
-class Action(StrEnum):
-    CUSTOMER_READ = "customer.read"
-    CUSTOMER_CREATE = "customer.create"
-    CUSTOMER_UPDATE = "customer.update"
-    CUSTOMER_IMPORT = "customer.import"
-    ACTIVITY_WRITE = "activity.write"
-    SENSITIVE_WRITE = "customer.write_sensitive"
-    CONSENT_RECORD = "consent.record"
-    CONSENT_READ = "consent.read"
-    PURPOSE_MANAGE = "purpose.manage"
-    PURPOSE_READ = "purpose.read"
-    AUDIT_READ = "audit.read"
-    KEYS_ROTATE = "keys.rotate"
-    BACKUP = "store.backup"  # an online copy of the data store and the audit log (docs/backup.md)
-    RESTORE = "store.restore"  # put a backup back, re-applying every key destruction since
-    STAFF_MANAGE = "staff.manage"
-    RIGHTS_INTAKE = "rights.intake"  # record a request from the person (phone, letter, counter)
-    RIGHTS_MANAGE = "rights.manage"  # verify, show, fulfil, refuse, extend
-    PROVISION_READ = "provision.read"
-    PROVISION_MANAGE = "provision.manage"  # counterparties, provide, receive, joint use
-    RELAY = (
-        "provision.relay"  # pass a customer's message to another customer instead of disclosing (seed 001)
-    )
-    PROCESSOR_READ = "processor.read"
-    PROCESSOR_MANAGE = "processor.manage"  # outsourcee contracts, audits, operator accounts
 
 
 class Category(StrEnum):
@@ -60,82 +39,6 @@ class Category(StrEnum):
     ATTRIBUTE = "attribute"
     BEHAVIOUR = "behaviour"
     SENSITIVE = "sensitive"  # 要配慮個人情報 (R-2.3-1)
-
-
-class Scope(StrEnum):
-    NONE = "none"
-    OWN = "own"
-    TEAM = "team"
-    ALL = "all"
-    GRANT = "grant"  # an outsourcee operator: only what the running contract covers (R-25-1)
-
-
-# Role → action → row scope. Anything absent is denied (deny by default).
-_P = Action
-ROLE_PERMISSIONS: Mapping[Role, Mapping[Action, Scope]] = {
-    Role.ADMIN: {
-        _P.STAFF_MANAGE: Scope.ALL,
-        _P.KEYS_ROTATE: Scope.ALL,
-        _P.BACKUP: Scope.ALL,
-        _P.RESTORE: Scope.ALL,
-        _P.PURPOSE_READ: Scope.ALL,
-    },
-    Role.PRIVACY_OFFICER: {
-        _P.CUSTOMER_READ: Scope.ALL,
-        _P.CUSTOMER_UPDATE: Scope.ALL,
-        _P.CUSTOMER_CREATE: Scope.ALL,
-        _P.CUSTOMER_IMPORT: Scope.ALL,
-        _P.ACTIVITY_WRITE: Scope.ALL,
-        _P.SENSITIVE_WRITE: Scope.ALL,
-        _P.CONSENT_RECORD: Scope.ALL,
-        _P.CONSENT_READ: Scope.ALL,
-        _P.PURPOSE_MANAGE: Scope.ALL,
-        _P.PURPOSE_READ: Scope.ALL,
-        _P.AUDIT_READ: Scope.ALL,
-        _P.RIGHTS_INTAKE: Scope.ALL,
-        _P.RIGHTS_MANAGE: Scope.ALL,
-        _P.PROVISION_READ: Scope.ALL,
-        _P.PROVISION_MANAGE: Scope.ALL,
-        _P.RELAY: Scope.ALL,
-        _P.PROCESSOR_READ: Scope.ALL,
-        _P.PROCESSOR_MANAGE: Scope.ALL,
-    },
-    Role.SALES: {
-        _P.CUSTOMER_READ: Scope.OWN,
-        _P.CUSTOMER_UPDATE: Scope.OWN,
-        _P.CUSTOMER_CREATE: Scope.OWN,
-        _P.ACTIVITY_WRITE: Scope.OWN,
-        _P.SENSITIVE_WRITE: Scope.OWN,
-        _P.CONSENT_RECORD: Scope.OWN,
-        _P.CONSENT_READ: Scope.OWN,
-        _P.PURPOSE_READ: Scope.ALL,
-        _P.RIGHTS_INTAKE: Scope.ALL,
-    },
-    Role.SUPPORT: {
-        _P.CUSTOMER_READ: Scope.ALL,
-        _P.CUSTOMER_UPDATE: Scope.ALL,
-        _P.CUSTOMER_CREATE: Scope.ALL,
-        _P.ACTIVITY_WRITE: Scope.ALL,
-        _P.SENSITIVE_WRITE: Scope.ALL,
-        _P.CONSENT_RECORD: Scope.ALL,
-        _P.CONSENT_READ: Scope.ALL,
-        _P.PURPOSE_READ: Scope.ALL,
-        _P.RIGHTS_INTAKE: Scope.ALL,
-        _P.RELAY: Scope.ALL,  # the call center answers "give me that customer's number" with a relay
-    },
-    # Outsourcee operators see only the customers, fields and purposes of their running contract (R-25-1).
-    Role.OUTSOURCEE: {_P.CUSTOMER_READ: Scope.GRANT, _P.ACTIVITY_WRITE: Scope.GRANT},
-    # Analysts see customers only through pseudonymised / anonymised datasets (deid), never row by row.
-    Role.ANALYST: {_P.PURPOSE_READ: Scope.ALL},
-    Role.SYSTEM: {a: Scope.ALL for a in Action},
-}
-
-# Actions that use personal data and so need a declared, notified purpose. Reading the consent ledger does not:
-# it holds ids, purpose codes and methods (no personal values) and is needed to honour the person's choices.
-PERSONAL_DATA_ACTIONS = frozenset(
-    {_P.CUSTOMER_READ, _P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE}
-)
-WRITE_ACTIONS = frozenset({_P.CUSTOMER_UPDATE, _P.ACTIVITY_WRITE, _P.SENSITIVE_WRITE})
 
 
 @dataclass(frozen=True)
@@ -211,7 +114,8 @@ def grant_refusal(ctx: Context, action: Action, resource: Resource) -> Decision 
             "有効な委託契約がないため、個人データを取り扱えません。",
             "No running outsourcing contract covers this operator.",
         )
-    if action == Action.ACTIVITY_WRITE and not grant.activity_write:
+    registered = spec(action)
+    if registered is None or (registered.writes and not grant.activity_write):  # writing needs a write grant
         return _deny(
             "outside_contract",
             ("R-25-1",),
@@ -238,15 +142,14 @@ def grant_refusal(ctx: Context, action: Action, resource: Resource) -> Decision 
 
 def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
     """Decide whether ``ctx.actor`` may perform ``action`` on ``resource`` for ``ctx.purpose``."""
-    scope = ROLE_PERMISSIONS.get(ctx.actor.role, {}).get(action)
-    if ctx.actor.kind == ActorKind.SYSTEM and ctx.actor.role == Role.SYSTEM:
-        scope = Scope.ALL
-    if scope is None or scope == Scope.NONE:
+    registered = spec(action)  # an action no slice registered is denied to everyone, the system too
+    scope = row_scope(ctx, action) if registered is not None else None
+    if registered is None or scope is None or scope == Scope.NONE:
         return _deny(
             "role_not_permitted",
             ("R-23-2",),
-            f"ロール「{ctx.actor.role.value}」には操作「{action.value}」の権限がありません。",
-            f"Role '{ctx.actor.role.value}' may not perform '{action.value}'.",
+            f"ロール「{ctx.actor.role.value}」には操作「{action}」の権限がありません。",
+            f"Role '{ctx.actor.role.value}' may not perform '{action}'.",
         )
     if scope == Scope.GRANT:
         refused = grant_refusal(ctx, action, resource)
@@ -259,7 +162,7 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             "この顧客は担当範囲外です（取扱範囲の制限）。",
             "This customer is outside your data scope.",
         )
-    if action not in PERSONAL_DATA_ACTIONS:
+    if not registered.personal_data:
         return Decision(True, (), frozenset(), "許可", "allowed")
 
     purpose = ctx.purpose
@@ -310,9 +213,7 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             f"利用目的「{purpose}」には本人の同意が必要です（{'撤回済み' if withdrawn else '未取得'}）。",
             f"Purpose '{purpose}' needs the person's consent ({'withdrawn' if withdrawn else 'not given'}).",
         )
-    if action == Action.SENSITIVE_WRITE and not (
-        resource.state.sensitive_consent or resource.sensitive_exception
-    ):
+    if registered.sensitive and not (resource.state.sensitive_consent or resource.sensitive_exception):
         return _deny(
             "sensitive_consent_missing",
             ("R-20-2",),
@@ -328,7 +229,7 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
         # R-25-1: never hand an outsourcee a field the entrusted work does not need.
         or (scope == Scope.GRANT and resource.grant is not None and name not in resource.grant.fields)
     )
-    if action in WRITE_ACTIONS and masked:
+    if registered.writes and masked:
         return _deny(
             "field_outside_purpose",
             ("R-18-1",),
@@ -349,4 +250,4 @@ def row_scope(ctx: Context, action: Action) -> Scope:
     """The row scope the actor's role has for ``action`` (used to build scoped list queries)."""
     if ctx.actor.kind == ActorKind.SYSTEM and ctx.actor.role == Role.SYSTEM:
         return Scope.ALL
-    return ROLE_PERMISSIONS.get(ctx.actor.role, {}).get(action, Scope.NONE)
+    return scope_for(ctx.actor.role, action) or Scope.NONE

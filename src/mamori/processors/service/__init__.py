@@ -3,16 +3,15 @@
 - A contract with an outsourcee counterparty runs only after its checklist is complete and a selection
   evaluation against the GL-T 10 items has passed; a failed audit suspends it until remedied; ending it records
   the return or deletion of the data, and access ends at once (``contracts``, ``oversight``).
-- The grant provider registered here tells the policy engine which customers, fields and purposes an outsourcee
-  operator's running contract covers (R-25-1, R-27-2(a)); nothing else lets an outsourcee see a customer.
+- The grant provider (``access.running_grant``, registered by ``mamori.processors.sources``) tells the policy
+  engine which customers, fields and purposes an outsourcee operator's running contract covers (R-25-1,
+  R-27-2(a)); nothing else lets an outsourcee see a customer.
 - A handover exports only the fields the entrusted work needs, for the covered customers whose data may be used
   for a contract purpose; a foreign outsourcee also needs the R-28-1 basis for each person (``access``).
 """
 
 from __future__ import annotations
 
-from mamori.kernel import registry
-from mamori.processors import sources
 from mamori.processors.service.access import handover, list_handovers, running_grant
 from mamori.processors.service.common import window
 from mamori.processors.service.contracts import (
@@ -54,7 +53,6 @@ __all__ = [
     "list_operators",
     "record_audit",
     "refuse_subcontract",
-    "register",
     "remedy_audit",
     "remove_customers",
     "request_subcontract",
@@ -63,9 +61,3 @@ __all__ = [
     "show_contract",
     "window",
 ]
-
-
-def register() -> None:
-    """Register this slice with the kernel registries (called once by mamori.composition.register_all)."""
-    registry.register_grant_provider(running_grant)
-    registry.register_source(sources.ProcessorsSource())

@@ -67,7 +67,7 @@ def add_contract(ctx: Context, data: ContractCreate) -> ContractRead:
             details={"counterparty_id": party.id, "kind": party.kind},
         )
     for code in data.purposes:
-        facts = purposes_service.facts(ctx.session, code)
+        facts = purposes_service.facts(ctx, code)
         if facts is None or facts.retired:
             raise ValidationFailed(
                 f"利用目的「{code}」は登録されていないか廃止されています。",

@@ -1,12 +1,11 @@
 """Use cases of the provision slice (Context first; flush, never commit).
 
 Modules: counterparties (registry, R-28 sheets and reviews), consents, providing, records, receiving,
-joint_use, opt_out, referable, relay, source (the subject data source for disclosure, R-33-3).
+joint_use, opt_out, referable, relay. The subject data source (R-33-3) is in ``mamori.provision.sources``.
 """
 
 from __future__ import annotations
 
-from mamori.kernel import registry
 from mamori.provision.service.consents import grant as grant_consent
 from mamori.provision.service.consents import list_consents
 from mamori.provision.service.consents import withdraw as withdraw_consent
@@ -22,7 +21,6 @@ from mamori.provision.service.counterparties import (
 )
 from mamori.provision.service.providing import ProvisionRefused, mark_improper, provide
 from mamori.provision.service.records import list_records, purge_expired, show_record
-from mamori.provision.service.source import SOURCE
 
 __all__ = [
     "EQUIVALENT_COUNTRIES",
@@ -38,14 +36,8 @@ __all__ = [
     "mark_improper",
     "provide",
     "purge_expired",
-    "register",
     "review",
     "sheets",
     "show_record",
     "withdraw_consent",
 ]
-
-
-def register() -> None:
-    """Register this slice with the kernel registries (called once by mamori.composition.register_all)."""
-    registry.register_source(SOURCE)

@@ -3,8 +3,6 @@ recipient abroad, consent that covers foreign provision, given with the current 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from mamori.customers.service import subjects
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
@@ -42,7 +40,7 @@ def grant(ctx: Context, data: ProvisionConsentIn) -> ProvisionConsentRead:
     if data.customer_id not in subjects.existing(ctx, [data.customer_id]):
         raise NotFound("顧客が見つかりません。", "Customer not found.", code="customer_not_found")
     row = get_row(ctx, data.counterparty_id)
-    if purposes_service.facts(ctx.session, data.purpose) is None:
+    if purposes_service.facts(ctx, data.purpose) is None:
         raise NotFound(
             f"利用目的「{data.purpose}」は登録されていません。",
             f"Purpose '{data.purpose}' is not registered.",
@@ -142,13 +140,4 @@ def _is_id(value: str) -> bool:
 
 
 def has_any(ctx: Context, customer_id: str, counterparty_id: str) -> bool:
-    return (
-        ctx.session.execute(
-            select(ProvisionConsent.id).where(
-                ProvisionConsent.customer_id == customer_id,
-                ProvisionConsent.counterparty_id == counterparty_id,
-                ProvisionConsent.withdrawn_at.is_(None),
-            )
-        ).first()
-        is not None
-    )
+    return ctx.session.execute(queries.has_active_consent(customer_id, counterparty_id)).first() is not None

@@ -13,7 +13,8 @@ from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.law.rules import R_27_1, R_27_2, R_28_1, R_28_2, R_28_3
-from mamori.provision.models import Counterparty, CounterpartyInfoSheet, ProvisionConsent
+from mamori.provision import queries
+from mamori.provision.models import Counterparty, CounterpartyInfoSheet
 from mamori.provision.schemas import (
     COUNTERPARTY_KINDS,
     CounterpartyIn,
@@ -290,14 +291,7 @@ def _active_foreign_consents(
     out: dict[str, set[int | None]] = {}
     ids = list(dict.fromkeys(customer_ids))
     for start in range(0, len(ids), 500):
-        stmt = select(ProvisionConsent.customer_id, ProvisionConsent.sheet_version).where(
-            ProvisionConsent.counterparty_id == counterparty_id,
-            ProvisionConsent.customer_id.in_(ids[start : start + 500]),
-            ProvisionConsent.foreign.is_(True),
-            ProvisionConsent.withdrawn_at.is_(None),
-        )
-        if purpose is not None:
-            stmt = stmt.where(ProvisionConsent.purpose == purpose)
+        stmt = queries.active_foreign_consents(counterparty_id, ids[start : start + 500], purpose)
         for cid, version in ctx.session.execute(stmt).all():
             out.setdefault(cid, set()).add(version)
     return out

@@ -50,7 +50,7 @@ def _check_members(ctx: Context, member_ids: list[str]) -> None:
 
 
 def _check_purposes(ctx: Context, purposes: list[str]) -> None:
-    unknown = [p for p in purposes if purposes_service.facts(ctx.session, p) is None]
+    unknown = [p for p in purposes if purposes_service.facts(ctx, p) is None]
     if unknown:
         raise NotFound(
             f"利用目的が登録されていません: {', '.join(unknown)}",

@@ -75,7 +75,7 @@ def file(ctx: Context, data: OptOutIn) -> OptOutRead:
         require_aware(data.ppc_published_at, "ppc_published_at")
     if data.counterparty_id is not None:
         get_row(ctx, data.counterparty_id)
-    if purposes_service.facts(ctx.session, data.purpose) is None:
+    if purposes_service.facts(ctx, data.purpose) is None:
         raise NotFound(
             f"利用目的「{data.purpose}」は登録されていません。",
             f"Purpose '{data.purpose}' is not registered.",
@@ -96,7 +96,7 @@ def file(ctx: Context, data: OptOutIn) -> OptOutRead:
             rule_id=R_27_4.id,
             code="start_before_filing",
         )
-    if not purposes_service.show(ctx.session, data.purpose).third_party:
+    if not purposes_service.show(ctx, data.purpose).third_party:
         # R-27-4: opt-out provision needs third-party provision to be one of the published purposes.
         raise PolicyDenied(
             f"利用目的「{data.purpose}」に第三者提供が含まれていません。",

@@ -4,8 +4,6 @@ named fields, and the automatic record (R-29-1/2/3/4)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from mamori.customers.service import subjects
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_denial, record_write
@@ -74,8 +72,8 @@ class ProvisionRefused(PolicyDenied):
         more = len(refusals) - self.LISTED
         tail_ja = f"（他 {more} 人）" if more > 0 else ""
         tail_en = f" (+{more} more)" if more > 0 else ""
-        self.summary_ja = f"{len(refusals)} 人は提供できないため、何も提供していません（--skip-refused で残りを提供できます）。"
-        self.summary_en = f"{len(refusals)} persons may not be provided; nothing was provided (--skip-refused provides the rest)."
+        self.summary_ja = f"{len(refusals)} 人は提供できないため、何も提供していません（提供できない人を除けば残りを提供できます）。"
+        self.summary_en = f"{len(refusals)} persons may not be provided; nothing was provided (skipping the refused persons provides the rest)."
         super().__init__(
             f"{self.summary_ja} {listed}{tail_ja}",
             f"{self.summary_en} {listed}{tail_en}",
@@ -231,7 +229,7 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
     """
     can_manage(ctx)
     cp = get_row(ctx, data.counterparty_id)
-    if purposes_service.facts(ctx.session, data.purpose) is None:
+    if purposes_service.facts(ctx, data.purpose) is None:
         raise NotFound(
             f"利用目的「{data.purpose}」は登録されていません。",
             f"Purpose '{data.purpose}' is not registered.",
@@ -383,11 +381,7 @@ def mark_improper(ctx: Context, customer_id: str, reference: str) -> None:
         )
     if customer_id not in subjects.existing(ctx, [customer_id]):
         raise NotFound("顧客が見つかりません。", "Customer not found.", code="customer_not_found")
-    exists = ctx.session.execute(
-        select(DataLineage.seq).where(
-            DataLineage.customer_id == customer_id, DataLineage.flag == "improperly_acquired"
-        )
-    ).first()
+    exists = ctx.session.execute(queries.lineage_flag(customer_id, "improperly_acquired")).first()
     if exists is None:
         ctx.session.add(
             DataLineage(

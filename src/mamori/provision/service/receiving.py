@@ -3,14 +3,13 @@ record (R-30-2) afterwards, and the lineage mark for data received by opt-out (R
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from mamori.customers.service import subjects
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.law.rules import R_20_1, R_27_5, R_30_1, R_30_2
+from mamori.provision import queries
 from mamori.provision.models import DataLineage, Receipt
 from mamori.provision.schemas import ReceiptRead, ReceiveIn
 from mamori.provision.service.common import aware, can_manage, join
@@ -132,10 +131,4 @@ def record(
 
 
 def opt_out_received(ctx: Context, customer_ids: list[str]) -> set[str]:
-    return set(
-        ctx.session.execute(
-            select(DataLineage.customer_id).where(
-                DataLineage.customer_id.in_(customer_ids), DataLineage.flag == "opt_out_received"
-            )
-        ).scalars()
-    )
+    return set(ctx.session.execute(queries.customers_with_flag(customer_ids, "opt_out_received")).scalars())

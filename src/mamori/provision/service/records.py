@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
@@ -203,7 +203,7 @@ def purge_expired(ctx: Context, *, apply: bool = False) -> PurgeResult:
     can_manage(ctx)
     now = ctx.clock.now()
     ids = list(ctx.session.execute(queries.expired_records(now)).scalars())
-    total = int(ctx.session.execute(select(func.count()).select_from(ProvisionRecord)).scalar_one())
+    total = int(ctx.session.execute(queries.record_count()).scalar_one())
     if not apply:
         return PurgeResult(purged=0, kept=total, expired=len(ids), dry_run=True)
     for start in range(0, len(ids), 500):

@@ -40,7 +40,6 @@ __all__ = [
     "public_status",
     "public_verify",
     "refuse",
-    "register",
     "send_code",
     "set_fee",
     "set_scope",
@@ -51,11 +50,3 @@ __all__ = [
     "verify_document",
     "verify_login",
 ]
-
-
-def register() -> None:
-    """Register this slice with the kernel registries (called once by mamori.composition.register_all).
-
-    The rights slice holds no data about a person beyond its own request records, so it registers no subject
-    data source; it iterates the others.
-    """

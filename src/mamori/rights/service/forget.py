@@ -47,10 +47,8 @@ class PersonTrace:
     emails: tuple[str, ...]
 
 
-def _digest_chunks(digests: Sequence[bytes], size: int = 500) -> Iterator[list[bytes]]:
-    ordered = sorted(set(digests))
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
+def _digest_chunks(digests: Sequence[bytes], size: int = 500) -> Iterator[Sequence[bytes]]:
+    return chunks(sorted(set(digests)), size)
 
 
 def trace_person(ctx: Context, customer_ids: Sequence[str]) -> PersonTrace:

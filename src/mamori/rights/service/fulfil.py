@@ -105,7 +105,7 @@ def _purposes(ctx: Context, ids: Sequence[str]) -> list[dict[str, str]]:
             continue
         seen.add(code)
         try:
-            p = purposes_service.show(ctx.session, code)
+            p = purposes_service.show(ctx, code)
             title, text = p.title_ja, p.text_ja
         except NotFound:
             title, text = code, ""

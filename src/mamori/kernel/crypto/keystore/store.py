@@ -1,203 +1,54 @@
-"""The keystore: per-person data keys (DEKs) and named system keys, wrapped by the KEK.
-
-The keystore is ITS OWN database (a separate SQLite file or PostgreSQL database; never the data database),
-with its own declarative base. Erasing a person destroys their DEK here (crypto-shredding); because data
-backups never contain the keystore, restoring an old data backup with the current keystore leaves the erased
-person unreadable (SECURITY.md §1 "the trap to avoid").
-
-The keystore commits its own writes, unlike services (which only flush): a DEK must be durable *before* any
-data encrypted under it is committed to the data store, and a destroyed key must stay destroyed even if the
-caller's data transaction later rolls back. The worst case of that ordering is an unused key or a tombstone
-for data that is still unreadable, never readable data whose key was lost.
-
-Caching: unwrapped keys (and their AES-GCM objects) are kept in a bounded LRU per process. A key destroyed
-by *another* process stays usable in this process's cache until evicted or the process restarts.
-
-PostgreSQL note: a deleted row stays in the table file and the server's WAL until VACUUM and WAL recycling,
-so on PostgreSQL shredding a single DEK relies on the KEK: rotate (:meth:`Keystore.rotate`) and destroy the
-old KEK version to make any surviving copy of the wrapped key useless. On SQLite, ``secure_delete`` (set by
-``make_engine``) zeroes the deleted bytes and the WAL is checkpointed with TRUNCATE after each destruction.
-"""
+"""The Keystore: create, open, destroy and rotate data keys and system keys under the KEK."""
 
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    bindparam,
     delete,
     func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mamori.kernel.clock import Clock
-from mamori.kernel.crypto.aead import KEY_LEN, make_aead, new_key
+from mamori.kernel.crypto.aead import KEY_LEN, new_key
 from mamori.kernel.crypto.errors import KeyDestroyed
 from mamori.kernel.crypto.journal import append_destructions
 from mamori.kernel.crypto.kek import KekProvider
-from mamori.kernel.db import NAMING_CONVENTION, wal_truncate
+from mamori.kernel.crypto.keystore import rotation
+from mamori.kernel.crypto.keystore.cache import _CachedKey
+from mamori.kernel.crypto.keystore.helpers import (
+    RotationReport,
+    _check_name,
+    _check_subject_id,
+    _kek_mismatch,
+)
+from mamori.kernel.crypto.keystore.tables import (
+    _DEK_CONTEXT,
+    _IN_CHUNK,
+    _KCV_CONTEXT,
+    _KCV_PLAIN,
+    _SYS_CONTEXT,
+    DATA_KEYS,
+    DEFAULT_CACHE_SIZE,
+    DESTROYED_KEYS,
+    KEK_CHECKS,
+    SYSTEM_KEYS,
+    KeystoreBase,
+    _log,
+)
+from mamori.kernel.db import chunks, wal_truncate
 from mamori.kernel.errors import ConfigurationError, Conflict, IntegrityFailure, ValidationFailed
-
-_log = logging.getLogger(__name__)
-
-SUBJECT_ID_MAX = 64
-SYSTEM_KEY_NAME_MAX = 128
-DEFAULT_CACHE_SIZE = 50_000
-_IN_CHUNK = 900  # below SQLite's historical 999 bound on bound parameters
-_DEK_CONTEXT = b"dek|"
-_SYS_CONTEXT = b"sys|"
-_KCV_CONTEXT = b"kcv|"
-_KCV_PLAIN = b"mamori key-check value, v1\x00\x00\x00\x00\x00\x00"  # 32 bytes
-
-
-class KeystoreBase(DeclarativeBase):
-    """Declarative base of the keystore database (never mixed with the data store's Base)."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class DataKey(KeystoreBase):
-    __tablename__ = "data_keys"
-
-    # SQLite: WITHOUT ROWID keeps one B-tree keyed by subject_id (faster bulk insert and lookup).
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    subject_id: Mapped[str] = mapped_column(String(SUBJECT_ID_MAX), primary_key=True)
-    kek_version: Mapped[int] = mapped_column(Integer)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class DestroyedKey(KeystoreBase):
-    """Tombstone of a crypto-shredded subject: when, never what."""
-
-    __tablename__ = "destroyed_keys"
-
-    subject_id: Mapped[str] = mapped_column(String(SUBJECT_ID_MAX), primary_key=True)
-    destroyed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class SystemKey(KeystoreBase):
-    __tablename__ = "system_keys"
-
-    name: Mapped[str] = mapped_column(String(SYSTEM_KEY_NAME_MAX), primary_key=True)
-    kek_version: Mapped[int] = mapped_column(Integer)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class KekCheck(KeystoreBase):
-    """Key-check value per KEK version: a known constant wrapped by that version.
-
-    A KEK that cannot open the check value of its version (a wrong key file, a wrong ``MAMORI_KEK``) is
-    refused before it wraps anything, so a wrong key can never write keys nobody can read later.
-    """
-
-    __tablename__ = "kek_checks"
-
-    kek_version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-DATA_KEYS: Table = KeystoreBase.metadata.tables["data_keys"]
-KEK_CHECKS: Table = KeystoreBase.metadata.tables["kek_checks"]
-DESTROYED_KEYS: Table = KeystoreBase.metadata.tables["destroyed_keys"]
-SYSTEM_KEYS: Table = KeystoreBase.metadata.tables["system_keys"]
-
-
-# An unwrapped key is trusted from memory for this long; after that the keystore is asked again, so a key
-# destroyed by another process (an erasure run from the CLI while the server runs) stops working everywhere.
-CACHE_TTL_SECONDS = 30.0
-
-
-class _CachedKey:
-    """An unwrapped DEK and, built on first use, its AESGCM object."""
-
-    __slots__ = ("_aead", "key", "loaded")
-
-    def __init__(self, key: bytes) -> None:
-        self.key = key
-        self._aead: AESGCM | None = None
-        self.loaded = time.monotonic()
-
-    def fresh(self) -> bool:
-        return time.monotonic() - self.loaded < CACHE_TTL_SECONDS
-
-    @property
-    def aead(self) -> AESGCM:
-        if self._aead is None:
-            self._aead = make_aead(self.key)
-        return self._aead
-
-
-@dataclass
-class RotationReport:
-    rewrapped: int
-    to_version: int
-    remaining_on_old: int
-    destroyed_versions: list[int] = field(default_factory=list)
-    # Keys no available KEK version opens (lost or written under a wrong key): skipped, never fatal.
-    unreadable: int = 0
-    # Of those, data keys recorded as destroyed because ``drop_unreadable`` was given.
-    dropped: int = 0
-
-
-def _kek_mismatch(version: int) -> ConfigurationError:
-    return ConfigurationError(
-        f"この KEK（版 {version}）はこの鍵保管庫の鍵ではありません（鍵確認値が一致しません）。"
-        "鍵ファイル・MAMORI_KEK を確認してください。何も書き込んでいません。",
-        f"this KEK (version {version}) is not this keystore's key (the key-check value does not open): "
-        "check the key file / MAMORI_KEK. Nothing was written.",
-        code="kek_mismatch",
-    )
-
-
-def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _check_subject_id(subject_id: object) -> str:
-    if not isinstance(subject_id, str) or not 0 < len(subject_id) <= SUBJECT_ID_MAX:
-        raise ValidationFailed(
-            f"主体 ID が不正です（1〜{SUBJECT_ID_MAX} 文字の文字列が必要）。",
-            f"A subject id must be a string of 1 to {SUBJECT_ID_MAX} characters.",
-            code="bad_subject_id",
-        )
-    return subject_id
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not 0 < len(name) <= SYSTEM_KEY_NAME_MAX:
-        raise ValidationFailed(
-            f"システム鍵の名前が不正です（1〜{SYSTEM_KEY_NAME_MAX} 文字）。",
-            f"A system key name must be 1 to {SYSTEM_KEY_NAME_MAX} characters.",
-            code="bad_key_name",
-        )
-    return name
 
 
 class Keystore:
@@ -432,7 +283,7 @@ class Keystore:
     def _any_destroyed(conn: Connection, ids: Sequence[str]) -> bool:
         if not conn.execute(select(DESTROYED_KEYS.c.subject_id).limit(1)).first():
             return False
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, _IN_CHUNK):
             found = conn.execute(
                 select(DESTROYED_KEYS.c.subject_id).where(DESTROYED_KEYS.c.subject_id.in_(chunk)).limit(1)
             ).first()
@@ -467,7 +318,7 @@ class Keystore:
         if misses:
             fetched: list[tuple[str, int, bytes]] = []
             with self.engine.connect() as conn:
-                for chunk in _chunks(misses):
+                for chunk in chunks(misses, _IN_CHUNK):
                     stmt = select(DATA_KEYS.c.subject_id, DATA_KEYS.c.kek_version, DATA_KEYS.c.wrapped).where(
                         DATA_KEYS.c.subject_id.in_(chunk)
                     )
@@ -535,7 +386,7 @@ class Keystore:
         with self.engine.begin() as conn:
             if self.journal_path is not None:
                 known: set[str] = set()
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids, _IN_CHUNK):
                     known.update(
                         str(r[0])
                         for r in conn.execute(
@@ -543,7 +394,7 @@ class Keystore:
                         )
                     )
                 append_destructions(self.journal_path, [s for s in ids if s not in known], now)
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids, _IN_CHUNK):
                 deleted += conn.execute(delete(DATA_KEYS).where(DATA_KEYS.c.subject_id.in_(chunk))).rowcount
                 already = {
                     str(r[0])
@@ -650,86 +501,8 @@ class Keystore:
         Resumable: an interrupted rotation is finished by running it again. The provider's other versions are
         destroyed even if another installation shares the key file; give each installation its own file.
         """
-        to_version = self.check_kek()
-        total = self.count_on_old_versions(to_version)
-        done = 0
-        unreadable: list[str] = []
-        unreadable_system = 0
-        if progress is not None:
-            progress(done, total)
-        for table, ident, prefix in (
-            (DATA_KEYS, DATA_KEYS.c.subject_id, _DEK_CONTEXT),
-            (SYSTEM_KEYS, SYSTEM_KEYS.c.name, _SYS_CONTEXT),
-        ):
-            stmt = (
-                update(table)
-                .where(ident == bindparam("b_ident"), table.c.kek_version == bindparam("b_old"))
-                .values(kek_version=bindparam("b_version"), wrapped=bindparam("b_wrapped"))
-            )
-            after = ""
-            while True:
-                with self.engine.begin() as conn:
-                    rows = conn.execute(
-                        select(ident, table.c.kek_version, table.c.wrapped)
-                        .where(table.c.kek_version != to_version, ident > after)
-                        .order_by(ident)
-                        .limit(max(1, batch_size))
-                    ).all()
-                    if not rows:
-                        break
-                    after = str(rows[-1][0])
-                    opened: list[tuple[str, int, bytes, bytes]] = []
-                    for name, old, blob in rows:
-                        context = prefix + str(name).encode("utf-8")
-                        try:
-                            key = self.kek.unwrap(int(old), bytes(blob), context=context)
-                        except (IntegrityFailure, ConfigurationError):
-                            if table is DATA_KEYS:
-                                unreadable.append(str(name))
-                            else:
-                                unreadable_system += 1
-                            continue
-                        opened.append((str(name), int(old), context, key))
-                    if opened:
-                        versions, blobs = self._wrap_all([o[3] for o in opened], [o[2] for o in opened])
-                        if any(v != to_version for v in versions):
-                            raise Conflict(
-                                "再ラップ中に KEK の現行版が変わりました。もう一度実行してください。",
-                                "The current KEK version changed during rotation; run it again.",
-                                code="kek_changed",
-                            )
-                        params: list[dict[str, Any]] = [
-                            {"b_ident": name, "b_old": old, "b_version": version, "b_wrapped": wrapped}
-                            for (name, old, _, _), version, wrapped in zip(
-                                opened, versions, blobs, strict=True
-                            )
-                        ]
-                        conn.execute(stmt, params)
-                done += len(rows)
-                if progress is not None:
-                    progress(done, max(total, done))
-        dropped = 0
-        if unreadable and drop_unreadable:
-            dropped = self.destroy_data_keys(unreadable)
-        remaining = self.count_on_old_versions(to_version)
-        destroyed: list[int] = []
-        destroy = getattr(self.kek, "destroy_version", None)
-        if remaining == 0 and destroy_old and callable(destroy):
-            for version in self.kek.versions():
-                if version != to_version:
-                    destroy(version)
-                    destroyed.append(version)
-            # A key wrapped by another process between the count and the destruction would be lost: recount,
-            # so that the report shows it (non-zero) instead of hiding it.
-            remaining = self.count_on_old_versions(to_version)
-        self.checkpoint()
-        return RotationReport(
-            rewrapped=done - len(unreadable) - unreadable_system,
-            to_version=to_version,
-            remaining_on_old=remaining,
-            destroyed_versions=destroyed,
-            unreadable=len(unreadable) + unreadable_system,
-            dropped=dropped,
+        return rotation.rotate(
+            self, progress, batch_size=batch_size, destroy_old=destroy_old, drop_unreadable=drop_unreadable
         )
 
     # -- maintenance -------------------------------------------------------------------------------------------

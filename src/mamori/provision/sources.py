@@ -1,10 +1,15 @@
-"""The provision slice's subject data source: provision and receipt records are part of the person's
-disclosure (R-33-3); they are not correctable and are kept until their retention ends (R-29-4)."""
+"""The provision slice's subject data source "provision": provision and receipt records are part of the person's
+disclosure (R-33-3); they are not correctable and are kept until their retention ends (R-29-4).
+
+``register()`` (called once by ``mamori.composition.register_all``) registers it with the kernel registry; the
+rights slice iterates sources without importing this module.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mamori.kernel import registry
 from mamori.kernel.auditing import record_info
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
@@ -23,8 +28,11 @@ def _disclosable(r: ProvisionRecord) -> bool:
     return r.exempt_code is None
 
 
+NAME = "provision"
+
+
 class ProvisionSource:
-    name = "provision"
+    name = NAME
 
     def summary(self, ctx: Context, subject_id: str) -> Mapping[str, int]:
         out: dict[str, int] = {}
@@ -100,4 +108,6 @@ class ProvisionSource:
         return sorted(out, key=lambda x: x.counterparty_id)
 
 
-SOURCE = ProvisionSource()
+def register() -> None:
+    """Register the provision slice with the kernel registries (called once by mamori.composition.register_all)."""
+    registry.register_source(ProvisionSource())

@@ -1,0 +1,59 @@
+"""What the customers slice lets each role do with customers, their activities and 要配慮 data.
+
+Registered by ``mamori.composition.register_all`` (ADR 0008); call sites spell these ``Action.<CONSTANT>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from mamori.kernel.context import Role
+from mamori.kernel.policy import Action, ActionSpec, Scope, register_actions, register_grants
+
+CUSTOMER_READ: Final = Action("customer.read")
+CUSTOMER_CREATE: Final = Action("customer.create")
+CUSTOMER_UPDATE: Final = Action("customer.update")
+CUSTOMER_IMPORT: Final = Action("customer.import")
+ACTIVITY_WRITE: Final = Action("activity.write")
+SENSITIVE_WRITE: Final = Action("customer.write_sensitive")
+
+ACTIONS: Final[tuple[ActionSpec, ...]] = (
+    ActionSpec("CUSTOMER_READ", CUSTOMER_READ, personal_data=True),
+    ActionSpec("CUSTOMER_CREATE", CUSTOMER_CREATE),
+    ActionSpec("CUSTOMER_UPDATE", CUSTOMER_UPDATE, personal_data=True, writes=True),
+    ActionSpec("CUSTOMER_IMPORT", CUSTOMER_IMPORT),
+    ActionSpec("ACTIVITY_WRITE", ACTIVITY_WRITE, personal_data=True, writes=True),
+    ActionSpec("SENSITIVE_WRITE", SENSITIVE_WRITE, personal_data=True, writes=True, sensitive=True),
+)
+
+# Role -> action -> row scope. Anything absent is denied (deny by default).
+GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
+    Role.PRIVACY_OFFICER: {
+        CUSTOMER_READ: Scope.ALL,
+        CUSTOMER_UPDATE: Scope.ALL,
+        CUSTOMER_CREATE: Scope.ALL,
+        CUSTOMER_IMPORT: Scope.ALL,
+        ACTIVITY_WRITE: Scope.ALL,
+        SENSITIVE_WRITE: Scope.ALL,
+    },
+    Role.SALES: {
+        CUSTOMER_READ: Scope.OWN,
+        CUSTOMER_UPDATE: Scope.OWN,
+        CUSTOMER_CREATE: Scope.OWN,
+        ACTIVITY_WRITE: Scope.OWN,
+        SENSITIVE_WRITE: Scope.OWN,
+    },
+    Role.SUPPORT: {
+        CUSTOMER_READ: Scope.ALL,
+        CUSTOMER_UPDATE: Scope.ALL,
+        CUSTOMER_CREATE: Scope.ALL,
+        ACTIVITY_WRITE: Scope.ALL,
+        SENSITIVE_WRITE: Scope.ALL,
+    },
+}
+
+
+def register() -> None:
+    register_actions(ACTIONS)
+    register_grants(GRANTS)

@@ -1,0 +1,85 @@
+"""Bulk creation of many customers in one flush."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert
+
+from mamori.customers.models import (
+    Activity,
+)
+from mamori.customers.schemas import (
+    FIELD_CATEGORIES,
+    ActivityIn,
+    CustomerCreate,
+    ProvenanceIn,
+)
+from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
+from mamori.customers.service.core.create import customer_rows, insert_rows
+from mamori.kernel.auditing import record_write
+from mamori.kernel.context import Context
+from mamori.kernel.db import new_id
+from mamori.kernel.policy import (
+    Action,
+    Resource,
+    decide,
+)
+from mamori.law.rules import R_21_1
+
+
+def bulk_create(
+    ctx: Context,
+    items: Sequence[tuple[CustomerCreate, ProvenanceIn, Sequence[str], str | None, Sequence[ActivityIn]]],
+) -> list[str]:
+    """Create many customers in the current transaction: (data, provenance, purposes, owner id, activities)."""
+    decide(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer")).raise_if_denied()
+    all_codes = sorted({code for _, _, codes, _, _ in items for code in codes})
+    versions = _validate_purposes(ctx, all_codes)
+    ids = [new_id() for _ in items]
+    ctx.runtime.keystore.create_data_keys(ids)
+    merged: dict[str, list[dict[str, object]]] = {}
+    activities: list[dict[str, object]] = []
+    for (data, prov, codes, owner, acts), cid in zip(items, ids, strict=True):
+        _sensitive_guard(data.attributes, None)
+        rows = customer_rows(
+            ctx,
+            data,
+            customer_id=cid,
+            owner_id=owner,
+            team=None,
+            provenance=prov,
+            purpose_versions={c: versions[c] for c in codes},
+            purpose_method="stated",
+            sensitive_basis=None,
+        )
+        for table, values in rows.items():
+            merged.setdefault(table, []).extend(values)
+        for act in acts:
+            aid = new_id()
+            activities.append(
+                {
+                    "id": aid,
+                    "customer_id": cid,
+                    "kind": act.kind,
+                    "occurred_at": act.occurred_at or ctx.clock.now(),
+                    "body_enc": _enc(ctx, cid, "activities", "body", aid, act.body),
+                    "amount_enc": _enc(
+                        ctx, cid, "activities", "amount", aid, None if act.amount is None else str(act.amount)
+                    ),
+                    "created_by": ctx.actor.label,
+                    "purpose": None,
+                }
+            )
+    insert_rows(ctx, merged)
+    if activities:
+        ctx.session.connection().execute(insert(Activity.__table__), activities)  # type: ignore[arg-type]
+    ctx.session.flush()
+    record_write(
+        ctx,
+        Action.CUSTOMER_CREATE,
+        ids,
+        list(FIELD_CATEGORIES),
+        rule_ids=(R_21_1.id,),
+    )
+    return ids

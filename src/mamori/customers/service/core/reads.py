@@ -1,0 +1,237 @@
+"""Reading customers: one record, search and pages, each decided by policy and audited (R-23-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from mamori.customers import queries
+from mamori.customers.models import (
+    Customer,
+    CustomerAttribute,
+)
+from mamori.customers.schemas import (
+    FIELD_CATEGORIES,
+    SCALAR_FIELDS,
+    ActivityRead,
+    AttributeRead,
+    CustomerSummary,
+    CustomerView,
+    ProvenanceRead,
+    prefecture_of,
+)
+from mamori.customers.service.core.common import _dec, _grant, _load, resources
+from mamori.kernel.auditing import authorise, record_denial, record_read
+from mamori.kernel.context import Context
+from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.policy import (
+    Action,
+    Category,
+    Decision,
+    Resource,
+    Scope,
+    decide,
+    grant_refusal,
+    row_scope,
+)
+
+
+def _fields_for(attributes: Sequence[CustomerAttribute], include_activities: bool) -> dict[str, Category]:
+    fields = dict(FIELD_CATEGORIES)
+    if not include_activities:
+        fields.pop("activities")
+    for attr in attributes:
+        fields[f"attr:{attr.key}"] = Category(attr.category)
+    return fields
+
+
+def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> CustomerView:
+    """Read one customer for ``ctx.purpose``: denied unless allowed, masked outside the purpose, audited."""
+    row = _load(ctx, customer_id, Action.CUSTOMER_READ)
+    attributes = list(ctx.session.execute(queries.attributes(row.id)).scalars())
+    fields = _fields_for(attributes, include_activities)
+    resource = resources(ctx, [row], fields)[row.id]
+    decision = authorise(ctx, Action.CUSTOMER_READ, resource, [row.id])
+    view = _view(ctx, row, decision, attributes, sorted(resource.notified_purposes), include_activities)
+    record_read(
+        ctx,
+        Action.CUSTOMER_READ,
+        [row.id],
+        [f for f in fields if f not in decision.masked_fields],
+        masked=decision.masked_fields,
+    )
+    return view
+
+
+def _view(
+    ctx: Context,
+    row: Customer,
+    decision: Decision,
+    attributes: Sequence[CustomerAttribute],
+    notified: list[str],
+    include_activities: bool,
+) -> CustomerView:
+    """Decrypt what the decision allows (masked fields are never decrypted); facts already read are passed in."""
+    masked = decision.masked_fields
+    cid = row.id
+    values: dict[str, object] = {}
+    for f in SCALAR_FIELDS:
+        if f not in masked:
+            values[f] = _dec(ctx, cid, "customers", f, cid, getattr(row, f"{f}_enc"))
+    if isinstance(values.get("birth_date"), str):
+        values["birth_date"] = date.fromisoformat(str(values["birth_date"]))
+    phones: list[str] = []
+    emails: list[str] = []
+    if "phones" not in masked or "emails" not in masked:
+        for cp in ctx.session.execute(queries.contact_points([cid])).scalars():
+            if cp.kind == "phone" and "phones" not in masked:
+                phones.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
+            if cp.kind == "email" and "emails" not in masked:
+                emails.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
+    attrs = [
+        AttributeRead(
+            key=a.key,
+            category=Category(a.category),
+            value=None
+            if f"attr:{a.key}" in masked
+            else _dec(ctx, cid, "customer_attributes", "value", a.id, a.value_enc),
+        )
+        for a in attributes
+    ]
+    acts: list[ActivityRead] = []
+    if include_activities and "activities" not in masked:
+        for act in ctx.session.execute(queries.activities(cid)).scalars():
+            amount = _dec(ctx, cid, "activities", "amount", act.id, act.amount_enc)
+            acts.append(
+                ActivityRead(
+                    id=act.id,
+                    kind=act.kind,
+                    occurred_at=act.occurred_at,
+                    body=_dec(ctx, cid, "activities", "body", act.id, act.body_enc),
+                    amount=int(amount) if amount is not None else None,
+                )
+            )
+    prov = [
+        ProvenanceRead(
+            method=p.method,
+            channel=p.channel,
+            notice_version=p.notice_version,
+            source=p.source,
+            acquired_at=p.acquired_at,
+        )
+        for p in ctx.session.execute(queries.provenance(cid)).scalars()
+    ]
+    return CustomerView(
+        id=cid,
+        owner_id=row.owner_id,
+        origin=row.origin,
+        purpose=ctx.purpose or "",
+        phones=phones,
+        emails=emails,
+        attributes=attrs,
+        activities=acts,
+        provenance=prov,
+        notified_purposes=notified,
+        masked=sorted(masked),
+        version=row.version,
+        **values,
+    )
+
+
+def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[CustomerSummary]:
+    fields = {k: FIELD_CATEGORIES[k] for k in ("name", "kana", "address")}
+    by_id = resources(ctx, rows, fields)
+    out: list[CustomerSummary] = []
+    allowed_ids: list[str] = []
+    masked_union: set[str] = set()
+    for row in rows:
+        decision = decide(ctx, action, by_id[row.id])
+        if not decision.allowed:
+            record_denial(ctx, action, [row.id], decision)
+            continue
+        m = decision.masked_fields
+        address = (
+            None if "address" in m else _dec(ctx, row.id, "customers", "address", row.id, row.address_enc)
+        )
+        out.append(
+            CustomerSummary(
+                id=row.id,
+                name=None if "name" in m else _dec(ctx, row.id, "customers", "name", row.id, row.name_enc),
+                kana=None if "kana" in m else _dec(ctx, row.id, "customers", "kana", row.id, row.kana_enc),
+                prefecture=prefecture_of(address) if address else None,
+                masked=sorted(m),
+            )
+        )
+        allowed_ids.append(row.id)
+        masked_union |= m
+    if allowed_ids:
+        record_read(
+            ctx, action, allowed_ids, [f for f in fields if f not in masked_union], masked=masked_union
+        )
+    return out
+
+
+def find(
+    ctx: Context,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    kana: str | None = None,
+) -> list[CustomerSummary]:
+    """Exact-match lookup through the blind index (normalised: NFKC, width, case, kana, E.164)."""
+    given = [(k, v) for k, v in (("email", email), ("phone", phone), ("name", name), ("kana", kana)) if v]
+    if len(given) != 1:
+        raise ValidationFailed(
+            "検索条件をひとつ指定してください（email / phone / name / kana）。",
+            "Give exactly one of email, phone, name or kana.",
+            code="bad_query",
+        )
+    kind, value = given[0]
+    digest = ctx.runtime.indexer.digest(kind, value)
+    ids = sorted({cid for cid, _ in ctx.session.execute(queries.ids_by_digest(kind, [digest])).all()})
+    if not ids:
+        return []
+    rows = list(ctx.session.execute(queries.customers(ids)).scalars())
+    return _summaries(ctx, rows, Action.CUSTOMER_READ)
+
+
+def list_page(
+    ctx: Context, *, after: str | None = None, limit: int = 50
+) -> tuple[list[CustomerSummary], str | None]:
+    """One page of the customers the actor may see for ``ctx.purpose``; returns (items, next cursor)."""
+    limit = max(1, min(limit, 500))
+    if not ctx.purpose:
+        decision = decide(ctx, Action.CUSTOMER_READ, Resource(kind="customer", subject_id="*"))
+        record_denial(ctx, Action.CUSTOMER_READ, [], decision)
+        decision.raise_if_denied()
+    scope = row_scope(ctx, Action.CUSTOMER_READ)
+    if scope.value == "none":
+        decision = decide(ctx, Action.CUSTOMER_READ, Resource(kind="customer", subject_id="*"))
+        record_denial(ctx, Action.CUSTOMER_READ, [], decision)
+        decision.raise_if_denied()
+    grant = _grant(ctx) if scope == Scope.GRANT else None
+    if scope == Scope.GRANT:
+        # R-25-1: an outsourcee lists only its running contract's customers, for the contract's purposes.
+        refused = grant_refusal(ctx, Action.CUSTOMER_READ, Resource(kind="customer", grant=grant))
+        if refused is not None:
+            record_denial(ctx, Action.CUSTOMER_READ, [], refused)
+            refused.raise_if_denied()
+    rows = list(
+        ctx.session.execute(
+            queries.scoped_page(
+                ctx,
+                scope,
+                purpose=ctx.purpose or "",
+                after=after,
+                limit=limit,
+                only=grant.customer_ids if grant is not None else None,
+            )
+        ).scalars()
+    )
+    items = _summaries(ctx, rows, Action.CUSTOMER_READ)
+    next_cursor = rows[-1].id if len(rows) == limit else None
+    return items, next_cursor
+
+
+# -- write --------------------------------------------------------------------------------------------------------

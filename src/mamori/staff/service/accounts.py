@@ -1,0 +1,215 @@
+"""Staff accounts: add, list, disable / enable, passwords and the TOTP second factor (admin-only unless a user
+acts on their own account)."""
+
+from __future__ import annotations
+
+from mamori.kernel.auditing import record_denial, record_write
+from mamori.kernel.context import Actor, Context, Role
+from mamori.kernel.db import new_id
+from mamori.kernel.errors import Conflict, NotFound
+from mamori.kernel.policy import Action, Decision, Resource, decide
+from mamori.staff import passwords, queries, totp
+from mamori.staff.models import StaffUser
+from mamori.staff.schemas import StaffCreate, StaffRead
+from mamori.staff.service.common import (
+    MAX_PASSWORD_INPUT,
+    TOTP_COLUMN,
+    TOTP_TABLE,
+    AuthenticationFailed,
+    actor_of,
+    data_subject,
+    end_sessions,
+    end_tokens,
+    find_user,
+    is_self,
+    require_manage,
+)
+
+# -- users ---------------------------------------------------------------------------------------------------
+
+
+def add(ctx: Context, data: StaffCreate) -> StaffRead:
+    # Outsourcee operator accounts are opened by whoever supervises outsourcees (R-25-1) as well as by an admin.
+    if (
+        data.role != Role.OUTSOURCEE
+        or not decide(ctx, Action.PROCESSOR_MANAGE, Resource(kind="staff")).allowed
+    ):
+        require_manage(ctx)
+    if ctx.session.execute(queries.by_username(data.username)).scalar_one_or_none() is not None:
+        raise Conflict(
+            f"スタッフ「{data.username}」は既に存在します。",
+            f"Staff user '{data.username}' already exists.",
+            code="staff_exists",
+        )
+    user = StaffUser(
+        id=new_id(),
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role.value,
+        team=data.team,
+        active=True,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(user)
+    ctx.session.flush()
+    ctx.runtime.keystore.create_data_keys([data_subject(user.id)])
+    record_write(ctx, "staff.add", (), ("username", "role"), details={"staff_id": user.id, "role": user.role})
+    return StaffRead.model_validate(user)
+
+
+def list_all(ctx: Context) -> list[StaffRead]:
+    """Every staff user (administrators only)."""
+    require_manage(ctx)
+    return list_staff(ctx)
+
+
+def list_staff(ctx: Context) -> list[StaffRead]:
+    """Every staff user, without a permission check (for the edges: demo seeding, first-run set-up)."""
+    return [StaffRead.model_validate(u) for u in ctx.session.execute(queries.all_staff()).scalars()]
+
+
+def any_staff(ctx: Context) -> bool:
+    """Whether any staff user exists yet (first-run set-up creates the first administrator otherwise)."""
+    return ctx.session.execute(queries.all_staff().limit(1)).first() is not None
+
+
+def actor_for(ctx: Context, username: str) -> Actor:
+    """The Actor for an active staff user (used by the edges to build a Context; ``ctx`` may be a system one)."""
+    user = ctx.session.execute(queries.by_username(username)).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFound(
+            f"有効なスタッフ「{username}」が見つかりません。",
+            f"No active staff user '{username}'.",
+            code="unknown_staff",
+        )
+    return actor_of(user)
+
+
+def disable(ctx: Context, username: str) -> StaffRead:
+    """Disable an account: no more sign-in; every session and API token of it is revoked (ASVS5 7.4.2)."""
+    require_manage(ctx)
+    user = find_user(ctx, username)
+    if is_self(ctx, user):
+        raise Conflict(
+            "自分自身のアカウントは無効にできません。",
+            "You cannot disable your own account.",
+            code="cannot_disable_self",
+        )
+    user.active = False
+    sessions = end_sessions(ctx, user.id, "disabled")
+    tokens = end_tokens(ctx, user.id)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "staff.disable",
+        (),
+        ("active",),
+        details={"staff_id": user.id, "sessions_revoked": sessions, "tokens_revoked": tokens},
+    )
+    return StaffRead.model_validate(user)
+
+
+def enable(ctx: Context, username: str) -> StaffRead:
+    """Re-enable a disabled account (its old sessions and tokens stay revoked)."""
+    require_manage(ctx)
+    user = find_user(ctx, username)
+    user.active = True
+    user.locked_until = None
+    ctx.session.flush()
+    record_write(ctx, "staff.enable", (), ("active",), details={"staff_id": user.id})
+    return StaffRead.model_validate(user)
+
+
+# -- passwords -----------------------------------------------------------------------------------------------
+
+
+def set_password(
+    ctx: Context,
+    username: str,
+    password: str,
+    *,
+    current_password: str | None = None,
+    keep_session_id: str | None = None,
+) -> StaffRead:
+    """Set a password: an admin for anyone; a user for themselves with their current password (ASVS5 6.2.3).
+
+    Every session of the account except ``keep_session_id`` is revoked (ASVS5 7.4.3).
+    """
+    user = find_user(ctx, username)
+    decision = decide(ctx, Action.STAFF_MANAGE, Resource(kind="staff"))
+    self_service = False
+    if not decision.allowed:
+        if not is_self(ctx, user):
+            record_denial(ctx, Action.STAFF_MANAGE, [], decision)
+            decision.raise_if_denied()
+        self_service = True
+        if (
+            current_password is None
+            or user.password_hash is None
+            or len(current_password) > MAX_PASSWORD_INPUT
+            or not passwords.verify_password(user.password_hash, current_password)
+        ):
+            record_denial(
+                ctx,
+                "staff.password_set",
+                [],
+                Decision(False, (), code="current_password_wrong", reason_en="wrong current password"),
+            )
+            raise AuthenticationFailed(
+                "現在のパスワードが正しくありません。",
+                "The current password is wrong.",
+            )
+    passwords.check_policy(password, username=user.username)
+    now = ctx.clock.now()
+    user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = now
+    user.locked_until = None
+    revoked = end_sessions(ctx, user.id, "password_changed", keep=keep_session_id)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "staff.password_set",
+        (),
+        ("password_hash",),
+        details={"staff_id": user.id, "self_service": self_service, "sessions_revoked": revoked},
+    )
+    return StaffRead.model_validate(user)
+
+
+# -- TOTP ----------------------------------------------------------------------------------------------------
+
+
+def enroll_totp(ctx: Context, username: str) -> str:
+    """Give the account a new TOTP secret; returns the otpauth:// provisioning URI (show it once, never log it).
+
+    An admin may (re-)enrol anyone; a user may enrol themselves only while they have no second factor yet.
+    """
+    user = find_user(ctx, username)
+    if not (is_self(ctx, user) and not user.mfa_enrolled):
+        require_manage(ctx)
+    secret = totp.new_secret()
+    user.totp_secret_enc = ctx.runtime.cipher.encrypt(
+        data_subject(user.id), TOTP_TABLE, TOTP_COLUMN, user.id, secret
+    )
+    user.totp_last_step = None
+    ctx.session.flush()
+    record_write(ctx, "staff.totp_enrolled", (), ("totp_secret",), details={"staff_id": user.id})
+    return totp.provisioning_uri(secret, user.username)
+
+
+def reset_2fa(ctx: Context, username: str) -> StaffRead:
+    """Remove the account's second factor and revoke its sessions (admin). Enrol again with ``enroll_totp``."""
+    require_manage(ctx)
+    user = find_user(ctx, username)
+    user.totp_secret_enc = None
+    user.totp_last_step = None
+    revoked = end_sessions(ctx, user.id, "mfa_reset")
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "staff.totp_reset",
+        (),
+        ("totp_secret",),
+        details={"staff_id": user.id, "sessions_revoked": revoked},
+    )
+    return StaffRead.model_validate(user)

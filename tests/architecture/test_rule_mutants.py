@@ -1,0 +1,81 @@
+"""Each rule check in rule_mutants.MUTANTS, switched off in a copy of src/, makes its tests fail (mutant killed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mamori.law import rules
+from tests.architecture.rule_mutants import MUTANTS, NOT_FROM_COPY, ROOT, apply, copy_src, run_tests
+
+# The rule ids whose enforcement is proven by a mutant (keep in step with rule_mutants.MUTANTS).
+RULE_IDS_WITH_MUTANTS = [
+    "G-12",
+    "R-16-4",
+    "R-17-1",
+    "R-18-1",
+    "R-20-2",
+    "R-21-1",
+    "R-23-2",
+    "R-25-1",
+    "R-27-1",
+    "R-33-1",
+    "R-35-1",
+    "R-37-1",
+    "R-38-1",
+    "R-39-1",
+    "R-41-4",
+    "R-41-5",
+    "R-43-1",
+    "R-CNS-1",
+]
+
+
+def test_the_list_of_rule_ids_with_a_mutant_is_current():
+    assert sorted({m.rule_id for m in MUTANTS}) == RULE_IDS_WITH_MUTANTS
+    assert set(RULE_IDS_WITH_MUTANTS) <= {r.id for r in rules.ALL_RULES}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.rule_id}:{m.path}")
+def test_every_mutant_snippet_occurs_exactly_once_in_its_file(mutant):
+    """When a check moves, this fails: move the snippet (or the path) here with it."""
+    text = mutant.file().read_text(encoding="utf-8")
+    assert text.count(mutant.snippet) == 1, (
+        f"{mutant.rule_id}: snippet not found once in src/mamori/{mutant.path}"
+    )
+    assert mutant.replacement != mutant.snippet
+    for node in mutant.tests:
+        assert (ROOT / node.split("::")[0]).is_file(), node
+
+
+@pytest.mark.slow
+def test_every_rule_mutant_is_killed_by_its_tests(tmp_path: Path):
+    src = copy_src(tmp_path)
+    every_test = tuple(dict.fromkeys(t for m in MUTANTS for t in m.tests))
+    baseline = run_tests(src, every_test)
+    assert baseline.returncode != NOT_FROM_COPY, baseline.stdout
+    assert baseline.returncode == 0, "the unmutated copy must pass:\n" + baseline.stdout[-3000:]
+
+    rows: list[tuple[str, str, str, str]] = []
+    survivors: list[str] = []
+    for mutant in MUTANTS:
+        original = apply(mutant, src)
+        try:
+            result = run_tests(src, mutant.tests)
+        finally:
+            mutant.file(src).write_text(original, encoding="utf-8")
+        assert result.returncode != NOT_FROM_COPY, result.stdout
+        killed = result.returncode == 1  # tests failed (not an error of the run itself)
+        failed = [ln.split(" ")[1] for ln in result.stdout.splitlines() if ln.startswith("FAILED ")]
+        rows.append((mutant.rule_id, mutant.what, "killed" if killed else "SURVIVED", ", ".join(failed)))
+        if not killed:
+            survivors.append(
+                f"{mutant.rule_id} ({mutant.path}): rc={result.returncode}\n{result.stdout[-1500:]}"
+            )
+
+    width = max(len(r[1]) for r in rows)
+    print("\nrule id  | mutant" + " " * (width - 6) + " | result   | killed by")
+    for rule_id, what, verdict, by in rows:
+        print(f"{rule_id:<8} | {what:<{width}} | {verdict:<8} | {by}")
+    assert survivors == [], "\n\n".join(survivors)
