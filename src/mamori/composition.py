@@ -7,10 +7,9 @@ import typer
 from mamori import deid
 from mamori.consent import sources as consent_sources
 from mamori.customers import sources as customers_sources
+from mamori.deid import cli as deid_cli
 from mamori.deid import service as deid_service
 from mamori.deid import text as deid_text
-from mamori.deid.tabular import cli as tabular_cli
-from mamori.deid.text import cli as text_cli
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
 from mamori.kernel.runtime import Runtime
 from mamori.processors import sources as processors_sources
@@ -71,8 +70,8 @@ def ensure_admin(runtime: Runtime) -> bool:
 def mount_deid(app: typer.Typer) -> None:
     """Mount the deid command groups (text PII and tabular de-identification). The tabular commands reach the
     keystore's 削除情報等 (pseudonym keys, R-41-2) only through ``mamori.deid.service``, after authorisation."""
-    app.add_typer(text_cli.app, name="text")
-    app.add_typer(tabular_cli.app, name="deid")
+    app.add_typer(deid_cli.text_app, name="text")
+    app.add_typer(deid_cli.app, name="deid")
 
 
 __all__ = ["SYSTEM_ACTOR", "Actor", "deid", "ensure_admin", "mount_deid", "register_all", "resolve_actor"]

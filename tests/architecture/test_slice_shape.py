@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from mamori.slices import SLICES as ALL_SLICES
 from tests.architecture.test_architecture import PERSONAL_MODELS, SRC
 
 SLICES = ("staff", "purposes", "customers", "consent", "provision", "processors", "rights")
@@ -221,3 +222,16 @@ def test_purposes_and_staff_services_take_the_context_first(package):
         elif first_is_ctx and any(re.search(r"\b(Session|Runtime|Clock)\b", a) for a in annotations[1:]):
             offenders.append(f"{qualname} (takes a Session/Runtime/Clock besides the Context)")
     assert offenders == []
+
+
+FACES = ("models", "schemas", "queries", "service", "sources", "permissions", "api", "cli")
+
+
+@pytest.mark.parametrize("slice_name", ALL_SLICES)
+def test_every_slice_has_the_same_faces(slice_name: str) -> None:
+    """docs/architecture.md "Adding a slice": each face is a module or a same-named package."""
+    root = SRC / slice_name
+    missing = [
+        f for f in FACES if not (root / f"{f}.py").is_file() and not (root / f / "__init__.py").is_file()
+    ]
+    assert not missing, f"{slice_name} lacks {missing}"

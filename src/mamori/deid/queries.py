@@ -13,3 +13,9 @@ def datasets_by_sha(sha256: str) -> Select[DeidDataset]:
 
 def dataset_by_id(dataset_id: str) -> Select[DeidDataset]:
     return select(DeidDataset).where(DeidDataset.id == dataset_id)
+
+
+def datasets(kind: str | None, limit: int) -> Select[DeidDataset]:
+    """The register, newest first (optionally one kind)."""
+    stmt = select(DeidDataset).order_by(DeidDataset.created_at.desc(), DeidDataset.id).limit(limit)
+    return stmt if kind is None else stmt.where(DeidDataset.kind == kind)

@@ -23,7 +23,15 @@ import polars as pl
 
 from mamori.deid import permissions, queries
 from mamori.deid.models import ANONYMISED, PSEUDONYMISED, DeidDataset
-from mamori.deid.permissions import DEID_ANONYMISE, DEID_KEYS, DEID_PROVIDE, DEID_PSEUDONYMISE, DEID_RISK
+from mamori.deid.permissions import (
+    DEID_ANONYMISE,
+    DEID_DATASETS,
+    DEID_KEYS,
+    DEID_PROVIDE,
+    DEID_PSEUDONYMISE,
+    DEID_RISK,
+)
+from mamori.deid.schemas import DatasetRead
 from mamori.deid.tabular.anonymise import (
     PROVISION_STATEMENT_EN,
     PROVISION_STATEMENT_JA,
@@ -47,10 +55,10 @@ from mamori.deid.tabular.pseudonymise import (
 from mamori.deid.tabular.pseudonymise import KIND_JA as PSEUDONYMISED_JA
 from mamori.deid.tabular.pseudonymise import pseudonymise as run_pseudonymise
 from mamori.deid.tabular.risk import RiskReport, assess
-from mamori.kernel.auditing import record_denial, record_write
+from mamori.kernel.auditing import record_denial, record_info, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
-from mamori.kernel.errors import PolicyDenied
+from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.kernel.registry import DatasetUse, register_dataset_guard
 from mamori.purposes import service as purposes_service
@@ -421,6 +429,47 @@ def risk(
         },
     )
     return report
+
+
+# --- the register ----------------------------------------------------------------------------------------------
+
+DATASET_KIND_JA = {PSEUDONYMISED: "仮名加工情報", ANONYMISED: "匿名加工情報"}
+MAX_LIST = 1000
+
+
+def list_datasets(ctx: Context, *, kind: str | None = None, limit: int = 100) -> list[DatasetRead]:
+    """The register of de-identified datasets, newest first (privacy officer, analyst). Audited as a read of the
+    register; it holds no record value, so no purpose is needed."""
+    if kind is not None and kind not in DATASET_KIND_JA:
+        raise ValidationFailed(
+            "種類は pseudonymised（仮名加工情報）か anonymised（匿名加工情報）です。",
+            "kind must be pseudonymised or anonymised.",
+            details={"field": "kind"},
+        )
+    if not 1 <= limit <= MAX_LIST:
+        raise ValidationFailed(
+            f"件数は 1〜{MAX_LIST} です。", f"limit must be 1..{MAX_LIST}.", details={"field": "limit"}
+        )
+    _authorise(ctx, DEID_DATASETS, purpose=False)
+    rows = ctx.session.execute(queries.datasets(kind, limit)).scalars().all()
+    record_info(ctx, "deid.datasets.list", details={"count": len(rows), "kind": kind})
+    return [
+        DatasetRead(
+            id=r.id,
+            kind=r.kind,
+            kind_ja=DATASET_KIND_JA.get(r.kind, r.kind),
+            sha256=r.sha256,
+            file_name=r.file_name,
+            source_name=r.source_name,
+            key_name=r.key_name,
+            columns=[c for c in r.columns.split(",") if c],
+            rows=r.rows,
+            purpose=r.purpose,
+            created_by=r.created_by,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
 
 
 # --- the dataset guard (R-41-5, R-43-5) -----------------------------------------------------------------------
