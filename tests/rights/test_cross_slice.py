@@ -59,3 +59,19 @@ def test_disclosure_and_erasure_reach_provision_and_processors_R_33_3_G_19_R_29_
     with runtime.transaction(po) as ctx:
         records = provision_service.list_records(ctx, customer_id=me)
     assert records, "R-29-4: the provision record outlives the person's erased data"
+
+
+def test_gdpr_access_names_the_recipients_of_the_persons_data_G_15(runtime, actors):
+    """GDPR 15(1)(c): the answer to an access request names the recipients the data went to."""
+    po = actors["po"]
+    me = make_customer(runtime, po, name="Anna Schmidt", kana=None, email=EMAIL, phone=None, origin="DE")
+    partner = add_cp(runtime, po)
+    consent(runtime, po, me, partner)
+    with runtime.transaction(po) as ctx:
+        provision_service.provide(ctx, provide_in(partner, [me]))
+
+    rid = open_and_verify(runtime, actors["support"], "disclosure", EMAIL)
+    with runtime.transaction(po) as ctx:
+        outcome, package = service.fulfil(ctx, rid)
+    assert package is not None and "G-15" in outcome.rule_ids
+    assert [(r["kind"], r["counterparty_id"]) for r in package.recipients] == [("third_party", partner)]
