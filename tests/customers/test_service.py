@@ -219,6 +219,24 @@ def test_sensitive_attribute_needs_consent_or_exception(runtime, actors):
         assert [a.value for a in service.get(ctx, both).attributes] == ["高血圧で通院中"]
 
 
+def test_withdrawn_sensitive_consent_withholds_the_value_again_R_20_2(runtime, actors):
+    cid = make_customer(runtime, actors["po"], purposes=("health-service",))
+    attr = AttributeIn(key="medical_history", value="高血圧で通院中", category=Category.SENSITIVE)
+    with runtime.transaction(actors["po"]) as ctx:
+        consent_service.grant_sensitive(ctx, cid, ConsentIn(method="paper", evidence="同意書-003"))
+    with runtime.transaction(actors["po"], "health-service") as ctx:
+        service.add_attribute(ctx, cid, attr)
+    with runtime.transaction(actors["po"]) as ctx:
+        consent_service.withdraw_sensitive(ctx, cid, ConsentIn(method="paper", evidence="撤回書-003"))
+    with runtime.transaction(actors["po"], "health-service") as ctx:
+        assert [(a.key, a.value) for a in service.get(ctx, cid).attributes] == [("medical_history", None)]
+    with pytest.raises(PolicyDenied) as exc, runtime.transaction(actors["po"], "health-service") as ctx:
+        service.add_attribute(
+            ctx, cid, AttributeIn(key="diagnosis", value="糖尿病", category=Category.SENSITIVE)
+        )
+    assert exc.value.rule_id == "R-20-2"
+
+
 def test_create_requires_registered_active_purpose(runtime, actors):
     with pytest.raises(PolicyDenied) as exc:
         make_customer(runtime, actors["sato"], purposes=())
