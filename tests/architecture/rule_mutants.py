@@ -642,6 +642,22 @@ MUTANTS: tuple[Mutant, ...] = (
         (f"{RIGHTS_TESTS}::test_gdpr_restriction_and_objection_G_18_G_21",),
         "an objection to direct marketing does not stop the marketing use",
     ),
+    Mutant(
+        "R-41-2",
+        "deid/service/core.py",
+        '    _check_key_name(name)\n    _authorise(ctx, DEID_KEYS, rule="R-41-2", purpose=False)\n    keystore = ',
+        "    _check_key_name(name)\n    keystore = ",
+        ("tests/deid/test_service_cli.py::test_pseudonym_keys_are_the_privacy_officers_alone",),
+        "anyone may create 削除情報等 (a pseudonym key), not only the privacy officer",
+    ),
+    Mutant(
+        "R-41-2",
+        "deid/service/core.py",
+        '    if not (name == KEY_PREFIX or name.startswith(KEY_PREFIX + ".")) or len(name) > 100:\n',
+        "    if False:\n",
+        ("tests/deid/test_service_cli.py::test_pseudonym_keys_are_the_privacy_officers_alone",),
+        "the deid key commands reach any keystore secret (audit_mac, blind_index), not only pseudonym keys",
+    ),
 )
 
 
