@@ -123,21 +123,24 @@ PARTIAL_GROUNDS = frozenset({"harm_to_person", "business_hindrance", "other_law"
 _CODE = r"^[a-z][a-z0-9_-]{1,63}$"
 
 
+RequestKind = Literal[
+    "purpose_notice",
+    "disclosure",
+    "provision_records",
+    "correction",
+    "stop_use",
+    "erasure",
+    "stop_provision",
+    "restriction",
+    "portability",
+    "objection",
+]
+
+
 class RequestOpen(InputModel):
     """A request taken by staff (phone, letter, counter) or filed by the person (web)."""
 
-    kind: Literal[
-        "purpose_notice",
-        "disclosure",
-        "provision_records",
-        "correction",
-        "stop_use",
-        "erasure",
-        "stop_provision",
-        "restriction",
-        "portability",
-        "objection",
-    ]
+    kind: RequestKind
     regime: Literal["appi", "gdpr"] | None = None  # None: GDPR if a subject's origin is EU/UK, else APPI
     channel: Literal["web", "phone", "letter", "counter", "email"] = "web"
     emails: list[EmailStr] = Field(default_factory=list, max_length=3)
@@ -365,18 +368,7 @@ class FeeIn(InputModel):
 
 
 class PublicRequestIn(InputModel):
-    kind: Literal[
-        "purpose_notice",
-        "disclosure",
-        "provision_records",
-        "correction",
-        "stop_use",
-        "erasure",
-        "stop_provision",
-        "restriction",
-        "portability",
-        "objection",
-    ]
+    kind: RequestKind
     regime: Literal["appi", "gdpr"] | None = None
     email: EmailStr = Field(max_length=254, description="登録済みのメールアドレス（確認コードを送ります）")
     customer_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
