@@ -223,16 +223,16 @@ def _check_layout(settings: Settings) -> None:
             "set MAMORI_KEYSTORE_URL (docs/adr/0007).",
             code="legacy_layout",
         )
-    if settings.keystore_url is None or settings.key_file is None and not settings.kek:
-        key_dir = settings.resolved_key_dir()
-        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(key_dir, 0o700)
-        if key_dir == settings.home_path or key_dir.is_relative_to(settings.home_path):
-            raise ConfigurationError(
-                "鍵ディレクトリ（MAMORI_KEY_DIR）がデータディレクトリの中にあります。外に置いてください。",
-                "the key directory (MAMORI_KEY_DIR) is inside the data directory; it must live outside it.",
-                code="kek_inside_home",
-            )
+    # The key directory always exists: the destruction journal lives there whatever else is moved elsewhere.
+    key_dir = settings.resolved_key_dir()
+    if key_dir == settings.home_path or key_dir.is_relative_to(settings.home_path):
+        raise ConfigurationError(
+            "鍵ディレクトリ（MAMORI_KEY_DIR）がデータディレクトリの中にあります。外に置いてください。",
+            "the key directory (MAMORI_KEY_DIR) is inside the data directory; it must live outside it.",
+            code="kek_inside_home",
+        )
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(key_dir, 0o700)
 
 
 def alembic_config(engine: Engine) -> object:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from mamori.deid import permissions, queries
+from mamori.deid import queries
 from mamori.deid.models import ANONYMISED, PSEUDONYMISED
 from mamori.deid.permissions import (
     DEID_DATASETS,
@@ -201,6 +201,5 @@ def provide(
 
 
 def register() -> None:
-    """The slice's actions and grants, and the dataset guard (called by mamori.composition.register_all)."""
-    permissions.register()
+    """The dataset guard (called by mamori.composition.register_all, after the slices' permissions)."""
     register_dataset_guard(dataset_guard)
