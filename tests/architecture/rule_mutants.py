@@ -10,28 +10,17 @@ Add a mutant when you add a check: copy the lines of the check, write the disabl
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "src"
+from tests.architecture.mutants.base import ROOT, SRC, Mutant
 
-
-@dataclass(frozen=True)
-class Mutant:
-    rule_id: str
-    path: str  # relative to src/mamori
-    snippet: str
-    replacement: str
-    tests: tuple[str, ...]  # pytest node ids relative to the repository root
-    what: str  # one line: the check that is switched off
-
-    def file(self, src: Path = SRC) -> Path:
-        return src / "mamori" / self.path
+__all__ = ["MUTANTS", "ROOT", "SRC", "Mutant", "apply", "copy_src", "run_tests", "selected"]
 
 
 POLICY = "kernel/policy/engine.py"
@@ -48,7 +37,7 @@ PROCESSORS_TESTS = "tests/processors/test_service.py"
 ERASURE = f"{RIGHTS_TESTS}::test_erasure_crypto_shreds_keeps_evidence_and_lists_recipients_R_35_1_G_17_G_19"
 RECEIVING = f"{FLOWS}::test_receiving_requires_the_confirmation_and_writes_records_R_30_1_R_30_2"
 
-MUTANTS: tuple[Mutant, ...] = (
+_OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-18-1",
         POLICY,
@@ -659,6 +648,31 @@ MUTANTS: tuple[Mutant, ...] = (
         "the deid key commands reach any keystore secret (audit_mac, blind_index), not only pseudonym keys",
     ),
 )
+
+
+def _collect() -> tuple[Mutant, ...]:
+    """This file's mutants, then each area module's under tests/architecture/mutants/ (sorted by name)."""
+    from tests.architecture import mutants as package
+
+    found: list[Mutant] = list(_OWN)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found.extend(module.MUTANTS)
+    return tuple(found)
+
+
+MUTANTS: tuple[Mutant, ...] = _collect()
+
+
+def selected() -> tuple[Mutant, ...]:
+    """MUTANTS, or only those whose rule id or path contains one of the comma-separated words in
+    ``MAMORI_MUTANTS`` (to run a few while working: ``MAMORI_MUTANTS=R-25-1,providing pytest -m slow …``)."""
+    words = [w.strip() for w in os.environ.get("MAMORI_MUTANTS", "").split(",") if w.strip()]
+    if not words:
+        return MUTANTS
+    return tuple(m for m in MUTANTS if any(w in m.rule_id or w in m.path for w in words))
 
 
 def apply(mutant: Mutant, src: Path) -> str:
