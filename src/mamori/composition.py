@@ -10,8 +10,10 @@ from mamori.customers import sources as customers_sources
 from mamori.deid import cli as deid_cli
 from mamori.deid import service as deid_service
 from mamori.deid import text as deid_text
-from mamori.kernel.context import SYSTEM_ACTOR, Actor, Role
+from mamori.kernel import registry, rulebook
+from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context, Role
 from mamori.kernel.runtime import Runtime
+from mamori.law import rules as law_rules
 from mamori.processors import sources as processors_sources
 from mamori.provision import sources as provision_sources
 from mamori.staff import service as staff_service
@@ -28,6 +30,7 @@ def register_all() -> None:
     from mamori.consent import permissions as consent_permissions
     from mamori.customers import permissions as customers_permissions
     from mamori.deid import permissions as deid_permissions
+    from mamori.inventory import permissions as inventory_permissions
     from mamori.kernel import permissions as kernel_permissions
     from mamori.processors import permissions as processors_permissions
     from mamori.provision import permissions as provision_permissions
@@ -44,13 +47,26 @@ def register_all() -> None:
     processors_permissions.register()
     rights_permissions.register()
     deid_permissions.register()
+    inventory_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
     processors_sources.register()
     deid_text.register()
     deid_service.register()  # the dataset guard: 仮名/匿名加工情報 never go back into customers
+    registry.register_sensitive_consent_recorder(_record_sensitive_consent)  # R-20-2 consent at collection
+    rulebook.register_rule_book(law_rules.in_force)  # rules checked with their effective dates (ADR 0009)
     _registered = True
+
+
+def _record_sensitive_consent(ctx: Context, customer_id: str, method: str, evidence: str | None) -> None:
+    """customers → consent (R-20-2): the 要配慮 consent given at collection, written to the ledger."""
+    from mamori.consent import service as consent_service
+    from mamori.consent.schemas import ConsentIn
+
+    consent_service.grant_sensitive(
+        ctx, customer_id, ConsentIn.model_validate({"method": method, "evidence": evidence})
+    )
 
 
 def resolve_actor(runtime: Runtime, username: str) -> Actor:

@@ -15,6 +15,7 @@ SLICES: tuple[str, ...] = (
     "processors",
     "rights",
     "deid",
+    "inventory",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

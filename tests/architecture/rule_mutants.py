@@ -41,7 +41,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-18-1",
         POLICY,
-        "    purpose = ctx.purpose\n    if not purpose:\n",
+        '    purpose = ctx.purpose\n    if not purpose and applies(ctx, "R-18-1"):\n',
         "    purpose = ctx.purpose\n    if False:\n",
         (f"{TEST_POLICY}::test_purpose_must_be_declared",),
         "policy.decide lets personal data be used without a declared purpose",
@@ -49,7 +49,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-21-1",
         POLICY,
-        "    if purpose not in resource.notified_purposes:\n",
+        '    if purpose not in resource.notified_purposes and applies(ctx, "R-21-1", "R-18-1"):\n',
         "    if False:\n",
         (f"{TEST_POLICY}::test_purpose_not_notified_to_this_person_is_denied_R_21_1",),
         "policy.decide ignores whether the purpose was notified to this person",
@@ -65,7 +65,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-35-1",
         POLICY,
-        "    if resource.state.stopped:\n",
+        '    if resource.state.stopped and applies(ctx, "R-35-1"):\n',
         "    if False:\n",
         (f"{TEST_POLICY}::test_stop_use_denies_R_35_1",),
         "policy.decide ignores a stop-use request",
@@ -73,7 +73,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-CNS-1",
         POLICY,
-        "    if needs_consent and resource.state.consent != ConsentState.GRANTED:\n",
+        "    if needs_consent and resource.state.consent != ConsentState.GRANTED and applies(ctx, *CONSENT_RULES):\n",
         "    if False:\n",
         (f"{TEST_POLICY}::test_consent_required_purpose_needs_granted_consent",),
         "policy.decide ignores missing or withdrawn consent",
@@ -89,7 +89,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-20-2",
         "customers/service/core/create.py",
-        "    _sensitive_guard(data.attributes, sensitive_basis)\n",
+        "    _sensitive_guard(data.attributes, basis, free_text=(data.occupation, data.employer))\n",
         "    pass\n",
         ("tests/customers/test_sensitive_at_creation.py",),
         "customers.create stores 要配慮 attributes without consent or a recorded exception",
@@ -338,10 +338,10 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-20-1",
         "customers/service/importing.py",
-        '    if provenance.method == "third_party" and not provenance.source:\n',
-        "    if False:\n",
-        ("tests/customers/test_import.py::test_third_party_import_needs_its_source_R_20_1",),
-        "a third-party import without its provider recorded",
+        "    if not source.strip() or (\n",
+        "    if False and (\n",
+        ("tests/customers/test_import.py::test_import_needs_its_source_a_blank_one_is_refused_R_20_1",),
+        "an import without its source recorded (a blank source accepted)",
     ),
     Mutant(
         "R-30-2",
@@ -354,10 +354,10 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-31-1",
         "provision/service/referable.py",
-        "    if conf.counterparty_id != cp.id or not set(items) <= set(split(conf.items)):\n",
+        "    if not set(items) <= set(split(conf.items)):\n",
         "    if False:\n",
         (f"{FLOWS}::test_referable_information_needs_a_consent_confirmation_R_31_1_R_31_2_R_31_3",),
-        "personally referable information goes out on a confirmation for another recipient or other items",
+        "personally referable information goes out on a confirmation for other items",
     ),
     Mutant(
         "R-31-3",
@@ -427,8 +427,8 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-35-1",
         HANDOVER,
-        "        if len(mine) < len(refusals):\n",
-        "        if True:\n",
+        "        passing = [p for p in purposes if cid not in refusals[p]]\n",
+        "        passing = list(purposes)\n",
         (f"{PROCESSORS_TESTS}::test_handover_withholds_a_customer_who_stopped_the_use_R_35_1",),
         "a handover includes a person who stopped the use (or was never notified)",
     ),
@@ -495,8 +495,8 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-20-2",
         POLICY,
-        "    if registered.sensitive and not (resource.state.sensitive_consent or resource.sensitive_exception):\n",
-        "    if False:\n",
+        "        and not (resource.state.sensitive_consent or resource.sensitive_exception)\n",
+        "        and False\n",
         (f"{TEST_POLICY}::test_sensitive_write_needs_consent_or_exception_R_20_2",),
         "policy.decide lets 要配慮 data be written without consent or a recorded exception",
     ),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+import json
 import re
 from pathlib import Path
 
@@ -116,16 +118,54 @@ def test_no_naive_datetimes():
     assert offenders == []
 
 
+def _named_in_code(paths: list[Path]) -> tuple[frozenset[str], frozenset[str]]:
+    """Identifiers (names, attributes, function names) and string constants of ``paths``, read with ``ast``:
+    comments are not in the tree and docstrings (string statements) are left out, so neither counts."""
+    idents: set[str] = set()
+    strings: set[str] = set()
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(n.value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+        }
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name):
+                idents.add(n.id)
+            elif isinstance(n, ast.Attribute):
+                idents.add(n.attr)
+            elif isinstance(n, ast.FunctionDef):
+                idents.add(n.name)
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings:
+                strings.add(n.value)
+    return frozenset(idents), frozenset(strings)
+
+
+@functools.cache
+def _code_and_tests() -> tuple[tuple[frozenset[str], frozenset[str]], tuple[frozenset[str], frozenset[str]]]:
+    code = [p for p in py_files() if p.relative_to(SRC).parts[0] != "law"]
+    tests = [p for p in TESTS.rglob("test_*.py") if p.name != "test_architecture.py"]
+    return _named_in_code(code), _named_in_code(tests)
+
+
 @pytest.mark.parametrize("rule", rules.ALL_RULES, ids=lambda r: r.id)
 def test_every_rule_id_is_enforced_in_code_and_tested(rule):
-    code = "\n".join(p.read_text() for p in py_files() if p.name != "rules.py")
-    tests = "\n".join(p.read_text() for p in TESTS.rglob("test_*.py") if p.name != "test_architecture.py")
+    """Named in code — its id as a string or its constant — not only in a comment or a docstring; and a test
+    names it (in a test's name or in a string it checks, e.g. ``rule_id == "R-27-1"``)."""
+    (code_idents, code_strings), (test_idents, test_strings) = _code_and_tests()
     const = (
         "R_" + rule.id[2:].replace("-", "_").replace(".", "_")
         if rule.id.startswith("R-")
         else rule.id.replace("-", "_")
     )
-    if rule.id == "R-R8-3":
-        pytest.skip("not in force: recorded with its dates only")
-    assert rule.id in code or const in code, f"{rule.id} is not named in the code"
-    assert rule.id in tests, f"{rule.id} has no test naming it"
+    named = rule.id in code_strings or const in code_idents
+    tested = any(rule.id in s for s in test_strings) or any(
+        re.search(rf"(^|_){re.escape(const)}($|_)", name) for name in test_idents if name.startswith("test_")
+    )
+    # E rules not built yet are listed with their issue (tests/architecture/test_rule_coverage.py keeps it honest)
+    pending = json.loads((TESTS / "architecture" / "data" / "enforceable_rules.json").read_text())["pending"]
+    if rule.id in pending and not (named and tested):
+        pytest.skip(f"pending: issue {pending[rule.id]['issue']} builds it (enforceable_rules.json)")
+    assert named, f"{rule.id} is not named in the code (comments and docstrings do not count)"
+    assert tested, f"{rule.id} has no test naming it"

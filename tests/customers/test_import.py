@@ -150,18 +150,28 @@ def test_column_mapping_and_shift_jis(runtime, actors, tmp_path):
         )  # no name column
 
 
-def test_third_party_import_needs_its_source_R_20_1(runtime, actors, tmp_path):
+@pytest.mark.parametrize("source", ["", "   "])
+def test_import_needs_its_source_a_blank_one_is_refused_R_20_1(runtime, actors, tmp_path, source):
+    f = write_csv(tmp_path / "blank.csv", [good_row(0)])
+    with pytest.raises(PolicyDenied) as exc:
+        run_import(runtime, actors["po"], f, source=source, purposes=["contract"], provenance=PROV)
+    assert exc.value.rule_id == "R-20-1" and exc.value.code == "source_required"
+    assert count(runtime) == 0 and count(runtime, ImportJob) == 0
+
+
+def test_third_party_import_with_only_a_free_text_source_is_refused_R_30_1(runtime, actors, tmp_path):
     f = write_csv(tmp_path / "tp.csv", [good_row(0)])
     with pytest.raises(PolicyDenied) as exc:
         run_import(
             runtime,
             actors["po"],
             f,
-            source="",
+            source="架空名簿株式会社",
             purposes=["contract"],
-            provenance=ProvenanceIn(method="third_party", channel="import"),
+            provenance=ProvenanceIn(method="third_party", channel="import", source="架空名簿株式会社"),
         )
-    assert exc.value.rule_id == "R-20-1"
+    assert exc.value.rule_id == "R-30-1" and exc.value.code == "provider_required"
+    assert count(runtime) == 0 and count(runtime, ImportJob) == 0
 
 
 def test_import_needs_permission(runtime, actors, tmp_path):
@@ -179,3 +189,60 @@ def test_rerun_of_a_finished_file_starts_a_new_job_and_reports_duplicates(runtim
     assert again.created == 0 and len(again.duplicates) == 3
     assert count(runtime) == 3
     assert count(runtime, BlindIndex) == 3 * 4  # name, kana, email, phone
+
+
+def test_third_party_intake_without_the_receipt_path_is_refused_fail_closed_R_30_1(
+    runtime, actors, tmp_path, monkeypatch
+):
+    from mamori.customers.schemas import CustomerCreate, ReceiptIn
+    from mamori.kernel import registry
+
+    monkeypatch.setattr(registry, "_receipt_intakes", [])  # provision not registered
+    receipt = ReceiptIn(
+        counterparty_id="0" * 32,
+        variant="consent",
+        identity_confirmed_by="申告書",
+        acquisition="会員登録時",
+        acquisition_lawful=True,
+        consent_confirmed=True,
+    )
+    prov = ProvenanceIn(method="third_party", channel="import", receipt=receipt)
+    f = write_csv(tmp_path / "tp.csv", [good_row(0)])
+    with pytest.raises(PolicyDenied) as exc:
+        run_import(runtime, actors["po"], f, source="", purposes=["contract"], provenance=prov)
+    assert exc.value.rule_id == "R-30-1" and exc.value.code == "receipt_path_unavailable"
+    with runtime.transaction(actors["po"]) as ctx, pytest.raises(PolicyDenied) as exc:
+        service.create(ctx, CustomerCreate(name="受領 一郎"), provenance=prov, purposes=["contract"])
+    assert exc.value.code == "receipt_path_unavailable"
+    assert count(runtime) == 0 and count(runtime, ImportJob) == 0
+
+
+def test_a_third_party_batch_without_its_receipt_is_refused_R_30_1(runtime, actors, tmp_path):
+    from mamori.customers.service import importing
+
+    f = write_csv(tmp_path / "tp.csv", [good_row(0)])
+    vf = importing.validate_file(f)
+    with runtime.transaction(actors["po"]) as ctx:
+        prov = PROV.model_copy(update={"source": "s"})
+        job, _ = importing.start_job(ctx, vf, source="s", purposes=["contract"], provenance=prov, options={})
+    with runtime.transaction(actors["po"]) as ctx, pytest.raises(PolicyDenied) as exc:
+        importing.import_batch(
+            ctx,
+            job.id,
+            vf.rows,
+            provenance=ProvenanceIn(method="third_party", channel="import", source="架空名簿株式会社"),
+            purposes=["contract"],
+            on_duplicate="report",
+            last_line=2,
+            seen={},
+        )
+    assert exc.value.rule_id == "R-30-1" and exc.value.code == "provider_required"
+    assert count(runtime) == 0
+
+
+def test_sensitive_information_in_a_free_text_column_is_not_imported_R_20_2(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "s.csv", [[*good_row(0), "糖尿病で通院中"]], header=[*HEADER, "occupation"])
+    report = run_import(runtime, actors["po"], f, source="展示会", purposes=["contract"], provenance=PROV)
+    assert not report.written and [(e.line, e.field) for e in report.errors] == [(2, "occupation")]
+    assert "糖尿病" not in report.errors[0].reason
+    assert count(runtime) == 0

@@ -184,3 +184,127 @@ def test_an_outsourcee_writes_only_under_a_contract_that_allows_writing_R_25_1()
     assert not d.allowed and d.code == "outside_contract" and d.rule_ids == ("R-25-1",)
     writing = AccessGrant(**{**grant.__dict__, "activity_write": True})
     assert decide(outsourcee, Action.ACTIVITY_WRITE, res(grant=writing, fields={})).allowed
+
+
+# -- rules as data: each check runs only while its rule is in force on ctx.clock's date (ADR 0009) ----------------
+
+
+def _dated_ctx(day: str, **kw):
+    from datetime import UTC, datetime
+
+    from mamori.kernel.clock import FrozenClock
+
+    c = ctx(**kw)
+    c.clock = FrozenClock(datetime.fromisoformat(f"{day}T03:00:00").replace(tzinfo=UTC))
+    return c
+
+
+def _book_ending(rule_id: str, last_day: str):
+    """A small rule book: ``rule_id`` stops applying after ``last_day``; every other rule is in force."""
+    from datetime import date
+
+    def book(asked: str, on: date) -> bool:
+        return not (asked == rule_id and on > date.fromisoformat(last_day))
+
+    return book
+
+
+def test_a_rule_whose_effective_to_has_passed_is_not_enforced_R_R8_3():
+    from mamori.kernel import rulebook
+
+    stopped = res(state=PurposeState(stopped=True))
+    with rulebook.using(_book_ending("R-35-1", "2026-12-31")):
+        d = decide(_dated_ctx("2026-12-06"), Action.CUSTOMER_READ, stopped)
+        assert not d.allowed and d.rule_ids == ("R-35-1",)
+        assert decide(_dated_ctx("2027-01-01"), Action.CUSTOMER_READ, stopped).allowed
+    with rulebook.using(_book_ending("R-21-1", "2026-12-31")):
+        unnotified = res(notified_purposes=frozenset())
+        # the notice check also enforces R-18-1, still in force: it stands
+        assert not decide(_dated_ctx("2027-01-01"), Action.CUSTOMER_READ, unnotified).allowed
+    with rulebook.using(lambda rid, on: rid not in ("R-21-1", "R-18-1") or on.year < 2027):
+        assert decide(_dated_ctx("2027-01-01"), Action.CUSTOMER_READ, unnotified).allowed
+
+
+def test_the_rule_book_is_asked_on_the_jst_date_of_the_clock_R_R8_3():
+    from datetime import UTC, datetime
+
+    from mamori.kernel import rulebook
+    from mamori.kernel.clock import FrozenClock
+
+    stopped = res(state=PurposeState(stopped=True))
+    c = ctx()
+    c.clock = FrozenClock(datetime(2026, 12, 31, 15, 0, tzinfo=UTC))  # 2027-01-01 00:00 in Japan
+    with rulebook.using(_book_ending("R-35-1", "2026-12-31")):
+        assert decide(c, Action.CUSTOMER_READ, stopped).allowed
+
+
+def test_without_a_rule_book_every_rule_applies_and_unknown_ids_fail_closed_R_R8_3():
+    from mamori.kernel import rulebook
+
+    stopped = res(state=PurposeState(stopped=True))
+    with rulebook.using(None):
+        assert not decide(_dated_ctx("2099-01-01"), Action.CUSTOMER_READ, stopped).allowed
+
+    def strict(rule_id, on):
+        raise LookupError(rule_id)
+
+    with rulebook.using(strict), pytest.raises(LookupError):
+        decide(ctx(), Action.CUSTOMER_READ, stopped)
+
+
+def test_composition_registers_the_laws_lookup_R_R8_3():
+    from datetime import date
+
+    from mamori.kernel import rulebook
+    from mamori.law import rules
+
+    assert rulebook.rule_book() is rules.in_force
+    assert rulebook.in_force("R-17-1", date(2026, 12, 6))
+    assert not rulebook.in_force("R-R8-4", date(2026, 12, 6))
+    with pytest.raises(rules.UnknownRule):
+        rulebook.in_force("R-00-0", date(2026, 12, 6))
+
+
+def test_gdpr_subject_needs_a_lawful_basis_for_the_purpose_G_6():
+    none = PurposeFacts(code="contract", categories=ALL_CATS)
+    assert decide(
+        ctx(), Action.CUSTOMER_READ, res(purpose=none, gdpr=False)
+    ).allowed  # the APPI has no such rule
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=none, gdpr=True))
+    assert not d.allowed and d.code == "lawful_basis_missing" and d.rule_ids == ("G-6",)
+    assert "GDPR" in d.reason_ja and "lawful basis" in d.reason_en
+    d = decide(
+        ctx(), Action.CUSTOMER_UPDATE, res(purpose=none, gdpr=True, fields={"name": Category.IDENTIFIER})
+    )
+    assert not d.allowed and d.code == "lawful_basis_missing"
+    based = PurposeFacts(code="contract", categories=ALL_CATS, lawful_basis="contract")
+    assert decide(ctx(), Action.CUSTOMER_READ, res(purpose=based, gdpr=True)).allowed
+
+
+def test_special_categories_masked_for_gdpr_subjects_without_an_art9_condition_G_6():
+    facts = PurposeFacts(code="contract", categories=frozenset(Category), lawful_basis="contract")
+    consented = PurposeState(sensitive_consent=True)
+    jp = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, state=consented))
+    assert "attr:medical" not in jp.masked_fields
+    eu = decide(ctx(), Action.CUSTOMER_READ, res(purpose=facts, state=consented, gdpr=True))
+    assert eu.allowed and "attr:medical" in eu.masked_fields
+    art9 = PurposeFacts(
+        code="contract", categories=frozenset(Category), lawful_basis="contract", art9_condition="health_care"
+    )
+    eu = decide(ctx(), Action.CUSTOMER_READ, res(purpose=art9, state=consented, gdpr=True))
+    assert "attr:medical" not in eu.masked_fields
+
+
+def test_a_category_only_a_version_not_notified_covers_is_masked_and_not_writable_R_17_2_R_21_1():
+    told = PurposeFacts(
+        code="contract",
+        categories=frozenset({Category.IDENTIFIER}),
+        version=1,
+        unnotified=frozenset({Category.ATTRIBUTE}),
+    )
+    d = decide(ctx(), Action.CUSTOMER_READ, res(purpose=told))
+    assert d.allowed and "birth_date" in d.masked_fields and "name" not in d.masked_fields
+    d = decide(ctx(), Action.CUSTOMER_UPDATE, res(purpose=told, fields={"birth_date": Category.ATTRIBUTE}))
+    assert not d.allowed and d.code == "purpose_version_not_notified" and d.rule_ids == ("R-17-2", "R-21-1")
+    d = decide(ctx(), Action.CUSTOMER_UPDATE, res(purpose=told, fields={"emails": Category.CONTACT}))
+    assert not d.allowed and d.code == "field_outside_purpose"  # never in any version: use beyond the purpose

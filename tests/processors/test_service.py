@@ -33,6 +33,7 @@ from mamori.processors.schemas import (
     RemedyIn,
     SubcontractIn,
 )
+from mamori.provision.models import ProvisionRecord
 from mamori.staff import service as staff_service
 from mamori.staff.schemas import StaffCreate
 from tests.factories import make_customer
@@ -381,6 +382,21 @@ def test_handover_refuses_a_field_the_work_does_not_need_R_25_1(world):
         HandoverIn(fields=["salary"])
 
 
+def test_handover_stops_after_a_failed_re_evaluation_R_25_1(world):
+    items = {i: "meets" for i in EVALUATION_ITEMS}
+    items["technical"] = "falls_short"
+    with world.rt.transaction(world.po) as ctx:
+        assert service.evaluate(ctx, world.contract_id, EvaluationIn(items=items)).result == "failed"
+    with pytest.raises(PolicyDenied) as exc, world.rt.transaction(world.po) as ctx:
+        service.handover(ctx, world.contract_id, HandoverIn(fields=["name"]))
+    assert exc.value.rule_id == "R-25-1" and exc.value.code == "evaluation_not_passed"
+    with world.rt.transaction(world.po) as ctx:  # a new passed evaluation lets handovers resume
+        service.evaluate(ctx, world.contract_id, EvaluationIn(items={i: "meets" for i in EVALUATION_ITEMS}))
+        assert (
+            service.handover(ctx, world.contract_id, HandoverIn(fields=["name"])).record.customer_count == 1
+        )
+
+
 def test_handover_withholds_customers_who_stopped_the_use_or_were_not_notified(world):
     # given a covered customer who withdrew consent to a consent-based contract purpose
     rt, po = world.rt, world.po
@@ -455,6 +471,26 @@ def test_foreign_outsourcee_needs_the_foreign_transfer_basis_R_28_1(runtime, act
     with runtime.transaction(po) as ctx:
         service.assign_customers(ctx, contract2, CustomersIn(customer_ids=[cid]))
         assert [r["customer_id"] for r in service.handover(ctx, contract2, HandoverIn()).rows] == [cid]
+    # abroad (outside the EU/UK) the outsourcee is a third party: a provision record per person (R-29-1)
+    with runtime.sessions() as s:
+        kinds = s.execute(
+            select(ProvisionRecord.customer_id, ProvisionRecord.kind).where(
+                ProvisionRecord.counterparty_id == cp2
+            )
+        ).all()
+    assert [tuple(k) for k in kinds] == [(cid, "entrustment")]
+
+
+def test_handover_to_an_eu_outsourcee_writes_no_provision_record_R_29_1(runtime, actors):
+    po = actors["po"]
+    cp = add_counterparty(runtime, po, country="FR")
+    cid = make_customer(runtime, actors["sato"], email="fr@example.jp")
+    contract_id = running_contract(runtime, po, cp)
+    with runtime.transaction(po) as ctx:
+        service.assign_customers(ctx, contract_id, CustomersIn(customer_ids=[cid]))
+        assert service.handover(ctx, contract_id, HandoverIn()).record.customer_count == 1
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProvisionRecord)) == 0
 
 
 # -- subject data source ------------------------------------------------------------------------------------------

@@ -407,8 +407,9 @@ def test_gdpr_restriction_and_objection_G_18_G_21(runtime, actors):
     with runtime.transaction(actors["po"]) as ctx:
         outcome, _ = service.fulfil(ctx, rid)
     assert "G-18" in outcome.rule_ids
-    with pytest.raises(PolicyDenied), runtime.transaction(actors["po"], "contract") as ctx:
+    with pytest.raises(PolicyDenied) as stopped, runtime.transaction(actors["po"], "contract") as ctx:
         customers_service.get(ctx, eu)
+    assert stopped.value.rule_id == "R-35-1"  # stopped by the restriction, not refused for another reason
     with pytest.raises(ValidationFailed) as exc2, runtime.transaction(actors["support"]) as ctx:
         service.open_request(ctx, RequestOpen(kind="portability", regime="appi", emails=["anna@example.de"]))
     assert exc2.value.rule_id == "G-12"

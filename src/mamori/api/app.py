@@ -13,6 +13,7 @@ from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
 from mamori.deid.api import router as deid_router
+from mamori.inventory.api import router as inventory_router
 from mamori.kernel.errors import MamoriError
 from mamori.kernel.http import problems
 from mamori.kernel.runtime import Runtime, open_runtime
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         processors_router,
         rights_router,
         deid_router,
+        inventory_router,
         audit.router,
     ):
         app.include_router(router, prefix=API)

@@ -24,6 +24,8 @@ from mamori.customers.schemas import (
     clean_postal,
 )
 from mamori.customers.service import core as customers_service
+from mamori.inventory import service as inventory_service
+from mamori.inventory.schemas import LocationIn
 from mamori.kernel.context import SYSTEM_ACTOR, Role
 from mamori.kernel.policy import Category
 from mamori.kernel.runtime import Runtime
@@ -43,6 +45,7 @@ PURPOSES = [
         text_en="We use your name, contact details and purchase history to ship orders, bill you and provide warranty and repair service.",
         categories=[Category.IDENTIFIER, Category.CONTACT, Category.ATTRIBUTE, Category.BEHAVIOUR],
         retention_days=3650,
+        lawful_basis="contract",  # G-6: GDPR 6(1)(b)
     ),
     PurposeCreate(
         code="support",
@@ -52,6 +55,8 @@ PURPOSES = [
         text_en="We use your name, contact details and inquiry history to answer your inquiries and keep a record of them.",
         categories=[Category.IDENTIFIER, Category.CONTACT, Category.BEHAVIOUR],
         retention_days=1825,
+        lawful_basis="legitimate_interests",  # G-6: GDPR 6(1)(f), after the balancing test below
+        balancing_ref="LIA-2026-04-support",
     ),
     PurposeCreate(
         code="marketing-email",
@@ -198,6 +203,28 @@ _WORDS = (
 )
 
 
+def _storage_locations(runtime: Runtime) -> list[LocationIn]:
+    """The demo store itself and its backups, in Japan (an assumption of the demo: edit them for a real site)."""
+    sqlite = runtime.settings.resolved_database_url().startswith("sqlite")
+    return [
+        LocationIn(
+            code="primary-store",
+            name="mamori データストア" + ("（SQLite、MAMORI_HOME）" if sqlite else ""),
+            kind="database",
+            operator="自社 / own company",
+            region="MAMORI_HOME" if sqlite else None,
+            note="AES-256-GCM per field; keystore and KEK outside MAMORI_HOME",
+        ),
+        LocationIn(
+            code="backups",
+            name="mamori backup（mamori backup の保存先）",
+            kind="backup",
+            operator="自社 / own company",
+            note="consistent copies with digests; the keystore is backed up apart",
+        ),
+    ]
+
+
 def generate(
     runtime: Runtime, *, customers: int, seed: int, progress: Callable[[int], None] | None = None
 ) -> dict[str, object]:
@@ -301,6 +328,10 @@ def generate(
     from mamori.cli import demo_privacy
 
     privacy = demo_privacy.seed(runtime, rng)
+    # where the demo store keeps data (R-23-7; docs/inventory.md)
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        for location in _storage_locations(runtime):
+            inventory_service.ensure_location(ctx, location)
     return {
         "customers": made,
         "activities": activities,

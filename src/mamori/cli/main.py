@@ -14,6 +14,7 @@ from mamori import composition as bootstrap
 from mamori.cli import backup as backup_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
+from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import auditing
 from mamori.kernel.audit import verify as audit_verify
 from mamori.kernel.auditing import authorise, record_info
@@ -360,6 +361,7 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(provision_app, name="provision")
 app.add_typer(processors_app, name="processors")
 app.add_typer(rights_app, name="rights")
+app.add_typer(inventory_app, name="inventory")
 app.command("provide")(provision_cli.provide)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)

@@ -40,6 +40,7 @@ def record_consent(ctx: PlainContext, customer_id: CustomerId, body: ConsentRequ
         notice_version=body.notice_version,
         evidence=body.evidence,
         occurred_at=body.occurred_at,
+        guardian=body.guardian,
     )
     if body.sensitive:
         fn = service.grant_sensitive if body.action == "grant" else service.withdraw_sensitive

@@ -22,11 +22,16 @@ def grant(
     method: str = METHOD_OPT,
     notice_version: str | None = typer.Option(None, "--notice-version"),
     evidence: str | None = typer.Option(None, help="証跡の参照（受付番号など。個人情報を書かない）"),
+    guardian: str | None = typer.Option(
+        None,
+        "--guardian",
+        help="法定代理人が同意した場合の続柄: parent（親権者）/ guardian（未成年後見人） (R-R8-4)",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """同意を記録する / record consent."""
     st = state(ctx)
-    data = ConsentIn(method=method, notice_version=notice_version, evidence=evidence)
+    data = ConsentIn(method=method, notice_version=notice_version, evidence=evidence, guardian=guardian)
     if not sensitive and not purpose:
         raise typer.BadParameter(
             "--purpose または --sensitive を指定してください / give --purpose or --sensitive"

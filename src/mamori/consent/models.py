@@ -29,3 +29,5 @@ class ConsentEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
+    # The legal guardian (法定代理人) who consented for a child, by relationship: parent / guardian (R-R8-4).
+    guardian: Mapped[str | None] = mapped_column(String(16), nullable=True)

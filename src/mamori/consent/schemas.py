@@ -9,6 +9,7 @@ from mamori.kernel.schemas import InputModel
 
 CHANNELS = ("phone", "email", "post", "sms", "visit")
 METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
+GUARDIANS = ("parent", "guardian")  # 親権者 / 未成年後見人: the 法定代理人 of a minor (R-R8-4)
 
 
 class ConsentIn(InputModel):
@@ -16,6 +17,9 @@ class ConsentIn(InputModel):
     notice_version: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, max_length=200)
     occurred_at: datetime | None = None
+    # Who consented for a child: the person's legal guardian (法定代理人), by relationship only — parent
+    # (親権者) or guardian (未成年後見人). Required for a person under 16 once R-R8-4 is in force.
+    guardian: Literal["parent", "guardian"] | None = None
 
 
 class ConsentEventRead(BaseModel):
@@ -28,6 +32,7 @@ class ConsentEventRead(BaseModel):
     evidence: str | None
     occurred_at: datetime
     recorded_by: str
+    guardian: str | None = None
 
 
 class ConsentSummary(BaseModel):

@@ -5,17 +5,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from mamori.consent import queries
 from mamori.consent.models import ConsentEvent
 from mamori.consent.schemas import CHANNELS, ConsentEventRead, ConsentIn, ConsentSummary
 from mamori.customers import queries as customers_queries
+from mamori.customers.service import subjects as customer_subjects
 from mamori.kernel.auditing import authorise, record_read, record_write
+from mamori.kernel.clock import JST
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
 from mamori.kernel.registry import ConsentState, PurposeState
-from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1
+from mamori.law.age import under
+from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1, R_R8_4, in_force
 from mamori.purposes import service as purposes_service
 
 
@@ -45,6 +49,7 @@ def _append(
         occurred_at=data.occurred_at or now,
         recorded_at=now,
         recorded_by=ctx.actor.label,
+        guardian=data.guardian,
     )
     ctx.session.add(event)
     ctx.session.flush()
@@ -64,7 +69,64 @@ def _read(e: ConsentEvent) -> ConsentEventRead:
         evidence=e.evidence,
         occurred_at=e.occurred_at,
         recorded_by=e.recorded_by,
+        guardian=e.guardian,
     )
+
+
+CHILD_AGE = 16  # R-R8-4: under 16, consent comes from the legal guardian (令和8年改正)
+
+
+def consent_day(ctx: Context, data: ConsentIn) -> date:
+    """The JST calendar day the consent was given (``occurred_at``, else now)."""
+    return (data.occurred_at or ctx.clock.now()).astimezone(JST).date()
+
+
+def _require_guardian_for_a_child(ctx: Context, customer_id: str, data: ConsentIn) -> None:
+    """R-R8-4 (令和8年改正, in force from the Cabinet Order's date): a person under 16 on the day of the consent
+    consents through a legal guardian (法定代理人), so the ledger line must name the guardian's relationship.
+
+    Looked up in the rule book on the consent day: before R-R8-4 is in force nothing changes (R-R8-3) and the
+    birth date is not even read. A person whose birth date is unknown is not refused (capacity is then a human
+    judgement, APPI-RULES §13). Grants only: withdrawing stays as easy as giving (G-7).
+    """
+    day = consent_day(ctx, data)
+    if data.guardian is not None or not in_force(R_R8_4.id, day):
+        return
+    value = customer_subjects.read_fields(ctx, [customer_id], ["birth_date"]).get(customer_id, {})
+    birth = value.get("birth_date")
+    if birth and under(CHILD_AGE, date.fromisoformat(birth), day):
+        raise ValidationFailed(
+            "16歳未満の本人の同意は法定代理人から得て、その続柄（parent: 親権者 / guardian: 未成年後見人）を記録してください。",
+            "Consent for a person under 16 must come from a legal guardian; record who (parent or guardian).",
+            rule_id=R_R8_4.id,
+            code="guardian_consent_required",
+        )
+
+
+def _require_guardians_for_children(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) -> None:
+    """R-R8-4 for many ledger lines at once: refuse the batch if a grant for a child names no guardian."""
+    days = {
+        cid: consent_day(ctx, data)
+        for cid, _purpose, action, data in grants
+        if action == "granted" and data.guardian is None
+    }
+    days = {cid: day for cid, day in days.items() if in_force(R_R8_4.id, day)}
+    if not days:
+        return
+    births = customer_subjects.read_fields(ctx, sorted(days), ["birth_date"])
+    children = [
+        cid
+        for cid, day in days.items()
+        if (birth := births.get(cid, {}).get("birth_date"))
+        and under(CHILD_AGE, date.fromisoformat(birth), day)
+    ]
+    if children:
+        raise ValidationFailed(
+            f"16歳未満の本人 {len(children)} 名の同意に法定代理人の記録がありません。",
+            f"{len(children)} consent line(s) for persons under 16 name no legal guardian.",
+            rule_id=R_R8_4.id,
+            code="guardian_consent_required",
+        )
 
 
 def grant(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> ConsentEventRead:
@@ -77,6 +139,7 @@ def grant(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> Cons
             rule_id="R-17-1",
             code="purpose_unknown",
         )
+    _require_guardian_for_a_child(ctx, customer_id, data)
     return _append(ctx, customer_id, "purpose", purpose, "granted", data)
 
 
@@ -89,6 +152,7 @@ def withdraw(ctx: Context, customer_id: str, purpose: str, data: ConsentIn) -> C
 def grant_sensitive(ctx: Context, customer_id: str, data: ConsentIn) -> ConsentEventRead:
     """Consent to acquire 要配慮個人情報 (R-20-2)."""
     _authorise(ctx, Action.CONSENT_RECORD, customer_id)
+    _require_guardian_for_a_child(ctx, customer_id, data)
     return _append(ctx, customer_id, "sensitive", "*", "granted", data)
 
 
@@ -272,11 +336,13 @@ def bulk_grant(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) 
             "occurred_at": data.occurred_at or now,
             "recorded_at": now,
             "recorded_by": ctx.actor.label,
+            "guardian": data.guardian,
         }
         for cid, purpose, action, data in grants
     ]
     if rows:
         decide(ctx, Action.CONSENT_RECORD, Resource(kind="consent")).raise_if_denied()
+        _require_guardians_for_children(ctx, grants)
         ctx.session.execute(insert(ConsentEvent), rows)
         record_write(
             ctx,

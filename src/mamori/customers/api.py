@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from mamori.customers import service
+from mamori.customers import jobs, service
 from mamori.customers.schemas import (
     ActivityCreated,
     ActivityIn,
     ActivityRead,
+    AttributeIn,
+    AttributeWrite,
     Created,
     CustomerCreateRequest,
+    CustomerImportRequest,
     CustomerPage,
     CustomerUpdate,
     CustomerView,
     FindRequest,
+    NoticeExceptionIn,
+    NoticeIn,
+    NoticeResult,
+    PendingNoticeList,
+    PurposeNoticeRead,
 )
 from mamori.kernel.errors import MamoriError, ValidationFailed
-from mamori.kernel.http.deps import PageDep, PlainContext, PurposeContext
+from mamori.kernel.http.deps import PageDep, PlainContext, PrincipalDep, PurposeContext, runtime_of
 from mamori.kernel.http.problems import responses
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -45,8 +55,33 @@ def create_customer(ctx: PlainContext, body: CustomerCreateRequest) -> Created:
         provenance=body.provenance,
         purposes=body.purposes,
         sensitive_basis=body.sensitive_basis,
+        sensitive_consent=body.sensitive_consent,
     )
     return Created(id=view.id)
+
+
+@router.post(
+    "/imports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=dict[str, object],
+    responses=responses(401, 403, 404, 422),
+)
+def import_customers(request: Request, who: PrincipalDep, body: CustomerImportRequest) -> dict[str, object]:
+    """CSV の一括登録（第三者・事業承継は受領の確認と記録を同じ処理単位で, R-30-1） / import customers from CSV."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = FsPath(tmp) / "import.csv"
+        path.write_text(body.csv, encoding="utf-8")
+        report = jobs.run_import(
+            runtime_of(request),
+            who.actor,
+            path,
+            source=body.source,
+            purposes=list(body.purposes),
+            provenance=body.provenance,
+            skip_bad_rows=body.skip_bad_rows,
+            on_duplicate=body.on_duplicate,
+        )
+    return report.to_dict()
 
 
 @router.get("", response_model=CustomerPage, responses=responses(401, 403, 422))
@@ -102,6 +137,19 @@ def update_customer(
     return view
 
 
+@router.post(
+    "/{customer_id}/attributes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=dict[str, str],
+    responses=responses(401, 403, 404, 422),
+)
+def add_attribute(ctx: PurposeContext, customer_id: CustomerId, body: AttributeWrite) -> dict[str, str]:
+    """属性の追加・置換（要配慮は同意台帳の同意か例外事由が必要 R-20-2） / add or replace an attribute."""
+    attribute = AttributeIn.model_validate(body.model_dump(exclude={"sensitive_exception"}))
+    service.add_attribute(ctx, customer_id, attribute, sensitive_exception=body.sensitive_exception)
+    return {"key": attribute.key, "category": attribute.category.value}
+
+
 @router.get(
     "/{customer_id}/activities", response_model=list[ActivityRead], responses=responses(401, 403, 404, 422)
 )
@@ -123,3 +171,39 @@ def add_activity(ctx: PurposeContext, customer_id: CustomerId, body: ActivityIn)
     """対応履歴を記録（要配慮を含むメモは同意なしで拒否 R-20-2） / log an activity."""
     aid, warnings = service.add_activity(ctx, customer_id, body)
     return ActivityCreated(id=aid, warnings=warnings)
+
+
+# -- purpose notices (R-17-2, R-21-1, R-21-3) ----------------------------------------------------------------
+PurposeCode = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$", description="利用目的コード")]
+
+
+@router.get("/pending-notice", response_model=PendingNoticeList, responses=responses(401, 403, 404, 422))
+def pending_notice(ctx: PlainContext, purpose: PurposeCode) -> PendingNoticeList:
+    """新しい版の通知がまだ必要な本人と、通知の適用除外（R-17-2, R-21-3） / who still needs the new notice."""
+    return service.notices.pending(ctx, purpose)
+
+
+# "/pending-notice" is matched before "/{customer_id}" (routes are tried in order).
+router.routes.insert(
+    next(i for i, r in enumerate(router.routes) if getattr(r, "path", "") == "/customers/{customer_id}"),
+    router.routes.pop(),
+)
+
+
+@router.post("/notices", response_model=NoticeResult, responses=responses(401, 403, 404, 422))
+def record_notices(ctx: PlainContext, body: NoticeIn) -> NoticeResult:
+    """利用目的の現在の版を通知したことを記録（R-17-2, R-21-1） / record that persons were notified."""
+    return service.notices.notify(ctx, body)
+
+
+@router.post(
+    "/{customer_id}/notice-exceptions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PurposeNoticeRead,
+    responses=responses(401, 403, 404, 422),
+)
+def record_notice_exception(
+    ctx: PlainContext, customer_id: CustomerId, body: NoticeExceptionIn
+) -> PurposeNoticeRead:
+    """通知の適用除外を事由とともに記録（法21条4項、R-21-3） / record a notice exception with its ground."""
+    return service.notices.record_exception(ctx, customer_id, body)

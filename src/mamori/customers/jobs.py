@@ -1,5 +1,8 @@
 """The import job runner: an edge, like the CLI — it commits once per batch.
 
+Data from a provider (third_party / succession) is the exception: it is confirmed (R-30-1) and written with its
+receipt and recipient records in one transaction (all-or-nothing), whatever command starts it.
+
 Every batch (customers, contact points, blind index, provenance, notified purposes and the job's checkpoint) is
 one transaction, so a process killed at any point leaves whole batches only, and re-running the same file resumes
 after the last committed line without duplicating rows.
@@ -10,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mamori.customers.schemas import CustomerCreate, ProvenanceIn
+from mamori.customers.schemas import PROVIDER_METHODS, CustomerCreate, ProvenanceIn
 from mamori.customers.service import importing
+from mamori.customers.service.core.create import provider_intake, record_intake
 from mamori.customers.service.importing import ImportReport
 from mamori.kernel.context import Actor
 from mamori.kernel.runtime import Runtime
@@ -34,8 +38,13 @@ def run_import(
     owner_id: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    if provenance.source is None:
+    provider = provenance.method in PROVIDER_METHODS
+    if provenance.source is None and not provider:
         provenance = provenance.model_copy(update={"source": source})
+    if provider:
+        # R-30-1: the provider and the confirmation are checked before the file is even read.
+        with runtime.transaction(actor) as ctx:
+            provider_intake(ctx, provenance, purposes)
     with runtime.transaction(actor, readonly=True) as ctx:
         importing.check_intake(ctx, path)  # 仮名加工情報 / 匿名加工情報 are never imported (R-41-5, R-43-5)
     vf = importing.validate_file(path, mapping)
@@ -44,6 +53,19 @@ def run_import(
         report.written = False
         return report
     report.skipped_bad = len({e.line for e in vf.errors})
+    if provider:
+        return _import_received(
+            runtime,
+            actor,
+            vf,
+            report,
+            purposes=purposes,
+            provenance=provenance,
+            options={"on_duplicate": on_duplicate, "skip_bad_rows": skip_bad_rows},
+            on_duplicate=on_duplicate,
+            owner_id=owner_id,
+            progress=progress,
+        )
     with runtime.transaction(actor) as ctx:
         job, resumed = importing.start_job(
             ctx,
@@ -93,4 +115,60 @@ def run_import(
             progress(processed, len(vf.rows))
     with runtime.transaction(actor) as ctx:
         importing.finish_job(ctx, job_id)
+    return report
+
+
+def _import_received(
+    runtime: Runtime,
+    actor: Actor,
+    vf: importing.ValidatedFile,
+    report: ImportReport,
+    *,
+    purposes: Sequence[str],
+    provenance: ProvenanceIn,
+    options: dict[str, object],
+    on_duplicate: str,
+    owner_id: str | None,
+    progress: Progress | None,
+) -> ImportReport:
+    """Third-party / succession data: the confirmation (R-30-1), every row, the receipt, the recipient records
+    (R-30-2) and the lineage (R-27-5) in ONE transaction — a failure anywhere leaves nothing written."""
+    rows = list(vf.rows)
+    with runtime.transaction(actor) as ctx:
+        intake = provider_intake(ctx, provenance, purposes)
+        job, _ = importing.start_job(
+            ctx,
+            vf,
+            source=intake.provenance.source or "",
+            purposes=purposes,
+            provenance=intake.provenance,
+            options=options,
+            resume=False,
+        )
+        created, merged, dups = importing.import_batch(
+            ctx,
+            job.id,
+            rows,
+            provenance=intake.provenance,
+            purposes=purposes,
+            on_duplicate=on_duplicate,
+            last_line=rows[-1][0] if rows else 0,
+            seen={},
+            owner_id=owner_id,
+            intake=intake,
+        )
+        record_intake(
+            ctx,
+            intake,
+            items=importing.received_items(rows),
+            customer_ids=[d.customer_id for d in dups if d.action == "merged" and d.customer_id],
+            import_job_id=job.id,
+        )
+        importing.finish_job(ctx, job.id)
+    report.job_id = job.id
+    report.created, report.merged = created, merged
+    report.duplicates.extend(dups)
+    report.receipt_id = intake.receipt_id
+    if progress:
+        progress(len(rows), len(rows))
     return report

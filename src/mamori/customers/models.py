@@ -96,7 +96,7 @@ class Provenance(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    method: Mapped[str] = mapped_column(String(16))  # direct / third_party / public
+    method: Mapped[str] = mapped_column(String(16))  # direct / third_party / public / succession
     channel: Mapped[str | None] = mapped_column(
         String(32), nullable=True
     )  # web_form / counter / phone / import …
@@ -107,6 +107,11 @@ class Provenance(Base):
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
     import_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Provider-sourced data (third_party / succession) names its receipt in the provision slice (R-30-1/R-30-2).
+    receipt_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # R-18-2: data acquired by succession may be used only for these purpose codes (comma-separated) without the
+    # person's consent — the purposes that applied before the succession.
+    purpose_limit: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CustomerPurpose(Base):
@@ -121,8 +126,11 @@ class CustomerPurpose(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     purpose_code: Mapped[str] = mapped_column(String(64))
     purpose_version: Mapped[int] = mapped_column(Integer)
-    method: Mapped[str] = mapped_column(String(16))  # stated (明示) / notified (通知) / published (公表)
+    # stated (明示) / notified (通知) / published (公表) / exception (ACT 21(4), R-21-3: no notice, ground below)
+    method: Mapped[str] = mapped_column(String(16))
     notified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    exception_ground: Mapped[str | None] = mapped_column(String(32), nullable=True)  # R-21-3 ground code
+    exception_by: Mapped[str | None] = mapped_column(String(80), nullable=True)  # who decided the exception
 
 
 class BlindIndex(Base):

@@ -188,3 +188,58 @@ def notified_rows(ids: Sequence[str]) -> Select[str, str, int, str]:
 
 def ids_of_import(job_id: str) -> Select[str]:
     return select(Provenance.customer_id).where(Provenance.import_job_id == job_id).distinct()
+
+
+def succession_limits(ids: Sequence[str]) -> Select[str, str | None]:
+    """(customer id, purpose limit) of provenance rows received by succession (R-18-2); purpose codes only."""
+    return select(Provenance.customer_id, Provenance.purpose_limit).where(
+        Provenance.customer_id.in_(list(ids)), Provenance.purpose_limit.is_not(None)
+    )
+
+
+# -- purpose notices (R-17-2, R-21-1, R-21-3; customers/service/notices.py) ----------------------------------
+
+
+def notices_of(ids: Sequence[str], purpose: str | None = None) -> Select[CustomerPurpose]:
+    """The notice rows of these customers (all purposes, or one): version, method, date, R-21-3 exception."""
+    stmt = select(CustomerPurpose).where(CustomerPurpose.customer_id.in_(list(ids)))
+    if purpose is not None:
+        stmt = stmt.where(CustomerPurpose.purpose_code == purpose)
+    return stmt.order_by(CustomerPurpose.customer_id, CustomerPurpose.purpose_code)
+
+
+def notices_behind(purpose: str, version: int) -> Select[CustomerPurpose]:
+    """Notice rows of live customers told an older version of ``purpose`` than ``version`` (R-17-2)."""
+    return (
+        select(CustomerPurpose)
+        .join(Customer, Customer.id == CustomerPurpose.customer_id)
+        .where(
+            CustomerPurpose.purpose_code == purpose,
+            CustomerPurpose.purpose_version < version,
+            Customer.erased_at.is_(None),
+        )
+        .order_by(CustomerPurpose.customer_id)
+    )
+
+
+def notice_exception_ids(purpose: str) -> Select[str]:
+    """Live customers for whom a notice exception (R-21-3) stands in for the notice of ``purpose``."""
+    return (
+        select(CustomerPurpose.customer_id)
+        .join(Customer, Customer.id == CustomerPurpose.customer_id)
+        .where(
+            CustomerPurpose.purpose_code == purpose,
+            CustomerPurpose.method == "exception",
+            Customer.erased_at.is_(None),
+        )
+        .order_by(CustomerPurpose.customer_id)
+    )
+
+
+def attribute_keys_in_use() -> Select[str, str]:
+    """(attribute key, category) pairs some customer has: item names only — no value, no customer id."""
+    return (
+        select(CustomerAttribute.key, CustomerAttribute.category)
+        .distinct()
+        .order_by(CustomerAttribute.key, CustomerAttribute.category)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, field_validator
@@ -147,11 +147,50 @@ class AttributeIn(InputModel):
     withheld: WithheldGround | None = None  # 政令5: not 保有個人データ, left out of disclosure (R-16-4)
 
 
+# Provenance kinds whose data comes from a provider: they enter only through the receipt path (R-30-1, R-18-2).
+PROVIDER_METHODS = frozenset({"third_party", "succession"})
+
+
+class ReceiptIn(InputModel):
+    """The R-30-1 confirmation for data from a provider (third party) or a predecessor (succession, R-18-2).
+
+    Blank or missing values are refused by the service naming the rule (R-30-1), not by the schema."""
+
+    counterparty_id: str = Field(default="", max_length=32, description="登録済みの提供元（提供先ID）")
+    variant: Literal["opt_out", "consent", "referable", "non_operator", "succession"] | None = None
+    identity_confirmed_by: str = Field(
+        default="", max_length=200, description="提供元の確認方法 (R-30-1 (a))"
+    )
+    acquisition: str = Field(default="", max_length=2000, description="提供元の取得の経緯 (R-30-1 (b))")
+    acquisition_lawful: bool = False
+    ppc_publication_confirmed: bool = False
+    consent_confirmed: bool = False
+    prior_purposes: list[str] = Field(
+        default_factory=list, max_length=50, description="事業承継: 承継前の利用目的コード (R-18-2)"
+    )
+
+
+class AttributeWrite(AttributeIn):
+    """An attribute added to an existing person (API body). 要配慮 (category sensitive) needs the person's consent
+    in the ledger or a recorded Art. 20(2) exception (R-20-2)."""
+
+    sensitive_exception: str | None = Field(default=None, max_length=32)
+
+
 class ProvenanceIn(InputModel):
-    method: Literal["direct", "third_party", "public"] = "direct"
+    method: Literal["direct", "third_party", "public", "succession"] = "direct"
     channel: str | None = Field(default=None, max_length=32)
     notice_version: str | None = Field(default=None, max_length=64)
     source: str | None = Field(default=None, max_length=200)
+    receipt: ReceiptIn | None = None  # required for third_party / succession (R-30-1)
+
+
+class SensitiveConsentIn(InputModel):
+    """Consent to acquire 要配慮 data obtained at collection (R-20-2): written to the consent ledger in the same
+    transaction, before the value is stored."""
+
+    method: Literal["checkbox", "button", "email", "oral", "paper", "web_form"]
+    evidence: str | None = Field(default=None, max_length=200)
 
 
 class CustomerCreate(InputModel):
@@ -258,6 +297,21 @@ class AttributeRead(BaseModel):
     value: str | None
 
 
+class PurposeNoticeRead(BaseModel):
+    """How one purpose was notified to this person (R-21-1): the version, how and when — or the recorded notice
+    exception with its ground (R-21-3). ``pending``: only an older version was notified (R-17-2)."""
+
+    purpose: str
+    version: int
+    current_version: int | None = None
+    method: str
+    customer_id: str | None = None
+    notified_at: datetime
+    exception_ground: str | None = None
+    exception_by: str | None = None
+    pending: bool = False
+
+
 class CustomerView(BaseModel):
     """A customer as the current purpose allows: masked fields are None and listed in `masked`."""
 
@@ -279,6 +333,7 @@ class CustomerView(BaseModel):
     activities: list[ActivityRead] = Field(default_factory=list)
     provenance: list[ProvenanceRead] = Field(default_factory=list)
     notified_purposes: list[str] = Field(default_factory=list)
+    notices: list[PurposeNoticeRead] = Field(default_factory=list)
     masked: list[str] = Field(default_factory=list)
     version: int = 1
 
@@ -289,6 +344,9 @@ class CustomerSummary(BaseModel):
     kana: str | None
     prefecture: str | None
     masked: list[str] = Field(default_factory=list)
+    notice: PurposeNoticeRead | None = (
+        None  # the notice of the declared purpose to this person (R-21-1/R-21-3)
+    )
 
 
 class NoteWarning(BaseModel):
@@ -306,6 +364,9 @@ class CustomerCreateRequest(InputModel):
     provenance: ProvenanceIn = ProvenanceIn()
     purposes: list[str] = Field(min_length=1, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)")
     sensitive_basis: str | None = None
+    sensitive_consent: SensitiveConsentIn | None = Field(
+        default=None, description="取得時に得た要配慮の取得同意（同意台帳に記録, R-20-2）"
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -334,6 +395,18 @@ class Created(BaseModel):
     id: str
 
 
+class CustomerImportRequest(InputModel):
+    """A CSV import through the API (as ``customers import``); third-party / succession data carries its receipt
+    facts in ``provenance.receipt`` and is written with its receipt in one transaction (R-30-1)."""
+
+    csv: str = Field(min_length=1, max_length=5_000_000, description="CSV text (UTF-8)")
+    source: str = Field(default="", max_length=200, description="取得元（第三者・事業承継は提供元の登録名）")
+    purposes: list[str] = Field(min_length=1, max_length=20)
+    provenance: ProvenanceIn = ProvenanceIn(channel="import")
+    skip_bad_rows: bool = False
+    on_duplicate: Literal["report", "merge", "create"] = "report"
+
+
 class CustomerPage(BaseModel):
     items: list[CustomerSummary]
     next_cursor: str | None
@@ -351,3 +424,56 @@ class FindRequest(InputModel):
 class ActivityCreated(BaseModel):
     id: str
     warnings: list[NoteWarning]
+
+
+# -- purpose notices (R-17-2, R-21-1, R-21-3) ------------------------------------------------------------------
+
+NoticeMethod = Literal["notified", "stated", "published"]
+# ACT 21(4) (R-21-3): (1) notice would harm the life, body, property or other rights of the person or another;
+# (2) it would harm the operator's rights or legitimate interests; (3) cooperation with a state duty;
+# (4) the purpose is obvious from the circumstances of the acquisition.
+NoticeExceptionGround = Literal[
+    "harm_to_person", "harm_to_operator", "state_cooperation", "obvious_from_circumstances"
+]
+NOTICE_EXCEPTION_GROUNDS: tuple[str, ...] = get_args(NoticeExceptionGround)
+
+
+class NoticeIn(InputModel):
+    """Record that persons were notified of the purpose's current version (R-17-2 / R-21-1)."""
+
+    purpose: str = Field(min_length=1, max_length=64)
+    method: NoticeMethod
+    customer_ids: list[str] = Field(default_factory=list, max_length=10000)
+    all_pending: bool = False
+
+
+class NoticeExceptionIn(InputModel):
+    """A notice exception (R-21-3) for one person and purpose: it stands in for the notice of the current
+    version. The ground is required; who decided is the acting staff member."""
+
+    purpose: str = Field(min_length=1, max_length=64)
+    ground: NoticeExceptionGround | None = None
+
+
+class NoticeResult(BaseModel):
+    purpose: str
+    version: int
+    method: str
+    recorded: list[str]
+    already_current: list[str] = Field(default_factory=list)
+
+
+class PendingNotice(BaseModel):
+    customer_id: str
+    notified_version: int
+    method: str
+    notified_at: datetime
+
+
+class PendingNoticeList(BaseModel):
+    """Who still needs the notice of the current version (R-17-2), and who stands on a notice exception."""
+
+    purpose: str
+    current_version: int
+    pending: list[PendingNotice]
+    exceptions: list[PurposeNoticeRead] = Field(default_factory=list)

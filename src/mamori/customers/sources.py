@@ -24,7 +24,7 @@ from mamori.customers.models import (
     Provenance,
 )
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerUpdate
-from mamori.customers.service import subjects
+from mamori.customers.service import notices, subjects
 from mamori.customers.service.core import _dec, reindex_name
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_read, record_write
@@ -33,6 +33,7 @@ from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 from mamori.kernel.runtime import SCRUB_PENDING
 from mamori.law.rules import R_34_1
+from mamori.purposes import service as purposes_service
 
 NAME = "customers"
 
@@ -315,3 +316,5 @@ class CustomersSource:
 
 def register() -> None:
     registry.register_source(CustomersSource())
+    # `purposes revise` says how many persons now need the new notice; purposes may not read customers (R-17-2).
+    purposes_service.register_notice_counter(notices.pending_count)

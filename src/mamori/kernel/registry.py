@@ -242,3 +242,139 @@ def check_dataset_use(ctx: Context, use: DatasetUse) -> None:
     """Ask every registered guard; the first that refuses raises. Without guards every use passes."""
     for guard in _dataset_guards:
         guard(ctx, use)
+
+
+# --- entrustment gate (processors → provision; issue 13 P1, "one path per legal act") -----------------------
+
+
+@dataclass(frozen=True)
+class EntrustmentCheck:
+    """What the processors slice decided for an entrustment (委託) that ``provide --basis entrustment`` starts.
+
+    ``withheld`` maps each customer who may not go to the outsourcee to ``(rule id, reason code)`` (no values):
+    not covered by the contract (R-25-1), not notified of the purpose (R-21-1), stop-use (R-35-1) …
+    """
+
+    contract_id: str
+    withheld: Mapping[str, tuple[str, str]]
+
+
+class EntrustmentGate(Protocol):
+    """The processors rules for handing data to an outsourcee (R-25-1, R-27-2), offered to provision.
+
+    ``check`` authorises the actor, finds the running contract with that counterparty covering the purpose
+    (active, inside its window, latest selection evaluation passed), refuses fields outside the contract and
+    returns the per-person refusals; it raises (PolicyDenied / ValidationFailed naming the rule) when the
+    entrustment may not happen at all. ``log`` writes the processors handover log and returns its id.
+    """
+
+    def check(
+        self,
+        ctx: Context,
+        counterparty_id: str,
+        purpose: str,
+        fields: Sequence[str],
+        customer_ids: Sequence[str],
+    ) -> EntrustmentCheck: ...
+
+    def log(
+        self,
+        ctx: Context,
+        contract_id: str,
+        fields: Sequence[str],
+        customer_ids: Sequence[str],
+        withheld: int,
+        method: str,
+    ) -> str: ...
+
+
+_entrustment_gates: list[EntrustmentGate] = []
+
+
+def register_entrustment_gate(gate: EntrustmentGate) -> None:
+    if gate not in _entrustment_gates:
+        _entrustment_gates.append(gate)
+
+
+def entrustment_gate() -> EntrustmentGate | None:
+    """The registered gate, or None: then provision refuses entrustment (fail closed)."""
+    return _entrustment_gates[0] if _entrustment_gates else None
+
+
+# --- receipt intake (provision → customers; issue 13 P2 / R-18-2, "third-party data only through receipt") -----
+# Customers comes before provision, so ``customers add`` / ``customers import`` reach provision's one receipt
+# implementation (R-30-1 confirmation, R-30-2 records, R-27-5 lineage, R-18-2 succession mark) through this hook,
+# registered by ``mamori.provision.sources.register``. With no intake registered, customers refuses every
+# provider-sourced intake (fail closed).
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """The confirmation made on receiving personal data from a provider (R-30-1), without personal values.
+
+    ``variant``: opt_out / consent / referable / non_operator (a third party) or succession (事業承継, R-18-2);
+    ``prior_purposes``: for succession, our purpose codes that applied before the succession.
+    """
+
+    counterparty_id: str
+    variant: str
+    identity_confirmed_by: str
+    acquisition: str
+    acquisition_lawful: bool
+    ppc_publication_confirmed: bool = False
+    consent_confirmed: bool = False
+    prior_purposes: tuple[str, ...] = ()
+
+
+class ReceiptIntake(Protocol):
+    """provision's receipt path offered to customers.
+
+    ``confirm`` authorises the actor and checks the facts (R-30-1, R-20-1, R-18-2); it writes nothing and
+    returns the provider's name (the provenance source). ``record`` writes the receipt (with the id the caller
+    chose, so the caller's provenance rows can name it), one recipient record per person (R-30-2) and the opt-out
+    lineage mark (R-27-5) in the caller's transaction. The R-18-2 purpose limit of succession data is kept by
+    customers in its provenance rows.
+    """
+
+    def confirm(self, ctx: Context, facts: ReceiptFacts) -> str: ...
+
+    def record(
+        self,
+        ctx: Context,
+        facts: ReceiptFacts,
+        *,
+        items: Sequence[str],
+        customer_ids: Sequence[str],
+        import_job_id: str | None,
+        receipt_id: str,
+    ) -> None: ...
+
+
+_receipt_intakes: list[ReceiptIntake] = []
+
+
+def register_receipt_intake(intake: ReceiptIntake) -> None:
+    if intake not in _receipt_intakes:
+        _receipt_intakes.append(intake)
+
+
+def receipt_intake() -> ReceiptIntake | None:
+    """The registered intake, or None: then third-party and succession intake are refused (fail closed)."""
+    return _receipt_intakes[0] if _receipt_intakes else None
+
+
+# Consent to acquire 要配慮 data given at the moment of collection (R-20-2): customers asks the consent slice to
+# write the ledger line (same transaction, before the value is stored) — registered by mamori.composition.
+# Arguments: (ctx, customer_id, method, evidence).
+SensitiveConsentRecorder = Callable[["Context", str, str, "str | None"], None]
+
+_sensitive_consent_recorders: list[SensitiveConsentRecorder] = []
+
+
+def register_sensitive_consent_recorder(recorder: SensitiveConsentRecorder) -> None:
+    if recorder not in _sensitive_consent_recorders:
+        _sensitive_consent_recorders.append(recorder)
+
+
+def sensitive_consent_recorder() -> SensitiveConsentRecorder | None:
+    return _sensitive_consent_recorders[0] if _sensitive_consent_recorders else None

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # Where signed checkpoints are anchored (outside MAMORI_HOME); a second witness may be syslog.
     audit_anchor: Path | None = None
     audit_anchor_syslog: str | None = None  # a syslog socket path (e.g. /dev/log) or "host:port"
+    # Rule dates set by the operator without a code change (ADR 0009), e.g. the Cabinet Order's 施行日 for the
+    # 令和8年改正: MAMORI_RULE_DATES="R-R8-4=2028-04-01" (items "<rule id>=<from>[..<to>]", comma-separated).
+    rule_dates: str | None = None
+    # The controller (個人情報取扱事業者) as the record of processing activities (G-30) and the published notice
+    # (R-32-1) name it: MAMORI_OPERATOR_NAME, _ADDRESS, _REPRESENTATIVE; MAMORI_PRIVACY_CONTACT (the DPO /
+    # complaints contact) and MAMORI_EU_REPRESENTATIVE (GDPR Art. 27). Unset values are shown as "not set".
+    operator_name: str | None = None
+    operator_address: str | None = None
+    operator_representative: str | None = None
+    privacy_contact: str | None = None
+    eu_representative: str | None = None
 
     @property
     def home_path(self) -> Path:

@@ -6,8 +6,10 @@ names the rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+
+from mamori.kernel.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,61 @@ R_R8_3 = Rule(
     "令和8年法律第56号",
     date(2028, 7, 16),
 )
+# R8 main provisions: in force on the date a Cabinet Order (施行期日政令) sets, no later than 2028-07-16 — the
+# statutory latest date is used until the Order is known. The Order may set an earlier date: change R8_MAIN here,
+# or set it without a code change with MAMORI_RULE_DATES="R-R8-4=<date>" (see effective_rule below; ADR 0009).
+R8_MAIN = date(2028, 7, 16)
+R8_SOURCE = "令和8年法律第56号 (promulgated 2026-07-17); APPI-RULES 2026-11-23 §12"
+R_R8_4 = Rule(
+    "R-R8-4",
+    "16歳未満の者の個人情報（法定代理人の同意）",
+    "Children under 16: consent from a legal guardian (法定代理人)",
+    "令和8年法律第56号; APPI-RULES R-R8-2 (children's data)",
+    R8_MAIN,
+    source_version=R8_SOURCE,
+)
+
+# Records of processing and of where data is stored (issue 13: the inventory slice)
+R_23_7 = Rule(
+    "R-23-7",
+    "外的環境の把握",
+    "Understanding the foreign environment where data is handled",
+    "GL-T 10-7, 3-8-1; FAQ",
+    _RENUMBERED,
+)
+R_28_4 = Rule(
+    "R-28-4",
+    "クラウドサービスの利用（提供に当たるか）",
+    "Cloud services: provision only when the provider handles the data",
+    "PPC Q&A 7-53, 12-3; FAQ",
+    _RENUMBERED,
+)
+G_30 = Rule(
+    "G-30", "GDPR 処理活動の記録", "GDPR record of processing activities", "GDPR 30", date(2018, 5, 25)
+)
+# Business succession (事業承継): the predecessor's purposes bound the data (issue 13, receipt path)
+R_18_2 = Rule(
+    "R-18-2",
+    "事業承継に伴う取得（承継前の利用目的の範囲内）",
+    "Data acquired by succession: only within the purposes that applied before",
+    "ACT 18(2); GL-T 3-1-4",
+    _RENUMBERED,
+)
+# Notice exceptions (ACT 21(4)): the purpose-notice duties do not apply on one of four grounds (issue 13, P4)
+R_21_3 = Rule(
+    "R-21-3",
+    "利用目的の通知等の適用除外",
+    "Exceptions to the purpose-notice duties",
+    "ACT 21(4); GL-T 3-3-5",
+    _RENUMBERED,
+)
+R_2_3_2 = Rule(
+    "R-2.3-2",
+    "要配慮個人情報のオプトアウト提供の禁止",
+    "Special care-required data never provided by opt-out",
+    "ACT 27(2) proviso; 規則7(1)",
+    _RENUMBERED,
+)
 
 ALL_RULES: tuple[Rule, ...] = (
     R_41_1,
@@ -307,11 +364,13 @@ ALL_RULES: tuple[Rule, ...] = (
     R_23_2,
     R_23_5,
     R_2_3_1,
+    R_2_3_2,
     R_35_1,
     R_CNS_1,
     G_6,
     G_7,
     R_R8_3,
+    R_R8_4,
     R_16_4,
     R_25_1,
     R_27_1,
@@ -348,9 +407,100 @@ ALL_RULES: tuple[Rule, ...] = (
     G_19,
     G_20,
     G_21,
+    R_23_7,
+    R_28_4,
+    G_30,
+    R_18_2,
+    R_21_3,
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in ALL_RULES}
 
 
 def rule(rule_id: str) -> Rule:
     return BY_ID[rule_id]
+
+
+# --- the rule book at decision time (ADR 0009) ------------------------------------------------------------------
+
+
+class UnknownRule(LookupError):
+    """A rule id that is not in ALL_RULES: a programming error, never treated as "not in force" (fail closed)."""
+
+
+def _parse_date(value: str, where: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"MAMORI_RULE_DATES の日付が不正です: {where}",
+            f"MAMORI_RULE_DATES holds a malformed date: {where}",
+            code="bad_rule_dates",
+        ) from None
+
+
+def parse_rule_dates(spec: str | None) -> dict[str, tuple[date, date | None]]:
+    """``"R-R8-4=2028-04-01, R-X-1=2022-04-01..2030-01-01"`` → {rule id: (effective_from, effective_to)}.
+
+    Each item is ``<rule id>=<from>`` or ``<rule id>=<from>..<to>`` (ISO dates, JST calendar days; ``to`` is the
+    first day the rule no longer applies). Items are separated by commas or semicolons. An unknown rule id or a
+    malformed item is a ConfigurationError: a typo must not silently leave a rule at its default date.
+    """
+    out: dict[str, tuple[date, date | None]] = {}
+    for raw in (spec or "").replace(";", ",").split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        rule_id, sep, dates = item.partition("=")
+        rule_id = rule_id.strip()
+        if not sep or rule_id not in BY_ID:
+            raise ConfigurationError(
+                f"MAMORI_RULE_DATES の項目が不正です（規則IDが不明）: {rule_id or item}",
+                f"MAMORI_RULE_DATES: unknown rule id or malformed item: {rule_id or item}",
+                code="bad_rule_dates",
+            )
+        start, dots, end = dates.partition("..")
+        begin = _parse_date(start, item)
+        until = _parse_date(end, item) if dots and end.strip() else None
+        if until is not None and until <= begin:
+            raise ConfigurationError(
+                f"MAMORI_RULE_DATES の期間が不正です: {item}",
+                f"MAMORI_RULE_DATES: the end must come after the start: {item}",
+                code="bad_rule_dates",
+            )
+        out[rule_id] = (begin, until)
+    return out
+
+
+_OVERRIDDEN: dict[str | None, dict[str, Rule]] = {}
+
+
+def _overrides() -> dict[str, Rule]:
+    from mamori.kernel.settings import get_settings
+
+    spec = get_settings().rule_dates
+    cached = _OVERRIDDEN.get(spec)
+    if cached is None:
+        cached = {
+            rule_id: replace(BY_ID[rule_id], effective_from=begin, effective_to=until)
+            for rule_id, (begin, until) in parse_rule_dates(spec).items()
+        }
+        _OVERRIDDEN.clear()
+        _OVERRIDDEN[spec] = cached
+    return cached
+
+
+def effective_rule(rule_id: str) -> Rule:
+    """The rule with the dates that apply in this deployment: the dates in this module, or the operator's
+    ``MAMORI_RULE_DATES`` override (e.g. the Cabinet Order's 施行日 for R-R8-4 once it is known)."""
+    if rule_id not in BY_ID:
+        raise UnknownRule(rule_id)
+    return _overrides().get(rule_id) or BY_ID[rule_id]
+
+
+def in_force(rule_id: str, on: date) -> bool:
+    """Whether ``rule_id`` applies on the (JST) calendar day ``on``. An unknown id raises UnknownRule.
+
+    Registered with the kernel's rule book (mamori.kernel.rulebook) by mamori.composition, so the policy engine
+    and the services skip a check whose rule is not yet (or no longer) in force.
+    """
+    return effective_rule(rule_id).in_force(on)

@@ -7,6 +7,7 @@ from alembic import context
 import mamori.consent.models
 import mamori.customers.models
 import mamori.deid.models
+import mamori.inventory.models
 import mamori.kernel.outbox
 import mamori.processors.models
 import mamori.provision.models

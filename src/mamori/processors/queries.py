@@ -30,6 +30,15 @@ def contracts(status: str | None = None) -> Select[ProcessorContract]:
     return q.where(ProcessorContract.status == status) if status else q
 
 
+def contracts_with(counterparty_id: str) -> Select[ProcessorContract]:
+    """Every contract with one counterparty (an entrustment started by ``provide`` looks for its contract)."""
+    return (
+        select(ProcessorContract)
+        .where(ProcessorContract.counterparty_id == counterparty_id)
+        .order_by(ProcessorContract.created_at, ProcessorContract.id)
+    )
+
+
 def counterparty(counterparty_id: str) -> Select[Counterparty]:
     return select(Counterparty).where(Counterparty.id == counterparty_id)
 

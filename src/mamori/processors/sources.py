@@ -4,8 +4,9 @@ Disclosure (R-33-1 / G-15) lists them as category "entrustment" (outsourcee, wor
 names each outsourcee (kind "outsourcee") so the rights slice can notify it after a correction or an erasure
 (G-19). Handover records hold ids and field names only, so erasure keeps them as supervision evidence (R-25-1).
 
-``register()`` (called once by ``mamori.composition.register_all``) registers this source and the grant provider
-(what an outsourcee operator's running contract covers, R-25-1) with the kernel registry.
+``register()`` (called once by ``mamori.composition.register_all``) registers this source, the grant provider
+(what an outsourcee operator's running contract covers, R-25-1) and the entrustment gate (the handover checks
+``provide --basis entrustment`` runs, R-25-1 / R-27-2) with the kernel registry.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 from mamori.law.rules import R_25_1
 from mamori.processors import queries
-from mamori.processors.service.access import running_grant
+from mamori.processors.service.access import ENTRUSTMENT_GATE, running_grant
 
 NAME = "processors"
 CATEGORY = "entrustment"
@@ -100,4 +101,6 @@ class ProcessorsSource:
 def register() -> None:
     """Register the processors slice with the kernel registries (called once by mamori.composition.register_all)."""
     registry.register_grant_provider(running_grant)
+    # provide --basis entrustment runs the handover checks through this gate (R-25-1, R-27-2; issue 13 P1)
+    registry.register_entrustment_gate(ENTRUSTMENT_GATE)
     registry.register_source(ProcessorsSource())

@@ -203,7 +203,8 @@ class Receipt(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     counterparty_id: Mapped[str] = mapped_column(ForeignKey("counterparties.id"), index=True)
-    variant: Mapped[str] = mapped_column(String(16))  # opt_out / consent / referable / non_operator
+    # opt_out / consent / referable / non_operator / succession (事業承継, R-18-2)
+    variant: Mapped[str] = mapped_column(String(16))
     identity_confirmed_by: Mapped[str] = mapped_column(String(200))  # how (a) was confirmed
     acquisition: Mapped[str] = mapped_column(Text)  # (b) how the provider acquired the data
     ppc_publication_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -211,6 +212,8 @@ class Receipt(Base):
     items: Mapped[str] = mapped_column(Text)
     import_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     person_count: Mapped[int] = mapped_column(Integer)
+    # R-18-2: for a succession, the purpose codes (comma-separated) that applied before it
+    prior_purposes: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_by: Mapped[str] = mapped_column(String(80))
 

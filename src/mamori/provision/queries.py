@@ -142,3 +142,12 @@ def open_bulk_records(
         ProvisionRecord.bulk.is_(True),
         ProvisionRecord.retention_until > now,
     )
+
+
+def receipt_record_ids(receipt_id: str) -> Select[str]:
+    """The recipient records (R-30-2) written with one receipt, oldest first."""
+    return (
+        select(ProvisionRecord.id)
+        .where(ProvisionRecord.receipt_id == receipt_id)
+        .order_by(ProvisionRecord.created_at, ProvisionRecord.id)
+    )

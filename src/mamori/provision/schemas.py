@@ -16,8 +16,9 @@ ConsentMethod = Literal["checkbox", "button", "email", "oral", "paper", "web_for
 # Art. 27(1) exceptions the system accepts for provision without consent (R-27-1 ①-④).
 EXCEPTION_CODES = ("law", "life", "public_health", "state")
 ExceptionCode = Literal["law", "life", "public_health", "state"]
-RECEIPT_VARIANTS = ("opt_out", "consent", "referable", "non_operator")
-ReceiptVariant = Literal["opt_out", "consent", "referable", "non_operator"]
+RECEIPT_VARIANTS = ("opt_out", "consent", "referable", "non_operator", "succession")
+# "succession": data acquired by merger / split / business transfer (事業承継) from a predecessor (R-18-2).
+ReceiptVariant = Literal["opt_out", "consent", "referable", "non_operator", "succession"]
 PURPOSE_PATTERN = r"^[a-z][a-z0-9_-]{1,63}$"
 ID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -171,6 +172,8 @@ class ProvisionResult(BaseModel):
     refused: list[Refusal]
     record_ids: list[str]
     rows: list[dict[str, str | None]]  # the export: customer id + the allowed fields
+    contract_id: str | None = None  # entrustment: the 委託契約 it ran under (R-25-1)
+    handover_id: str | None = None  # entrustment: the processors handover log entry (R-25-1)
 
 
 class RecordRead(BaseModel):
@@ -205,6 +208,8 @@ class ReceiveIn(InputModel):
     acquisition_lawful: bool
     ppc_publication_confirmed: bool = False
     consent_confirmed: bool = False
+    # succession (R-18-2): our purpose codes that applied before the succession; the data is used only for these
+    prior_purposes: list[PurposeCode] = Field(default_factory=list, max_length=50)
 
 
 class ReceiptRead(BaseModel):

@@ -13,10 +13,11 @@ from mamori.kernel import registry
 from mamori.kernel.auditing import record_info
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
-from mamori.kernel.registry import Correction, Recipient, SubjectRecord
+from mamori.kernel.registry import Correction, ReceiptFacts, Recipient, SubjectRecord
 from mamori.law.rules import R_29_4, R_33_3
 from mamori.provision import queries
 from mamori.provision.models import Counterparty, ProvisionRecord
+from mamori.provision.service import receiving
 from mamori.provision.service.common import aware
 from mamori.provision.service.records import to_read
 
@@ -108,6 +109,37 @@ class ProvisionSource:
         return sorted(out, key=lambda x: x.counterparty_id)
 
 
+class ReceiptIntake:
+    """The receipt path (``service.receiving``) offered to customers add / import (registry.ReceiptIntake): the
+    same confirm and record as ``provision receive``, in the caller's transaction."""
+
+    def confirm(self, ctx: Context, facts: ReceiptFacts) -> str:
+        return receiving.confirm(ctx, facts).name
+
+    def record(
+        self,
+        ctx: Context,
+        facts: ReceiptFacts,
+        *,
+        items: Sequence[str],
+        customer_ids: Sequence[str],
+        import_job_id: str | None,
+        receipt_id: str,
+    ) -> None:
+        receiving.record(
+            ctx,
+            facts,
+            import_job_id=import_job_id,
+            items=items,
+            customer_ids=customer_ids,
+            receipt_id=receipt_id,
+        )
+
+
+RECEIPT_INTAKE = ReceiptIntake()
+
+
 def register() -> None:
     """Register the provision slice with the kernel registries (called once by mamori.composition.register_all)."""
     registry.register_source(ProvisionSource())
+    registry.register_receipt_intake(RECEIPT_INTAKE)  # third-party / succession data only through receipt

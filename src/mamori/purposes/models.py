@@ -38,3 +38,10 @@ class PurposeVersion(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
+    # G-6: the GDPR lawful basis (Art. 6(1)); NULL = none recorded, so a GDPR subject's data is refused for it.
+    lawful_basis: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    balancing_ref: Mapped[str | None] = mapped_column(
+        String(100), nullable=True
+    )  # legitimate-interest record id
+    art9_condition: Mapped[str | None] = mapped_column(String(40), nullable=True)  # Art. 9(2) condition code
+    art10: Mapped[bool] = mapped_column(Boolean, default=False)  # covers criminal-offence data (Art. 10)

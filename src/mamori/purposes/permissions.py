@@ -13,10 +13,14 @@ from mamori.kernel.policy import Action, ActionSpec, Scope, register_actions, re
 
 PURPOSE_MANAGE: Final = Action("purpose.manage")
 PURPOSE_READ: Final = Action("purpose.read")
+# Record that persons were notified of a purpose's current version, record a notice exception (R-21-3) and list
+# who still needs the notice (R-17-2, R-21-1): customer ids and purpose versions only, never a personal value.
+PURPOSE_NOTICE: Final = Action("purpose.notice")
 
 ACTIONS: Final[tuple[ActionSpec, ...]] = (
     ActionSpec("PURPOSE_MANAGE", PURPOSE_MANAGE),
     ActionSpec("PURPOSE_READ", PURPOSE_READ),
+    ActionSpec("PURPOSE_NOTICE", PURPOSE_NOTICE),
 )
 
 # Role -> action -> row scope. Anything absent is denied (deny by default).
@@ -27,6 +31,7 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
     Role.PRIVACY_OFFICER: {
         PURPOSE_MANAGE: Scope.ALL,
         PURPOSE_READ: Scope.ALL,
+        PURPOSE_NOTICE: Scope.ALL,
     },
     Role.SALES: {
         PURPOSE_READ: Scope.ALL,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -9,6 +10,27 @@ from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+
+# G-6: the GDPR Art. 6(1) lawful bases, (a) … (f).
+LawfulBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"
+]
+LAWFUL_BASES: tuple[str, ...] = get_args(LawfulBasis)
+# G-6: the GDPR Art. 9(2) conditions for special categories, (a) … (j).
+Art9Condition = Literal[
+    "explicit_consent",  # (a)
+    "employment",  # (b) employment, social security and social protection law
+    "vital_interests",  # (c) the person cannot consent
+    "nonprofit_body",  # (d) foundation, association or other not-for-profit body
+    "made_public",  # (e) manifestly made public by the person
+    "legal_claims",  # (f) legal claims or courts
+    "substantial_public_interest",  # (g)
+    "health_care",  # (h) preventive or occupational medicine, health or social care
+    "public_health",  # (i)
+    "archiving_research",  # (j) archiving, scientific or historical research, statistics
+]
+ART9_CONDITIONS: tuple[str, ...] = get_args(Art9Condition)
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 
 
 class PurposeCreate(InputModel):
@@ -22,12 +44,25 @@ class PurposeCreate(InputModel):
     consent_appi: bool = False
     consent_gdpr: bool = False
     retention_days: int | None = Field(default=None, ge=1)
+    # G-6. Without a lawful basis, ``consent_gdpr`` gives ``consent``; otherwise none is recorded and a GDPR
+    # subject's data is refused for the purpose. With one, ``consent_gdpr`` follows from it (basis == consent).
+    lawful_basis: LawfulBasis | None = None
+    balancing_ref: str | None = None  # legitimate interests: the id of the balancing record (LIA)
+    art9_condition: Art9Condition | None = None  # special categories (sensitive): the Art. 9(2) condition
+    art10: bool = False  # covers criminal-offence data (Art. 10)
 
     @field_validator("code")
     @classmethod
     def _code(cls, v: str) -> str:
         if not CODE.match(v):
             raise ValueError("code: lower-case letters, digits, _ - (2–64 chars)")
+        return v
+
+    @field_validator("balancing_ref")
+    @classmethod
+    def _ref(cls, v: str | None) -> str | None:
+        if v is not None and not _REF.match(v):
+            raise ValueError("balancing_ref: an id of letters, digits and . _ : / - (1–100 chars)")
         return v
 
 
@@ -45,4 +80,10 @@ class PurposeRead(BaseModel):
     retention_days: int | None
     retired: bool
     created_at: datetime
+    lawful_basis: str | None = None
+    balancing_ref: str | None = None
+    art9_condition: str | None = None
+    art10: bool = False
     warnings: list[str] = []
+    # after a revision: how many persons were notified of an older version only and need the new notice
+    pending_notice: int | None = None

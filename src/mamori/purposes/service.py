@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
-from mamori.kernel.errors import Conflict, NotFound
+from mamori.kernel.errors import Conflict, NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Category, PurposeFacts, Resource, decide
-from mamori.law.rules import R_17_1, R_17_2
+from mamori.law.rules import G_6, R_17_1, R_17_2
 from mamori.purposes import queries
 from mamori.purposes.models import Purpose, PurposeVersion
 from mamori.purposes.schemas import PurposeCreate, PurposeRead
@@ -44,7 +45,51 @@ def wording_warnings(data: PurposeCreate) -> list[str]:
         warnings.append(f"{R_17_1.id}: 行動・関心の分析を行う場合は、その旨を利用目的に記載してください。")
     if data.third_party and not re.search(r"第三者|提供", data.text_ja):
         warnings.append(f"{R_17_1.id}: 第三者提供を含む場合は、その旨を利用目的に記載してください。")
+    if data.lawful_basis is None:
+        warnings.append(
+            f"{G_6.id}: GDPR の適法性の根拠が未登録です。GDPR の対象者のデータはこの目的では利用できません。"
+        )
+    if Category.SENSITIVE in data.categories and data.art9_condition is None:
+        warnings.append(
+            f"{G_6.id}: GDPR 9条2項の要件が未登録です。GDPR の対象者の要配慮（特別な種類）の項目はマスクされます。"
+        )
     return list(dict.fromkeys(warnings))
+
+
+def _lawful_basis(data: PurposeCreate) -> PurposeCreate:
+    """G-6: the GDPR lawful basis, checked; ``consent_gdpr`` follows from it (basis == consent)."""
+    basis = data.lawful_basis
+    if basis is None:
+        basis = "consent" if data.consent_gdpr else None
+    elif data.consent_gdpr and basis != "consent":
+        raise ValidationFailed(
+            "GDPR の同意の要否（consent_gdpr）は適法性の根拠が consent のときだけ指定できます。",
+            "GDPR consent (consent_gdpr) goes only with the lawful basis 'consent'.",
+            rule_id=G_6.id,
+            code="lawful_basis_conflict",
+        )
+    if basis == "legitimate_interests" and not data.balancing_ref:
+        raise ValidationFailed(
+            "正当な利益（legitimate_interests）には比較衡量の記録（balancing_ref）が必要です。",
+            "Legitimate interests needs the id of its balancing record (balancing_ref).",
+            rule_id=G_6.id,
+            code="balancing_record_missing",
+        )
+    if data.balancing_ref and basis != "legitimate_interests":
+        raise ValidationFailed(
+            "比較衡量の記録（balancing_ref）は正当な利益（legitimate_interests）のときだけ指定できます。",
+            "balancing_ref goes only with the lawful basis 'legitimate_interests'.",
+            rule_id=G_6.id,
+            code="balancing_record_unexpected",
+        )
+    if data.art9_condition is not None and Category.SENSITIVE not in data.categories:
+        raise ValidationFailed(
+            "GDPR 9条2項の要件は要配慮（sensitive）の区分を含む利用目的にだけ指定できます。",
+            "An Art. 9(2) condition goes only with a purpose covering the sensitive category.",
+            rule_id=G_6.id,
+            code="art9_without_sensitive",
+        )
+    return data.model_copy(update={"lawful_basis": basis, "consent_gdpr": basis == "consent"})
 
 
 def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None = None) -> PurposeRead:
@@ -62,6 +107,10 @@ def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None 
         retention_days=version.retention_days,
         retired=purpose.retired_at is not None,
         created_at=version.created_at,
+        lawful_basis=version.lawful_basis,
+        balancing_ref=version.balancing_ref,
+        art9_condition=version.art9_condition,
+        art10=version.art10,
         warnings=warnings or [],
     )
 
@@ -81,11 +130,16 @@ def _version_row(ctx: Context, purpose_id: int, version: int, data: PurposeCreat
         retention_days=data.retention_days,
         created_at=ctx.clock.now(),
         created_by=ctx.actor.label,
+        lawful_basis=data.lawful_basis,
+        balancing_ref=data.balancing_ref,
+        art9_condition=data.art9_condition,
+        art10=data.art10,
     )
 
 
 def add(ctx: Context, data: PurposeCreate) -> PurposeRead:
     decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    data = _lawful_basis(data)
     if ctx.session.execute(queries.by_code(data.code)).scalar_one_or_none() is not None:
         raise Conflict(
             f"利用目的「{data.code}」は既に存在します（変更は新しい版として登録してください）。",
@@ -106,6 +160,7 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
     """A new version of an existing purpose. Whether the change stays within what is reasonably related to the
     old purpose (R-17-2) is a human judgement; the system keeps every version and logs the change."""
     decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    data = _lawful_basis(data)
     purpose = _get(ctx, data.code)
     purpose.current_version += 1
     version = _version_row(ctx, purpose.id, purpose.current_version, data)
@@ -119,7 +174,8 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
         rule_ids=(R_17_2.id,),
         details={"purpose": data.code, "version": purpose.current_version},
     )
-    return _read(purpose, version, wording_warnings(data))
+    result = _read(purpose, version, wording_warnings(data))
+    return result.model_copy(update={"pending_notice": pending_notice_count(ctx, data.code)})
 
 
 def retire(ctx: Context, code: str) -> PurposeRead:
@@ -162,21 +218,96 @@ def list_purposes(ctx: Context, *, include_retired: bool = True) -> list[Purpose
     return [r for r in rows if include_retired or not r.retired]
 
 
-def facts(ctx: Context, code: str | None) -> PurposeFacts | None:
-    """What the policy engine needs to know about a purpose (None if unknown)."""
-    if not code:
-        return None
-    row = ctx.session.execute(queries.current([code])).one_or_none()
-    if row is None:
-        return None
-    purpose, version = row
+def _facts(purpose: Purpose, version: PurposeVersion) -> PurposeFacts:
     return PurposeFacts(
         code=purpose.code,
         categories=frozenset(Category(c) for c in version.categories.split(",") if c),
         consent_required_appi=version.consent_appi,
         consent_required_gdpr=version.consent_gdpr,
         retired=purpose.retired_at is not None,
+        version=version.version,
+        lawful_basis=version.lawful_basis,
+        art9_condition=version.art9_condition,
     )
+
+
+def facts(ctx: Context, code: str | None) -> PurposeFacts | None:
+    """What the policy engine needs to know about a purpose's CURRENT version (None if unknown)."""
+    if not code:
+        return None
+    row = ctx.session.execute(queries.current([code])).one_or_none()
+    if row is None:
+        return None
+    purpose, version = row
+    return _facts(purpose, version)
+
+
+def version_facts(ctx: Context, code: str) -> dict[int, PurposeFacts]:
+    """The facts of every version of a purpose, by version number ({} if unknown)."""
+    purpose = ctx.session.execute(queries.by_code(code)).scalar_one_or_none()
+    if purpose is None:
+        return {}
+    return {
+        v.version: _facts(purpose, v) for v in ctx.session.execute(queries.versions(purpose.id)).scalars()
+    }
+
+
+def as_notified(notified: PurposeFacts, current: PurposeFacts) -> PurposeFacts:
+    """A purpose as it applies to a person notified of version ``notified`` while ``current`` is in force.
+
+    R-17-2 / R-21-1: the person was told only what that version says, so only its data categories (and only
+    those the current version still covers) may be used; where either version needs consent, consent is
+    needed (the stricter applies); the GDPR basis and Art. 9(2) condition hold only when both versions have the
+    same one (G-6).
+    """
+    if notified.version == current.version:
+        return current
+    return PurposeFacts(
+        code=current.code,
+        categories=notified.categories & current.categories,
+        consent_required_appi=notified.consent_required_appi or current.consent_required_appi,
+        consent_required_gdpr=notified.consent_required_gdpr or current.consent_required_gdpr,
+        retired=current.retired,
+        version=notified.version,
+        lawful_basis=current.lawful_basis if notified.lawful_basis == current.lawful_basis else None,
+        art9_condition=current.art9_condition if notified.art9_condition == current.art9_condition else None,
+        unnotified=current.categories - notified.categories,
+    )
+
+
+def facts_for_version(ctx: Context, code: str | None, version: int | None) -> PurposeFacts | None:
+    """The facts that apply to a person notified of ``version`` of ``code`` (the current version's facts when
+    ``version`` is None, i.e. the person was not notified of the purpose at all). Cached per unit of work."""
+    if not code:
+        return None
+    key = ("purpose_version_facts", code)
+    if key not in ctx.memo:
+        ctx.memo[key] = version_facts(ctx, code)
+    by_version: dict[int, PurposeFacts] = ctx.memo[key]  # type: ignore[assignment]
+    if not by_version:
+        return None
+    current = by_version[max(by_version)]
+    notified = by_version.get(version) if version is not None else None
+    return current if notified is None else as_notified(notified, current)
+
+
+# Counts the persons notified of an older version of a purpose only (registered by the customers slice, which
+# holds the notices; purposes may not read customers). Used to say how many need the new notice (R-17-2).
+NoticeCounter = Callable[[Context, str], int]
+_notice_counters: list[NoticeCounter] = []
+
+
+def register_notice_counter(counter: NoticeCounter) -> None:
+    """Called once by the customers slice (``customers.service.notices``) when it is imported."""
+    if counter not in _notice_counters:
+        _notice_counters.append(counter)
+
+
+def pending_notice_count(ctx: Context, code: str) -> int | None:
+    """How many persons still need the notice of the current version of ``code`` (None: nobody counts)."""
+    if not _notice_counters:
+        return None
+    return sum(counter(ctx, code) for counter in _notice_counters)
 
 
 def current_versions(ctx: Context, codes: list[str]) -> dict[str, tuple[int, bool]]:

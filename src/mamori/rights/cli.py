@@ -297,6 +297,7 @@ def fulfil(
     partial = _parse_partial(refuse_part)
     with st.transaction() as c:
         kind = service.show(c, request_id).kind
+        render.check_format(kind, fmt)  # G-20: before fulfilling, not after
         if (kind in DISCLOSING or kind == "purpose_notice") and out is None:
             raise ValidationFailed(
                 "開示パッケージの書き出し先を --out で指定してください。",

@@ -1,5 +1,6 @@
 """Use cases of the customers slice (Context first; flush, never commit)."""
 
+from mamori.customers.service import notices
 from mamori.customers.service.core import (
     add_activity,
     add_attribute,
@@ -19,5 +20,6 @@ __all__ = [
     "find",
     "get",
     "list_page",
+    "notices",
     "update",
 ]

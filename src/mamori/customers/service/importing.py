@@ -23,6 +23,7 @@ from mamori.customers import queries
 from mamori.customers.models import BlindIndex, ContactPoint, CustomerPurpose, ImportJob, Provenance
 from mamori.customers.schemas import (
     GENDERS,
+    PROVIDER_METHODS,
     CustomerCreate,
     ProvenanceIn,
     clean_email,
@@ -37,13 +38,15 @@ from mamori.customers.service.core import (
     customer_rows,
     insert_rows,
 )
+from mamori.customers.service.core.create import Intake, check_succession_purposes
+from mamori.kernel import registry
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Resource, decide
 from mamori.kernel.registry import DatasetUse, check_dataset_use
-from mamori.law.rules import R_20_1, R_21_1
+from mamori.law.rules import R_20_1, R_21_1, R_30_1
 
 IMPORT_FIELDS = (
     "name",
@@ -103,6 +106,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     written: bool = True
+    receipt_id: str | None = None  # provider-sourced data: the receipt written with the rows (R-30-1/R-30-2)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -113,6 +117,7 @@ class ImportReport:
             "skipped_bad": self.skipped_bad,
             "resumed_from_line": self.resumed_from_line,
             "written": self.written,
+            "receipt_id": self.receipt_id,
             "errors": [e.__dict__ for e in self.errors],
             "duplicates": [d.__dict__ for d in self.duplicates],
         }
@@ -170,6 +175,9 @@ def _row_to_customer(raw: dict[str, str], line: int, errors: list[RowError]) -> 
     for fname in ("occupation", "employer"):
         value = (raw.get(fname) or "").strip()
         if value:
+            if registry.text_scanning_available() and any(f.sensitive for f in registry.scan_text(value)):
+                # R-20-2: 要配慮 in a free-text column is never imported as ordinary data.
+                bad(fname, "special care-required (要配慮) information: not imported (R-20-2)")
             out[fname] = value
     if not ok:
         return None
@@ -290,19 +298,32 @@ def start_job(
     purposes: Sequence[str],
     provenance: ProvenanceIn,
     options: dict[str, object],
+    resume: bool = True,
 ) -> tuple[ImportJob, bool]:
-    """Find the unfinished job for this exact file (resume) or start a new one. Returns (job, resumed)."""
+    """Find the unfinished job for this exact file (resume) or start a new one. Returns (job, resumed).
+
+    Provider-sourced data (third_party / succession) is checked by ``provider_intake`` (R-30-1) before this and
+    imported in one transaction with its receipt, so it never resumes (``resume=False``)."""
     decide(ctx, Action.CUSTOMER_IMPORT, Resource(kind="customer")).raise_if_denied()
     _validate_purposes(ctx, purposes)
-    if provenance.method == "third_party" and not provenance.source:
-        # R-20-1: data from a third party must be traceable to a lawful source.
+    if not source.strip() or (
+        provenance.method not in PROVIDER_METHODS and not (provenance.source or "").strip()
+    ):
+        # R-20-1: every import is traceable to where it came from; a blank source is refused.
         raise PolicyDenied(
-            "第三者から取得したデータには提供元の記録が必要です。",
-            "Data received from a third party needs its provider (source) recorded.",
+            "取り込むデータの取得元を記録してください（空欄は受け付けません）。",
+            "Record where the imported data came from (a blank source is refused).",
             rule_id=R_20_1.id,
             code="source_required",
         )
-    existing = ctx.session.execute(queries.unfinished_import(vf.sha256)).scalars().first()
+    if provenance.method in PROVIDER_METHODS and resume:
+        raise PolicyDenied(
+            "第三者・事業承継からのデータは受領の手続きと同じ処理単位で取り込みます。",
+            "Data from a provider is imported in one unit with its receipt.",
+            rule_id=R_20_1.id,
+            code="provider_import_not_resumable",
+        )
+    existing = ctx.session.execute(queries.unfinished_import(vf.sha256)).scalars().first() if resume else None
     if existing is not None:
         return existing, True
     job = ImportJob(
@@ -333,10 +354,22 @@ def import_batch(
     last_line: int,
     seen: dict[tuple[str, bytes], int],
     owner_id: str | None = None,
+    intake: Intake | None = None,
 ) -> tuple[int, int, list[Duplicate]]:
-    """Write one batch and advance the job's checkpoint in the same transaction. Returns (created, merged, dups)."""
+    """Write one batch and advance the job's checkpoint in the same transaction. Returns (created, merged, dups).
+
+    ``intake`` (provider-sourced data) names the receipt and the R-18-2 purpose limit on the new provenance."""
     job = ctx.session.execute(queries.import_job(job_id)).scalar_one()
     versions = _validate_purposes(ctx, purposes)
+    if provenance.method in PROVIDER_METHODS and (intake is None or intake.facts is None):
+        raise PolicyDenied(
+            "第三者・事業承継からのデータは受領の手続きを経て取り込んでください。",
+            "Data from a provider enters only through the receipt path.",
+            rule_id=R_30_1.id,
+            code="provider_required",
+        )
+    receipt_id = intake.receipt_id if intake else None
+    limit = intake.purpose_limit if intake else ()
     idx = ctx.runtime.indexer
     # Blind-index tokens of every email/phone in the batch → existing customers.
     tokens: dict[int, list[tuple[str, bytes]]] = {}
@@ -394,12 +427,26 @@ def import_batch(
             sensitive_basis=None,
             import_job_id=job_id,
             import_line=line,
+            receipt_id=receipt_id,
+            purpose_limit=limit,
         )
         for table, items in rows.items():
             merged_rows.setdefault(table, []).extend(items)
+    if merges:
+        # R-18-2: merging new purposes into a person received by succession needs their consent.
+        check_succession_purposes(ctx, [m[1] for m in merges], list(versions))
     insert_rows(ctx, merged_rows)
     for _line, cid, c in merges:
-        _merge_into(ctx, cid, c, provenance=provenance, versions=versions, job_id=job_id)
+        _merge_into(
+            ctx,
+            cid,
+            c,
+            provenance=provenance,
+            versions=versions,
+            job_id=job_id,
+            receipt_id=receipt_id,
+            purpose_limit=limit,
+        )
     ctx.session.execute(
         sql_update(ImportJob)
         .where(ImportJob.id == job.id)
@@ -430,6 +477,8 @@ def _merge_into(
     provenance: ProvenanceIn,
     versions: dict[str, int],
     job_id: str,
+    receipt_id: str | None = None,
+    purpose_limit: Sequence[str] = (),
 ) -> None:
     """Merge a duplicate line into the existing customer: new contact points, notified purposes, provenance."""
     now = ctx.clock.now()
@@ -475,9 +524,26 @@ def _merge_into(
             acquired_at=now,
             recorded_by=ctx.actor.label,
             import_job_id=job_id,
+            receipt_id=receipt_id,
+            purpose_limit=",".join(purpose_limit) if purpose_limit else None,
         )
     )
     ctx.session.flush()
+
+
+RECEIVED_ITEMS = ("name", "kana", "birth_date", "gender", "postal_code", "address", "phone", "email")
+
+
+def received_items(rows: Sequence[tuple[int, CustomerCreate]]) -> list[str]:
+    """The data items present in the file (for the receipt record, R-30-2), never their values."""
+
+    def has(c: CustomerCreate, f: str) -> bool:
+        if f in ("phone", "email"):
+            return bool(getattr(c, f + "s", None))
+        return getattr(c, f, None) not in (None, "")
+
+    extra = [f for f in ("occupation", "employer") if any(has(c, f) for _, c in rows)]
+    return sorted({f for _, c in rows for f in RECEIVED_ITEMS if has(c, f)} | set(extra)) or ["name"]
 
 
 def finish_job(ctx: Context, job_id: str) -> None:

@@ -19,13 +19,13 @@ from mamori.customers.models import (
     Customer,
     CustomerAttribute,
 )
-from mamori.customers.schemas import SCALAR_FIELDS
+from mamori.customers.schemas import FIELD_CATEGORIES, SCALAR_FIELDS
 from mamori.customers.service.core import GDPR_ORIGINS, _dec, resources
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import SYSTEM_ACTOR, Context
 from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, ValidationFailed
-from mamori.kernel.policy import Action, Decision, decide
+from mamori.kernel.policy import Action, Category, Decision, decide
 from mamori.law.rules import R_35_1
 
 # Field names other slices may ask for (contract fields, provision fields, disclosure).
@@ -79,6 +79,7 @@ def purpose_refusals(ctx: Context, customer_ids: Sequence[str], purpose: str) ->
         lang=ctx.lang,
     )
     refused: dict[str, Decision] = {}
+    # R-17-2 / R-21-1: resources() gives each person the purpose version THEY were notified of
     for chunk in chunks(list(dict.fromkeys(customer_ids))):
         rows = list(ctx.session.execute(queries.customers(chunk)).scalars())
         for cid, resource in resources(pctx, rows, {}).items():
@@ -128,9 +129,14 @@ def registered_contacts(ctx: Context, customer_id: str) -> list[tuple[str, str]]
 
 
 def read_fields(
-    ctx: Context, customer_ids: Sequence[str], fields: Sequence[str]
+    ctx: Context, customer_ids: Sequence[str], fields: Sequence[str], *, purpose: str | None = None
 ) -> dict[str, dict[str, str | None]]:
-    """Plaintext values of ``fields`` for each non-erased customer (first registered email / phone)."""
+    """Plaintext values of ``fields`` for each non-erased customer (first registered email / phone).
+
+    With ``purpose``, each person's values are limited to what the version of that purpose notified to THEM
+    covers (R-17-2 / R-21-1): a field outside it, or every field of a person the purpose may not be used for,
+    comes back None and is never decrypted.
+    """
     bad = [
         f
         for f in fields
@@ -153,13 +159,16 @@ def read_fields(
     for chunk in chunks(ids):
         ctx.runtime.cipher.preload(chunk)
         rows = {r.id: r for r in ctx.session.execute(queries.customers(chunk)).scalars()}
+        hidden = _outside_purpose(ctx, list(rows.values()), wanted, purpose) if purpose else {}
         for cid in chunk:
             row = rows[cid]
             for f in SCALAR_FIELDS:
-                if f in wanted:
+                if f in wanted and f not in hidden.get(cid, ()):
                     out[cid][f] = _dec(ctx, cid, "customers", f, cid, getattr(row, f"{f}_enc"))
         if wanted & {"email", "phone", "emails", "phones"}:
             for cp in ctx.session.execute(queries.contact_points(chunk)).scalars():
+                if cp.kind in hidden.get(cp.customer_id, ()):
+                    continue
                 value = _dec(ctx, cp.customer_id, "contact_points", "value", cp.id, cp.value_enc)
                 single, plural = cp.kind, f"{cp.kind}s"
                 if single in wanted and out[cp.customer_id].get(single) is None:
@@ -170,6 +179,8 @@ def read_fields(
         attr_keys = {f[5:] for f in wanted if f.startswith("attr:")}
         if attr_keys:
             for a in ctx.session.execute(queries.attributes_of(chunk, sorted(attr_keys))).scalars():
+                if purpose and _attribute_hidden(ctx, rows[a.customer_id], a.key, a.category, purpose):
+                    continue
                 out[a.customer_id][f"attr:{a.key}"] = _dec(
                     ctx, a.customer_id, "customer_attributes", "value", a.id, a.value_enc
                 )
@@ -178,6 +189,46 @@ def read_fields(
                 out[cid].setdefault(f, None)
     record_read(ctx, Action.CUSTOMER_READ, ids, sorted(wanted))
     return out
+
+
+def _purpose_context(ctx: Context, purpose: str) -> Context:
+    return Context(
+        actor=SYSTEM_ACTOR,
+        session=ctx.session,
+        runtime=ctx.runtime,
+        purpose=purpose,
+        clock=ctx.clock,
+        lang=ctx.lang,
+    )
+
+
+def _outside_purpose(
+    ctx: Context, rows: Sequence[Customer], wanted: set[str], purpose: str
+) -> dict[str, set[str]]:
+    """Per person, the wanted scalar / contact fields the purpose as notified to them does not cover (R-17-2):
+    every field when the purpose may not be used for the person at all. Contact kinds appear as email/phone."""
+    categories = {f: FIELD_CATEGORIES[f] for f in wanted if f in FIELD_CATEGORIES}
+    for single in ("email", "phone"):
+        if single in wanted:
+            categories[f"{single}s"] = FIELD_CATEGORIES[f"{single}s"]
+    pctx = _purpose_context(ctx, purpose)
+    hidden: dict[str, set[str]] = {}
+    for cid, resource in resources(pctx, rows, categories).items():
+        decision = decide(pctx, Action.CUSTOMER_READ, resource)
+        masked = set(categories) if not decision.allowed else set(decision.masked_fields)
+        names = {f for f in masked if f in SCALAR_FIELDS}
+        names |= {f.removesuffix("s") for f in masked if f in ("emails", "phones")}
+        if names:
+            hidden[cid] = names
+    return hidden
+
+
+def _attribute_hidden(ctx: Context, row: Customer, key: str, category: str, purpose: str) -> bool:
+    pctx = _purpose_context(ctx, purpose)
+    name = f"attr:{key}"
+    resource = resources(pctx, [row], {name: Category(category)})[row.id]
+    decision = decide(pctx, Action.CUSTOMER_READ, resource)
+    return not decision.allowed or name in decision.masked_fields
 
 
 def sensitive_subjects(ctx: Context, customer_ids: Sequence[str]) -> set[str]:
@@ -224,3 +275,8 @@ def erase(ctx: Context, customer_id: str) -> int:
         removed += 1
     record_write(ctx, "customer.erase", [customer_id], ["*"], rule_ids=(R_35_1.id, "G-17"))
     return removed
+
+
+def attribute_keys_in_use(ctx: Context) -> list[tuple[str, str]]:
+    """The attribute keys in use with their categories (the data inventory's item names; no values, no ids)."""
+    return [(str(k), str(c)) for k, c in ctx.session.execute(queries.attribute_keys_in_use()).all()]

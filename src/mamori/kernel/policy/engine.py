@@ -14,10 +14,19 @@ Order of checks (the first failing one is reported):
 3. the purpose must exist and not be retired ................. R-17-1
 4. the purpose must have been notified to this person ........ R-21-1 (use beyond it: R-18-1)
 5. no stop-use request applies ............................... R-35-1
-6. consent, where the purpose needs it under the regime ...... R-18-1 / R-CNS-1 (APPI), G-6 / G-7 (GDPR)
+6. a GDPR lawful basis, then consent where the purpose needs it R-18-1 / R-CNS-1 (APPI), G-6 / G-7 (GDPR)
 7. writing 要配慮 data needs consent or a recorded exception . R-20-2
 Then, for reads, fields whose data category the purpose does not cover are masked (data minimisation), and
-要配慮 fields are masked unless the purpose covers them and consent exists (R-20-2).
+要配慮 fields are masked unless the purpose covers them and consent exists (R-20-2) — and, for a GDPR subject,
+unless the purpose has an Art. 9(2) condition (G-6). The purpose facts are those of the version notified to this
+person (R-17-2): a write to a category only a later version covers is refused under R-17-2 / R-21-1, any other
+masked field under R-18-1.
+
+Rules as data (ADR 0009): each check from 2 on (bar "the purpose must exist", without which nothing can be
+decided) and the write refusal of fields outside the purpose run only while their rule is in force on
+ctx.clock's JST date, asked through ``mamori.kernel.rulebook.applies`` (the law's lookup, registered by
+composition; with none registered every rule applies). Step 1 — the action registry, role permission, row
+scope and an outsourcee's contract grant (R-25-1) — is the system's access control and stands whatever the date.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy.actions import Action, scope_for, spec
 from mamori.kernel.policy.actions import Scope as Scope  # re-exported: older imports name it from the engine
 from mamori.kernel.registry import AccessGrant, ConsentState, PurposeState
+from mamori.kernel.rulebook import applies
 
 
 class Category(StrEnum):
@@ -43,11 +53,18 @@ class Category(StrEnum):
 
 @dataclass(frozen=True)
 class PurposeFacts:
+    """A purpose as it applies to one person: the version they were notified of, with any stricter consent
+    need of the current version (R-17-2 / R-21-1; built by ``mamori.purposes.service``)."""
+
     code: str
     categories: frozenset[Category]
     consent_required_appi: bool = False
     consent_required_gdpr: bool = False
     retired: bool = False
+    version: int = 0
+    lawful_basis: str | None = None  # G-6: the GDPR Art. 6(1) basis (None: none recorded)
+    art9_condition: str | None = None  # G-6: the GDPR Art. 9(2) condition for special categories
+    unnotified: frozenset[Category] = frozenset()  # categories of the current version this person wasn't told
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,10 @@ class Decision:
                 code=self.code,
                 details={"rule_ids": list(self.rule_ids)},
             )
+
+
+# The consent check stands while any of the rules it enforces is in force (APPI or GDPR).
+CONSENT_RULES = ("R-18-1", "R-CNS-1", "G-6", "G-7")
 
 
 def _deny(code: str, rules: tuple[str, ...], ja: str, en: str) -> Decision:
@@ -166,7 +187,7 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
         return Decision(True, (), frozenset(), "許可", "allowed")
 
     purpose = ctx.purpose
-    if not purpose:
+    if not purpose and applies(ctx, "R-18-1"):
         return _deny(
             "purpose_required",
             ("R-18-1",),
@@ -181,29 +202,41 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             f"利用目的「{purpose}」は登録されていません。",
             f"Purpose '{purpose}' is not registered.",
         )
-    if facts.retired:
+    if facts.retired and applies(ctx, "R-17-1"):
         return _deny(
             "purpose_retired",
             ("R-17-1",),
             f"利用目的「{purpose}」は廃止されています。",
             f"Purpose '{purpose}' has been retired.",
         )
-    if purpose not in resource.notified_purposes:
+    if purpose not in resource.notified_purposes and applies(ctx, "R-21-1", "R-18-1"):
         return _deny(
             "purpose_not_notified",
             ("R-21-1", "R-18-1"),
             f"利用目的「{purpose}」はこの本人に通知・公表されていません（目的外利用）。",
             f"Purpose '{purpose}' was not notified to this person (use beyond the purpose).",
         )
-    if resource.state.stopped:
+    if resource.state.stopped and applies(ctx, "R-35-1"):
         return _deny(
             "use_stopped",
             ("R-35-1",),
             f"本人の請求により利用目的「{purpose}」での利用は停止されています。",
             f"Use for '{purpose}' has been stopped at the person's request.",
         )
+    if (
+        resource.gdpr
+        and facts.lawful_basis is None
+        and not facts.consent_required_gdpr
+        and applies(ctx, "G-6")
+    ):
+        return _deny(  # G-6: processing a GDPR subject's data needs an Art. 6(1) lawful basis
+            "lawful_basis_missing",
+            ("G-6",),
+            f"利用目的「{purpose}」には GDPR の適法性の根拠が登録されていません（GDPR 6条）。",
+            f"Purpose '{purpose}' has no GDPR lawful basis recorded (GDPR Art. 6).",
+        )
     needs_consent = facts.consent_required_appi or (resource.gdpr and facts.consent_required_gdpr)
-    if needs_consent and resource.state.consent != ConsentState.GRANTED:
+    if needs_consent and resource.state.consent != ConsentState.GRANTED and applies(ctx, *CONSENT_RULES):
         gdpr_only = not facts.consent_required_appi
         rules = ("G-6", "G-7") if gdpr_only else ("R-18-1", "R-CNS-1")
         withdrawn = resource.state.consent == ConsentState.WITHDRAWN
@@ -213,7 +246,11 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             f"利用目的「{purpose}」には本人の同意が必要です（{'撤回済み' if withdrawn else '未取得'}）。",
             f"Purpose '{purpose}' needs the person's consent ({'withdrawn' if withdrawn else 'not given'}).",
         )
-    if registered.sensitive and not (resource.state.sensitive_consent or resource.sensitive_exception):
+    if (
+        registered.sensitive
+        and not (resource.state.sensitive_consent or resource.sensitive_exception)
+        and applies(ctx, "R-20-2")
+    ):
         return _deny(
             "sensitive_consent_missing",
             ("R-20-2",),
@@ -226,10 +263,28 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
         for name, category in resource.fields.items()
         if category not in facts.categories
         or (category == Category.SENSITIVE and not resource.state.sensitive_consent)
+        # G-6: a GDPR subject's special-category data needs an Art. 9(2) condition of the purpose.
+        or (
+            category == Category.SENSITIVE
+            and resource.gdpr
+            and not facts.art9_condition
+            and applies(ctx, "G-6")
+        )
         # R-25-1: never hand an outsourcee a field the entrusted work does not need.
         or (scope == Scope.GRANT and resource.grant is not None and name not in resource.grant.fields)
     )
-    if registered.writes and masked:
+    # R-17-2 / R-21-1: a category a later version of the purpose added reaches this person only once they
+    # are notified of that version (facts.categories are the notified version's; facts.unnotified the rest).
+    unnotified = sorted(n for n in masked if resource.fields.get(n) in facts.unnotified)
+    if registered.writes and unnotified and applies(ctx, "R-17-2", "R-21-1"):
+        return _deny(
+            "purpose_version_not_notified",
+            ("R-17-2", "R-21-1"),
+            "本人に通知されていない新しい版の利用目的の項目は変更できません: " + ", ".join(unnotified),
+            "Fields only a version not yet notified to this person covers cannot be changed: "
+            + ", ".join(unnotified),
+        )
+    if registered.writes and masked and applies(ctx, "R-18-1"):
         return _deny(
             "field_outside_purpose",
             ("R-18-1",),

@@ -1,5 +1,7 @@
 """law as data (rule effective dates, R8)
 
+consent_events.guardian: the legal guardian (法定代理人) who consented for a person under 16 (R-R8-4).
+
 Revision ID: 0012
 Revises: 0011
 """
@@ -8,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -18,8 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("consent_events") as batch:
+        batch.add_column(sa.Column("guardian", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("consent_events") as batch:
+        batch.drop_column("guardian")

@@ -13,7 +13,7 @@ from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Decision
-from mamori.kernel.registry import AccessGrant
+from mamori.kernel.registry import AccessGrant, EntrustmentCheck
 from mamori.law.rules import R_25_1, R_27_2, R_28_1, R_CNS_1
 from mamori.processors import queries
 from mamori.processors.models import (
@@ -28,6 +28,7 @@ from mamori.processors.schemas import (
     HandoverRecord,
 )
 from mamori.processors.service.common import (
+    CHUNK,
     RULE_NOT_NOTIFIED,
     authorise_processor,
     contract_row,
@@ -37,6 +38,7 @@ from mamori.processors.service.common import (
 from mamori.provision import service as provision_service
 from mamori.provision.models import Counterparty
 from mamori.provision.service.counterparties import foreign_refusals_for
+from mamori.provision.service.providing import record_entrustment
 
 # -- the grant an operator acts under (registered with the kernel) -------------------------------------------
 
@@ -89,7 +91,7 @@ def running_grant(ctx: Context) -> AccessGrant | None:
     return grant
 
 
-# -- handover ------------------------------------------------------------------------------------------------
+# -- the checks every entrustment runs (processors handover and provide --basis entrustment) -----------------
 
 
 def _withheld_rule(decision: Decision) -> str:
@@ -98,29 +100,13 @@ def _withheld_rule(decision: Decision) -> str:
     return decision.rule_ids[0] if decision.rule_ids else R_25_1.id
 
 
-def _usable(ctx: Context, row: ProcessorContract, ids: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Split covered customers into those whose data may go to the outsourcee and those withheld (rule id).
-
-    A customer may go when at least one contract purpose passes the same policy checks as a read (notified,
-    not stopped, consented where needed); otherwise the first refusal other than "not notified" is reported."""
-    refusals = [subjects.purpose_refusals(ctx, ids, purpose) for purpose in row.purposes]
-    usable: list[str] = []
-    withheld: dict[str, str] = {}
-    for cid in ids:
-        mine = [r[cid] for r in refusals if cid in r]
-        if len(mine) < len(refusals):
-            usable.append(cid)
-            continue
-        telling = [d for d in mine if d.code != "purpose_not_notified"]
-        withheld[cid] = _withheld_rule(telling[0]) if telling else RULE_NOT_NOTIFIED
-    return usable, withheld
+CONTACT_PLURAL = {"email": "emails", "phone": "phones"}
 
 
-def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = "file") -> Handover:
-    """Hand the contract's customers' data to the outsourcee: only the fields the work needs (R-25-1), only
-    for a contract purpose, and for a foreign outsourcee only with the R-28-1 basis. Logged without values."""
-    authorise_processor(ctx, Action.PROCESSOR_MANAGE)
-    row = contract_row(ctx, contract_id)
+def ensure_running(ctx: Context, row: ProcessorContract) -> None:
+    """R-25-1: data goes to an outsourcee only under a running contract (active, inside its window) whose latest
+    selection evaluation passed — a contract cannot start without one, and a later failed re-evaluation stops
+    further handovers until a new evaluation passes."""
     start, until = window(row)
     now = ctx.clock.now()
     if row.status != "active" or not start <= now < until:
@@ -131,8 +117,22 @@ def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = 
             code="contract_not_running",
             details={"contract_id": row.id, "status": row.status},
         )
-    fields = data.fields if data.fields is not None else [f for f in row.fields if f != "activities"]
-    unneeded = sorted(f for f in fields if f not in row.fields)
+    evaluations = list(ctx.session.execute(queries.evaluations([row.id])).scalars())
+    if not evaluations or evaluations[-1].result != "passed":
+        raise PolicyDenied(
+            "委託先の選定評価（合格）がないため引き渡せません。",
+            "No passed selection evaluation of the outsourcee.",
+            rule_id=R_25_1.id,
+            code="evaluation_not_passed",
+            details={"contract_id": row.id},
+        )
+
+
+def check_fields(row: ProcessorContract, fields: Sequence[str]) -> list[str]:
+    """R-25-1: only the fields the entrusted work needs (the contract's fields), and only exportable ones.
+
+    ``email`` / ``phone`` (provide's first registered contact) count as the contract's ``emails`` / ``phones``."""
+    unneeded = sorted(f for f in fields if CONTACT_PLURAL.get(f, f) not in row.fields)
     if unneeded:
         # R-25-1: never hand over data the entrusted work does not need.
         raise PolicyDenied(
@@ -142,37 +142,71 @@ def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = 
             code="field_not_needed",
             details={"fields": unneeded},
         )
-    not_exportable = sorted(f for f in fields if f not in HANDOVER_FIELDS and not f.startswith("attr:"))
+    not_exportable = sorted(
+        f for f in fields if CONTACT_PLURAL.get(f, f) not in HANDOVER_FIELDS and not f.startswith("attr:")
+    )
     if not_exportable or not fields:
         raise ValidationFailed(
             "引渡しファイルに含められない項目です: " + ", ".join(not_exportable or ["(none)"]),
             "These fields cannot go into a handover file: " + ", ".join(not_exportable or ["(none)"]),
             code="field_not_exportable",
         )
-    covered = list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
-    live = subjects.existing(ctx, covered)
-    ids = [c for c in covered if c in live]
-    usable, withheld = _usable(ctx, row, ids)
-    party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one()
-    foreign = is_foreign(party.country)
-    if foreign:
-        refused = provision_service.foreign_transfer_refusals(ctx, party.id, usable) if usable else {}
-        for cid, rule in refused.items():
-            withheld[cid] = rule or R_28_1.id
-        usable = [c for c in usable if c not in refused]
-    values = subjects.read_fields(ctx, usable, fields) if usable else {}
-    rows: list[dict[str, str | None]] = [
-        {"customer_id": cid, **{f: values[cid].get(f) for f in fields}} for cid in usable if cid in values
-    ]
-    included = [r["customer_id"] for r in rows if r["customer_id"] is not None]
+    return list(fields)
+
+
+def person_refusals(
+    ctx: Context, row: ProcessorContract, ids: list[str], purposes: Sequence[str]
+) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Split customers into those whose data may go to the outsourcee (→ the purpose it goes for) and those
+    withheld (→ rule id, reason code).
+
+    A customer may go when the contract covers them (R-25-1) and at least one of ``purposes`` passes the same
+    policy checks as a read: notified (R-21-1/R-18-1), not stopped (R-35-1), consented where needed; otherwise
+    the first refusal other than "not notified" is reported."""
+    covered: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        covered.update(
+            ctx.session.execute(queries.covered_among(row.id, ids[start : start + CHUNK])).scalars()
+        )
+    withheld: dict[str, tuple[str, str]] = {
+        cid: (R_25_1.id, "not_covered") for cid in ids if cid not in covered
+    }
+    candidates = [c for c in ids if c in covered]
+    refusals = {purpose: subjects.purpose_refusals(ctx, candidates, purpose) for purpose in purposes}
+    usable: dict[str, str] = {}
+    for cid in candidates:
+        passing = [p for p in purposes if cid not in refusals[p]]
+        if passing:
+            usable[cid] = passing[0]
+            continue
+        mine = [refusals[p][cid] for p in purposes]
+        telling = [d for d in mine if d.code != "purpose_not_notified"]
+        if telling:
+            withheld[cid] = (_withheld_rule(telling[0]), telling[0].code)
+        else:
+            withheld[cid] = (RULE_NOT_NOTIFIED, "not_notified")
+    return usable, withheld
+
+
+def write_log(
+    ctx: Context,
+    row: ProcessorContract,
+    fields: Sequence[str],
+    included: Sequence[str],
+    withheld: int,
+    method: str,
+    *,
+    foreign: bool,
+) -> ProcessorHandover:
+    """The handover log (ids and field names only) and its audit entry (R-25-1, R-27-2)."""
     record = ProcessorHandover(
         id=new_id(),
         contract_id=row.id,
         fields=list(fields),
         customer_count=len(included),
-        withheld_count=len(withheld),
+        withheld_count=withheld,
         method=method,
-        handed_at=now,
+        handed_at=ctx.clock.now(),
         handed_by=ctx.actor.label,
     )
     ctx.session.add(record)
@@ -192,10 +226,51 @@ def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = 
             "contract_id": row.id,
             "handover_id": record.id,
             "count": len(included),
-            "withheld": len(withheld),
+            "withheld": withheld,
             "method": method,
         },
     )
+    return record
+
+
+# -- handover ------------------------------------------------------------------------------------------------
+
+
+def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = "file") -> Handover:
+    """Hand the contract's customers' data to the outsourcee: only the fields the work needs (R-25-1), only
+    for a contract purpose, and for a foreign outsourcee only with the R-28-1 basis. Logged without values;
+    abroad outside the EU/UK the outsourcee is a third party, so each person also gets a provision record
+    (R-28-1, R-29-1) written by the provision service."""
+    authorise_processor(ctx, Action.PROCESSOR_MANAGE)
+    row = contract_row(ctx, contract_id)
+    ensure_running(ctx, row)
+    fields = check_fields(
+        row, data.fields if data.fields is not None else [f for f in row.fields if f != "activities"]
+    )
+    covered = list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
+    live = subjects.existing(ctx, covered)
+    ids = [c for c in covered if c in live]
+    usable_for, withheld_why = person_refusals(ctx, row, ids, row.purposes)
+    withheld = {cid: rule for cid, (rule, _reason) in withheld_why.items()}
+    usable = list(usable_for)
+    party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one()
+    foreign = is_foreign(party.country)
+    if foreign:
+        refused = provision_service.foreign_transfer_refusals(ctx, party.id, usable) if usable else {}
+        for cid, rule in refused.items():
+            withheld[cid] = rule or R_28_1.id
+        usable = [c for c in usable if c not in refused]
+    values = subjects.read_fields(ctx, usable, fields) if usable else {}
+    rows: list[dict[str, str | None]] = [
+        {"customer_id": cid, **{f: values[cid].get(f) for f in fields}} for cid in usable if cid in values
+    ]
+    included = [r["customer_id"] for r in rows if r["customer_id"] is not None]
+    record = write_log(ctx, row, fields, included, len(withheld), method, foreign=foreign)
+    if foreign and included:
+        # R-28-1 / R-29-1: outside Japan (and the EU/UK) an outsourcee is a third party — record each person.
+        record_entrustment(
+            ctx, party.id, {cid: usable_for[cid] for cid in included}, fields, handover_id=record.id
+        )
     withheld_rules = dict(sorted(Counter(withheld.values()).items()))
     return Handover(
         record=HandoverRecord(
@@ -206,11 +281,83 @@ def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = 
             withheld_count=len(withheld),
             withheld_rules=withheld_rules,
             method=method,
-            handed_at=now,
+            handed_at=record.handed_at,
             handed_by=ctx.actor.label,
         ),
         rows=rows,
     )
+
+
+# -- the gate provision uses for provide --basis entrustment (registered by mamori.processors.sources) -------
+
+
+class _EntrustmentGate:
+    """``provide --basis entrustment`` runs exactly the handover checks above (kernel registry hook)."""
+
+    def check(
+        self,
+        ctx: Context,
+        counterparty_id: str,
+        purpose: str,
+        fields: Sequence[str],
+        customer_ids: Sequence[str],
+    ) -> EntrustmentCheck:
+        authorise_processor(ctx, Action.PROCESSOR_MANAGE)
+        rows = list(ctx.session.execute(queries.contracts_with(counterparty_id)).scalars())
+        if not rows:
+            raise PolicyDenied(
+                "この委託先との委託契約がないため、委託として提供できません。",
+                "There is no outsourcing contract with this outsourcee, so nothing can be entrusted.",
+                rule_id=R_25_1.id,
+                code="no_contract",
+                details={"counterparty_id": counterparty_id},
+            )
+        running: list[ProcessorContract] = []
+        last_error: PolicyDenied | None = None
+        for row in rows:
+            try:
+                ensure_running(ctx, row)
+            except PolicyDenied as exc:
+                last_error = exc
+                continue
+            running.append(row)
+        if not running:
+            assert last_error is not None
+            raise last_error
+        within = [r for r in running if purpose in r.purposes]
+        if not within:
+            # R-27-2 (a): entrustment only within the purposes of the entrusted work.
+            raise PolicyDenied(
+                f"利用目的「{purpose}」は委託された業務の目的ではありません。",
+                f"Purpose '{purpose}' is not a purpose of the entrusted work.",
+                rule_id=R_27_2.id,
+                code="purpose_outside_contract",
+                details={"counterparty_id": counterparty_id},
+            )
+        fitting = [r for r in within if all(f in r.fields for f in fields)]
+        row = fitting[0] if fitting else within[0]
+        check_fields(row, fields)
+        _usable, withheld = person_refusals(ctx, row, list(customer_ids), [purpose])
+        return EntrustmentCheck(contract_id=row.id, withheld=withheld)
+
+    def log(
+        self,
+        ctx: Context,
+        contract_id: str,
+        fields: Sequence[str],
+        customer_ids: Sequence[str],
+        withheld: int,
+        method: str,
+    ) -> str:
+        row = contract_row(ctx, contract_id)
+        party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one()
+        record = write_log(
+            ctx, row, fields, list(customer_ids), withheld, method, foreign=is_foreign(party.country)
+        )
+        return record.id
+
+
+ENTRUSTMENT_GATE = _EntrustmentGate()
 
 
 def list_handovers(ctx: Context, contract_id: str) -> list[HandoverRecord]:

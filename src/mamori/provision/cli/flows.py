@@ -232,12 +232,15 @@ def receive(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV (UTF-8 / Shift_JIS)"),
     counterparty_id: str = typer.Option(..., "--from", help="提供元（登録済みの提供先ID, R-30-1）"),
-    variant: str = typer.Option(..., help="opt_out / consent / referable / non_operator"),
+    variant: str = typer.Option(..., help="opt_out / consent / referable / non_operator / succession"),
     identity: str = typer.Option(..., "--identity-confirmed-by", help="提供元の確認方法（R-30-1 (a)）"),
     acquisition: str = typer.Option(..., help="提供元の取得の経緯（R-30-1 (b)）"),
     lawful: bool = typer.Option(False, "--lawful", help="適正に取得されたことを確認した（R-20-1）"),
     ppc_published: bool = typer.Option(False, "--ppc-published", help="委員会の公表を確認（オプトアウト）"),
     consent_confirmed: bool = typer.Option(False, "--consent-confirmed"),
+    prior_purposes: list[str] = typer.Option(
+        [], "--prior-purpose", help="事業承継: 承継前の利用目的コード（複数可, R-18-2）"
+    ),
     purposes: list[str] = typer.Option(..., "--purpose", "-p"),
     mapping: list[str] = typer.Option([], "--map"),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows"),
@@ -254,6 +257,7 @@ def receive(
             "acquisition_lawful": lawful,
             "ppc_publication_confirmed": ppc_published,
             "consent_confirmed": consent_confirmed,
+            "prior_purposes": prior_purposes,
         }
     )
     report, receipt = jobs.receive_file(

@@ -12,7 +12,11 @@ from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Decision
 from mamori.law.rules import (
+    R_2_3_2,
+    R_18_1,
     R_20_1,
+    R_21_1,
+    R_25_1,
     R_27_1,
     R_27_2,
     R_27_4,
@@ -183,7 +187,37 @@ def _basis_check(ctx: Context, data: ProvideIn, cp: Counterparty) -> None:
             )
 
 
-def _person_refusals(ctx: Context, data: ProvideIn, cp: Counterparty, ids: list[str]) -> dict[str, Refusal]:
+def _entrustment(
+    ctx: Context, data: ProvideIn, cp: Counterparty, ids: list[str]
+) -> registry.EntrustmentCheck:
+    """R-25-1 / R-27-2: an entrustment runs the processors rules (running contract with this outsourcee, passed
+    selection evaluation, purpose and fields within the contract, per person covered / notified / not stopped)
+    through the kernel hook the processors slice registers. Without it nothing is entrusted (fail closed)."""
+    gate = registry.entrustment_gate()
+    if gate is None:
+        raise PolicyDenied(
+            "委託先の監督（委託契約の確認）が利用できないため、委託として提供できません。",
+            "Outsourcee supervision (the contract checks) is not available, so nothing can be entrusted.",
+            rule_id=R_25_1.id,
+            code="entrustment_unavailable",
+        )
+    return gate.check(ctx, cp.id, data.purpose, list(data.fields), ids)
+
+
+# How a read-policy refusal under the provided purpose shows in a succession refusal (R-18-1/R-21-1, R-35-1).
+SUCCESSION_REFUSED = {
+    "purpose_not_notified": (R_21_1.id, "not_notified"),
+    "use_stopped": (R_35_1.id, "use_stopped"),
+}
+
+
+def _person_refusals(
+    ctx: Context,
+    data: ProvideIn,
+    cp: Counterparty,
+    ids: list[str],
+    entrusted: registry.EntrustmentCheck | None = None,
+) -> dict[str, Refusal]:
     out: dict[str, Refusal] = {}
 
     def refuse(cid: str, rule: str, reason: str) -> None:
@@ -194,6 +228,18 @@ def _person_refusals(ctx: Context, data: ProvideIn, cp: Counterparty, ids: list[
         for cid, st in registry.purpose_states(ctx, ids, data.purpose).items():
             if st.provision_stopped:
                 refuse(cid, R_35_1.id, "provision_stopped")
+    if entrusted is not None:
+        # R-25-1 / R-21-1 / R-35-1: the processors checks per person (covered, notified, not stopped …).
+        for cid in ids:
+            if cid in entrusted.withheld:
+                rule, reason = entrusted.withheld[cid]
+                refuse(cid, rule, reason)
+    if data.basis == "succession":
+        # R-18-1 / R-21-1, R-35-1: only people told of the purpose and not stopped go to the successor.
+        for cid, decision in subjects.purpose_refusals(ctx, ids, data.purpose).items():
+            if decision.code in SUCCESSION_REFUSED:
+                rule, reason = SUCCESSION_REFUSED[decision.code]
+                refuse(cid, rule, reason)
     if data.basis == "consent":
         consented: set[str] = set()
         for start in range(0, len(ids), 500):
@@ -205,7 +251,7 @@ def _person_refusals(ctx: Context, data: ProvideIn, cp: Counterparty, ids: list[
             if cid not in consented:
                 refuse(cid, R_27_1.id, "no_consent")
     if data.basis == "opt_out":
-        # R-27-5: never 要配慮 data, improperly acquired data, or data itself received by opt-out.
+        # R-27-5 / R-2.3-2: never 要配慮 data, improperly acquired data, or data itself received by opt-out.
         for cid in sorted(subjects.sensitive_subjects(ctx, ids)):
             refuse(cid, R_27_5.id, "sensitive")
         for start in range(0, len(ids), 500):
@@ -242,7 +288,8 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
     ids = _resolve_ids(ctx, data)
     if not ids:
         raise ValidationFailed("提供対象の顧客がいません。", "No customers selected.", code="no_customers")
-    refusals = _person_refusals(ctx, data, cp, ids)
+    entrusted = _entrustment(ctx, data, cp, ids) if data.basis == "entrustment" else None
+    refusals = _person_refusals(ctx, data, cp, ids, entrusted)
     ordered = [refusals[c] for c in ids if c in refusals]
     if ordered and not data.skip_refused:
         decision = Decision(
@@ -332,13 +379,18 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
             )
             record_ids.append(rec.id)
         ctx.session.flush()
+    handover_id = None
+    gate = registry.entrustment_gate()
+    if entrusted is not None and gate is not None:
+        # R-25-1: an entrustment is a handover to the outsourcee, logged as such by the processors slice.
+        handover_id = gate.log(ctx, entrusted.contract_id, fields, allowed, len(ordered), "provide")
     rules = {
         "consent": (R_27_1.id, R_29_1.id, R_29_2.id),
         "exception": (R_27_1.id, R_29_3.id),
-        "opt_out": (R_27_4.id, R_27_5.id, R_29_1.id, R_29_2.id),
+        "opt_out": (R_27_4.id, R_27_5.id, R_2_3_2.id, R_29_1.id, R_29_2.id),
         "joint_use": (R_27_2.id, R_29_3.id),
-        "entrustment": (R_27_2.id, R_29_3.id),
-        "succession": (R_27_2.id, R_29_3.id),
+        "entrustment": (R_25_1.id, R_27_2.id, R_29_3.id, R_21_1.id, R_35_1.id),
+        "succession": (R_27_2.id, R_29_3.id, R_18_1.id, R_21_1.id, R_35_1.id),
     }[data.basis]
     if cp.country != "JP":
         rules = (*rules, R_28_1.id)
@@ -353,6 +405,7 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
             "counterparty_id": cp.id,
             "basis": data.basis,
             "refused": len(ordered),
+            **({"contract_id": entrusted.contract_id, "handover_id": handover_id} if entrusted else {}),
         },
     )
     return ProvisionResult(
@@ -365,7 +418,75 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
         refused=ordered,
         record_ids=record_ids,
         rows=rows_out,
+        contract_id=entrusted.contract_id if entrusted else None,
+        handover_id=handover_id,
     )
+
+
+def record_entrustment(
+    ctx: Context,
+    counterparty_id: str,
+    purposes: dict[str, str],
+    fields: list[str],
+    *,
+    handover_id: str,
+) -> list[str]:
+    """Provision records for a processors handover to a foreign outsourcee (R-28-1, R-29-1).
+
+    ``purposes`` maps each handed-over customer to the contract purpose their data went for. Abroad outside the
+    EU/UK (R-28-1) an outsourcee is a third party, so each person gets a full record (no 27(5) exemption,
+    R-29-3); in Japan or an equivalent country nothing is written and ``[]`` comes back."""
+    can_manage(ctx)
+    cp = get_row(ctx, counterparty_id)
+    if not is_foreign(cp) or cp.country in EQUIVALENT_COUNTRIES or not purposes:
+        return []
+    now = ctx.clock.now()
+    values = subjects.read_fields(ctx, list(purposes), list(IDENTIFYING_FIELDS))
+    by_purpose: dict[str, list[str]] = {}
+    for cid, purpose in purposes.items():
+        by_purpose.setdefault(purpose, []).append(cid)
+    record_ids: list[str] = []
+    for purpose, ids in sorted(by_purpose.items()):
+        provision_id = new_id()
+        ctx.session.add(
+            Provision(
+                id=provision_id,
+                counterparty_id=cp.id,
+                purpose=purpose,
+                basis="entrustment",
+                fields=join(fields),
+                out_format="csv",
+                person_count=len(ids),
+                refused_count=0,
+                provided_at=now,
+                provided_by=ctx.actor.label,
+            )
+        )
+        ctx.session.flush()
+        for cid in ids:
+            rec = write_record(
+                ctx,
+                direction="provided",
+                kind="entrustment",
+                customer_id=cid,
+                counterparty=cp,
+                purpose=purpose,
+                items=fields,
+                consent_fact=f"entrustment:handover {handover_id} (abroad: foreign consent or 基準適合体制, R-28-1)",
+                subject={f: values.get(cid, {}).get(f) for f in IDENTIFYING_FIELDS},  # R-29-2
+                provision_id=provision_id,
+            )
+            record_ids.append(rec.id)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "provision.provide",
+        list(purposes),
+        fields,
+        rule_ids=(R_25_1.id, R_28_1.id, R_29_1.id, R_29_2.id),
+        details={"counterparty_id": cp.id, "basis": "entrustment", "handover_id": handover_id},
+    )
+    return record_ids
 
 
 def mark_improper(ctx: Context, customer_id: str, reference: str) -> None:

@@ -94,10 +94,17 @@ def provide(ctx: Context, data: ReferableProvideIn) -> ReferableResult:
     conf = ctx.session.get(ReferableConfirmation, data.confirmation_id)
     if conf is None:
         raise NotFound("確認記録が見つかりません。", "Confirmation not found.", code="not_found")
-    if conf.counterparty_id != cp.id or not set(items) <= set(split(conf.items)):
+    if conf.counterparty_id != cp.id:  # R-31-2: the consent confirmed is the one this recipient obtained
         raise PolicyDenied(
-            "確認記録はこの提供先・項目を対象としていません。",
-            "The confirmation does not cover this recipient or these items.",
+            "確認記録は別の提供先についてのものです。本人の同意は提供先ごとに確認してください。",
+            "The confirmation is for another recipient: confirm the consent this recipient obtained.",
+            rule_id=R_31_2.id,
+            code="confirmation_not_covering",
+        )
+    if not set(items) <= set(split(conf.items)):
+        raise PolicyDenied(
+            "確認記録はこの項目を対象としていません。",
+            "The confirmation does not cover these items.",
             rule_id=R_31_1.id,
             code="confirmation_not_covering",
         )

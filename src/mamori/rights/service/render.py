@@ -15,9 +15,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mamori.kernel.errors import ValidationFailed
+from mamori.law.rules import G_20
 from mamori.rights.schemas import DisclosurePackage
 
 FORMATS = ("json", "csv", "html", "pdf")
+MACHINE_READABLE = ("json", "csv")  # G-20: a structured, commonly used, machine-readable format
 MEDIA_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -185,7 +187,20 @@ def to_pdf(p: DisclosurePackage, today: date) -> bytes:
     return buf.getvalue()
 
 
+def check_format(kind: str, fmt: str) -> None:
+    """G-20: the answer to a portability request is the data in a machine-readable format the person can take
+    to another controller (json or csv); a letter (html, pdf) is for disclosure."""
+    if kind == "portability" and fmt not in MACHINE_READABLE:
+        raise ValidationFailed(
+            f"データポータビリティの回答は機械可読な形式（{' / '.join(MACHINE_READABLE)}）で出力してください。",
+            f"A portability answer is given in a machine-readable format ({' / '.join(MACHINE_READABLE)}).",
+            rule_id=G_20.id,
+            code="portability_format",
+        )
+
+
 def render(p: DisclosurePackage, fmt: str, today: date) -> bytes:
+    check_format(p.kind, fmt)
     if fmt == "json":
         return to_json(p)
     if fmt == "csv":

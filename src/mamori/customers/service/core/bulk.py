@@ -11,6 +11,7 @@ from mamori.customers.models import (
 )
 from mamori.customers.schemas import (
     FIELD_CATEGORIES,
+    PROVIDER_METHODS,
     ActivityIn,
     CustomerCreate,
     ProvenanceIn,
@@ -20,12 +21,13 @@ from mamori.customers.service.core.create import customer_rows, insert_rows
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
+from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy import (
     Action,
     Resource,
     decide,
 )
-from mamori.law.rules import R_21_1
+from mamori.law.rules import R_21_1, R_30_1
 
 
 def bulk_create(
@@ -41,7 +43,18 @@ def bulk_create(
     merged: dict[str, list[dict[str, object]]] = {}
     activities: list[dict[str, object]] = []
     for (data, prov, codes, owner, acts), cid in zip(items, ids, strict=True):
-        _sensitive_guard(data.attributes, None)
+        # R-20-2: attributes, free-text fields and note bodies are scanned alike; new people have no consent yet.
+        _sensitive_guard(
+            data.attributes, None, free_text=(data.occupation, data.employer, *(a.body for a in acts))
+        )
+        if prov.method in PROVIDER_METHODS:
+            # R-30-1: bulk creation has no receipt; provider-sourced data enters through import / add only.
+            raise PolicyDenied(
+                "一括登録では第三者・事業承継から取得したデータを登録できません（受領の手続きを経てください）。",
+                "Bulk creation cannot take data from a third party or by succession: use the receipt path.",
+                rule_id=R_30_1.id,
+                code="provider_required",
+            )
         rows = customer_rows(
             ctx,
             data,

@@ -20,7 +20,15 @@ from mamori.customers.schemas import (
     CustomerView,
     NoteWarning,
 )
-from mamori.customers.service.core.common import SENSITIVE_BASES, _check, _enc, _load, reindex_name, resources
+from mamori.customers.service.core.common import (
+    SENSITIVE_BASES,
+    _check,
+    _enc,
+    _load,
+    _sensitive_guard,
+    reindex_name,
+    resources,
+)
 from mamori.customers.service.core.reads import get
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial, record_write
@@ -50,6 +58,8 @@ def update(
     if not touched:
         raise ValidationFailed("変更する項目がありません。", "Nothing to change.", code="empty_update")
     _check(ctx, Action.CUSTOMER_UPDATE, row, touched)
+    # R-20-2: free-text fields are scanned like notes; 要配慮 belongs in a sensitive attribute, with consent.
+    _sensitive_guard([], None, free_text=[str(data[f]) for f in ("occupation", "employer") if f in data])
     if expected_version is not None and expected_version != row.version:
         raise PreconditionFailed(
             "他の担当者が先に更新しました。最新の内容を確認してください。",
@@ -90,9 +100,12 @@ def add_attribute(
     ctx: Context, customer_id: str, attribute: AttributeIn, *, sensitive_exception: str | None = None
 ) -> None:
     """Add or replace an extensible attribute. 要配慮 attributes need consent in the ledger or a recorded
-    exception (R-20-2)."""
+    exception (R-20-2); a value the scanner finds 要配慮 must be tagged sensitive (refused otherwise)."""
     row = _load(ctx, customer_id, Action.CUSTOMER_UPDATE)
     fields = {f"attr:{attribute.key}": attribute.category}
+    if attribute.category != Category.SENSITIVE:
+        # R-20-2: a 要配慮 value is never stored as an ordinary attribute: refused, to be tagged sensitive.
+        _sensitive_guard([attribute], None)
     if attribute.category == Category.SENSITIVE:
         if sensitive_exception is not None and sensitive_exception not in SENSITIVE_BASES:
             raise ValidationFailed("例外事由が不正です。", "Unknown exception code.", code="bad_exception")

@@ -13,6 +13,7 @@ from mamori.customers.models import (
 )
 from mamori.customers.schemas import (
     AttributeIn,
+    PurposeNoticeRead,
 )
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial
@@ -22,7 +23,6 @@ from mamori.kernel.policy import (
     Action,
     Category,
     Decision,
-    PurposeFacts,
     Resource,
 )
 from mamori.law.rules import R_17_1, R_20_2
@@ -71,15 +71,18 @@ def _not_found(customer_id: str) -> NotFound:
 
 
 def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]) -> dict[str, Resource]:
-    """The facts the policy needs for each row, fetched in bulk (3 queries for any number of rows)."""
+    """The facts the policy needs for each row, fetched in bulk (3 queries for any number of rows).
+
+    R-17-2 / R-21-1: the purpose facts of each row are those of the version notified to THAT person (a widened
+    revision reaches them only once they are notified of it; a stricter consent need applies at once).
+    """
     ids = [r.id for r in rows]
     notified: dict[str, set[str]] = defaultdict(set)
-    for cid, code in ctx.session.execute(queries.notified_purposes(ids)).all():
+    version_of: dict[str, int] = {}
+    for cid, code, version, _method in ctx.session.execute(queries.notified_rows(ids)).all():
         notified[cid].add(code)
-    key = ("purpose_facts", ctx.purpose)
-    if key not in ctx.memo:
-        ctx.memo[key] = purposes_service.facts(ctx, ctx.purpose)
-    facts = cast(PurposeFacts | None, ctx.memo[key])
+        if code == ctx.purpose:
+            version_of[cid] = int(version)
     states = registry.purpose_states(ctx, ids, ctx.purpose) if ctx.purpose else {}
     grant = _grant(ctx)
     out: dict[str, Resource] = {}
@@ -92,12 +95,40 @@ def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category
             subject_id=r.id,
             owner_id=r.owner_id,
             team=r.team,
-            purpose=facts,
+            purpose=purposes_service.facts_for_version(ctx, ctx.purpose, version_of.get(r.id)),
             notified_purposes=frozenset(notified[r.id]),
             gdpr=r.origin in GDPR_ORIGINS,
             fields=fields,
             grant=grant,
             **kwargs,  # type: ignore[arg-type]
+        )
+    return out
+
+
+def notice_reads(
+    ctx: Context, customer_ids: Sequence[str], purpose: str | None = None
+) -> dict[str, list[PurposeNoticeRead]]:
+    """How each purpose (or only ``purpose``) was notified to each person: version, method, date, and the
+    R-21-3 exception with its ground; ``pending`` when only an older version was notified (R-17-2). No values."""
+    out: dict[str, list[PurposeNoticeRead]] = defaultdict(list)
+    if not customer_ids:
+        return out
+    rows = list(ctx.session.execute(queries.notices_of(customer_ids, purpose)).scalars())
+    current = purposes_service.current_versions(ctx, sorted({r.purpose_code for r in rows}))
+    for r in rows:
+        now = current.get(r.purpose_code, (None, False))[0]
+        out[r.customer_id].append(
+            PurposeNoticeRead(
+                purpose=r.purpose_code,
+                version=r.purpose_version,
+                current_version=now,
+                method=r.method,
+                customer_id=r.customer_id,
+                notified_at=r.notified_at,
+                exception_ground=r.exception_ground,
+                exception_by=r.exception_by,
+                pending=now is not None and r.purpose_version < now,
+            )
         )
     return out
 
@@ -154,7 +185,37 @@ def _validate_purposes(ctx: Context, purposes: Sequence[str]) -> dict[str, int]:
     return {code: versions[code][0] for code in purposes}
 
 
-def _sensitive_guard(attributes: Sequence[AttributeIn], basis: str | None) -> None:
+def _sensitive_guard(
+    attributes: Sequence[AttributeIn], basis: str | None, *, free_text: Sequence[str | None] = ()
+) -> None:
+    """R-20-2 / R-2.3-1: 要配慮 is recognised wherever it is written. Attribute values and free-text fields are
+    scanned like notes; a 要配慮 finding outside an attribute tagged ``sensitive`` is refused (never re-tagged
+    silently: the user tags it 要配慮, which then needs consent or a recorded exception). A sensitive attribute
+    needs a basis from SENSITIVE_BASES; "consent" must also be in the ledger (checked by the caller)."""
+
+    def _has_sensitive(text: str) -> bool:
+        return any(f.sensitive for f in registry.scan_text(text))
+
+    if registry.text_scanning_available():
+        for a in attributes:
+            if a.category != Category.SENSITIVE and _has_sensitive(a.value):
+                raise PolicyDenied(
+                    f"属性「{a.key}」の値は要配慮個人情報です。要配慮（category sensitive）として登録してください"
+                    "（本人の同意または記録された例外事由が必要です）。",
+                    f"The value of attribute '{a.key}' is special care-required data: tag it sensitive "
+                    "(it then needs consent or a recorded exception).",
+                    rule_id=R_20_2.id,
+                    code="sensitive_untagged",
+                    details={"key": a.key},
+                )
+        if any(_has_sensitive(t) for t in free_text if t):
+            raise PolicyDenied(
+                "自由記述の項目に要配慮個人情報が含まれています。要配慮の属性として（同意を得て）登録してください。",
+                "A free-text field holds special care-required data: store it as a sensitive attribute (with "
+                "consent or a recorded exception).",
+                rule_id=R_20_2.id,
+                code="sensitive_in_free_text",
+            )
     if any(a.category == Category.SENSITIVE for a in attributes) and basis not in SENSITIVE_BASES:
         raise PolicyDenied(
             "要配慮個人情報は本人の同意または記録された例外事由がなければ取得できません。",

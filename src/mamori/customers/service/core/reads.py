@@ -20,7 +20,7 @@ from mamori.customers.schemas import (
     ProvenanceRead,
     prefecture_of,
 )
-from mamori.customers.service.core.common import _dec, _grant, _load, resources
+from mamori.customers.service.core.common import _dec, _grant, _load, notice_reads, resources
 from mamori.kernel.auditing import authorise, record_denial, record_read
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
@@ -132,6 +132,7 @@ def _view(
         activities=acts,
         provenance=prov,
         notified_purposes=notified,
+        notices=notice_reads(ctx, [cid]).get(cid, []),
         masked=sorted(masked),
         version=row.version,
         **values,
@@ -141,6 +142,7 @@ def _view(
 def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[CustomerSummary]:
     fields = {k: FIELD_CATEGORIES[k] for k in ("name", "kana", "address")}
     by_id = resources(ctx, rows, fields)
+    notices = notice_reads(ctx, [r.id for r in rows], ctx.purpose or "")
     out: list[CustomerSummary] = []
     allowed_ids: list[str] = []
     masked_union: set[str] = set()
@@ -160,6 +162,7 @@ def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[C
                 kana=None if "kana" in m else _dec(ctx, row.id, "customers", "kana", row.id, row.kana_enc),
                 prefecture=prefecture_of(address) if address else None,
                 masked=sorted(m),
+                notice=next(iter(notices.get(row.id, [])), None),
             )
         )
         allowed_ids.append(row.id)

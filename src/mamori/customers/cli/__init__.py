@@ -16,6 +16,9 @@ from mamori.customers.schemas import (
     CustomerUpdate,
     CustomerView,
     ProvenanceIn,
+    PurposeNoticeRead,
+    ReceiptIn,
+    SensitiveConsentIn,
 )
 from mamori.customers.service.importing import parse_mapping
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
@@ -29,6 +32,46 @@ app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
 PURPOSE_OPT = typer.Option(..., "--purpose", "-p", help="利用目的コード（必須） / declared purpose")
 MASK = "●●●"
 GENDER_JA = {"female": "女性", "male": "男性", "other": "その他", "unknown": "不明"}
+
+
+# Provider-sourced data (third_party / succession): the R-30-1 confirmation, as for `provision receive`.
+FROM_OPT = typer.Option(None, "--from", help="提供元・承継元（登録済みの提供先ID, R-30-1）")
+VARIANT_OPT = typer.Option(
+    None, "--variant", help="第三者からの受領: opt_out / consent / referable / non_operator"
+)
+IDENTITY_OPT = typer.Option(None, "--identity-confirmed-by", help="提供元の確認方法（R-30-1 (a)）")
+ACQUISITION_OPT = typer.Option(None, "--acquisition", help="提供元の取得の経緯（R-30-1 (b)）")
+LAWFUL_OPT = typer.Option(False, "--lawful", help="適正に取得されたことを確認した（R-20-1）")
+PPC_OPT = typer.Option(False, "--ppc-published", help="委員会の公表を確認（オプトアウト）")
+CONSENT_CONFIRMED_OPT = typer.Option(False, "--consent-confirmed", help="本人の同意を確認した")
+PRIOR_OPT = typer.Option([], "--prior-purpose", help="事業承継: 承継前の利用目的コード（複数可, R-18-2）")
+
+
+def _receipt(
+    provider: str | None,
+    variant: str | None,
+    identity: str | None,
+    acquisition: str | None,
+    lawful: bool,
+    ppc: bool,
+    consent_confirmed: bool,
+    prior: list[str],
+) -> ReceiptIn | None:
+    """The receipt facts given on the command line, or None (then provider-sourced data is refused, R-30-1)."""
+    if not (provider or variant or identity or acquisition or lawful or ppc or consent_confirmed or prior):
+        return None  # nothing given: direct / public data, or a provider-sourced intake refused (R-30-1)
+    return ReceiptIn.model_validate(
+        {
+            "counterparty_id": provider or "",
+            "variant": variant,
+            "identity_confirmed_by": identity or "",
+            "acquisition": acquisition or "",
+            "acquisition_lawful": lawful,
+            "ppc_publication_confirmed": ppc,
+            "consent_confirmed": consent_confirmed,
+            "prior_purposes": prior,
+        }
+    )
 
 
 def national(e164: str) -> str:
@@ -63,9 +106,29 @@ def add(
     purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示した利用目的（複数可）"),
     channel: str = typer.Option("counter", help="取得経路 web_form / counter / phone / paper …"),
     notice_version: str | None = typer.Option(None, "--notice-version", help="提示した通知文の版"),
-    method: str = typer.Option("direct", help="direct / third_party / public"),
-    source: str | None = typer.Option(None, help="提供元・公開情報源"),
-    sensitive_basis: str | None = typer.Option(None, "--sensitive-basis"),
+    method: str = typer.Option("direct", help="direct / third_party / public / succession"),
+    source: str | None = typer.Option(
+        None, help="公開情報源（第三者・事業承継は --from で登録済みの提供元を指定）"
+    ),
+    provider: str | None = FROM_OPT,
+    variant: str | None = VARIANT_OPT,
+    identity: str | None = IDENTITY_OPT,
+    acquisition: str | None = ACQUISITION_OPT,
+    lawful: bool = LAWFUL_OPT,
+    ppc_published: bool = PPC_OPT,
+    consent_confirmed: bool = CONSENT_CONFIRMED_OPT,
+    prior_purposes: list[str] = PRIOR_OPT,
+    sensitive_basis: str | None = typer.Option(
+        None, "--sensitive-basis", help="要配慮の取得根拠: consent / law / life / public_health / state …"
+    ),
+    sensitive_consent: str | None = typer.Option(
+        None,
+        "--sensitive-consent",
+        help="取得時に得た要配慮の取得同意の方法（paper / oral / checkbox / web_form …）: 同意台帳に記録 (R-20-2)",
+    ),
+    sensitive_evidence: str | None = typer.Option(
+        None, "--sensitive-consent-evidence", help="同意の証跡（書面番号など。個人情報を書かない）"
+    ),
     origin: str = typer.Option("JP", help="JP / EU 加盟国コード / GB"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -90,9 +153,32 @@ def add(
         attributes=attrs,
         origin=origin,
     )
-    prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
+    receipt = _receipt(
+        provider, variant, identity, acquisition, lawful, ppc_published, consent_confirmed, prior_purposes
+    )
+    prov = ProvenanceIn.model_validate(
+        {
+            "method": method,
+            "channel": channel,
+            "notice_version": notice_version,
+            "source": source,
+            "receipt": receipt,
+        }
+    )
+    consent = (
+        SensitiveConsentIn.model_validate({"method": sensitive_consent, "evidence": sensitive_evidence})
+        if sensitive_consent
+        else None
+    )
     with st.transaction() as c:
-        view = service.create(c, data, provenance=prov, purposes=purposes, sensitive_basis=sensitive_basis)
+        view = service.create(
+            c,
+            data,
+            provenance=prov,
+            purposes=purposes,
+            sensitive_basis=sensitive_basis,
+            sensitive_consent=consent,
+        )
     if json_out:
         print_json({"id": view.id, "purposes": view.notified_purposes})
     else:
@@ -131,7 +217,12 @@ def _show_view(st: object, v: CustomerView) -> None:
     ]
     for a in v.attributes:
         rows.append((f"{a.key} [{a.category.value}]", val(f"attr:{a.key}", a.value)))
-    rows.append((st.t("通知済みの利用目的", "notified purposes"), ", ".join(v.notified_purposes)))
+    rows.append(
+        (
+            st.t("通知済みの利用目的", "notified purposes"),
+            ", ".join(_notice_label(n) for n in v.notices) or ", ".join(v.notified_purposes),
+        )
+    )
     for p in v.provenance:
         rows.append(
             (
@@ -302,14 +393,51 @@ def note(
         )
 
 
+@app.command("attr")
+@cli_command
+def attr(
+    ctx: typer.Context,
+    customer_id: str,
+    purpose: str = PURPOSE_OPT,
+    key: str = typer.Option(..., "--key", help="属性名（英小文字・数字・_）"),
+    value: str = typer.Option(..., "--value"),
+    category: str = typer.Option(
+        "attribute", "--category", help="identifier / contact / attribute / sensitive …"
+    ),
+    exception: str | None = typer.Option(
+        None, "--sensitive-exception", help="要配慮の例外事由（law / life / public_health / state …）"
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """属性を追加・置換する（要配慮は同意台帳の同意か例外事由が必要, R-20-2） / add or replace an attribute."""
+    st = state(ctx)
+    data = AttributeIn.model_validate({"key": key, "value": value, "category": category})
+    with st.transaction(purpose) as c:
+        service.add_attribute(c, customer_id, data, sensitive_exception=exception)
+    if json_out:
+        print_json({"id": customer_id, "key": data.key, "category": data.category.value})
+    else:
+        console.print(st.t(f"属性を記録しました: {data.key}", f"attribute recorded: {data.key}"))
+
+
 @app.command("import")
 @cli_command
 def import_(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV (UTF-8 / Shift_JIS)"),
-    source: str = typer.Option(..., help="取得元（例: 2026年秋 展示会名刺 / 提供元の名称）"),
+    source: str = typer.Option(
+        "", help="取得元（例: 2026年秋 展示会名刺）。第三者・事業承継は --from で登録済みの提供元を指定"
+    ),
     purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示・公表した利用目的"),
-    method: str = typer.Option("direct", help="direct / third_party / public"),
+    method: str = typer.Option("direct", help="direct / third_party / public / succession"),
+    provider: str | None = FROM_OPT,
+    variant: str | None = VARIANT_OPT,
+    identity: str | None = IDENTITY_OPT,
+    acquisition: str | None = ACQUISITION_OPT,
+    lawful: bool = LAWFUL_OPT,
+    ppc_published: bool = PPC_OPT,
+    consent_confirmed: bool = CONSENT_CONFIRMED_OPT,
+    prior_purposes: list[str] = PRIOR_OPT,
     channel: str = typer.Option("import"),
     notice_version: str | None = typer.Option(None, "--notice-version"),
     mapping: list[str] = typer.Option(
@@ -334,7 +462,18 @@ def import_(
     if owner:
         with st.runtime.transaction(SYSTEM_ACTOR, readonly=True) as system:
             owner_id = staff_service.actor_for(system, owner).id
-    prov = ProvenanceIn(method=method, channel=channel, notice_version=notice_version, source=source)
+    receipt = _receipt(
+        provider, variant, identity, acquisition, lawful, ppc_published, consent_confirmed, prior_purposes
+    )
+    prov = ProvenanceIn.model_validate(
+        {
+            "method": method,
+            "channel": channel,
+            "notice_version": notice_version,
+            "source": source or None,
+            "receipt": receipt,
+        }
+    )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
         task = progress.add_task(st.t("取り込み中", "importing"), total=None)
@@ -396,3 +535,14 @@ def import_(
             )
     if not report.written:
         raise typer.Exit(1)
+
+
+def _notice_label(n: PurposeNoticeRead) -> str:
+    """contract v1 (notified; v2 pending) / contract v2 (exception: obvious_from_circumstances)."""
+    how = f"exception: {n.exception_ground}" if n.method == "exception" else n.method
+    behind = f"; v{n.current_version} pending" if n.pending else ""
+    return f"{n.purpose} v{n.version} ({how}{behind})"
+
+
+# The purpose-notice commands (notify, pending-notice, notice-exception) live in their own module.
+from mamori.customers.cli import notices as _notices  # noqa: E402, F401

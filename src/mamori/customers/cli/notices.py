@@ -1,0 +1,118 @@
+"""CLI: mamori customers notify | pending-notice | notice-exception (R-17-2, R-21-1, R-21-3).
+
+Registered on the customers Typer app when mamori.customers.cli is imported."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from mamori.customers import service
+from mamori.customers.cli import app
+from mamori.customers.schemas import (
+    NoticeExceptionIn,
+    NoticeIn,
+)
+from mamori.kernel.cli_support import cli_command, console, print_json, state
+
+# -- purpose notices (R-17-2, R-21-1, R-21-3) ----------------------------------------------------------------
+
+
+@app.command("notify")
+@cli_command
+def notify(
+    ctx: typer.Context,
+    purpose: str = typer.Option(..., "--purpose", "-p", help="通知した利用目的コード / purpose code"),
+    method: str = typer.Option(..., "--method", help="notified（通知） / stated（明示） / published（公表）"),
+    customer: list[str] = typer.Option([], "--customer", "-c", help="通知した本人のID（複数可）"),
+    all_pending: bool = typer.Option(False, "--all-pending", help="新しい版の通知が必要な全員"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """利用目的の現在の版を本人に通知したことを記録する（R-17-2, R-21-1） / record that persons were notified."""
+    st = state(ctx)
+    data = NoticeIn.model_validate(
+        {"purpose": purpose, "method": method, "customer_ids": customer, "all_pending": all_pending}
+    )
+    with st.transaction() as c:
+        result = service.notices.notify(c, data)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        st.t(
+            f"通知を記録しました: {result.purpose} v{result.version}（{result.method}）"
+            f" {len(result.recorded)} 人、既に最新 {len(result.already_current)} 人",
+            f"notice recorded: {result.purpose} v{result.version} ({result.method}) for "
+            f"{len(result.recorded)} persons, {len(result.already_current)} already current",
+        ),
+        markup=False,
+    )
+
+
+@app.command("pending-notice")
+@cli_command
+def pending_notice(
+    ctx: typer.Context,
+    purpose: str = typer.Argument(..., help="利用目的コード / purpose code"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """新しい版の通知がまだ必要な本人の一覧（R-17-2） / who still needs the notice of the current version."""
+    st = state(ctx)
+    with st.transaction() as c:
+        result = service.notices.pending(c, purpose)
+    if json_out:
+        print_json(result)
+        return
+    table = Table(
+        "ID", st.t("通知済みの版", "notified version"), st.t("方法", "method"), st.t("日付", "date")
+    )
+    for p in result.pending:
+        table.add_row(p.customer_id, f"v{p.notified_version}", p.method, f"{p.notified_at:%Y-%m-%d}")
+    console.print(table)
+    console.print(
+        st.t(
+            f"{result.purpose} v{result.current_version} の通知が必要: {len(result.pending)} 人",
+            f"need the notice of {result.purpose} v{result.current_version}: {len(result.pending)}",
+        ),
+        markup=False,
+    )
+    for e in result.exceptions:
+        console.print(
+            st.t(
+                f"適用除外（R-21-3）: {e.customer_id} {e.exception_ground} v{e.version}（{e.exception_by}）",
+                f"notice exception (R-21-3): {e.customer_id} {e.exception_ground} v{e.version} "
+                f"({e.exception_by})",
+            ),
+            markup=False,
+        )
+
+
+@app.command("notice-exception")
+@cli_command
+def notice_exception(
+    ctx: typer.Context,
+    customer_id: str,
+    purpose: str = typer.Option(..., "--purpose", "-p", help="利用目的コード / purpose code"),
+    ground: str | None = typer.Option(
+        None,
+        "--ground",
+        help="法21条4項: harm_to_person / harm_to_operator / state_cooperation / obvious_from_circumstances",
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """通知の適用除外を事由とともに記録する（R-21-3） / record a notice exception with its ground."""
+    st = state(ctx)
+    data = NoticeExceptionIn.model_validate({"purpose": purpose, "ground": ground})
+    with st.transaction() as c:
+        result = service.notices.record_exception(c, customer_id, data)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        st.t(
+            f"適用除外を記録しました: {customer_id} {result.purpose} v{result.version} {result.exception_ground}",
+            f"notice exception recorded: {customer_id} {result.purpose} v{result.version} "
+            f"{result.exception_ground}",
+        ),
+        markup=False,
+    )
