@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/policy.py [--n 200000]
 
-Times ``policy.decide`` for a read that passes every check (the longest path: every rule-named check is asked
-whether its rule is in force) with the law's rule book registered, against the same decisions with no rule book
-registered (the baseline: every rule applies without a lookup). Same process, same resource, alternating runs.
+Times ``policy.decide`` with the law's rule book registered against the same decisions with no rule book
+registered (the baseline: every rule applies without a lookup), same process, alternating runs, for two cases:
+
+* allowed — a read that passes every check. The engine asks the rule book only when a check would refuse
+  (``condition and applies(...)``), so this path makes no lookup at all;
+* refused — a read of a person the purpose was not notified to: one lookup (R-21-1 / R-18-1) before the denial.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ def _setup() -> tuple[Context, Resource]:
     return ctx, resource
 
 
+def _refused(resource: Resource) -> Resource:
+    return Resource(**{**resource.__dict__, "notified_purposes": frozenset()})
+
+
 def _run(ctx: Context, resource: Resource, n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -55,21 +62,25 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    ctx, resource = _setup()
-    assert decide(ctx, Action.CUSTOMER_READ, resource).allowed
+    ctx, allowed = _setup()
+    refused = _refused(allowed)
+    assert decide(ctx, Action.CUSTOMER_READ, allowed).allowed
+    assert decide(ctx, Action.CUSTOMER_READ, refused).code == "purpose_not_notified"
     book = rulebook.rule_book()
-    with_book: list[float] = []
-    without: list[float] = []
-    for _ in range(args.rounds):
-        with rulebook.using(book):
-            with_book.append(_run(ctx, resource, args.n))
-        with rulebook.using(None):
-            without.append(_run(ctx, resource, args.n))
-    a, b = statistics.median(with_book), statistics.median(without)
     print(f"decide() x {args.n:,}, median of {args.rounds} rounds")
-    print(f"  with the rule book:   {a:.3f} s  ({a / args.n * 1e6:.2f} µs per decision)")
-    print(f"  without (baseline):   {b:.3f} s  ({b / args.n * 1e6:.2f} µs per decision)")
-    print(f"  ratio: {a / b:.2f}x")
+    for label, resource in (("allowed", allowed), ("refused", refused)):
+        with_book: list[float] = []
+        without: list[float] = []
+        for _ in range(args.rounds):
+            with rulebook.using(book):
+                with_book.append(_run(ctx, resource, args.n))
+            with rulebook.using(None):
+                without.append(_run(ctx, resource, args.n))
+        a, b = statistics.median(with_book), statistics.median(without)
+        print(
+            f"  {label}: with the rule book {a / args.n * 1e6:.2f} µs, without {b / args.n * 1e6:.2f} µs"
+            f" per decision — ratio {a / b:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ echo; echo "-- 第三者提供の提供先と委託先 / counterparties and outs
 step $M --as hoshino provision counterparties list
 step $M --as hoshino provision records list
 step $M --as hoshino processors contracts list
+echo; echo "-- 利用目的の新しい版の通知が必要な本人 / who still needs the notice of a purpose's new version --"
+step $M --as hoshino customers pending-notice support
+echo; echo "-- 保管場所と処理活動の記録 / storage locations and the record of processing activities --"
+step $M --as hoshino inventory locations list
+step $M --as hoshino inventory countries
 step $M --as hoshino audit tail -n 8
 step $M audit verify
 echo; echo "-- 監査ログの署名付きチェックポイント（外部の証人へ送る行） / a signed checkpoint to send to a witness --"
@@ -30,4 +35,4 @@ step $M audit checkpoint
 echo; echo "-- バックアップ（鍵保管庫は含めない） / a backup without the keystore --"
 step $M --as admin backup "$(mktemp -d)/mamori-backup"
 echo
-echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help"
+echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help ・ $M inventory ropa --format md"
