@@ -427,8 +427,8 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-35-1",
         HANDOVER,
-        "        passing = [p for p in purposes if cid not in refusals[p]]\n",
-        "        passing = list(purposes)\n",
+        "        passing = [p for p in purposes if cid not in refusals[p] and cid not in outside[p]]\n",
+        "        passing = [p for p in purposes if cid not in outside[p]]\n",
         (f"{PROCESSORS_TESTS}::test_handover_withholds_a_customer_who_stopped_the_use_R_35_1",),
         "a handover includes a person who stopped the use (or was never notified)",
     ),

@@ -561,3 +561,44 @@ def test_handover_withholds_a_customer_who_stopped_the_use_R_35_1(world):
         result = service.handover(ctx, world.contract_id, HandoverIn(fields=["name"]))
     assert [r["customer_id"] for r in result.rows] == [world.covered]
     assert result.record.withheld_rules == {"R-35-1": 1}
+
+
+def test_handover_holds_back_a_category_the_person_was_not_yet_notified_of_R_17_2(runtime, actors):
+    """P4 on the handover path: after a revision widens a contract purpose, data of the new category goes to the
+    outsourcee only for persons notified of the new version (R-17-2 / R-21-1)."""
+    from mamori.customers.schemas import NoticeIn
+    from mamori.customers.service import notices
+    from mamori.kernel.policy import Category
+    from mamori.purposes import service as purposes_service
+    from tests.factories import PURPOSES
+
+    po = actors["po"]
+    cp = add_counterparty(runtime, po)
+    a, b = (
+        make_customer(runtime, actors["sato"], email=f"h{i}@example.jp", purposes=("marketing-email",))
+        for i in range(2)
+    )
+    for cid in (a, b):
+        with runtime.transaction(po) as ctx:
+            consent_service.grant(ctx, cid, "marketing-email", ConsentIn(method="checkbox", evidence="f-1"))
+    contract_id = running_contract(
+        runtime, po, cp, purposes=["marketing-email"], fields=["name", "emails", "birth_date"]
+    )
+    with runtime.transaction(po) as ctx:
+        service.assign_customers(ctx, contract_id, CustomersIn(customer_ids=[a, b]))
+        before = service.handover(ctx, contract_id, HandoverIn(fields=["name", "birth_date"]))
+    assert before.record.customer_count == 0  # v1 covers no birth dates: R-18-1
+    assert before.record.withheld_rules == {"R-18-1": 2}
+    wider = PURPOSES["marketing-email"].model_copy(
+        update={"categories": [Category.IDENTIFIER, Category.CONTACT, Category.ATTRIBUTE]}
+    )
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        purposes_service.revise(ctx, wider)
+    with runtime.transaction(po) as ctx:
+        notices.notify(ctx, NoticeIn(purpose="marketing-email", method="notified", customer_ids=[a]))
+    with runtime.transaction(po) as ctx:
+        after = service.handover(ctx, contract_id, HandoverIn(fields=["name", "birth_date"]))
+    assert after.record.customer_count == 1 and after.record.withheld_rules == {"R-17-2": 1}
+    assert [r["customer_id"] for r in after.rows] == [a]
+    with runtime.transaction(po) as ctx:  # what b was told still goes
+        assert service.handover(ctx, contract_id, HandoverIn(fields=["name"])).record.customer_count == 2

@@ -221,3 +221,54 @@ def test_query_selects_customers_notified_of_a_purpose(runtime, actors):
     with runtime.transaction(po) as ctx:
         res = service.provide(ctx, provide_in(cp, None, notified_purpose="contract", customer_ids=None))
     assert [r["customer_id"] for r in res.rows] == [a]
+
+
+def test_a_widened_purpose_provides_new_fields_only_after_the_new_notice_R_17_2_R_18_1(runtime, actors):
+    """P4 on the provision path: `provide` hands on only the categories the purpose covers (R-18-1), and a revision
+    adding a category does not let it hand that category on for a person told only the earlier version; once they
+    are notified of the new version it does (R-17-2)."""
+    from mamori.customers.schemas import NoticeIn
+    from mamori.customers.service import notices
+    from mamori.kernel.context import SYSTEM_ACTOR
+    from mamori.kernel.policy import Category
+    from mamori.purposes import service as purposes_service
+    from tests.factories import PURPOSES
+
+    po = actors["po"]
+    cp = add_cp(runtime, po)
+    a, b = (
+        make_customer(runtime, po, email=f"p{i}@example.jp", phone=None, purposes=("partner-sharing",))
+        for i in range(2)
+    )
+    for cid in (a, b):
+        consent(runtime, po, cid, cp, purpose="partner-sharing")
+    wanted = {"purpose": "partner-sharing", "fields": ["name", "birth_date"]}
+    with pytest.raises(ProvisionRefused) as before, runtime.transaction(po) as ctx:
+        service.provide(ctx, provide_in(cp, [a, b], **wanted))  # v1 does not cover birth dates at all
+    assert [(r.rule_id, r.reason) for r in before.value.refusals] == [("R-18-1", "field_outside_purpose")] * 2
+    wider = PURPOSES["partner-sharing"].model_copy(
+        update={"categories": [Category.IDENTIFIER, Category.CONTACT, Category.ATTRIBUTE]}
+    )
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        purposes_service.revise(ctx, wider)
+    with pytest.raises(ProvisionRefused) as e, runtime.transaction(po) as ctx:
+        service.provide(ctx, provide_in(cp, [a, b], **wanted))
+    assert [(r.customer_id, r.rule_id, r.reason) for r in e.value.refusals] == [
+        (a, "R-17-2", "purpose_version_not_notified"),
+        (b, "R-17-2", "purpose_version_not_notified"),
+    ]
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProvisionRecord)) == 0
+    with runtime.transaction(po) as ctx:
+        notices.notify(ctx, NoticeIn(purpose="partner-sharing", method="notified", customer_ids=[a]))
+    with pytest.raises(ProvisionRefused) as e2, runtime.transaction(po) as ctx:
+        service.provide(ctx, provide_in(cp, [a, b], **wanted))
+    assert [(r.customer_id, r.rule_id) for r in e2.value.refusals] == [(b, "R-17-2")]
+    with runtime.transaction(po) as ctx:
+        res = service.provide(ctx, provide_in(cp, [a, b], skip_refused=True, **wanted))
+    assert res.provided == 1 and [row["customer_id"] for row in res.rows] == [a]
+    assert res.rows[0]["birth_date"] is not None
+    # fields the person was told of still go without the new notice
+    with runtime.transaction(po) as ctx:
+        res = service.provide(ctx, provide_in(cp, [b], purpose="partner-sharing", fields=["name", "email"]))
+    assert res.provided == 1

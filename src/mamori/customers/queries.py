@@ -243,3 +243,10 @@ def attribute_keys_in_use() -> Select[str, str]:
         .distinct()
         .order_by(CustomerAttribute.key, CustomerAttribute.category)
     )
+
+
+def attribute_categories(ids: Sequence[str], keys: Sequence[str]) -> Select[str, str, str]:
+    """(customer id, attribute key, category) of these customers' attributes with these keys; no values."""
+    return select(CustomerAttribute.customer_id, CustomerAttribute.key, CustomerAttribute.category).where(
+        CustomerAttribute.customer_id.in_(ids), CustomerAttribute.key.in_(keys)
+    )

@@ -150,4 +150,35 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         "legitimate interests is accepted as a lawful basis without a balancing record",
     ),
+    Mutant(
+        "R-17-2",
+        "provision/service/providing.py",
+        "        for cid, (rule, _fields) in outside.items():\n",
+        "        for cid, (rule, _fields) in {}.items():\n",
+        (
+            "tests/provision/test_provide.py::test_a_widened_purpose_provides_new_fields_only_after_the_new_notice_R_17_2_R_18_1",
+        ),
+        "provide hands on a category only a purpose version newer than the person's notice covers",
+    ),
+    Mutant(
+        "R-18-1",
+        "customers/service/subjects.py",
+        "            outside = sorted(f for f, c in cats.items() if c not in facts.categories)\n",
+        "            outside = sorted(f for f, c in cats.items() if c in facts.unnotified)\n",
+        (
+            "tests/provision/test_provide.py::test_a_widened_purpose_provides_new_fields_only_after_the_new_notice_R_17_2_R_18_1",
+        ),
+        "provide hands on data of a category the purpose does not cover at all",
+    ),
+    Mutant(
+        "R-17-2",
+        "processors/service/access.py",
+        "        passing = [p for p in purposes if cid not in refusals[p] and cid not in outside[p]]\n",
+        "        passing = [p for p in purposes if cid not in refusals[p]]\n",
+        (
+            "tests/processors/test_service.py::"
+            "test_handover_holds_back_a_category_the_person_was_not_yet_notified_of_R_17_2",
+        ),
+        "a handover sends a category only a purpose version newer than the person's notice covers",
+    ),
 )

@@ -27,6 +27,7 @@ from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Category, Decision, decide
 from mamori.law.rules import R_35_1
+from mamori.purposes import service as purposes_service
 
 # Field names other slices may ask for (contract fields, provision fields, disclosure).
 FIELD_NAMES: tuple[str, ...] = (*SCALAR_FIELDS, "email", "phone")
@@ -280,3 +281,44 @@ def erase(ctx: Context, customer_id: str) -> int:
 def attribute_keys_in_use(ctx: Context) -> list[tuple[str, str]]:
     """The attribute keys in use with their categories (the data inventory's item names; no values, no ids)."""
     return [(str(k), str(c)) for k, c in ctx.session.execute(queries.attribute_keys_in_use()).all()]
+
+
+def fields_outside_notified_purpose(
+    ctx: Context, customer_ids: Sequence[str], fields: Sequence[str], purpose: str
+) -> dict[str, tuple[str, list[str]]]:
+    """Per person notified of ``purpose``, the ``fields`` whose data category the version notified to THEM does
+    not cover, with the rule that refuses them: R-17-2 when only a newer version covers the category (they must
+    be notified of it first, R-21-1), R-18-1 when no version does (use beyond the purpose). Persons with none,
+    and persons not notified of the purpose at all (refused elsewhere), are left out; no values are read."""
+    ids = list(dict.fromkeys(customer_ids))
+    keys = [f.removeprefix("attr:") for f in fields if f.startswith("attr:")]
+    plain = {f: FIELD_CATEGORIES[f] for f in fields if f in FIELD_CATEGORIES}
+    for single in ("email", "phone"):
+        if single in fields:
+            plain[single] = FIELD_CATEGORIES[f"{single}s"]
+    out: dict[str, tuple[str, list[str]]] = {}
+    for chunk in chunks(ids):
+        version_of = {
+            cid: int(version)
+            for cid, code, version, _method in ctx.session.execute(queries.notified_rows(chunk)).all()
+            if code == purpose
+        }
+        attr_cats: dict[str, dict[str, str]] = {}
+        if keys:
+            for cid, key, category in ctx.session.execute(queries.attribute_categories(chunk, keys)).all():
+                attr_cats.setdefault(cid, {})[f"attr:{key}"] = str(category)
+        for cid in chunk:
+            if cid not in version_of:
+                continue
+            facts = purposes_service.facts_for_version(ctx, purpose, version_of[cid])
+            if facts is None:
+                continue
+            cats = {
+                **{f: Category(c) for f, c in plain.items()},
+                **{f: Category(c) for f, c in attr_cats.get(cid, {}).items()},
+            }
+            outside = sorted(f for f, c in cats.items() if c not in facts.categories)
+            if outside:
+                newer = all(cats[f] in facts.unnotified for f in outside)
+                out[cid] = ("R-17-2" if newer else "R-18-1", outside)
+    return out

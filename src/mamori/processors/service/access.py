@@ -14,7 +14,7 @@ from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Decision
 from mamori.kernel.registry import AccessGrant, EntrustmentCheck
-from mamori.law.rules import R_25_1, R_27_2, R_28_1, R_CNS_1
+from mamori.law.rules import R_17_2, R_25_1, R_27_2, R_28_1, R_CNS_1
 from mamori.processors import queries
 from mamori.processors.models import (
     ProcessorContract,
@@ -155,14 +155,20 @@ def check_fields(row: ProcessorContract, fields: Sequence[str]) -> list[str]:
 
 
 def person_refusals(
-    ctx: Context, row: ProcessorContract, ids: list[str], purposes: Sequence[str]
+    ctx: Context,
+    row: ProcessorContract,
+    ids: list[str],
+    purposes: Sequence[str],
+    fields: Sequence[str] = (),
 ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """Split customers into those whose data may go to the outsourcee (→ the purpose it goes for) and those
     withheld (→ rule id, reason code).
 
     A customer may go when the contract covers them (R-25-1) and at least one of ``purposes`` passes the same
     policy checks as a read: notified (R-21-1/R-18-1), not stopped (R-35-1), consented where needed; otherwise
-    the first refusal other than "not notified" is reported."""
+    the first refusal other than "not notified" is reported. With ``fields``, a purpose passes for a person only
+    when the version of it notified to them covers every field's category (R-18-1; a category only a newer
+    version covers: R-17-2 — they must be notified of it first)."""
     covered: set[str] = set()
     for start in range(0, len(ids), CHUNK):
         covered.update(
@@ -173,11 +179,23 @@ def person_refusals(
     }
     candidates = [c for c in ids if c in covered]
     refusals = {purpose: subjects.purpose_refusals(ctx, candidates, purpose) for purpose in purposes}
+    outside = {
+        purpose: subjects.fields_outside_notified_purpose(ctx, candidates, fields, purpose) if fields else {}
+        for purpose in purposes
+    }
     usable: dict[str, str] = {}
     for cid in candidates:
-        passing = [p for p in purposes if cid not in refusals[p]]
+        passing = [p for p in purposes if cid not in refusals[p] and cid not in outside[p]]
         if passing:
             usable[cid] = passing[0]
+            continue
+        beyond = [outside[p][cid][0] for p in purposes if cid not in refusals[p] and cid in outside[p]]
+        if beyond:
+            rule = R_17_2.id if R_17_2.id in beyond else beyond[0]
+            withheld[cid] = (
+                rule,
+                "purpose_version_not_notified" if rule == R_17_2.id else "field_outside_purpose",
+            )
             continue
         mine = [refusals[p][cid] for p in purposes]
         telling = [d for d in mine if d.code != "purpose_not_notified"]
@@ -250,7 +268,7 @@ def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = 
     covered = list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
     live = subjects.existing(ctx, covered)
     ids = [c for c in covered if c in live]
-    usable_for, withheld_why = person_refusals(ctx, row, ids, row.purposes)
+    usable_for, withheld_why = person_refusals(ctx, row, ids, row.purposes, fields)
     withheld = {cid: rule for cid, (rule, _reason) in withheld_why.items()}
     usable = list(usable_for)
     party = ctx.session.execute(queries.counterparty(row.counterparty_id)).scalar_one()

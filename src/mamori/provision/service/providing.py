@@ -13,6 +13,7 @@ from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Decision
 from mamori.law.rules import (
     R_2_3_2,
+    R_17_2,
     R_18_1,
     R_20_1,
     R_21_1,
@@ -257,6 +258,14 @@ def _person_refusals(
         for start in range(0, len(ids), 500):
             for cid, flag in ctx.session.execute(queries.lineage_flags(ids[start : start + 500])).all():
                 refuse(cid, R_27_5.id, flag)
+    if data.basis != "exception":
+        # R-18-1: only data of the categories the purpose covers for this person; R-17-2 / R-21-1: a category only
+        # a newer version covers goes nowhere for a person told an older version until they are notified of it.
+        outside = subjects.fields_outside_notified_purpose(ctx, ids, list(data.fields), data.purpose)
+        for cid, (rule, _fields) in outside.items():
+            refuse(
+                cid, rule, "purpose_version_not_notified" if rule == R_17_2.id else "field_outside_purpose"
+            )
     if data.basis != "exception":
         # R-28-1 (c): only the 27(1) exceptions lift the foreign requirement.
         purpose = data.purpose if data.basis == "consent" else None
