@@ -424,3 +424,46 @@ def test_api_receive_by_succession_keeps_the_prior_purposes_R_18_2(api):
     r = post(po, csrf, "/receipts", {**body, "prior_purposes": ["contract"], "purposes": ["contract"]})
     assert r.status_code == 201, r.text
     assert r.json()["receipt"]["variant"] == "succession" and r.json()["receipt"]["person_count"] == 1
+
+
+def test_a_newer_purpose_version_reaches_succession_data_only_with_consent_R_18_2(cli, tmp_path):
+    """R-18-2 after intake: data received by succession is used without consent only within the purposes as they
+    applied before the succession, so `customers notify` does not move such a person to a newer version of the
+    purpose by notice alone (held back from --all-pending; refused when named) until they consent."""
+    heir = add_cp(cli, kind="succession", name="架空承継株式会社")
+    f = csv_file(tmp_path, "in.csv", ["承継 二郎,jiro@example.jp"])
+    base = ("customers", "import", str(f), "--method", "succession", *CONFIRM, "--from", heir)
+    assert j(cli(*PO, *base, "--prior-purpose", "contract", "-p", "contract", "--json"))["created"] == 1
+    with db() as rt, rt.sessions() as s:
+        cid = s.execute(select(Provenance.customer_id).where(Provenance.method == "succession")).scalar_one()
+    shown = j(cli("purposes", "show", "contract", "--json"))
+    revised = j(
+        cli(
+            *PO,
+            "purposes",
+            "revise",
+            "contract",
+            "--title-ja",
+            shown["title_ja"],
+            "--title-en",
+            shown["title_en"],
+            "--text-ja",
+            shown["text_ja"] + "あわせて、新商品のご案内にも利用します。",
+            "--text-en",
+            shown["text_en"] + " We also use them to tell you about new products.",
+            "--categories",
+            ",".join(shown["categories"]),
+            "--lawful-basis",
+            "contract",
+            "--json",
+        )
+    )
+    assert revised["version"] == 2
+    notify = ("customers", "notify", "-p", "contract", "--method", "notified")
+    refused(cli(*PO, *notify, "-c", cid), "R-18-2", "purpose_outside_succession")
+    everyone = j(cli(*PO, *notify, "--all-pending", "--json"))
+    assert everyone["held_back"] == [cid] and cid not in everyone["recorded"]
+    assert len(everyone["recorded"]) >= 1  # the demo's own customers move on
+    r = cli(*PO, "consent", "grant", cid, "--purpose", "contract", "--method", "paper")
+    assert r.exit_code == 0, r.output
+    assert j(cli(*PO, *notify, "-c", cid, "--json"))["recorded"] == [cid]

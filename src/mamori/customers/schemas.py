@@ -461,6 +461,8 @@ class NoticeResult(BaseModel):
     method: str
     recorded: list[str]
     already_current: list[str] = Field(default_factory=list)
+    # R-18-2: persons received by succession, held back from a newer version without their consent
+    held_back: list[str] = Field(default_factory=list)
 
 
 class PendingNotice(BaseModel):

@@ -170,4 +170,15 @@ MUTANTS: tuple[Mutant, ...] = (
         (IMPORT_SENSITIVE,),
         "a CSV import stores 要配慮 information from a free-text column",
     ),
+    Mutant(
+        "R-18-2",
+        "customers/service/notices.py",
+        "    held = _beyond_succession(ctx, [r.customer_id for r in rows], data.purpose)\n",
+        "    held: list[str] = []\n",
+        (
+            "tests/provision/test_receipt_path.py::"
+            "test_a_newer_purpose_version_reaches_succession_data_only_with_consent_R_18_2",
+        ),
+        "a newer purpose version reaches data received by succession by notice alone, without consent",
+    ),
 )

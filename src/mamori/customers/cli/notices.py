@@ -47,6 +47,14 @@ def notify(
         ),
         markup=False,
     )
+    if result.held_back:
+        console.print(
+            st.t(
+                f"事業承継で取得した {len(result.held_back)} 人は本人の同意がないため据え置きました（R-18-2）",
+                f"{len(result.held_back)} persons received by succession were held back: no consent (R-18-2)",
+            ),
+            markup=False,
+        )
 
 
 @app.command("pending-notice")

@@ -27,12 +27,13 @@ from mamori.customers.schemas import (
     PurposeNoticeRead,
 )
 from mamori.customers.service.core.common import _not_found, notice_reads
+from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_info, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Resource
-from mamori.law.rules import R_17_1, R_17_2, R_18_1, R_21_1, R_21_3
+from mamori.law.rules import R_17_1, R_17_2, R_18_1, R_18_2, R_21_1, R_21_3
 from mamori.purposes import service as purposes_service
 
 NOTICE_METHODS = ("notified", "stated", "published")
@@ -155,6 +156,18 @@ def notify(ctx: Context, data: NoticeIn) -> NoticeResult:
             )
         rows = [found[cid] for cid in wanted if found[cid].purpose_version < version]
         already = [cid for cid in wanted if found[cid].purpose_version >= version]
+    held = _beyond_succession(ctx, [r.customer_id for r in rows], data.purpose)
+    if held and not data.all_pending:
+        raise PolicyDenied(
+            f"事業承継で取得した本人（{len(held)} 人）には、承継前の利用目的の版を超える新しい版を"
+            "本人の同意なく適用できません。",
+            f"{len(held)} of these persons were received by succession: a newer version of the purpose than the "
+            "one that applied before the succession needs their consent.",
+            rule_id=R_18_2.id,
+            code="purpose_outside_succession",
+            details={"customer_ids": held[:20]},
+        )
+    rows = [r for r in rows if r.customer_id not in set(held)]
     now = ctx.clock.now()
     for row in rows:
         row.purpose_version = version
@@ -174,7 +187,29 @@ def notify(ctx: Context, data: NoticeIn) -> NoticeResult:
             details={"purpose": data.purpose, "version": version, "method": data.method, "n": len(recorded)},
         )
     return NoticeResult(
-        purpose=data.purpose, version=version, method=data.method, recorded=recorded, already_current=already
+        purpose=data.purpose,
+        version=version,
+        method=data.method,
+        recorded=recorded,
+        already_current=already,
+        held_back=held,
+    )
+
+
+def _beyond_succession(ctx: Context, customer_ids: Sequence[str], purpose: str) -> list[str]:
+    """R-18-2: of these persons, those received by succession (a purpose limit on their provenance) who have not
+    consented to ``purpose``: data acquired by succession is used without consent only within the purposes as
+    they applied before the succession, so a newer version of the purpose does not reach them by notice alone."""
+    limited = {
+        cid for cid, _limit in ctx.session.execute(queries.succession_limits(list(customer_ids))).all()
+    }
+    if not limited:
+        return []
+    states = registry.purpose_states(ctx, sorted(limited), purpose)
+    return sorted(
+        cid
+        for cid in limited
+        if states.get(cid) is None or states[cid].consent != registry.ConsentState.GRANTED
     )
 
 
