@@ -155,3 +155,30 @@ def point_env_at(monkeypatch, settings, **extra: object) -> None:
     for name in STORE_ENV_CLEARED:
         monkeypatch.delenv(name, raising=False)
     reset_settings_cache()
+
+
+def demo_cli(tmp_path, monkeypatch, *, customers: int = 1):
+    """A fresh store under ``tmp_path`` with the demo data (``customers`` synthetic customers), for CLI tests:
+    yields ``run(*args)`` (typer's CliRunner, exceptions not caught). Use as ``yield from demo_cli(...)``."""
+    import base64
+    import secrets
+
+    from typer.testing import CliRunner
+
+    from mamori.cli.main import app
+    from mamori.kernel.settings import reset_settings_cache
+
+    monkeypatch.setenv("MAMORI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MAMORI_KEK", base64.b64encode(secrets.token_bytes(32)).decode())
+    for k in ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG"):
+        monkeypatch.delenv(k, raising=False)
+    reset_settings_cache()
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    assert run("init").exit_code == 0
+    assert run("demo", "--customers", str(customers)).exit_code == 0
+    yield run
+    reset_settings_cache()

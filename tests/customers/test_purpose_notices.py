@@ -3,21 +3,17 @@ lawful basis of a purpose (G-6) — through `mamori` (CliRunner) and the REST AP
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 
 import pytest
-from typer.testing import CliRunner
 
-from mamori.cli.main import app
 from mamori.consent import service as consent_service
 from mamori.consent.schemas import ConsentIn
 from mamori.customers import service as customers_service
 from mamori.customers.schemas import AttributeIn, CustomerCreate, ProvenanceIn
 from mamori.kernel.policy import Category
-from mamori.kernel.settings import reset_settings_cache
 from tests.api.conftest import Api
+from tests.factories import demo_cli
 
 PO = ("--as", "hoshino")
 SUPPORT_TEXT = {
@@ -30,20 +26,7 @@ SUPPORT_TEXT = {
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAMORI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MAMORI_KEK", base64.b64encode(secrets.token_bytes(32)).decode())
-    for k in ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG"):
-        monkeypatch.delenv(k, raising=False)
-    reset_settings_cache()
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    assert run("init").exit_code == 0
-    assert run("demo", "--customers", "4").exit_code == 0
-    yield run
-    reset_settings_cache()
+    yield from demo_cli(tmp_path, monkeypatch, customers=4)
 
 
 @pytest.fixture

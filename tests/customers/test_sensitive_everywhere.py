@@ -4,21 +4,16 @@ exception), and it is masked for a purpose that does not cover it — through th
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 
 import pytest
-from typer.testing import CliRunner
 
-from mamori.cli.main import app
 from mamori.customers import service
 from mamori.customers.schemas import AttributeIn, CustomerUpdate
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy import Category
-from mamori.kernel.settings import reset_settings_cache
 from tests.api.conftest import Api
-from tests.factories import make_customer
+from tests.factories import demo_cli, make_customer
 
 PO = ("--as", "hoshino")
 API = "/api/v1"
@@ -27,37 +22,25 @@ DIABETES = "糖尿病で通院中"
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAMORI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MAMORI_KEK", base64.b64encode(secrets.token_bytes(32)).decode())
-    for k in ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG"):
-        monkeypatch.delenv(k, raising=False)
-    reset_settings_cache()
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    assert run("init").exit_code == 0
-    assert run("demo", "--customers", "2").exit_code == 0
-    r = run(
-        *PO,
-        "purposes",
-        "add",
-        "health",
-        "--title-ja",
-        "健康相談",
-        "--title-en",
-        "Health counselling",
-        "--text-ja",
-        "健康相談サービスの提供のため、ご同意の上で氏名・連絡先と既往歴などの要配慮個人情報を利用します。",
-        "--text-en",
-        "Health counselling with consent, using your name, contact details and medical history.",
-        "--categories",
-        "identifier,contact,sensitive",
-    )
-    assert r.exit_code == 0, r.output
-    yield run
-    reset_settings_cache()
+    for run in demo_cli(tmp_path, monkeypatch, customers=2):
+        r = run(
+            *PO,
+            "purposes",
+            "add",
+            "health",
+            "--title-ja",
+            "健康相談",
+            "--title-en",
+            "Health counselling",
+            "--text-ja",
+            "健康相談サービスの提供のため、ご同意の上で氏名・連絡先と既往歴などの要配慮個人情報を利用します。",
+            "--text-en",
+            "Health counselling with consent, using your name, contact details and medical history.",
+            "--categories",
+            "identifier,contact,sensitive",
+        )
+        assert r.exit_code == 0, r.output
+        yield run
 
 
 def j(result):

@@ -5,22 +5,19 @@ lineage (R-27-5), all in one transaction; succession data only for the purposes 
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from mamori.cli.main import app
 from mamori.customers.models import Customer, ImportJob, Provenance
 from mamori.kernel.runtime import Runtime
-from mamori.kernel.settings import get_settings, reset_settings_cache
+from mamori.kernel.settings import get_settings
 from mamori.provision.models import DataLineage, ProvisionRecord, Receipt
 from tests.api.conftest import Api
+from tests.factories import demo_cli
 
 PO = ("--as", "hoshino")
 CONFIRM = (
@@ -35,20 +32,7 @@ API = "/api/v1"
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAMORI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MAMORI_KEK", base64.b64encode(secrets.token_bytes(32)).decode())
-    for k in ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG"):
-        monkeypatch.delenv(k, raising=False)
-    reset_settings_cache()
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    assert run("init").exit_code == 0
-    assert run("demo", "--customers", "2").exit_code == 0
-    yield run
-    reset_settings_cache()
+    yield from demo_cli(tmp_path, monkeypatch, customers=2)
 
 
 @contextmanager
