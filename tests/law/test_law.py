@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from mamori.law import calendar_jp, rules, wareki
+from mamori.kernel import wareki
+from mamori.law import calendar_jp, rules
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from mamori.kernel.crypto import normalise_phone
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
-from mamori.law.wareki import parse_wareki
+from mamori.kernel.wareki import parse_wareki
 
 # Field → data category: what a purpose must cover for the field to come back unmasked.
 FIELD_CATEGORIES: dict[str, Category] = {

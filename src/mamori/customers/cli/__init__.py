@@ -24,7 +24,7 @@ from mamori.customers.service.importing import parse_mapping
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
 from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.policy import Category
-from mamori.law.wareki import to_wareki
+from mamori.kernel.wareki import to_wareki
 from mamori.staff import service as staff_service
 
 app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
