@@ -153,7 +153,9 @@ def test_customers_add_show_find_list_update(cli):
     )
     assert r.exit_code != 0 and "version_conflict" in one_line(r)
     text = cli("--as", "sato", "customers", "show", cid, "-p", "contract")
-    assert "平成2年3月4日" in text.stdout
+    assert (
+        "1990年3月4日（平成2年）" in text.stdout
+    )  # birth dates in 西暦 with the 和暦 year (labels.fmt_birth_date)
 
 
 def test_customer_errors_are_one_line_with_rule_ids(cli):
@@ -186,7 +188,7 @@ def test_customer_errors_are_one_line_with_rule_ids(cli):
         "--as", "sato", "customers", "add", "--name", "x", "--email", "secret-not-an-email", "-p", "contract"
     )
     line = one_line(r)
-    assert r.exit_code != 0 and "email" in line and "secret-not-an-email" not in line
+    assert r.exit_code != 0 and "メールアドレス" in line and "secret-not-an-email" not in line
     r = cli("--lang", "en", "--as", "sato", "customers", "show", cid, "-p", "analytics")
     assert "not notified" in one_line(r)
 
@@ -232,7 +234,7 @@ def test_import_command_reports_bad_lines_and_writes_nothing(cli, tmp_path):
         encoding="utf-8",
     )
     r = cli("--as", "hoshino", "customers", "import", str(f), "--source", "s", "-p", "contract")
-    assert r.exit_code == 1 and "3行目: email" in r.stderr and "bad-mail" not in r.stderr
+    assert r.exit_code == 1 and "3行目: メールアドレス" in r.stderr and "bad-mail" not in r.stderr
     found = j(
         cli("--as", "hoshino", "customers", "find", "-p", "contract", "--email", "goro@example.jp", "--json")
     )

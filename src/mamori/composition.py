@@ -10,9 +10,10 @@ from mamori.customers import sources as customers_sources
 from mamori.deid import cli as deid_cli
 from mamori.deid import service as deid_service
 from mamori.deid import text as deid_text
-from mamori.kernel import registry, rulebook
+from mamori.kernel import errors, registry, rulebook
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context, Role
 from mamori.kernel.runtime import Runtime
+from mamori.law import articles
 from mamori.law import rules as law_rules
 from mamori.processors import sources as processors_sources
 from mamori.provision import sources as provision_sources
@@ -20,6 +21,11 @@ from mamori.staff import service as staff_service
 from mamori.staff.schemas import StaffCreate
 
 _registered = False
+
+
+def _staff_article(rule_id: str, lang: str) -> str:
+    text = articles.article(rule_id, lang)
+    return f"法{text}" if lang != "en" and text.startswith("第") else text
 
 
 def register_all() -> None:
@@ -56,6 +62,7 @@ def register_all() -> None:
     deid_service.register()  # the dataset guard: 仮名/匿名加工情報 never go back into customers
     registry.register_sensitive_consent_recorder(_record_sensitive_consent)  # R-20-2 consent at collection
     rulebook.register_rule_book(law_rules.in_force)  # rules checked with their effective dates (ADR 0009)
+    errors.register_citer(_staff_article)  # staff texts: the rule id with the article it implements
     _registered = True
 
 

@@ -546,7 +546,7 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-33-2",
         FULFIL,
-        "        if ground not in PARTIAL_GROUNDS or not _CATEGORY.fullmatch(category) or too_long:\n",
+        "        if not fits or not _CATEGORY.fullmatch(category) or too_long:\n",
         "        if False:\n",
         (f"{RIGHTS_TESTS}::test_scope_narrows_the_disclosure_and_partial_refusal_R_33_2",),
         "a partial refusal is accepted without one of the statutory grounds",

@@ -96,7 +96,7 @@ def test_processors_cli_lifecycle_and_handover_file(cli, tmp_path):  # noqa: F81
     audit = j(cli(*po, "audits", "schedule", contract, "--due", "2026-01-31", "--json"))
     assert j(cli(*po, "audits", "list", "--overdue", "--json"))[0]["id"] == audit["id"]
     assert j(cli(*po, "contracts", "list", "--json"))[-1]["overdue_audits"] == 1
-    assert "期限切れの監査: 1 件" in cli(*po, "audits", "list").stdout
+    assert "期限超過の監査: 1件" in cli(*po, "audits", "list").stdout
     assert "overdue audits: 1" in cli("--lang", "en", *po, "contracts", "list").stdout
     failed = j(
         cli(*po, "audits", "record", audit["id"], "--result", "failed", "--findings", "ログ不備", "--json")

@@ -250,7 +250,9 @@ def test_staff_routes_authorisation_matrix_R_23_2(api, people):
     )
     problem(
         sato.post(
-            f"{API}/rights/{rid}/refuse", headers={"X-CSRF-Token": scsrf}, json={"ground": "legal_duty"}
+            f"{API}/rights/{rid}/refuse",
+            headers={"X-CSRF-Token": scsrf},
+            json={"ground": "not_justified", "explanation": "調査の結果、理由がありません"},
         ),
         403,
         rule="R-23-2",
@@ -269,17 +271,32 @@ def test_staff_routes_authorisation_matrix_R_23_2(api, people):
     )
     problem(po.post(f"{API}/rights/{rid}/extend", headers=h, json={"months": 3, "reason": "volume"}), 422)
     problem(
-        po.post(f"{API}/rights/{rid}/refuse", headers=h, json={"ground": "harm_to_person"}), 422, "bad_ground"
+        po.post(
+            f"{API}/rights/{rid}/refuse",
+            headers=h,
+            json={"ground": "harm_to_person", "explanation": "調査の結果、理由がありません"},
+        ),
+        422,
+        "bad_ground",
+    )
+    problem(  # 法第36条: a refusal goes out only with a concrete reason
+        po.post(
+            f"{API}/rights/{rid}/refuse", headers=h, json={"ground": "not_justified", "explanation": "理由"}
+        ),
+        422,
+        "explanation_required",
     )
     problem(po.get(f"{API}/rights/{'0' * 32}"), 404, "request_not_found")
     problem(po.post(f"{API}/rights", headers=h, json={"kind": "disclosure", "fee_yen": 999999}), 422)
     r = po.post(
         f"{API}/rights/{rid}/refuse",
         headers=h,
-        json={"ground": "legal_duty", "explanation": "法令上の保存義務"},
+        json={"ground": "not_justified", "explanation": "法令上の保存義務があり、消去できません"},
     )
     assert r.status_code == 200 and r.json()["outcome"] == "refused"
-    assert "法令上の保存義務" not in r.text  # the explanation goes to the person, not into the record
+    assert (
+        "法令上の保存義務" not in r.text
+    )  # the explanation goes to the person (and sealed), not into the view
 
 
 def test_every_staff_route_refuses_roles_without_the_permission_R_23_2(api, people):
@@ -293,7 +310,11 @@ def test_every_staff_route_refuses_roles_without_the_permission_R_23_2(api, peop
         ("GET", f"{API}/rights/{rid}/categories", None),
         ("POST", f"{API}/rights/{rid}/scope", {"categories": ["customers:contact"]}),
         ("POST", f"{API}/rights/{rid}/fulfil", {"format": "json"}),
-        ("POST", f"{API}/rights/{rid}/refuse", {"ground": "harm_to_person"}),
+        (
+            "POST",
+            f"{API}/rights/{rid}/refuse",
+            {"ground": "harm_to_person", "explanation": "第三者の権利を害するため"},
+        ),
         ("POST", f"{API}/rights/{rid}/extend", {"months": 1, "reason": "volume"}),
         ("POST", f"{API}/rights/{rid}/fee", {"yen": 100}),
         (

@@ -125,7 +125,11 @@ def test_open_verify_fulfil_disclosure_to_a_file(cli, customer, tmp_path):
     assert j(cli("--as", "hoshino", "rights", "list", "--json")) == []
     assert len(j(cli("--as", "hoshino", "rights", "list", "--all", "--json"))) == 1
     text = cli("--as", "hoshino", "rights", "show", rid)
-    assert text.exit_code == 0 and "fulfilled" in text.stdout
+    assert text.exit_code == 0 and "対応完了" in text.stdout and "完了 / 対応済み" in text.stdout
+    assert "fulfilled" not in text.stdout and "closed" not in text.stdout  # words, not codes
+    assert (
+        "開示（disclosure）" in text.stdout and "+00:00" not in text.stdout and "（日本時間）" in text.stdout
+    )
 
 
 def test_correction_stop_and_errors_with_rule_ids(cli, customer, tmp_path):
@@ -185,7 +189,22 @@ def test_correction_stop_and_errors_with_rule_ids(cli, customer, tmp_path):
     assert r.exit_code == 3 and "R-39-1" in one_line(r)
     r = cli("--as", "hoshino", "rights", "refuse", stop["id"], "--ground", "harm_to_person")
     assert r.exit_code == 1 and "bad_ground" in one_line(r)
-    refused = j(cli("--as", "hoshino", "rights", "refuse", stop["id"], "--ground", "legal_duty", "--json"))
+    r = cli("--as", "hoshino", "rights", "refuse", stop["id"], "--ground", "not_justified")
+    assert r.exit_code == 1 and "explanation_required" in one_line(r)  # 法第36条: a concrete reason
+    refused = j(
+        cli(
+            "--as",
+            "hoshino",
+            "rights",
+            "refuse",
+            stop["id"],
+            "--ground",
+            "not_justified",
+            "--explanation",
+            "配信停止の手続は既に完了しており、現在メールは送信していません。",
+            "--json",
+        )
+    )
     assert refused["outcome"] == "refused" and "R-35-1" in refused["events"][-1]["rule_ids"]
 
 
@@ -198,7 +217,15 @@ def test_unauthorised_roles_and_bad_input(cli, customer):
         ("rights", "show", opened["id"]),
         ("rights", "fulfil", opened["id"]),
         ("rights", "categories", opened["id"]),
-        ("rights", "refuse", opened["id"], "--ground", "legal_duty"),
+        (
+            "rights",
+            "refuse",
+            opened["id"],
+            "--ground",
+            "not_justified",
+            "--explanation",
+            "調査の結果、理由なし",
+        ),
         (
             "rights",
             "verify",

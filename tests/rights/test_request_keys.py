@@ -70,7 +70,7 @@ def test_claimed_values_are_sealed_under_the_request_key_destroyed_at_close(runt
     assert ks.stats()["data_keys"] == keys_before
     # refusing closes the request: the values are dropped and the key is destroyed
     with runtime.transaction(actors["po"]) as ctx:
-        service.refuse(ctx, v.id, "identity_not_verified")
+        service.refuse(ctx, v.id, "identity_not_verified", "ご提示の書類では氏名を確認できませんでした")
     assert not ks.has_data_key(key) and ks.is_destroyed(key)
     assert all(i.value_enc is None for i in _idents(runtime, v.id))
     # a fulfilled request too
@@ -167,6 +167,7 @@ def test_a_request_taken_before_request_keys_still_works_and_closes(runtime, act
         ctx.session.execute(
             insert(RightsRequest).values(
                 id="f" * 32,
+                receipt_no="R-2025-000001",  # legacy rows are numbered by migration 0013
                 kind="disclosure",
                 regime="appi",
                 regime_source="default",

@@ -259,9 +259,23 @@ def test_scope_narrows_the_disclosure_and_partial_refusal_R_33_2(runtime, actors
     with pytest.raises(ValidationFailed) as bad, runtime.transaction(actors["po"]) as ctx:
         service.fulfil(ctx, rid, partial_refusals={"customers:activity": "because"})
     assert bad.value.rule_id == "R-33-2"
+    with pytest.raises(ValidationFailed) as gdpr, runtime.transaction(actors["po"]) as ctx:
+        service.fulfil(
+            ctx,
+            rid,
+            partial_refusals={"customers:activity": "gdpr_rights_of_others"},
+            refusal_explanation=WHY,
+        )
+    assert gdpr.value.code == "bad_partial_refusal"  # a GDPR ground never refuses part of an APPI disclosure
+    with pytest.raises(ValidationFailed) as unexplained, runtime.transaction(actors["po"]) as ctx:
+        service.fulfil(ctx, rid, partial_refusals={"customers:activity": "business_hindrance"})
+    assert unexplained.value.code == "explanation_required"  # 法第36条
     with runtime.transaction(actors["po"]) as ctx:
         outcome, package = service.fulfil(
-            ctx, rid, partial_refusals={"customers:activity": "business_hindrance"}
+            ctx,
+            rid,
+            partial_refusals={"customers:activity": "business_hindrance"},
+            refusal_explanation="対応履歴には調査中の不正利用案件の記録が含まれるため",
         )
     cats = {r.category for r in package.records}
     assert cats == {"contact", "profile"}
@@ -270,6 +284,7 @@ def test_scope_narrows_the_disclosure_and_partial_refusal_R_33_2(runtime, actors
     with runtime.sessions() as sess:
         stored = sess.execute(select(RightsRequest.refused_parts).where(RightsRequest.id == rid)).scalar_one()
     assert stored == "customers:activity=business_hindrance"
+    assert package.refusal_explanation == "対応履歴には調査中の不正利用案件の記録が含まれるため"
     assert "業務の適正な実施" in render.render(package, "html", date(2026, 11, 23)).decode()
 
 
@@ -579,35 +594,40 @@ def test_erasure_crypto_shreds_keeps_evidence_and_lists_recipients_R_35_1_G_17_G
 # -- refusal, agents, authorisation, bad input ---------------------------------------------------------------------
 
 
+WHY = "開示すると同居のご家族の連絡先が明らかになるため"
+
+
 def test_refusal_grounds_per_kind_R_33_2_R_35_1_G_17(runtime, actors, people):
     rid = open_and_verify(runtime, actors["support"], "disclosure", A_EMAIL)
     with pytest.raises(ValidationFailed), runtime.transaction(actors["po"]) as ctx:
-        service.refuse(ctx, rid, "legal_duty")  # an R-35-1 ground does not refuse a disclosure
+        service.refuse(ctx, rid, "not_justified", WHY)  # an R-35-1 ground does not refuse a disclosure
     with pytest.raises(ValidationFailed), runtime.transaction(actors["po"]) as ctx:
-        service.refuse(ctx, rid, "no_such_ground")
+        service.refuse(ctx, rid, "no_such_ground", WHY)
+    with pytest.raises(ValidationFailed) as no_reason, runtime.transaction(actors["po"]) as ctx:
+        service.refuse(ctx, rid, "harm_to_person")  # 法第36条: never without a concrete reason
+    assert no_reason.value.code == "explanation_required"
     with runtime.transaction(actors["po"]) as ctx:
-        v = service.refuse(ctx, rid, "harm_to_person", "第三者の権利を害するおそれ")
+        v = service.refuse(ctx, rid, "harm_to_person", WHY)
     assert v.outcome == "refused" and v.refusal_ground == "harm_to_person"
     assert "R-33-2" in v.events[-1].rule_ids and v.events[-1].details == {
+        "alternative": False,
         "explained": True,
         "ground": "harm_to_person",
         "notified": True,
     }
-    notice = outbox(runtime)[-1]  # the refusal, its ground and the explanation go to the person, not the DB
-    assert (
-        notice["to"] == A_EMAIL
-        and "R-33-2" in notice["body"]
-        and "第三者の権利を害するおそれ" in notice["body"]
-    )
+    notice = outbox(runtime)[-1]  # the ground's reason, the explanation and the article go to the person
+    assert notice["to"] == A_EMAIL and WHY in notice["body"]
+    assert "個人情報の保護に関する法律第33条第2項第1号" in notice["body"]
+    assert "R-33-2" not in notice["body"]  # customer text cites the article, never the rule id
     with pytest.raises(PolicyDenied) as closed, runtime.transaction(actors["po"]) as ctx:
         service.fulfil(ctx, rid)
     assert closed.value.code == "request_closed"
     erid = open_and_verify(runtime, actors["support"], "erasure", A_EMAIL)
     with pytest.raises(ValidationFailed) as gd, runtime.transaction(actors["po"]) as ctx:
-        service.refuse(ctx, erid, "gdpr_legal_claims")  # a GDPR exception on an APPI request
-    assert gd.value.rule_id == "G-12"
+        service.refuse(ctx, erid, "gdpr_legal_claims", WHY)  # a GDPR exception on an APPI request
+    assert gd.value.rule_id == "R-35-1" and gd.value.code == "bad_ground"
     with runtime.transaction(actors["po"]) as ctx:
-        assert "R-35-1" in service.refuse(ctx, erid, "legal_claims").events[-1].rule_ids
+        assert "R-35-1" in service.refuse(ctx, erid, "not_justified", WHY).events[-1].rule_ids
     with runtime.transaction(actors["po"], "contract") as ctx:
         assert customers_service.get(ctx, people["a"]).name == "佐藤 花子"  # nothing erased
     eu = make_customer(
@@ -620,8 +640,11 @@ def test_refusal_grounds_per_kind_R_33_2_R_35_1_G_17(runtime, actors, people):
         origin="DE",
     )
     grid = open_and_verify(runtime, actors["support"], "erasure", "anna@example.de")
+    with pytest.raises(ValidationFailed) as appi_on_gdpr, runtime.transaction(actors["po"]) as ctx:
+        service.refuse(ctx, grid, "not_justified", WHY)  # an APPI ground on a GDPR request
+    assert appi_on_gdpr.value.rule_id == "G-12"
     with runtime.transaction(actors["po"]) as ctx:
-        assert "G-17" in service.refuse(ctx, grid, "gdpr_legal_claims").events[-1].rule_ids
+        assert "G-17" in service.refuse(ctx, grid, "gdpr_legal_claims", WHY).events[-1].rule_ids
     assert eu
 
 
@@ -670,7 +693,7 @@ def test_roles_and_bad_input(runtime, actors, people):
         lambda ctx: service.show(ctx, v.id),
         lambda ctx: service.board(ctx),
         lambda ctx: service.fulfil(ctx, v.id),
-        lambda ctx: service.refuse(ctx, v.id, "harm_to_person"),
+        lambda ctx: service.refuse(ctx, v.id, "harm_to_person", "第三者の権利利益を害するおそれがあるため"),
         lambda ctx: service.held_categories(ctx, v.id),
     ):
         for who in ("sato", "support", "analyst", "admin"):  # ... but only the privacy officer manages it

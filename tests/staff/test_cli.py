@@ -151,7 +151,7 @@ def test_tokens_create_list_revoke(cli):
     r = cli("--as", "admin", "staff", "tokens", "revoke", "f" * 32)
     assert r.exit_code != 0 and "unknown_token" in one_line(r)
     r = cli("--as", "admin", "staff", "tokens", "create", "crm", "--name", "x", "--role", "system")
-    assert r.exit_code != 0 and "role" in one_line(r)
+    assert r.exit_code != 0 and "役割" in one_line(r)
     r = cli("--as", "admin", "staff", "tokens", "create", "crm", "--name", "x", "--days", "400")
     assert r.exit_code != 0
     audit = cli("--as", "po", "audit", "tail", "-n", "50", "--json")

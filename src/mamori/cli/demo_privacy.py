@@ -31,9 +31,12 @@ def seed(runtime: Runtime, rng: random.Random) -> dict[str, object]:
         if provision_service.list_counterparties(ctx):
             return {}
         ids = subjects.ids_with_purpose(ctx, "contract")
-        if len(ids) < 12:
+        # provided to the partner: persons told of partner-sharing who consented to it (demo.generate)
+        sharing = sorted(subjects.ids_with_purpose(ctx, "partner-sharing"))
+        if len(ids) < 12 or len(sharing) < 4:
             return {}
-        picked = rng.sample(ids, 12)
+        shared = rng.sample(sharing, 4)
+        picked = shared + rng.sample(sorted(set(ids) - set(shared)), 8)
         partner = provision_service.add_counterparty(
             ctx,
             CounterpartyIn(

@@ -15,7 +15,7 @@ from mamori.cli import backup as backup_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
 from mamori.inventory.cli import app as inventory_app
-from mamori.kernel import auditing
+from mamori.kernel import auditing, labels
 from mamori.kernel.audit import verify as audit_verify
 from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
@@ -46,7 +46,7 @@ keys_app = typer.Typer(help="鍵管理 / key management", no_args_is_help=True)
 @app.callback()
 def root(
     ctx: typer.Context,
-    as_user: str | None = typer.Option(None, "--as", envvar="MAMORI_AS", help="操作するスタッフのユーザー名"),
+    as_user: str | None = typer.Option(None, "--as", envvar="MAMORI_AS", help="操作する担当者のユーザー名"),
     lang: str = typer.Option("ja", "--lang", envvar="MAMORI_LANG", help="ja / en"),
 ) -> None:
     st = CliState(as_user=as_user, lang="en" if lang == "en" else "ja", resolve_actor=bootstrap.resolve_actor)
@@ -89,7 +89,7 @@ def init(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> 
     console.print(st.t("初期化しました。", "initialised."))
     for k, v in info.items():
         if k != "admin_created":
-            console.print(f"  {k}: {v}", markup=False)
+            console.print(f"  {labels.label(f'init_field.{k}', st.lang, default=k)}: {v}", markup=False)
     if admin_created:
         console.print(
             st.t(
@@ -133,19 +133,23 @@ def demo(
         return
     console.print(
         st.t(
-            f"架空の顧客 {result['customers']} 人、活動 {result['activities']} 件を作成しました。",
+            f"架空の顧客 {result['customers']}人、対応履歴 {result['activities']}件を作成しました。",
             f"created {result['customers']} synthetic customers and {result['activities']} activities.",
         )
     )
     console.print(
         st.t(
-            f"デモ用ログイン（パスワードと TOTP）: {result['logins_file']}",
+            f"デモ用ログイン（パスワードと二要素認証（TOTP）の鍵）: {result['logins_file']}",
             f"demo logins (passwords and TOTP secrets): {result['logins_file']}",
         )
     )
-    table = Table(st.t("ユーザー", "user"), st.t("ロール", "role"), st.t("例", "try"))
+    table = Table(
+        labels.label("demo_field.user", st.lang),
+        labels.label("staff_field.role", st.lang),
+        labels.label("demo_field.try", st.lang),
+    )
     for u in result["staff"]:  # type: ignore[attr-defined]
-        table.add_row(u["username"], u["role"], u["hint"])
+        table.add_row(u["username"], labels.value("role", u["role"], st.lang, staff=True), u["hint"])
     console.print(table)
 
 
@@ -167,7 +171,7 @@ def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     elif report.ok:
         console.print(
             st.t(
-                f"検証 OK: {report.entries} 件、チェックポイント {report.checkpoints} 件",
+                f"検証 OK: {report.entries}件、チェックポイント {report.checkpoints}件",
                 f"verified: {report.entries} entries, {report.checkpoints} checkpoints",
             )
         )
@@ -219,30 +223,43 @@ def tail(
         print_json(entries)
         return
     table = Table(
-        "#",
-        st.t("日時", "at"),
-        st.t("操作者", "actor"),
-        st.t("操作", "action"),
-        st.t("目的", "purpose"),
-        st.t("判定", "decision"),
-        st.t("対象", "subjects"),
-        st.t("項目", "fields"),
-        "rule",
+        *(
+            labels.label(f"audit_field.{k}", st.lang)
+            for k in ("seq", "at", "actor", "action", "purpose", "decision", "subjects", "fields", "rules")
+        )
     )
     for e in entries:
         subjects = list(e.subject_ids)
         table.add_row(
             str(e.seq),
-            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            labels.fmt_datetime(e.at, st.lang, seconds=True),
             e.actor,
             e.action,
             e.purpose or "",
-            e.decision,
+            labels.value("audit_decision", e.decision, st.lang),
             (subjects[0][:8] + (f" +{len(subjects) - 1}" if len(subjects) > 1 else "")) if subjects else "",
-            ",".join(e.fields)[:40],
+            _audit_fields(st, e.fields),
             ",".join(e.rule_ids),
         )
     console.print(table)
+
+
+def _audit_fields(st: CliState, fields: object) -> str:
+    """The items an audit entry names, in words where the dictionary has them (「氏名、住所」); at most 40 chars."""
+    words = []
+    for f in fields or ():  # type: ignore[attr-defined]
+        f = str(f)
+        word = next(
+            (
+                labels.label(key, st.lang)
+                for key in (f"field.{f}", f"customer_field.{f}", f"audit_item.{f}")
+                if labels.has(key)
+            ),
+            f,
+        )
+        words.append(word)
+    text = (", " if st.lang == "en" else "、").join(words)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 @keys_app.command("rotate")
@@ -321,7 +338,16 @@ def key_status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
         print_json(stats)
     else:
         for k, v in stats.items():
-            console.print(f"{k}: {v}", markup=False)
+            console.print(f"{labels.label(f'key_stat.{k}', st.lang, default=k)}: {_stat(v)}", markup=False)
+
+
+def _stat(value: object) -> str:
+    """A keystore statistic: lists as 「1, 2」, counts per KEK version as 「v1: 11」."""
+    if isinstance(value, dict):
+        return ", ".join(f"v{k}: {v}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
 
 
 @app.command("serve")
@@ -371,8 +397,12 @@ bootstrap.mount_deid(app)
 
 
 def main() -> None:
+    """The ``mamori`` entry point: usage errors as one line in the chosen language (exit code 2), not click's
+    English panel; ``--help`` stays as Typer renders it."""
+    from mamori.kernel.cli_support import run_app
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    raise SystemExit(run_app(app))
 
 
 if __name__ == "__main__":

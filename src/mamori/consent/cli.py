@@ -5,11 +5,20 @@ from rich.table import Table
 
 from mamori.consent import service
 from mamori.consent.schemas import ConsentIn
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 
-app = typer.Typer(help="同意と連絡停止 / consent ledger and do-not-contact", no_args_is_help=True)
 
-METHOD_OPT = typer.Option("oral", help="checkbox / button / email / oral / paper / web_form")
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
+
+app = typer.Typer(help="同意・同意の撤回と連絡停止 / consent ledger and do-not-contact", no_args_is_help=True)
+
+_METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form")
+METHOD_OPT = typer.Option("oral", help="同意を得た方法: " + _opts("consent_method", _METHODS))
 
 
 @app.command("grant")
@@ -43,7 +52,7 @@ def grant(
             else service.grant(c, customer_id, purpose, data)
         )
     print_json(ev) if json_out else console.print(
-        st.t(f"同意を記録しました（#{ev.seq}）", f"consent recorded (#{ev.seq})")
+        st.t(f"同意を記録しました（番号 {ev.seq}）", f"consent recorded (no. {ev.seq})")
     )
 
 
@@ -52,8 +61,8 @@ def grant(
 def withdraw(
     ctx: typer.Context,
     customer_id: str,
-    purpose: str = typer.Option(None, "--purpose", "-p"),
-    sensitive: bool = typer.Option(False, "--sensitive"),
+    purpose: str = typer.Option(None, "--purpose", "-p", help="利用目的コード"),
+    sensitive: bool = typer.Option(False, "--sensitive", help="要配慮個人情報の取得への同意の撤回"),
     method: str = METHOD_OPT,
     evidence: str | None = typer.Option(None),
     json_out: bool = typer.Option(False, "--json"),
@@ -72,7 +81,7 @@ def withdraw(
             else service.withdraw(c, customer_id, purpose, data)
         )
     print_json(ev) if json_out else console.print(
-        st.t(f"撤回を記録しました（#{ev.seq}）", f"withdrawal recorded (#{ev.seq})")
+        st.t(f"同意の撤回を記録しました（番号 {ev.seq}）", f"withdrawal recorded (no. {ev.seq})")
     )
 
 
@@ -81,7 +90,9 @@ def withdraw(
 def dnc(
     ctx: typer.Context,
     customer_id: str,
-    channel: str = typer.Option(..., help="phone / email / post / sms / visit"),
+    channel: str = typer.Option(
+        ..., help="連絡手段: " + _opts("dnc_channel", ("phone", "email", "post", "sms", "visit"))
+    ),
     allow: bool = typer.Option(False, "--allow", help="連絡停止を解除する"),
     method: str = METHOD_OPT,
     json_out: bool = typer.Option(False, "--json"),
@@ -91,7 +102,13 @@ def dnc(
     data = ConsentIn(method=method)
     with st.transaction() as c:
         ev = (service.allow_contact if allow else service.do_not_contact)(c, customer_id, channel, data)
-    print_json(ev) if json_out else console.print(st.t(f"記録しました（#{ev.seq}）", f"recorded (#{ev.seq})"))
+    print_json(ev) if json_out else console.print(
+        st.t(
+            f"{'連絡再開' if allow else '連絡停止'}を記録しました（{labels.value('dnc_channel', ev.target)}、番号 {ev.seq}）",
+            f"{'contact allowed' if allow else 'do-not-contact'} recorded "
+            f"({labels.value('dnc_channel', ev.target, 'en')}, no. {ev.seq})",
+        )
+    )
 
 
 @app.command("show")
@@ -104,22 +121,56 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
     if json_out:
         print_json(summary)
         return
-    console.print(
-        st.t("同意: ", "consent: ") + (", ".join(f"{k}={v}" for k, v in summary.purposes.items()) or "-")
+    sep = ", " if st.lang == "en" else "、"
+    purposes = sep.join(
+        f"{code}: {labels.value('consent_state', v, st.lang)}" for code, v in summary.purposes.items()
     )
-    console.print(st.t("要配慮の取得同意: ", "sensitive: ") + summary.sensitive)
-    console.print(st.t("連絡停止: ", "do not contact: ") + (", ".join(summary.do_not_contact) or "-"))
+    lines = [
+        ("consent_field.purposes", purposes or "—"),
+        ("consent_field.sensitive", labels.value("consent_state", summary.sensitive, st.lang)),
+        ("consent_field.do_not_contact", labels.values("dnc_channel", summary.do_not_contact, st.lang)),
+    ]
+    if summary.suppressed:
+        lines.append(("consent_field.stop_use", sep.join(_target(st, t) for t in summary.suppressed)))
+    for key, text in lines:
+        console.print(
+            f"{_h(st, key)}{': ' if st.lang == 'en' else '：'}{text}", markup=False, highlight=False
+        )
     table = Table(
-        "#",
-        st.t("日時", "when"),
-        st.t("区分", "kind"),
-        st.t("対象", "target"),
-        st.t("操作", "action"),
-        st.t("方法", "method"),
-        st.t("記録者", "by"),
+        *(
+            _h(st, f"consent_field.{k}")
+            for k in ("seq", "occurred_at", "kind", "target", "action", "method", "recorded_by")
+        )
     )
     for e in summary.events:
         table.add_row(
-            str(e.seq), f"{e.occurred_at:%Y-%m-%d %H:%M}", e.kind, e.target, e.action, e.method, e.recorded_by
+            str(e.seq),
+            labels.fmt_datetime(e.occurred_at, st.lang),
+            labels.value("consent_kind", e.kind, st.lang),
+            _event_target(st, e.kind, e.target),
+            labels.value("consent_action", e.action, st.lang),
+            labels.value("consent_method", e.method, st.lang, staff=True),
+            e.recorded_by,
         )
     console.print(table)
+
+
+def _h(st: CliState, key: str) -> str:
+    return labels.label(key, st.lang)
+
+
+def _event_target(st: CliState, kind: str, target: str) -> str:
+    if kind == "channel":
+        return labels.value("dnc_channel", target, st.lang)
+    if kind == "sensitive":
+        return "—"  # consent to acquiring 要配慮個人情報 at all, not per purpose
+    return _target(st, target)
+
+
+def _target(st: CliState, target: str) -> str:
+    """A purpose code as it is (staff type it back with -p); 「*」 → all use; 「@provision」 → provision."""
+    if target == "*":
+        return st.t("すべて", "all")
+    if target == "@provision":
+        return st.t("第三者提供", "third-party provision")
+    return target

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 CHANNELS = ("phone", "email", "post", "sms", "visit")
 METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
@@ -55,7 +56,10 @@ class ConsentRequest(ConsentIn):
     @model_validator(mode="after")
     def _target(self) -> ConsentRequest:
         if not self.sensitive and not self.purpose:
-            raise ValueError("purpose or sensitive is required")
+            raise Invalid(
+                "利用目的か要配慮個人情報の区分のどちらかを指定してください",
+                "purpose or sensitive is required",
+            )
         return self
 
 

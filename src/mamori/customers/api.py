@@ -81,7 +81,9 @@ def import_customers(request: Request, who: PrincipalDep, body: CustomerImportRe
             skip_bad_rows=body.skip_bad_rows,
             on_duplicate=body.on_duplicate,
         )
-    return report.to_dict()
+    return report.to_dict(
+        "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
+    )
 
 
 @router.get("", response_model=CustomerPage, responses=responses(401, 403, 422))
@@ -179,7 +181,7 @@ PurposeCode = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$", descripti
 
 @router.get("/pending-notice", response_model=PendingNoticeList, responses=responses(401, 403, 404, 422))
 def pending_notice(ctx: PlainContext, purpose: PurposeCode) -> PendingNoticeList:
-    """新しい版の通知がまだ必要な本人と、通知の適用除外（R-17-2, R-21-3） / who still needs the new notice."""
+    """新しい版の通知がまだ必要な本人と、通知等の例外（R-17-2, R-21-3） / who still needs the new notice."""
     return service.notices.pending(ctx, purpose)
 
 
@@ -205,5 +207,5 @@ def record_notices(ctx: PlainContext, body: NoticeIn) -> NoticeResult:
 def record_notice_exception(
     ctx: PlainContext, customer_id: CustomerId, body: NoticeExceptionIn
 ) -> PurposeNoticeRead:
-    """通知の適用除外を事由とともに記録（法21条4項、R-21-3） / record a notice exception with its ground."""
+    """通知等の例外を事由とともに記録（法21条4項、R-21-3） / record a notice exception with its ground."""
     return service.notices.record_exception(ctx, customer_id, body)

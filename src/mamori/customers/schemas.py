@@ -14,6 +14,7 @@ from mamori.kernel.crypto import normalise_phone
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 from mamori.kernel.wareki import parse_wareki
 
 # Field → data category: what a purpose must cover for the field to come back unmasked.
@@ -91,27 +92,34 @@ def clean_email(value: str) -> str:
             unicodedata.normalize("NFKC", value).strip(), check_deliverability=False
         ).normalized
     except EmailNotValidError:
-        raise ValueError("email: not a valid address") from None
+        raise Invalid("メールアドレスの形式が正しくありません", "not a valid address") from None
 
 
 def clean_phone(value: str) -> str:
     try:
         return normalise_phone(value)
     except ValidationFailed:
-        raise ValueError("phone: not a valid Japanese or international number") from None
+        raise Invalid(
+            "電話番号の形式が正しくありません（例: 090-1234-5678 または +81-90-1234-5678）",
+            "not a valid Japanese or international number",
+        ) from None
 
 
 def clean_postal(value: str) -> str:
     m = _POSTAL.match(unicodedata.normalize("NFKC", value).strip())
     if not m:
-        raise ValueError("postal_code: expected 123-4567")
+        raise Invalid(
+            "郵便番号の形式が正しくありません（例: 123-4567）", "expected a postal code like 123-4567"
+        )
     return f"{m.group(1)}-{m.group(2)}"
 
 
 def clean_kana(value: str) -> str:
     v = unicodedata.normalize("NFKC", value).strip()
     if not _KANA.match(v):
-        raise ValueError("kana: only katakana or hiragana")
+        raise Invalid(
+            "フリガナはカタカナまたはひらがなで入力してください", "kana only (katakana or hiragana)"
+        )
     return v
 
 
@@ -125,7 +133,10 @@ def parse_birth_date(value: str | date) -> date:
     try:
         return date.fromisoformat(v.replace("/", "-"))
     except ValueError:
-        raise ValueError("birth_date: expected YYYY-MM-DD or 和暦 (e.g. 昭和60年1月2日)") from None
+        raise Invalid(
+            "日付の形式が正しくありません（例: 1985-01-05 または 昭和60年1月5日）",
+            "is not a valid date (e.g. 1985-01-05 or 昭和60年1月5日)",
+        ) from None
 
 
 def prefecture_of(address: str) -> str | None:
@@ -233,7 +244,7 @@ class CustomerCreate(InputModel):
             return None
         v = unicodedata.normalize("NFKC", v).strip()
         if prefecture_of(v) is None:
-            raise ValueError("address: must start with a prefecture (都道府県)")
+            raise Invalid("都道府県から始めてください", "must start with a prefecture (都道府県)")
         return v
 
     @field_validator("phones")
@@ -429,6 +440,25 @@ class ActivityCreated(BaseModel):
 # -- purpose notices (R-17-2, R-21-1, R-21-3) ------------------------------------------------------------------
 
 NoticeMethod = Literal["notified", "stated", "published"]
+# How the purpose reached a person collected directly, by channel (R-21-1 / R-21-2): 明示 (stated, 法第21条第2項)
+# only where the person hands over the data in writing — a form on paper or on the web, a letter, an e-mail;
+# on the phone, at the counter, in a visit or at an event it is 通知 (notified, 法第21条第1項). A channel not
+# listed is not known to be in writing: notified.
+WRITTEN_CHANNELS = frozenset(
+    {"web_form", "web", "form", "paper", "application", "contract", "letter", "post", "email", "survey"}
+)
+
+
+def notice_method_for(provenance: ProvenanceIn) -> NoticeMethod:
+    """The method recorded for the purposes notified at collection when none is given: stated (明示) for data
+    the person gave directly in writing, notified (通知) for other direct collection (phone, counter, oral),
+    published (公表) for data from a third party, public sources or a predecessor (法第21条第1項)."""
+    if provenance.method != "direct":
+        return "published"
+    channel = (provenance.channel or "").strip().lower().replace("-", "_")
+    return "stated" if channel in WRITTEN_CHANNELS else "notified"
+
+
 # ACT 21(4) (R-21-3): (1) notice would harm the life, body, property or other rights of the person or another;
 # (2) it would harm the operator's rights or legitimate interests; (3) cooperation with a state duty;
 # (4) the purpose is obvious from the circumstances of the acquisition.

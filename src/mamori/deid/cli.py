@@ -15,6 +15,7 @@ from rich.table import Table
 from mamori.deid import service
 from mamori.deid.tabular.cli import app
 from mamori.deid.text.cli import app as text_app
+from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, console, print_json, state
 
 
@@ -36,18 +37,14 @@ def datasets(
         print_json({"items": [r.model_dump(mode="json") for r in rows]})
         return
     table = Table(
-        st.t("作成日時", "created"),
-        st.t("種類", "kind"),
-        st.t("ファイル", "file"),
-        st.t("行数", "rows"),
-        st.t("利用目的", "purpose"),
+        *(labels.label(f"deid_field.{k}", st.lang) for k in ("created_at", "kind", "file", "rows", "purpose"))
     )
     for r in rows:
         table.add_row(
-            f"{r.created_at:%Y-%m-%d %H:%M}",
-            r.kind_ja if st.lang != "en" else r.kind,
+            labels.fmt_datetime(r.created_at, st.lang),
+            labels.value("dataset_kind", r.kind, st.lang, staff=True),
             r.file_name,
-            str(r.rows),
+            labels.fmt_count(r.rows, "件", st.lang),
             r.purpose,
         )
     console.print(table)

@@ -4,6 +4,8 @@ processing activities (G-30) and the foreign countries for the published notice 
 from __future__ import annotations
 
 import json
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -11,9 +13,17 @@ from rich.table import Table
 
 from mamori.inventory import service
 from mamori.inventory.schemas import ItemIn, LocationIn, LocationUpdate
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.policy import Category
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
 
 app = typer.Typer(
     help="個人データの所在・データ項目・処理活動の記録 / where data is kept, data items, the ROPA (G-30)",
@@ -63,6 +73,87 @@ def _format(fmt: str, json_out: bool) -> str:
     return fmt
 
 
+def _h(st: CliState, key: str) -> str:
+    """A heading from the label dictionary (inventory_field.*, or field.*)."""
+    return labels.label(f"inventory_field.{key}", st.lang, default="") or labels.label(
+        f"field.{key}", st.lang, default=key
+    )
+
+
+def _yesno(st: CliState, flag: bool) -> str:
+    return labels.label("yesno.yes" if flag else "yesno.no", st.lang)
+
+
+def _country(st: CliState, code: str | None) -> str:
+    """「日本」 / 「アメリカ合衆国（US）」: the country's name where the dictionary has it, its code abroad."""
+    if not code:
+        return "—"
+    if not labels.has(f"country.{code}"):
+        return code
+    return labels.value("country", code, st.lang, staff=code != "JP")
+
+
+_DOMAINS = {
+    "kind": "location_kind",
+    "appi_category": "data_category",
+    "sensitive_kind": "sensitive_kind",
+    "gdpr_article9": "article9",
+    "counterparty_kind": "counterparty_kind",
+}
+
+
+def _shown(st: CliState, key: str, value: object) -> str:
+    """One field in words: codes through the dictionary, times in JST, booleans はい / いいえ."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _yesno(st, value)
+    if isinstance(value, datetime):
+        return labels.fmt_datetime(value, st.lang)
+    if isinstance(value, date):
+        return labels.fmt_date(value, st.lang)
+    if key == "country":
+        return _country(st, str(value))
+    if key == "categories" and isinstance(value, list):
+        return labels.values("data_category", [str(v) for v in value], st.lang)
+    if key in _DOMAINS:
+        return labels.value(_DOMAINS[key], str(value), st.lang, staff=True)
+    if isinstance(value, list):
+        return (", " if st.lang == "en" else "、").join(str(v) for v in value)
+    return str(value)
+
+
+def _item(st: CliState, key: str) -> str:
+    """「氏名（name）」: a customer field by its label with the key staff type back; attr:<key> as it is."""
+    if labels.has(f"field.{key}"):
+        return f"{labels.label(f'field.{key}', st.lang)}（{key}）" if st.lang != "en" else key
+    plural = {"phones": "phone", "emails": "email"}.get(key)
+    if plural:
+        return f"{labels.label(f'field.{plural}', st.lang)}（{key}）" if st.lang != "en" else key
+    if key == "activities":
+        return f"{labels.label('customer_field.activities', st.lang)}（{key}）" if st.lang != "en" else key
+    return key
+
+
+_RULE = re.compile(r"R-[0-9.]+-[0-9]+(?: \([a-z]\))?")
+
+
+def _in_lang(text: str, lang: str) -> str:
+    """A bilingual 「日本語 / English」 text from the registers in the chosen language only; the rule ids the
+    English half names are kept beside the Japanese (「…（R-28-1）」) for staff."""
+    parts = []
+    for piece in text.split("; "):
+        ja, sep, en = piece.partition(" / ")
+        if not sep:
+            parts.append(piece)
+        elif lang == "en":
+            parts.append(en)
+        else:
+            rules = [r for r in _RULE.findall(en) if r not in ja]
+            parts.append(ja + (f"（{'、'.join(rules)}）" if rules else ""))
+    return ("; " if lang == "en" else "、").join(parts)
+
+
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
@@ -88,23 +179,18 @@ def locations_list(
         print_json(rows)
         return
     table = Table(
-        "code",
-        st.t("名称", "name"),
-        st.t("種別", "kind"),
-        st.t("事業者", "operator"),
-        st.t("国", "country"),
-        st.t("取扱い", "handles"),
-        st.t("状態", "status"),
+        *(_h(st, k) for k in ("code", "name", "kind", "operator", "country", "handles_data", "status"))
     )
     for r in rows:
         table.add_row(
             r.code,
             r.name,
-            r.kind,
+            labels.value("location_kind", r.kind, st.lang, staff=True),
             r.operator,
-            r.country + (f"/{r.region}" if r.region else ""),
-            "✓" if r.handles_data else "",
-            st.t("廃止", "retired") if r.retired else st.t("有効", "active"),
+            _country(st, r.country)
+            + ((f" ({r.region})" if st.lang == "en" else f"（{r.region}）") if r.region else ""),
+            _yesno(st, r.handles_data),
+            labels.value("location_status", "retired" if r.retired else "active", st.lang),
         )
     console.print(table)
 
@@ -119,8 +205,9 @@ def locations_show(ctx: typer.Context, code: str, json_out: bool = typer.Option(
     if json_out:
         print_json(r)
         return
+    sep = ": " if st.lang == "en" else "："
     for key, value in r.model_dump().items():
-        console.print(f"{key}: {value}", markup=False)
+        console.print(f"{_h(st, key)}{sep}{_shown(st, key, value)}", markup=False, highlight=False)
 
 
 @locations_app.command("add")
@@ -130,7 +217,10 @@ def locations_add(
     code: str,
     name: str = typer.Option(..., "--name"),
     kind: str = typer.Option(
-        ..., "--kind", help="database / backup / file_share / cloud / outsourcee_system"
+        ...,
+        "--kind",
+        help="種別: "
+        + _opts("location_kind", ("database", "backup", "file_share", "cloud", "outsourcee_system")),
     ),
     operator: str = typer.Option(..., "--operator", help="運営する事業者 / who runs it"),
     country: str = typer.Option("JP", "--country", help="ISO 3166 alpha-2"),
@@ -244,22 +334,28 @@ def items_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
         print_json(rows)
         return
     table = Table(
-        st.t("項目", "item"),
-        st.t("区分", "category"),
-        st.t("要配慮", "要配慮 kind"),
-        "GDPR 9",
-        "GDPR 10",
-        st.t("確認", "reviewed"),
-        st.t("注記", "notes"),
+        *(
+            _h(st, k)
+            for k in (
+                "item",
+                "category",
+                "sensitive_kind",
+                "gdpr_article9",
+                "gdpr_article10",
+                "reviewed",
+                "notes",
+            )
+        )
     )
     for r in rows:
+        item = _item(st, r.key)
         table.add_row(
-            r.key,
-            r.appi_category.value,
-            r.sensitive_kind or "",
-            r.gdpr_article9 or "",
-            "✓" if r.gdpr_article10 else "",
-            "✓" if r.reviewed else "",
+            item,
+            labels.value("data_category", r.appi_category.value, st.lang, staff=True),
+            labels.value("sensitive_kind", r.sensitive_kind, st.lang, staff=True) if r.sensitive_kind else "",
+            labels.value("article9", r.gdpr_article9, st.lang, staff=True) if r.gdpr_article9 else "",
+            _yesno(st, r.gdpr_article10),
+            _yesno(st, r.reviewed),
             "\n".join(n for n in r.notes if not n.startswith("未確認")),
         )
     console.print(table)
@@ -351,10 +447,13 @@ def countries(
     elif chosen == "md":
         _emit(service.countries_markdown(rows), out)
     else:
-        table = Table(
-            st.t("国", "country"), st.t("種別", "kind"), st.t("名称", "name"), st.t("根拠", "safeguard")
-        )
+        table = Table(*(_h(st, k) for k in ("country", "kind", "name", "safeguard")))
         for c_ in rows:
             for e in c_.entries:
-                table.add_row(c_.country, e.kind, e.name, e.safeguard)
+                table.add_row(
+                    _country(st, c_.country),
+                    labels.value("recipient_kind", e.kind, st.lang),
+                    e.name,
+                    _in_lang(e.safeguard, st.lang),
+                )
         console.print(table)

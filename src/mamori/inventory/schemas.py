@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 HOME_COUNTRY = "JP"
 LOCATION_KINDS = ("database", "backup", "file_share", "cloud", "outsourcee_system")
@@ -80,7 +81,10 @@ ITEM_KEY_PATTERN = r"^(attr:)?[a-z][a-z0-9_]{0,63}$"
 def country_code(value: str) -> str:
     v = value.strip().upper()
     if len(v) != 2 or not v.isascii() or not v.isalpha():
-        raise ValueError("country must be an ISO 3166 alpha-2 code")
+        raise Invalid(
+            "国・地域は ISO 3166 の2文字コードで指定してください（例: JP）",
+            "country must be an ISO 3166 alpha-2 code",
+        )
     return v
 
 

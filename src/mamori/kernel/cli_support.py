@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,9 +20,12 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from typer._click import exceptions as click_exc  # typer vendors click: its own exception classes
 
+from mamori.kernel import validation
 from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
 from mamori.kernel.errors import ConfigurationError, MamoriError
+from mamori.kernel.labels import label
 from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.kernel.settings import get_settings
 
@@ -96,14 +100,9 @@ def print_json(data: object) -> None:
 
 
 def validation_message(exc: ValidationError, lang: str) -> str:
-    """Field names and what is wrong — never the submitted value."""
-    parts = []
-    for err in exc.errors(include_input=False, include_url=False):
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    head = "入力が不正です" if lang != "en" else "invalid input"
-    return f"{head}: " + "; ".join(parts)
+    """Field labels and what is wrong, in ``lang`` (Japanese unless English was chosen) — never the value."""
+    head = label("validation.invalid_input", "en" if lang == "en" else "ja")
+    return f"{head}: " + validation.message(exc, lang)
 
 
 def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
@@ -122,8 +121,8 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
         except ValidationError as exc:
             err_console.print(
-                ("エラー (invalid_input): " if lang != "en" else "error (invalid_input): ")
-                + validation_message(exc, lang).split(": ", 1)[1],
+                f"{label('cli_error.prefix', 'en' if lang == 'en' else 'ja')} (invalid_input): "
+                + validation.message(exc, lang),
                 markup=False,
                 highlight=False,
                 soft_wrap=True,
@@ -135,3 +134,165 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
 
 def any_of(*values: Any) -> bool:
     return any(v is not None for v in values)
+
+
+# -- usage errors (click/typer's English panel replaced by one line) ----------------------------------------------
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_CODE_LIST = re.compile(r"[a-z0-9_-]+(?: / [a-z0-9_-]+)+")
+
+
+def _usage_lang(exc: BaseException, argv: Sequence[str]) -> str:
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        obj = ctx.find_root().obj
+        if isinstance(obj, CliState):
+            return obj.lang
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return "en" if argv[i + 1] == "en" else "ja"
+        if arg.startswith("--lang="):
+            return "en" if arg.split("=", 1)[1] == "en" else "ja"
+    return "en" if os.environ.get("MAMORI_LANG") == "en" else "ja"
+
+
+def _param_name(param: Any, lang: str) -> str:
+    """An option by its flags (``--birth-date``); an argument by its label when one exists (「顧客ID」), else
+    its name in capitals (``CUSTOMER_ID``)."""
+    if param is None:
+        return ""
+    opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+    if opts:
+        return " / ".join(opts)
+    name = str(getattr(param, "name", "") or "")
+    shown = validation.field_name(name, lang)
+    return shown if shown != name else name.upper()
+
+
+def _own_message(message: str, lang: str) -> str:
+    """A message our commands raise: 「日本語 / English」 → the chosen half; English-only → translated or generic."""
+    if " / " in message and _JAPANESE.search(message.split(" / ", 1)[0]):
+        ja, en = message.split(" / ", 1)
+        if not _JAPANESE.search(en):
+            return en.strip() if lang == "en" else ja.strip()
+    if _CODE_LIST.fullmatch(message.strip()):  # "report / merge / create": the codes the option takes
+        codes = [c.strip() for c in message.split("/")]
+        return label("pydantic.literal_error", lang).format(
+            expected=(", " if lang == "en" else "、").join(codes)
+        )
+    return validation.value_error_text(message, lang)
+
+
+def _bad_parameter(exc: click_exc.BadParameter, lang: str) -> str:
+    lg = "en" if lang == "en" else "ja"
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        errors = cause.errors(include_input=False, include_url=False)
+        why = ("; " if lg == "en" else "／").join(
+            dict.fromkeys(validation.reason(e, lg) for e in errors)
+        ) or label("cli_error.invalid_value", lg)
+    else:
+        msg = exc.message
+        path_words = {
+            " does not exist.": "path_missing",
+            " is a file.": "path_is_file",
+            " is a directory.": "path_is_dir",
+            " is not readable.": "path_unreadable",
+            " is not writable.": "path_unwritable",
+        }
+        key = next((k for suffix, k in path_words.items() if msg.endswith(suffix)), None)
+        if key is not None:
+            why = label(f"cli_error.{key}", lg)
+        elif msg.startswith("'") and "': " in msg:  # typer: "'<file>': <strerror>" (the path is not repeated)
+            why = label("cli_error.file_error", lg)
+        elif msg.startswith("Value ") or msg == "Value must be an iterable.":
+            why = label("cli_error.invalid_value", lg)
+        else:
+            why = _own_message(msg, lg)
+    name = str(exc.param_hint) if isinstance(exc.param_hint, str) else _param_name(exc.param, lg)
+    if isinstance(exc.param_hint, list | tuple):
+        name = " / ".join(str(h) for h in exc.param_hint)
+    return f"{name}: {why}" if name else why
+
+
+def usage_message(exc: click_exc.ClickException, lang: str) -> str:
+    """A click/typer usage error as words in ``lang`` (no help panel; no value typed by the user, only option
+    and command names)."""
+    lg = "en" if lang == "en" else "ja"
+    if isinstance(exc, click_exc.NoSuchOption):
+        text = label("cli_error.no_such_option", lg).format(option=exc.option_name)
+        if exc.possibilities:
+            cands = ", ".join(sorted(exc.possibilities))
+            text += (
+                ("（" if lg == "ja" else " (")
+                + label("cli_error.did_you_mean", lg).format(candidates=cands)
+                + ("）" if lg == "ja" else ")")
+            )
+        return text
+    if isinstance(exc, click_exc.MissingParameter):
+        kind = exc.param_type or (getattr(exc.param, "param_type_name", None) if exc.param else None)
+        key = {"option": "missing_option", "argument": "missing_argument"}.get(
+            kind or "", "missing_parameter"
+        )
+        name = _param_name(exc.param, lg) if exc.param_hint is None else str(exc.param_hint)
+        return label(f"cli_error.{key}", lg).format(param=name)
+    if isinstance(exc, click_exc.BadParameter):
+        return _bad_parameter(exc, lg)
+    if isinstance(exc, click_exc.BadOptionUsage):
+        msg = exc.message
+        key = (
+            "option_needs_value"
+            if "requires" in msg
+            else "option_takes_no_value"
+            if "does not take a value" in msg
+            else "bad_option_usage"
+        )
+        return label(f"cli_error.{key}", lg).format(option=exc.option_name)
+    if isinstance(exc, click_exc.BadArgumentUsage):
+        return label("cli_error.bad_argument_usage", lg)
+    if isinstance(exc, click_exc.UsageError):
+        msg = exc.message
+        m = re.match(r"No such command '(.+?)'", msg)
+        if m:
+            return label("cli_error.no_such_command", lg).format(command=m.group(1))
+        if msg.startswith("Missing command"):
+            return label("cli_error.missing_command", lg)
+        if msg.startswith("Got unexpected extra argument"):
+            return label("cli_error.extra_arguments", lg)
+        return label("cli_error.usage", lg)
+    if isinstance(exc, click_exc.FileError):
+        return label("cli_error.file_error", lg)
+    return label("cli_error.usage", lg)
+
+
+def usage_line(exc: click_exc.ClickException, lang: str) -> str:
+    """「エラー (usage): 不明なオプションです: --bogus（mamori customers list --help で使い方を確認できます）」."""
+    lg = "en" if lang == "en" else "ja"
+    text = usage_message(exc, lg)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        hint = label("cli_error.help_hint", lg).format(command=ctx.command_path)
+        text += f"（{hint}）" if lg == "ja" else f" ({hint})"
+    code = "usage" if isinstance(exc, click_exc.UsageError) else "invalid_input"
+    return f"{label('cli_error.prefix', lg)} ({code}): {text}"
+
+
+def run_app(app: typer.Typer, args: Sequence[str] | None = None, prog_name: str = "mamori") -> int:
+    """Run the Typer app as the ``mamori`` entry point does and return the exit code. Usage errors (unknown
+    option or command, a missing or bad parameter) are printed as ONE line in the chosen language instead of
+    click's English panel, exit code 2; ``--help`` and the help shown for a bare group stay as Typer renders."""
+    argv = list(sys.argv[1:] if args is None else args)
+    try:
+        rv = app(args=argv, prog_name=prog_name, standalone_mode=False)
+    except click_exc.NoArgsIsHelpError as exc:  # a bare group: Typer has already rendered its help
+        return exc.exit_code
+    except click_exc.ClickException as exc:
+        err_console.print(
+            usage_line(exc, _usage_lang(exc, argv)), markup=False, highlight=False, soft_wrap=True
+        )
+        return exc.exit_code
+    except typer.Abort:
+        lang = _usage_lang(Exception(), argv)
+        err_console.print(label("cli_error.aborted", "en" if lang == "en" else "ja"), markup=False)
+        return 1
+    return rv if isinstance(rv, int) else 0

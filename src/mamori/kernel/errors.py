@@ -6,6 +6,27 @@ Messages never contain personal data: callers pass ids, field names and counts, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+# How a rule is cited to staff — its article (「法第33条第5項、施行令第11条」): registered by mamori.composition from
+# mamori.law.articles (the kernel does not know the law); None → the bare rule id only.
+_citer: Callable[[str, str], str] | None = None
+
+
+def register_citer(citer: Callable[[str, str], str] | None) -> None:
+    global _citer
+    _citer = citer
+
+
+def cite(rule_id: str | None, lang: str = "ja") -> str | None:
+    """The article(s) ``rule_id`` implements, for staff texts; None without a rule or a registered citer."""
+    if rule_id is None or _citer is None:
+        return None
+    try:
+        return _citer(rule_id, lang)
+    except LookupError:
+        return None
+
 
 class MamoriError(Exception):
     code: str = "error"
@@ -33,7 +54,11 @@ class MamoriError(Exception):
         return self.message_en if lang == "en" else self.message_ja
 
     def one_line(self, lang: str = "ja") -> str:
+        """Staff text: the code, the rule id and its article (「[R-35-1]（法第35条）」), the message."""
+        article = cite(self.rule_id, lang)
         rule = f" [{self.rule_id}]" if self.rule_id else ""
+        if article:
+            rule += f" ({article})" if lang == "en" else f"（{article}）"
         prefix = "エラー" if lang != "en" else "error"
         return f"{prefix} ({self.code}){rule}: {self.message(lang)}"
 
@@ -41,6 +66,7 @@ class MamoriError(Exception):
         return {
             "code": self.code,
             "rule_id": self.rule_id,
+            "article": cite(self.rule_id, lang),
             "message": self.message(lang),
             "message_ja": self.message_ja,
             "message_en": self.message_en,

@@ -8,13 +8,15 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 
+from mamori.kernel.validation import Invalid
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _check(value: Any) -> Any:
     if isinstance(value, str):
         if _CONTROL.search(value):
-            raise ValueError("control characters are not allowed")
+            raise Invalid("制御文字は使えません", "control characters are not allowed")
     elif isinstance(value, list | tuple):
         for item in value:
             _check(item)

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     operator_representative: str | None = None
     privacy_contact: str | None = None
     eu_representative: str | None = None
+    # The Japanese TrueType font embedded in PDF letters (MAMORI_PDF_FONT); unset → the IPAex/IPA system fonts.
+    pdf_font: Path | None = None
 
     @property
     def home_path(self) -> Path:

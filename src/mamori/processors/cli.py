@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import Conflict, ValidationFailed
+from mamori.law.articles import cite
 from mamori.processors import service
 from mamori.processors.schemas import (
     CLAUSES,
@@ -28,6 +30,13 @@ from mamori.processors.schemas import (
     RemedyIn,
     SubcontractIn,
 )
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
 
 app = typer.Typer(help="委託先の管理 / outsourcees, contracts, audits, scoped access", no_args_is_help=True)
 contracts_app = typer.Typer(help="委託契約 / outsourcing contracts", no_args_is_help=True)
@@ -46,6 +55,39 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def _h(st: CliState, key: str) -> str:
+    """A heading from the label dictionary (processors_field.*, or field.*)."""
+    return labels.label(f"processors_field.{key}", st.lang, default="") or labels.label(
+        f"field.{key}", st.lang, default=key
+    )
+
+
+def _yesno(st: CliState, flag: bool) -> str:
+    return labels.label("yesno.yes" if flag else "yesno.no", st.lang)
+
+
+def _period(st: CliState, start: object, end: object) -> str:
+    fmt = labels.fmt_date
+    return f"{fmt(start, st.lang)}〜{fmt(end, st.lang)}"  # type: ignore[arg-type]
+
+
+def _country(st: CliState, code: str | None) -> str:
+    if not code:
+        return "—"
+    if not labels.has(f"country.{code}"):
+        return code
+    return labels.value("country", code, st.lang, staff=code != "JP")
+
+
+def _br(st: CliState, text: str) -> str:
+    """「（…）」 in Japanese, " (…)" in English."""
+    return f" ({text})" if st.lang == "en" else f"（{text}）"
+
+
+def _sep(st: CliState) -> str:
+    return ", " if st.lang == "en" else "、"
+
+
 # -- contracts -----------------------------------------------------------------------------------------------
 
 
@@ -58,7 +100,9 @@ def contracts_add(
     purposes: str = typer.Option(..., "--purposes", help="利用目的コード（カンマ区切り）"),
     fields: str = typer.Option(..., "--fields", help="業務に必要な項目（カンマ区切り, attr:<key> 可）"),
     clauses: str = typer.Option(
-        "", "--clauses", help="契約に含まれる条項（カンマ区切り）: " + ",".join(CLAUSES)
+        "",
+        "--clauses",
+        help="契約に含まれる条項（カンマ区切り）: " + _opts("contract_clause", CLAUSES),
     ),
     starts_on: str = typer.Option(..., "--starts", help="開始日 YYYY-MM-DD"),
     ends_on: str = typer.Option(..., "--ends", help="終了日 YYYY-MM-DD（当日を含む）"),
@@ -92,7 +136,9 @@ def contracts_add(
             st.t(
                 "不足している条項（開始できません, R-25-1）: ", "missing clauses (cannot activate, R-25-1): "
             )
-            + ", ".join(out.missing_clauses)
+            + _sep(st).join(
+                labels.value("contract_clause", c, st.lang, staff=True) for c in out.missing_clauses
+            )
         )
 
 
@@ -100,7 +146,11 @@ def contracts_add(
 @cli_command
 def contracts_list(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, "--status", help="draft / active / suspended / ended"),
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help="状態で絞り込む: " + _opts("contract_status", ("draft", "active", "suspended", "ended")),
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """委託契約の一覧（監査期限切れを表示） / contracts, with overdue audits."""
@@ -112,33 +162,42 @@ def contracts_list(
         return
     table = Table(
         "ID",
-        st.t("状態", "status"),
-        st.t("委託先", "outsourcee"),
-        st.t("業務", "work"),
-        st.t("期間", "period"),
-        st.t("顧客数", "customers"),
-        st.t("評価", "evaluation"),
-        st.t("監査期限切れ", "overdue audits"),
-        st.t("次回監査", "next audit"),
+        *(
+            _h(st, k)
+            for k in (
+                "status",
+                "outsourcee",
+                "work",
+                "period",
+                "customers",
+                "evaluation",
+                "overdue_audits",
+                "next_audit",
+            )
+        ),
     )
     for r in rows:
-        overdue = f"[bold red]{r.overdue_audits} !![/]" if r.overdue_audits else "0"
+        overdue = (
+            f"[bold red]{labels.fmt_count(r.overdue_audits, '件', st.lang)}{_br(st, _h(st, 'overdue'))}[/]"
+            if r.overdue_audits
+            else labels.fmt_count(0, "件", st.lang)
+        )
         table.add_row(
             r.id,
-            r.status,
-            f"{r.outsourcee} ({r.country or '-'})",
+            labels.value("contract_status", r.status, st.lang, staff=True),
+            f"{r.outsourcee}{_br(st, _country(st, r.country))}",
             r.work,
-            f"{r.starts_on}〜{r.ends_on}",
-            str(r.customers),
-            r.evaluation or "-",
+            _period(st, r.starts_on, r.ends_on),
+            labels.fmt_count(r.customers, "人", st.lang),
+            labels.value("evaluation_result", r.evaluation, st.lang),
             overdue,
-            str(r.next_audit_due or "-"),
+            labels.fmt_date(r.next_audit_due, st.lang),
         )
     console.print(table)
     late = sum(r.overdue_audits for r in rows)
     if late:
         console.print(
-            f"[bold red]{st.t(f'期限切れの監査: {late} 件', f'overdue audits: {late}')}[/]", highlight=False
+            f"[bold red]{st.t(f'期限超過の監査: {late}件', f'overdue audits: {late}')}[/]", highlight=False
         )
 
 
@@ -152,30 +211,40 @@ def contracts_show(ctx: typer.Context, contract_id: str, json_out: bool = JSON_O
     if json_out:
         print_json(d)
         return
+    sep = _sep(st)
     for label, value in (
-        (st.t("委託先", "outsourcee"), f"{d.outsourcee} ({d.country or '-'})"),
-        (st.t("状態", "status"), d.status),
-        (st.t("業務", "work"), d.work),
-        (st.t("利用目的", "purposes"), ", ".join(d.purposes)),
-        (st.t("項目", "fields"), ", ".join(d.fields)),
-        (st.t("期間", "period"), f"{d.starts_on}〜{d.ends_on}"),
-        (st.t("不足条項", "missing clauses"), ", ".join(d.missing_clauses) or "-"),
-        (st.t("選定評価", "evaluation"), d.evaluation or "-"),
-        (st.t("顧客数", "customers"), str(d.customers)),
-        (st.t("オペレーター数", "operators"), str(d.operators)),
-        (st.t("監査期限切れ", "overdue audits"), str(d.overdue_audits)),
+        (_h(st, "outsourcee"), f"{d.outsourcee}{_br(st, _country(st, d.country))}"),
+        (_h(st, "status"), labels.value("contract_status", d.status, st.lang, staff=True)),
+        (_h(st, "work"), d.work),
+        (_h(st, "purposes"), sep.join(d.purposes) or "—"),
+        (_h(st, "fields"), sep.join(labels.label(f"field.{f}", st.lang, default=f) for f in d.fields) or "—"),
+        (_h(st, "period"), _period(st, d.starts_on, d.ends_on)),
+        (
+            _h(st, "missing_clauses"),
+            sep.join(labels.value("contract_clause", c, st.lang, staff=True) for c in d.missing_clauses)
+            or "—",
+        ),
+        (_h(st, "evaluation"), labels.value("evaluation_result", d.evaluation, st.lang)),
+        (_h(st, "customers"), labels.fmt_count(d.customers, "人", st.lang)),
+        (_h(st, "operators"), labels.fmt_count(d.operators, "人", st.lang)),
+        (_h(st, "overdue_audits"), labels.fmt_count(d.overdue_audits, "件", st.lang)),
     ):
         console.print(f"{label}: {value}", markup=False, highlight=False)
     for a in d.audits:
-        flag = " OVERDUE" if a.overdue else ""
+        flag = _br(st, _h(st, "overdue")) if a.overdue else ""
         console.print(
-            f"  audit {a.id} due {a.due_on} {a.method} → {a.result or '-'}{flag}",
+            f"  {_h(st, 'audit')} {a.id} {_h(st, 'due')} {labels.fmt_date(a.due_on, st.lang)} "
+            f"{labels.value('audit_method', a.method, st.lang)} → "
+            f"{labels.value('audit_result', a.result, st.lang)}{flag}",
             markup=False,
             highlight=False,
         )
     for s in d.subcontracts:
         console.print(
-            f"  subcontract {s.id} {s.subcontractor} ({s.country}) {s.status}", markup=False, highlight=False
+            f"  {_h(st, 'subcontract')} {s.id} {s.subcontractor}{_br(st, _country(st, s.country))} "
+            f"{labels.value('subcontract_status', s.status, st.lang)}",
+            markup=False,
+            highlight=False,
         )
 
 
@@ -185,7 +254,9 @@ def contracts_evaluate(
     ctx: typer.Context,
     contract_id: str,
     falls_short: str = typer.Option(
-        "", "--falls-short", help="基準を満たさない項目（カンマ区切り）: " + ",".join(EVALUATION_ITEMS)
+        "",
+        "--falls-short",
+        help="基準を満たさない項目（カンマ区切り）: " + _opts("evaluation_item", EVALUATION_ITEMS),
     ),
     meets: str = typer.Option("", "--meets", help="満たす項目（カンマ区切り, all = すべて）"),
     note: str | None = typer.Option(None, "--note"),
@@ -201,7 +272,10 @@ def contracts_evaluate(
     with st.transaction() as c:
         ev = service.evaluate(c, contract_id, data)
     print_json(ev) if json_out else console.print(
-        st.t(f"選定評価を記録しました: {ev.result}", f"evaluation recorded: {ev.result}")
+        st.t(
+            f"選定評価を記録しました: {labels.value('evaluation_result', ev.result, 'ja')}",
+            f"evaluation recorded: {labels.value('evaluation_result', ev.result, 'en')}",
+        )
     )
 
 
@@ -220,7 +294,9 @@ def contracts_activate(ctx: typer.Context, contract_id: str, json_out: bool = JS
 def contracts_end(
     ctx: typer.Context,
     contract_id: str,
-    disposal: str = typer.Option(..., "--disposal", help="returned / deleted"),
+    disposal: str = typer.Option(
+        ..., "--disposal", help="個人データの扱い: " + _opts("disposal", ("returned", "deleted"))
+    ),
     evidence: str = typer.Option(..., "--evidence", help="返却・削除の証明書などの参照"),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -264,7 +340,7 @@ def contracts_customers(
             return
     print_json(cov) if json_out else console.print(
         st.t(
-            f"対象顧客: 変更 {cov.added} 件、不明 {cov.unknown} 件、合計 {cov.total} 件",
+            f"対象顧客: 変更 {cov.added}人、不明 {cov.unknown}件、合計 {cov.total}人",
             f"covered customers: changed {cov.added}, unknown {cov.unknown}, total {cov.total}",
         )
     )
@@ -279,7 +355,11 @@ def audits_schedule(
     ctx: typer.Context,
     contract_id: str,
     due: str = typer.Option(..., "--due", help="期限 YYYY-MM-DD"),
-    method: str = typer.Option("document", "--method", help="on_site / document / questionnaire / remote"),
+    method: str = typer.Option(
+        "document",
+        "--method",
+        help="監査の方法: " + _opts("audit_method", ("on_site", "document", "questionnaire", "remote")),
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """監査を予定 / schedule an audit."""
@@ -297,7 +377,9 @@ def audits_schedule(
 def audits_record(
     ctx: typer.Context,
     audit_id: str,
-    result: str = typer.Option(..., "--result", help="passed / failed"),
+    result: str = typer.Option(
+        ..., "--result", help="監査の結果: " + _opts("audit_result", ("passed", "failed"))
+    ),
     performed_on: str | None = typer.Option(None, "--performed-on", help="実施日 YYYY-MM-DD（既定: 今日）"),
     findings: str | None = typer.Option(None, "--findings", help="指摘事項（個人情報を書かない）"),
     json_out: bool = JSON_OPT,
@@ -313,7 +395,12 @@ def audits_record(
             }
         )
         a = service.record_audit(c, audit_id, data)
-    print_json(a) if json_out else console.print(st.t(f"記録しました: {a.result}", f"recorded: {a.result}"))
+    print_json(a) if json_out else console.print(
+        st.t(
+            f"監査結果を記録しました: {labels.value('audit_result', a.result, 'ja')}",
+            f"audit result recorded: {labels.value('audit_result', a.result, 'en')}",
+        )
+    )
 
 
 @audits_app.command("remedy")
@@ -348,30 +435,26 @@ def audits_list(
         print_json(rows)
         return
     table = Table(
-        "ID",
-        st.t("契約", "contract"),
-        st.t("期限", "due"),
-        st.t("方法", "method"),
-        st.t("実施日", "performed"),
-        st.t("結果", "result"),
-        st.t("是正", "remedied"),
+        "ID", *(_h(st, k) for k in ("contract", "due", "method", "performed", "result", "remedied"))
     )
     for a in rows:
-        due = f"[bold red]{a.due_on} (期限切れ/overdue)[/]" if a.overdue else str(a.due_on)
+        due = labels.fmt_date(a.due_on, st.lang)
+        if a.overdue:
+            due = f"[bold red]{due}{_br(st, _h(st, 'overdue'))}[/]"
         table.add_row(
             a.id,
             a.contract_id,
             due,
-            a.method,
-            str(a.performed_on or "-"),
-            a.result or "-",
-            "yes" if a.remedied_at else "-",
+            labels.value("audit_method", a.method, st.lang, staff=True),
+            labels.fmt_date(a.performed_on, st.lang),
+            labels.value("audit_result", a.result, st.lang),
+            _yesno(st, a.remedied_at is not None),
         )
     console.print(table)
     late = sum(1 for a in rows if a.overdue)
     if late:
         console.print(
-            f"[bold red]{st.t(f'期限切れの監査: {late} 件', f'overdue audits: {late}')}[/]", highlight=False
+            f"[bold red]{st.t(f'期限超過の監査: {late}件', f'overdue audits: {late}')}[/]", highlight=False
         )
 
 
@@ -443,7 +526,7 @@ def operators_add(
     display_name: str = typer.Option(..., "--display-name"),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """委託先オペレーターのアカウントを作成し契約に紐付け（MFA 必須） / open an operator account for a contract."""
+    """委託先オペレーターのアカウントを作成し契約に紐付け（二要素認証が必須） / open an operator account for a contract."""
     st = state(ctx)
     data = OperatorCreate.model_validate({"username": username, "display_name": display_name})
     with st.transaction() as c:
@@ -472,11 +555,9 @@ def operators_list(
     if json_out:
         print_json(rows)
         return
-    table = Table(st.t("ユーザー名", "username"), st.t("契約", "contract"), "MFA", st.t("有効", "active"))
+    table = Table(*(_h(st, k) for k in ("username", "contract", "mfa", "active")))
     for o in rows:
-        table.add_row(
-            o.username, o.contract_id, "yes" if o.mfa_enrolled else "no", "yes" if o.active else "no"
-        )
+        table.add_row(o.username, o.contract_id, _yesno(st, o.mfa_enrolled), _yesno(st, o.active))
     console.print(table)
 
 
@@ -519,13 +600,18 @@ def handover(
         return
     console.print(
         st.t(
-            f"引渡しを記録しました: {rec.customer_count} 件（除外 {rec.withheld_count} 件）→ {out}",
-            f"handover recorded: {rec.customer_count} customers ({rec.withheld_count} withheld) → {out}",
+            f"引渡しを記録しました: {rec.customer_count}人（除外 {rec.withheld_count}人）→ {out}",
+            f"handover recorded: {labels.fmt_count(rec.customer_count, '人', 'en')} "
+            f"({rec.withheld_count} withheld) → {out}",
         ),
         markup=False,
     )
     for rule, n in rec.withheld_rules.items():
-        console.print(f"  {rule}: {n}", markup=False, highlight=False)
+        try:
+            why = cite(rule, st.lang, staff=True)
+        except (KeyError, LookupError):
+            why = rule
+        console.print(f"  {why}: {labels.fmt_count(n, '人', st.lang)}", markup=False, highlight=False)
 
 
 @app.command("handovers")
@@ -538,9 +624,12 @@ def handovers(ctx: typer.Context, contract_id: str, json_out: bool = JSON_OPT) -
     if json_out:
         print_json(rows)
         return
-    table = Table(st.t("日時", "when"), st.t("実施者", "by"), st.t("件数", "count"), st.t("項目", "fields"))
+    table = Table(*(_h(st, k) for k in ("handed_at", "handed_by", "count", "fields")))
     for h in rows:
         table.add_row(
-            f"{h.handed_at:%Y-%m-%d %H:%M}", h.handed_by, str(h.customer_count), ", ".join(h.fields)
+            labels.fmt_datetime(h.handed_at, st.lang),
+            h.handed_by,
+            labels.fmt_count(h.customer_count, "人", st.lang),
+            _sep(st).join(labels.label(f"field.{f}", st.lang, default=f) for f in h.fields),
         )
     console.print(table)

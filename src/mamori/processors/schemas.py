@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from mamori.customers.schemas import FIELD_CATEGORIES
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 # R-25-1 (contract): what a 委託契約 must state before the contract may run (GL-T 3-4-4, Q&A 7-8).
 CLAUSES: tuple[str, ...] = (
@@ -47,7 +48,10 @@ LATEST = date(2999, 12, 31)
 
 def check_field_name(name: str) -> str:
     if name not in CONTRACT_FIELDS and not ATTR_FIELD.match(name):
-        raise ValueError(f"unknown field ({', '.join(CONTRACT_FIELDS)} or attr:<key>)")
+        raise Invalid(
+            f"不明な項目です（{'、'.join(CONTRACT_FIELDS)} 又は attr:<キー>）",
+            f"unknown field ({', '.join(CONTRACT_FIELDS)} or attr:<key>)",
+        )
     return name
 
 
@@ -67,7 +71,10 @@ class ContractCreate(InputModel):
     def _purposes(cls, v: list[str]) -> list[str]:
         for code in v:
             if not PURPOSE_CODE.match(code):
-                raise ValueError("purposes: lower-case purpose codes (letters, digits, _ -)")
+                raise Invalid(
+                    "利用目的のコードは英小文字・数字・_ - で指定してください",
+                    "purposes: lower-case purpose codes (letters, digits, _ -)",
+                )
         return sorted(set(v))
 
     @field_validator("fields")
@@ -82,15 +89,19 @@ class ContractCreate(InputModel):
     def _clauses(cls, v: list[str]) -> list[str]:
         for c in v:
             if c not in CLAUSES:
-                raise ValueError(f"unknown clause ({', '.join(CLAUSES)})")
+                raise Invalid(
+                    f"不明な契約条項です（{'、'.join(CLAUSES)}）", f"unknown clause ({', '.join(CLAUSES)})"
+                )
         return sorted(set(v))
 
     @model_validator(mode="after")
     def _dates(self) -> ContractCreate:
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
+            raise Invalid("終了日は開始日より前にできません", "ends_on must not be before starts_on")
         if self.starts_on < EARLIEST or self.ends_on > LATEST:
-            raise ValueError(f"dates must lie between {EARLIEST} and {LATEST}")
+            raise Invalid(
+                f"日付は {EARLIEST} から {LATEST} までです", f"dates must lie between {EARLIEST} and {LATEST}"
+            )
         return self
 
 
@@ -103,10 +114,16 @@ class EvaluationIn(InputModel):
     def _items(cls, v: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(v) - set(EVALUATION_ITEMS))
         if unknown:
-            raise ValueError(f"unknown evaluation item ({', '.join(EVALUATION_ITEMS)})")
+            raise Invalid(
+                f"不明な評価項目です（{'、'.join(EVALUATION_ITEMS)}）",
+                f"unknown evaluation item ({', '.join(EVALUATION_ITEMS)})",
+            )
         missing = [i for i in EVALUATION_ITEMS if i not in v]
         if missing:
-            raise ValueError("every GL-T 10 item must be evaluated: " + ", ".join(missing))
+            raise Invalid(
+                "安全管理措置（通則ガイドライン10）の全項目を評価してください: " + "、".join(missing),
+                "every GL-T 10 item must be evaluated: " + ", ".join(missing),
+            )
         return v
 
 
@@ -124,13 +141,15 @@ class CustomersIn(InputModel):
     def _ids(cls, v: list[str]) -> list[str]:
         for cid in v:
             if not ID.match(cid):
-                raise ValueError("customer ids are 32 hex characters")
+                raise Invalid("顧客IDは32桁の16進数です", "customer ids are 32 hex characters")
         return list(dict.fromkeys(v))
 
     @model_validator(mode="after")
     def _one(self) -> CustomersIn:
         if bool(self.customer_ids) == bool(self.purpose):
-            raise ValueError("give either customer_ids or purpose")
+            raise Invalid(
+                "顧客IDか利用目的のどちらかを指定してください", "give either customer_ids or purpose"
+            )
         return self
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 COUNTERPARTY_KINDS = ("third_party", "outsourcee", "joint_user", "succession")
 CounterpartyKind = Literal["third_party", "outsourcee", "joint_user", "succession"]
@@ -25,9 +26,9 @@ ID_PATTERN = r"^[0-9a-f]{32}$"
 
 def _when(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("a date-time needs a UTC offset")
+        raise Invalid("時差（例: +09:00）を付けて指定してください", "a date-time needs a UTC offset")
     if not 1990 <= value.year <= 2200:
-        raise ValueError("the year must be between 1990 and 2200")
+        raise Invalid("年は1990年から2200年の間で指定してください", "the year must be between 1990 and 2200")
     return value
 
 
@@ -42,7 +43,10 @@ EntityId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 def _country(value: str) -> str:
     v = value.strip().upper()
     if len(v) != 2 or not v.isascii() or not v.isalpha():
-        raise ValueError("country must be an ISO 3166 alpha-2 code")
+        raise Invalid(
+            "国・地域は ISO 3166 の2文字コードで指定してください（例: JP）",
+            "country must be an ISO 3166 alpha-2 code",
+        )
     return v
 
 

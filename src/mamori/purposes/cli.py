@@ -3,11 +3,19 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.policy import Category
 from mamori.purposes import service
 from mamori.purposes.schemas import ART9_CONDITIONS, LAWFUL_BASES, PurposeCreate
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
 
 app = typer.Typer(help="利用目的の登録簿 / the purpose registry (R-17-1)", no_args_is_help=True)
 
@@ -27,25 +35,22 @@ def list_(
         print_json(items)
         return
     table = Table(
-        "code",
-        "v",
-        st.t("名称", "title"),
-        st.t("データ区分", "categories"),
-        st.t("同意", "consent"),
-        st.t("GDPR根拠", "GDPR basis"),
-        st.t("第三者提供", "3rd party"),
-        st.t("状態", "status"),
+        *(
+            labels.label(f"purpose_field.{k}", st.lang)
+            for k in ("code", "version", "title", "categories", "consent", "lawful_basis", "third_party")
+        ),
+        labels.label("field.status", st.lang),
     )
     for p in items:
         table.add_row(
             p.code,
-            str(p.version),
+            _version(st, p.version),
             p.title_en if st.lang == "en" else p.title_ja,
-            ",".join(c.value for c in p.categories),
-            ("APPI " if p.consent_appi else "") + ("GDPR" if p.consent_gdpr else ""),
-            _basis_label(p.lawful_basis, p.art9_condition, p.art10),
-            "✓" if p.third_party else "",
-            st.t("廃止", "retired") if p.retired else st.t("有効", "active"),
+            labels.values("data_category", [c.value for c in p.categories], st.lang),
+            _consent_label(st, p.consent_appi, p.consent_gdpr),
+            _basis_label(st, p.lawful_basis, p.art9_condition, p.art10),
+            _yesno(st, p.third_party),
+            labels.value("purpose_status", "retired" if p.retired else "active", st.lang),
         )
     console.print(table)
 
@@ -65,27 +70,59 @@ def show(
     if json_out:
         print_json(items if history else items[0])
         return
+    sep = ": " if st.lang == "en" else "："
     for p in items:
-        console.print(f"[bold]{p.code}[/bold] v{p.version}  {p.title_ja} / {p.title_en}")
+        title = p.title_en if st.lang == "en" else p.title_ja
+        console.print(f"{p.code}  {_version(st, p.version)}  {title}", markup=False, highlight=False)
         console.print(p.text_en if st.lang == "en" else p.text_ja, markup=False)
-        console.print(
-            f"  categories: {', '.join(c.value for c in p.categories)}  retention: {p.retention_days or '-'}"
+        retention = (
+            "—"
+            if not p.retention_days
+            else (f"{p.retention_days:,} days" if st.lang == "en" else f"{p.retention_days:,}日")
         )
-        console.print(
-            f"  GDPR: {_basis_label(p.lawful_basis, p.art9_condition, p.art10)}"
-            + (f"  balancing: {p.balancing_ref}" if p.balancing_ref else ""),
-            markup=False,
-        )
+        rows = [
+            (
+                "purpose_field.categories",
+                labels.values("data_category", [c.value for c in p.categories], st.lang),
+            ),
+            ("purpose_field.consent", _consent_label(st, p.consent_appi, p.consent_gdpr)),
+            ("purpose_field.third_party", _yesno(st, p.third_party)),
+            ("purpose_field.retention", retention),
+            ("purpose_field.lawful_basis", _basis_label(st, p.lawful_basis, p.art9_condition, p.art10)),
+            ("field.status", labels.value("purpose_status", "retired" if p.retired else "active", st.lang)),
+        ]
+        if p.balancing_ref:
+            rows.append(("purpose_field.balancing", p.balancing_ref))
+        for key, text in rows:
+            console.print(f"  {labels.label(key, st.lang)}{sep}{text}", markup=False, highlight=False)
 
 
-def _basis_label(basis: str | None, art9: str | None, art10: bool) -> str:
-    """G-6 at a glance: the Art. 6 basis, the Art. 9(2) condition, the Art. 10 flag ("-" when none)."""
-    parts = [basis or "-"]
+def _version(st: CliState, version: int) -> str:
+    return f"v{version}" if st.lang == "en" else f"第{version}版"
+
+
+def _yesno(st: CliState, flag: bool) -> str:
+    return labels.label("yesno.yes" if flag else "yesno.no", st.lang)
+
+
+def _consent_label(st: CliState, appi: bool, gdpr: bool) -> str:
+    """Under which law the purpose needs the person's consent: 「個人情報保護法、GDPR」, or 「不要」."""
+    regimes = [r for r, needed in (("appi", appi), ("gdpr", gdpr)) if needed]
+    if not regimes:
+        return st.t("不要", "not required")
+    return labels.values("regime", regimes, st.lang)
+
+
+def _basis_label(st: CliState, basis: str | None, art9: str | None, art10: bool) -> str:
+    """G-6 at a glance: the Art. 6 basis, the Art. 9(2) condition, the Art. 10 flag (「—」 when none), in words
+    with the code the options take (--lawful-basis, --art9)."""
+    parts = [labels.value("lawful_basis", basis, st.lang, staff=True)]
     if art9:
-        parts.append(f"art9:{art9}")
+        head = labels.label("purpose_field.art9", st.lang)
+        parts.append(f"{head}: {labels.value('art9_condition', art9, st.lang, staff=True)}")
     if art10:
-        parts.append("art10")
-    return " ".join(parts)
+        parts.append(labels.label("purpose_field.art10", st.lang))
+    return ("; " if st.lang == "en" else "、").join(parts)
 
 
 def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
@@ -107,7 +144,10 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
         print_json(result)
         return
     console.print(
-        st.t(f"登録しました: {result.code} v{result.version}", f"saved: {result.code} v{result.version}")
+        st.t(
+            f"登録しました: {result.code} {_version(st, result.version)}",
+            f"saved: {result.code} {_version(st, result.version)}",
+        )
     )
     for w in result.warnings:
         err_console.print(f"⚠ {w}", markup=False)
@@ -115,9 +155,9 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
         # R-17-2 / R-21-1: the new version reaches a person only once they are notified of it
         console.print(
             st.t(
-                f"新しい版の通知が必要な本人: {result.pending_notice} 人"
+                f"新しい版の通知が必要な本人: {result.pending_notice}人"
                 f"（mamori customers pending-notice {result.code} / customers notify）",
-                f"persons who now need the new notice: {result.pending_notice} "
+                f"persons who now need the new notice: {labels.fmt_count(result.pending_notice, '人', 'en')} "
                 f"(mamori customers pending-notice {result.code} / customers notify)",
             ),
             markup=False,
@@ -125,8 +165,16 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
 
 
 _CAT_HELP = "identifier,contact,attribute,behaviour,sensitive"
-_BASIS_HELP = "GDPR 6(1): " + " / ".join(LAWFUL_BASES) + " (--consent-gdpr = consent)"
-_ART9_HELP = "GDPR 9(2) (sensitive): " + " / ".join(ART9_CONDITIONS)
+_BASIS_HELP = (
+    "GDPRの適法根拠（第6条第1項）: "
+    + _opts("lawful_basis", LAWFUL_BASES)
+    + "（--consent-gdpr なら consent） / GDPR Art. 6(1) lawful basis"
+)
+_ART9_HELP = (
+    "要配慮・特別な種類のデータの要件（GDPR第9条第2項）: "
+    + _opts("art9_condition", ART9_CONDITIONS)
+    + " / GDPR Art. 9(2) condition"
+)
 
 
 @app.command("add")
@@ -139,7 +187,9 @@ def add(
     title_en: str = typer.Option(..., "--title-en"),
     text_ja: str = typer.Option(..., "--text-ja"),
     text_en: str = typer.Option(..., "--text-en"),
-    categories: str = typer.Option(..., help=_CAT_HELP),
+    categories: str = typer.Option(
+        ..., help="データ区分（カンマ区切り）: " + _opts("data_category", _CAT_HELP.split(","))
+    ),
     third_party: bool = typer.Option(False, "--third-party"),
     consent_appi: bool = typer.Option(False, "--consent-appi"),
     consent_gdpr: bool = typer.Option(False, "--consent-gdpr"),

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 
@@ -55,14 +56,20 @@ class PurposeCreate(InputModel):
     @classmethod
     def _code(cls, v: str) -> str:
         if not CODE.match(v):
-            raise ValueError("code: lower-case letters, digits, _ - (2–64 chars)")
+            raise Invalid(
+                "コードは英小文字・数字・_ - の2〜64文字で指定してください",
+                "code: lower-case letters, digits, _ - (2–64 chars)",
+            )
         return v
 
     @field_validator("balancing_ref")
     @classmethod
     def _ref(cls, v: str | None) -> str | None:
         if v is not None and not _REF.match(v):
-            raise ValueError("balancing_ref: an id of letters, digits and . _ : / - (1–100 chars)")
+            raise Invalid(
+                "利益衡量の記録のIDは英数字・. _ : / - の1〜100文字で指定してください",
+                "balancing_ref: an id of letters, digits and . _ : / - (1–100 chars)",
+            )
         return v
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
+from mamori.kernel import labels
 from mamori.kernel.context import Actor, ActorKind, Role
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.http.deps import PlainContext, runtime_of
@@ -170,12 +171,13 @@ def fulfil(ctx: PlainContext, request_id: RequestId, body: FulfilIn) -> Any:
         ctx,
         request_id,
         partial_refusals=dict(body.partial_refusals),
+        refusal_explanation=body.refusal_explanation,
         corrections=[(c.source, c.record_id, dict(c.changes)) for c in body.corrections],
     )
     if package is not None and body.format != "json":
         from mamori.kernel.clock import today_jst
 
-        data = render.render(package, body.format, today_jst(ctx.clock))
+        data = render.render(package, body.format, today_jst(ctx.clock), settings=ctx.runtime.settings)
         return Response(
             content=data,
             media_type=render.MEDIA_TYPES[body.format],
@@ -187,7 +189,7 @@ def fulfil(ctx: PlainContext, request_id: RequestId, body: FulfilIn) -> Any:
 @router.post("/rights/{request_id}/refuse", response_model=RequestView, responses=_E)
 def refuse(ctx: PlainContext, request_id: RequestId, body: RefuseIn) -> RequestView:
     """拒否（事由つき） / refuse with the legal ground."""
-    return service.refuse(ctx, request_id, body.ground, body.explanation)
+    return service.refuse(ctx, request_id, body.ground, body.explanation, body.alternative)
 
 
 @router.post("/rights/{request_id}/extend", response_model=RequestView, responses=_E)
@@ -244,11 +246,18 @@ def file_request(request: Request, body: PublicRequestIn) -> PublicReceipt:
         v, token = service.open_public(ctx, data)
     return PublicReceipt(
         request_id=v.id,
+        receipt_no=v.receipt_no,
         token=token,
         due_on=v.due_on,
-        message="受け付けました。ご登録のメールアドレスであれば確認コードが届きます。"
+        message=(
+            f"受け付けました（回答期限 {labels.fmt_date(v.due_on)}）。ご登録のメールアドレスであれば、"
+            "本人確認コードをお送りしました。お問い合わせの際は受付番号をお伝えください。"
+        )
         if lang == "ja"
-        else "Received. If the address is registered with us, a verification code has been sent.",
+        else (
+            f"Received (answer due {labels.fmt_date(v.due_on, 'en')}). If the address is registered with us, "
+            "a verification code has been sent. Please quote the receipt number when you contact us."
+        ),
     )
 
 
@@ -328,7 +337,7 @@ def public_package(
         package = service.public_package(ctx, request_id, token)
         from mamori.kernel.clock import today_jst
 
-        data = render.render(package, format, today_jst(ctx.clock))
+        data = render.render(package, format, today_jst(ctx.clock), settings=ctx.runtime.settings)
     return Response(
         content=data, media_type=render.MEDIA_TYPES[format], headers={"Cache-Control": "no-store"}
     )

@@ -7,10 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.law.rules import R_33_1, R_37_1
+from mamori.rights import grounds as grounds_mod
 from mamori.rights import service
 from mamori.rights.schemas import DISCLOSING, RequestOpen, RequestView
 from mamori.rights.service import render
@@ -19,23 +21,47 @@ app = typer.Typer(help="本人からの請求 / requests from the person", no_ar
 JSON_OPT = typer.Option(False, "--json", help="JSON で出力")
 
 
+def _ref(v: RequestView) -> str:
+    """The receipt number staff read out on the phone (the internal id when a request predates them)."""
+    return v.receipt_no or v.id
+
+
 def _print_view(st: CliState, v: RequestView) -> None:
-    t = st.t
-    due = (
-        f"[red]{v.effective_due_on} ({t('期限超過', 'OVERDUE')})[/red]"
-        if v.overdue
-        else str(v.effective_due_on)
-    )
-    console.print(f"{t('受付番号', 'request')}: {v.id}  {v.kind} / {v.regime} [{v.rule_id}]")
-    console.print(f"{t('状態', 'status')}: {v.status} {v.outcome or ''}  {t('期限', 'due')}: {due}")
+    t, lang = st.t, st.lang
+    due = labels.fmt_date(v.effective_due_on, lang)
+    if v.overdue:
+        due = f"[red]{due}（{t('期限超過', 'OVERDUE')}）[/red]"
+    kind = labels.value("kind", v.kind, lang, staff=True)
+    regime = labels.value("regime", v.regime, lang)
+    console.print(f"{t('受付番号', 'receipt no.')}: {_ref(v)}  （ID {v.id}）")
+    console.print(f"{t('請求の種類', 'kind')}: {kind}  {t('適用法令', 'regime')}: {regime}  [{v.rule_id}]")
+    console.print(f"{t('受付日時', 'received')}: {labels.fmt_datetime(v.received_at, lang)}")
+    outcome = f" / {labels.value('outcome', v.outcome, lang)}" if v.outcome else ""
+    status = labels.value("request_status", v.status, lang)
+    console.print(f"{t('状態', 'status')}: {status}{outcome}  {t('回答期限', 'due')}: {due}")
+    if v.refusal_ground:
+        console.print(
+            f"{t('不対応の事由', 'ground')}: {labels.value('refusal_ground', v.refusal_ground, lang)}"
+        )
+    if v.fee_yen is not None:
+        console.print(f"{t('手数料', 'fee')}: {labels.fmt_yen(v.fee_yen, lang)}")
     if v.agent_kind:
-        console.print(f"{t('代理人', 'agent')}: {v.agent_kind} ({v.agent_document})")
+        agent = labels.value("agent_kind", v.agent_kind, lang)
+        doc = labels.value("agent_document", v.agent_document, lang)
+        console.print(f"{t('代理人', 'agent')}: {agent}（{doc}）")
     for i in v.identifiers:
-        mark = "✓" if i.verified else "…"
-        console.print(f"  {mark} {i.kind} {i.id} {i.method or ''} {i.document or ''}")
-    console.print(f"{t('対象の顧客', 'subjects')}: {', '.join(v.subject_ids) or '-'}")
+        mark = t("確認済み", "verified") if i.verified else t("未確認", "unverified")
+        how = labels.value("verify_method", i.method, lang) if i.method else ""
+        doc = labels.value("id_document", i.document, lang) if i.document else ""
+        kind_word = labels.value("identifier", i.kind, lang)
+        console.print(f"  {kind_word} {i.id} [{mark}] {how} {doc}".rstrip(), markup=False)
+    console.print(f"{t('対象の顧客', 'subjects')}: {', '.join(v.subject_ids) or '—'}")
     for e in v.events:
-        console.print(f"  #{e.seq} {e.at:%Y-%m-%d %H:%M} {e.event} {','.join(e.rule_ids)} {e.actor}")
+        event = labels.value("rights_event", e.event, lang)
+        console.print(
+            f"  #{e.seq} {labels.fmt_datetime(e.at, lang)} {event} {','.join(e.rule_ids)} {e.actor}",
+            markup=False,
+        )
 
 
 @app.command("open")
@@ -85,11 +111,15 @@ def open_(
     if json_out:
         print_json(v)
         return
+    due = labels.fmt_date(v.due_on, st.lang)
     console.print(
-        st.t(f"受け付けました: {v.id}（期限 {v.due_on}）", f"request opened: {v.id} (due {v.due_on})")
+        st.t(
+            f"受け付けました: 受付番号 {_ref(v)}（ID {v.id}、回答期限 {due}）",
+            f"request opened: {_ref(v)} (ID {v.id}, due {due})",
+        )
     )
     for i in v.identifiers:
-        console.print(f"  {i.kind} {i.id}")
+        console.print(f"  {labels.value('identifier', i.kind, st.lang)} {i.id}")
 
 
 @app.command("add-identifier")
@@ -105,7 +135,9 @@ def add_identifier(
     st = state(ctx)
     with st.transaction() as c:
         ident = service.add_identifier(c, request_id, kind, value)
-    print_json(ident) if json_out else console.print(f"{ident.kind} {ident.id}")
+    print_json(ident) if json_out else console.print(
+        f"{labels.value('identifier', ident.kind, st.lang)} {ident.id}"
+    )
 
 
 @app.command("send-code")
@@ -127,7 +159,11 @@ def verify(
     identifier: str | None = typer.Option(None, "--identifier", help="識別子ID（email_code, callback）"),
     code: str | None = typer.Option(None, help="本人が読み上げた確認コード"),
     customer: str | None = typer.Option(None, "--customer", help="本人確認書類で特定した顧客ID"),
-    document: str | None = typer.Option(None, help="drivers_license / my_number_card / passport / …"),
+    document: str | None = typer.Option(
+        None,
+        help="本人確認書類: drivers_license（運転免許証） / my_number_card（マイナンバーカード、表面のみ） / "
+        "passport / residence_card / health_insurance_card（記号・番号等を隠して提示）",
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """本人確認 (R-37-1) / verify the requester."""
@@ -163,6 +199,18 @@ def verify(
             )
         with st.transaction() as c:
             reached = service.verify_document(c, request_id, customer, document)
+        if document == "health_insurance_card" and not json_out:
+            # 健康保険法（告知要求制限）: the card's 記号・番号・保険者番号 may not be asked for or copied.
+            console.print(
+                st.t(
+                    "注意: 健康保険証は、記号・番号・保険者番号・QRコードを隠した状態で提示してもらい、"
+                    "写しを取る場合もそれらを復元できないよう塗りつぶしてください（健康保険法の告知要求制限）。",
+                    "Note: a health insurance card is shown with its symbol, number, insurer number and QR code "
+                    "masked; any copy must have them blacked out (Health Insurance Act).",
+                ),
+                markup=False,
+                soft_wrap=True,
+            )
     elif method != "login":
         raise ValidationFailed(
             "method は email_code / callback / id_document / login です。",
@@ -186,7 +234,8 @@ def categories(ctx: typer.Context, request_id: str, json_out: bool = JSON_OPT) -
         print_json(held)
         return
     for k, n in held.items():
-        console.print(f"{k}\t{n}")
+        category = labels.value("record_category", k.split(":", 1)[-1], st.lang)
+        console.print(f"{k}\t{category}\t{labels.fmt_count(n, '件', st.lang)}")
 
 
 @app.command("scope")
@@ -229,18 +278,31 @@ def list_(
         print_json(rows)
         return
     table = Table(
-        st.t("期限", "due"),
-        st.t("残日数", "days"),
-        st.t("受付番号", "request"),
-        st.t("種別", "kind"),
-        st.t("法令", "regime"),
+        st.t("回答期限", "due"),
+        st.t("残日数", "days left"),
+        st.t("受付番号", "receipt no."),
+        st.t("請求の種類", "kind"),
+        st.t("適用法令", "regime"),
         st.t("状態", "status"),
+        "ID",
     )
     for v in rows:
         style = "bold red" if v.overdue else None
-        flag = st.t(" 期限超過", " OVERDUE") if v.overdue else ""
+        if v.overdue:  # colours and words, not colours alone (UI.md)
+            flag = st.t("（期限超過）", " (OVERDUE)")
+        elif v.days_left <= 3 and v.status != "closed":
+            flag = st.t("（3日以内）", " (within 3 days)")
+        else:
+            flag = ""
         table.add_row(
-            f"{v.effective_due_on}{flag}", str(v.days_left), v.id, v.kind, v.regime, v.status, style=style
+            f"{labels.fmt_date(v.effective_due_on, st.lang)}{flag}",
+            st.t(f"{v.days_left}日", str(v.days_left)),
+            _ref(v),
+            labels.value("kind", v.kind, st.lang, staff=True),
+            labels.value("regime", v.regime, st.lang),
+            labels.value("request_status", v.status, st.lang),
+            v.id,
+            style=style,
         )
     console.print(table)
 
@@ -282,13 +344,30 @@ def fulfil(
     out: Path | None = typer.Option(None, "--out", help="開示パッケージの書き出し先（DB には保存しません）"),
     fmt: str = typer.Option("json", "--format", help="json / csv / html / pdf"),
     refuse_part: list[str] = typer.Option(
-        [], "--refuse-part", help="一部不開示: データ源:区分=事由 (R-33-2)"
+        [],
+        "--refuse-part",
+        help="一部不開示: データ源:区分=事由（事由は mamori rights grounds ID で確認。R-33-2）",
+    ),
+    explanation: str | None = typer.Option(
+        None, "--explanation", help="一部不開示の具体的な理由（本人に伝えます。法第36条。暗号化して記録）"
     ),
     correct: list[str] = typer.Option([], "--correct", help="訂正: データ源:記録ID:項目=値 (R-34-1)"),
+    delivery: str = typer.Option(
+        "electronic",
+        "--delivery",
+        help="開示の方法（法第33条第1項）: electronic（電磁的記録の提供） / paper（書面の交付）",
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """請求に対応する（全データ源を通じて） / fulfil the request through every data source."""
     st = state(ctx)
+    if delivery not in ("electronic", "paper"):
+        raise ValidationFailed(
+            "開示の方法は electronic（電磁的記録の提供）又は paper（書面の交付）です。",
+            "The method of disclosure is electronic or paper.",
+            rule_id=R_33_1.id,
+            code="bad_delivery",
+        )
     if fmt not in render.FORMATS:
         raise ValidationFailed(
             "形式は json / csv / html / pdf です。", "Format: json / csv / html / pdf.", code="bad_format"
@@ -305,22 +384,31 @@ def fulfil(
                 rule_id=R_33_1.id,
                 code="out_required",
             )
-        outcome, package = service.fulfil(c, request_id, partial_refusals=partial, corrections=corrections)
+        outcome, package = service.fulfil(
+            c, request_id, partial_refusals=partial, corrections=corrections, refusal_explanation=explanation
+        )
         written = 0
         if package is not None and out is not None:
-            written = render.write(package, fmt, out, today_jst(c.clock))
+            written = render.write(
+                package, fmt, out, today_jst(c.clock), settings=c.runtime.settings, method=delivery
+            )
     if json_out:
         data = outcome.model_dump(mode="json")
         data["package"] = {"path": str(out), "format": fmt, "bytes": written} if package is not None else None
         print_json(data)
         return
     console.print(
-        st.t(f"対応しました: {outcome.outcome} [{', '.join(outcome.rule_ids)}]", f"done: {outcome.outcome}")
+        st.t(
+            f"対応しました: {labels.value('outcome', outcome.outcome, 'ja')} [{', '.join(outcome.rule_ids)}]",
+            f"done: {labels.value('outcome', outcome.outcome, 'en')} [{', '.join(outcome.rule_ids)}]",
+        )
     )
     for cor in outcome.corrections:
-        console.print(f"  {cor.category} {cor.record_id} {cor.field}: {cor.before!r} → {cor.after!r}")
+        field = labels.label(f"field.{cor.field}", st.lang, default=cor.field)
+        category = labels.value("record_category", cor.category, st.lang)
+        console.print(f"  {category} {cor.record_id} {field}: {cor.before!r} → {cor.after!r}", markup=False)
     for r in outcome.recipients_to_notify:
-        console.print(st.t(f"  通知先: {r['name']} ({r['kind']})", f"  notify: {r['name']} ({r['kind']})"))
+        console.print(st.t(f"  通知先: {r['name']}", f"  notify: {r['name']}"), markup=False)
     if package is not None:
         console.print(st.t(f"  書き出し: {out} ({written} バイト)", f"  written: {out} ({written} bytes)"))
 
@@ -330,15 +418,64 @@ def fulfil(
 def refuse(
     ctx: typer.Context,
     request_id: str,
-    ground: str = typer.Option(..., help="拒否事由 (R-33-2 / R-35-1 / G-17(3) / G-12)"),
-    explanation: str | None = typer.Option(None, help="本人への説明（DB には保存しません）"),
+    ground: str = typer.Option(
+        ..., help="不対応の事由（この請求に使える事由は mamori rights grounds ID で確認）"
+    ),
+    explanation: str | None = typer.Option(
+        None, help="本人に伝える具体的な理由（必須。法第36条。暗号化して記録）"
+    ),
+    alternative: str | None = typer.Option(
+        None, help="利用停止等に代えてとる措置（事由 alternative_measure のとき必須。法第35条ただし書）"
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """請求を拒否する（事由と説明つき） / refuse, with the legal ground."""
+    """請求に応じない旨を決定し、本人に通知する（事由・理由つき） / refuse, with the ground and the reason."""
     st = state(ctx)
     with st.transaction() as c:
-        v = service.refuse(c, request_id, ground, explanation)
-    print_json(v) if json_out else console.print(st.t(f"拒否しました: {ground}", f"refused: {ground}"))
+        v = service.refuse(c, request_id, ground, explanation, alternative)
+    if json_out:
+        print_json(v)
+        return
+    console.print(
+        st.t(
+            f"不対応を決定し通知しました: {labels.value('refusal_ground', ground, 'ja')}",
+            f"refused: {labels.value('refusal_ground', ground, 'en')}",
+        )
+    )
+
+
+@app.command("grounds")
+@cli_command
+def grounds_cmd(ctx: typer.Context, request_id: str, json_out: bool = JSON_OPT) -> None:
+    """この請求に使える不対応の事由（請求の種類と適用法令による） / the grounds that can refuse this request."""
+    st = state(ctx)
+    with st.transaction() as c:
+        v = service.show(c, request_id)
+    usable = grounds_mod.for_request(v.kind, v.regime)
+    if json_out:
+        print_json(
+            [
+                {
+                    "ground": g.code,
+                    "rule_id": g.rule_id,
+                    "article": grounds_mod.citation(g, v.kind, v.regime, st.lang),
+                    "reason": g.reason(st.lang),
+                    "partial": g.partial,
+                    "needs_alternative": g.needs_alternative,
+                }
+                for g in usable
+            ]
+        )
+        return
+    for g in usable:  # lines, not a table: the reasons are sentences and must not be cut
+        console.print(
+            labels.value("refusal_ground", g.code, st.lang, staff=True), markup=False, soft_wrap=True
+        )
+        cited = grounds_mod.citation(g, v.kind, v.regime, st.lang, staff=True)
+        console.print(f"  {st.t('根拠', 'article')}: {cited}", markup=False, soft_wrap=True)
+        console.print(
+            f"  {st.t('本人に伝える理由', 'reason told')}: {g.reason(st.lang)}", markup=False, soft_wrap=True
+        )
 
 
 @app.command("extend")
@@ -355,7 +492,10 @@ def extend(
     with st.transaction() as c:
         v = service.extend(c, request_id, months, reason)
     print_json(v) if json_out else console.print(
-        st.t(f"新しい期限: {v.extended_due_on}", f"new due: {v.extended_due_on}")
+        st.t(
+            f"新しい回答期限: {labels.fmt_date(v.extended_due_on, 'ja')}",
+            f"new due date: {labels.fmt_date(v.extended_due_on, 'en')}",
+        )
     )
 
 
@@ -368,4 +508,6 @@ def fee(
     st = state(ctx)
     with st.transaction() as c:
         v = service.set_fee(c, request_id, yen)
-    print_json(v) if json_out else console.print(f"{v.fee_yen} 円")
+    print_json(v) if json_out else console.print(
+        st.t(f"手数料: {labels.fmt_yen(v.fee_yen, 'ja')}", f"fee: {labels.fmt_yen(v.fee_yen, 'en')}")
+    )

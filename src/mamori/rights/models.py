@@ -23,6 +23,9 @@ class RightsRequest(Base):
     __table_args__ = (Index("ix_rights_requests_open_due", "status", "due_on"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, non-enumerable
+    # 受付番号 read out on the phone and printed on every letter: R-<year of receipt, JST>-<6-digit sequence>
+    receipt_no: Mapped[str] = mapped_column(String(16), unique=True)
+    lang: Mapped[str] = mapped_column(String(2), default="ja", server_default="ja")  # the person's language
     kind: Mapped[str] = mapped_column(String(24))  # see schemas.KINDS
     regime: Mapped[str] = mapped_column(String(8))  # appi / gdpr
     regime_source: Mapped[str] = mapped_column(String(8))  # chosen (at intake) / origin (EU/UK) / default
@@ -42,6 +45,10 @@ class RightsRequest(Base):
     fee_yen: Mapped[int | None] = mapped_column(Integer, nullable=True)  # R-38-1
     refusal_ground: Mapped[str | None] = mapped_column(String(32), nullable=True)
     refused_parts: Mapped[str | None] = mapped_column(String(400), nullable=True)  # source:category=ground,…
+    # The concrete reason for a refusal or a partial refusal (法第36条) and the alternative measure taken instead
+    # of stopping use (法第35条 ただし書): sealed under the system key "rights_reasons" (sealing.seal_reason).
+    refusal_explanation_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    alternative_measure_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     withheld_count: Mapped[int] = mapped_column(Integer, default=0)  # 政令5 records left out (R-16-4)
     token_hash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the person's access token
     created_by: Mapped[str] = mapped_column(String(80))

@@ -67,3 +67,13 @@ def requests_with_digests(digests: Sequence[bytes]) -> Select[str]:
         .distinct()
         .order_by(RightsIdentifier.request_id)
     )
+
+
+def request_by_receipt(receipt_no: str) -> Select[RightsRequest]:
+    """The request with this 受付番号 (R-2026-000123), as staff read it from a letter."""
+    return select(RightsRequest).where(RightsRequest.receipt_no == receipt_no)
+
+
+def last_receipt_no(prefix: str) -> Select[str | None]:
+    """The highest 受付番号 starting with ``prefix`` (R-2026-): the year's sequence so far."""
+    return select(func.max(RightsRequest.receipt_no)).where(RightsRequest.receipt_no.like(f"{prefix}%"))

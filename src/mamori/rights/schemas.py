@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 from mamori.law.rules import (
     G_12,
     G_15,
@@ -18,11 +19,9 @@ from mamori.law.rules import (
     G_21,
     R_32_2,
     R_33_1,
-    R_33_2,
     R_33_3,
     R_34_1,
     R_35_1,
-    R_37_1,
 )
 
 # Request kinds. Under the GDPR: disclosure = access (G-15), correction = rectification (G-16), erasure (G-17),
@@ -96,29 +95,7 @@ STOP_GROUNDS = (
     "other",
 )
 
-# Refusal grounds, each with the rule that allows it and the kinds it may refuse.
-REFUSAL_GROUNDS: dict[str, tuple[str, frozenset[str]]] = {
-    "harm_to_person": (
-        R_33_2.id,
-        frozenset({"disclosure", "provision_records", "purpose_notice"}),
-    ),  # 33(2)(1)
-    "business_hindrance": (R_33_2.id, frozenset({"disclosure", "provision_records"})),  # 33(2)(2)
-    "other_law": (R_33_2.id, frozenset({"disclosure", "provision_records"})),  # 33(2)(3)
-    "purpose_obvious": (R_32_2.id, frozenset({"purpose_notice"})),  # 32(2) proviso
-    "not_untrue": (R_34_1.id, frozenset({"correction"})),  # the content is not untrue
-    "not_justified": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),
-    "legal_duty": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),  # overriding reasons
-    "contract_performance": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision"})),
-    "legal_claims": (R_35_1.id, frozenset({"stop_use", "erasure", "stop_provision", "restriction"})),
-    "gdpr_expression": (G_17.id, frozenset({"erasure"})),  # 17(3)(a)
-    "gdpr_legal_obligation": (G_17.id, frozenset({"erasure"})),  # 17(3)(b)
-    "gdpr_public_health": (G_17.id, frozenset({"erasure"})),  # 17(3)(c)
-    "gdpr_archiving": (G_17.id, frozenset({"erasure"})),  # 17(3)(d)
-    "gdpr_legal_claims": (G_17.id, frozenset({"erasure", "objection", "restriction"})),  # 17(3)(e), 21(1)
-    "manifestly_unfounded": (G_12.id, frozenset(KINDS)),  # 12(5), the controller bears the burden of proof
-    "identity_not_verified": (R_37_1.id, frozenset(KINDS)),
-}
-PARTIAL_GROUNDS = frozenset({"harm_to_person", "business_hindrance", "other_law"})  # R-33-2 partial refusal
+# Refusal grounds by regime, each with its article and the plain reason a letter gives: mamori.rights.grounds.
 
 _CODE = r"^[a-z][a-z0-9_-]{1,63}$"
 
@@ -177,7 +154,7 @@ class RequestOpen(InputModel):
     def _phones(cls, value: list[str]) -> list[str]:
         for p in value:
             if not 6 <= len(p) <= 32:
-                raise ValueError("phone must be 6-32 characters")
+                raise Invalid("電話番号は6〜32文字で入力してください", "phone must be 6-32 characters")
         return value
 
     @field_validator("categories")
@@ -189,7 +166,10 @@ class RequestOpen(InputModel):
 
         for c in value:
             if not re.fullmatch(r"^[a-z0-9_:.-]{1,64}$", c):
-                raise ValueError("category must be a code like 'customers:contact'")
+                raise Invalid(
+                    "区分は customers:contact のような「データ源:区分」の形です",
+                    "category must be a code like 'customers:contact'",
+                )
         return value
 
 
@@ -212,6 +192,7 @@ class EventView(BaseModel):
 
 
 class RequestView(BaseModel):
+    receipt_no: str | None = None  # 受付番号 readable on the phone (R-2026-000123)
     id: str
     kind: str
     regime: str
@@ -242,6 +223,7 @@ class PublicReceipt(BaseModel):
     """What the person gets back from the public endpoint: never whether they are a customer."""
 
     request_id: str
+    receipt_no: str | None = None
     token: str = Field(description="この請求の照会・本人確認に使う秘密の値（再表示されません）")
     due_on: date
     message: str
@@ -249,6 +231,7 @@ class PublicReceipt(BaseModel):
 
 class PublicStatus(BaseModel):
     request_id: str
+    receipt_no: str | None = None
     kind: str
     status: str
     outcome: str | None = None
@@ -278,6 +261,11 @@ class DisclosurePackage(BaseModel):
     records: list[RecordOut]
     recipients: list[dict[str, Any]]
     refused_categories: dict[str, str] = Field(default_factory=dict)  # category → ground (R-33-2)
+    refusal_explanation: str | None = None  # the concrete reason for the refused parts (法第36条)
+    receipt_no: str | None = None  # 受付番号 readable on the phone (R-2026-000123)
+    received_at: datetime | None = None  # when the request was received (the letter names the request's date)
+    fee_yen: int | None = None  # R-38-1
+    lang: str = "ja"  # the language the person made the request in: the letter's language
     no_data: bool = False  # "no data held" is itself a disclosure (R-33-1)
 
 
@@ -342,8 +330,13 @@ class CorrectionIn(InputModel):
 
 class FulfilIn(InputModel):
     format: Literal["json", "csv", "html", "pdf"] = "json"
-    partial_refusals: dict[str, Literal["harm_to_person", "business_hindrance", "other_law"]] = Field(
-        default_factory=dict, max_length=20
+    partial_refusals: dict[str, Annotated[str, Field(pattern=r"^[a-z_]{3,32}$")]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="一部不開示: データ源:区分 → 事由（請求の法令の事由）",
+    )
+    refusal_explanation: str | None = Field(
+        default=None, max_length=2000, description="一部不開示の具体的な理由（本人に伝えます。法第36条）"
     )
     corrections: list[CorrectionIn] = Field(default_factory=list, max_length=50)
 
@@ -354,8 +347,13 @@ class FulfilOut(BaseModel):
 
 
 class RefuseIn(InputModel):
-    ground: str = Field(pattern=r"^[a-z_]{3,32}$")
-    explanation: str | None = Field(default=None, max_length=2000)
+    ground: str = Field(pattern=r"^[a-z_]{3,32}$", description="不対応の事由（請求の法令の事由のみ）")
+    explanation: str = Field(
+        min_length=1, max_length=2000, description="本人に伝える具体的な理由（必須。法第36条）"
+    )
+    alternative: str | None = Field(
+        default=None, max_length=2000, description="利用停止等に代えてとる措置（法第35条ただし書）"
+    )
 
 
 class ExtendIn(InputModel):

@@ -11,12 +11,13 @@ import sys
 import typer
 from rich.table import Column, Table
 
+from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
 from mamori.kernel.context import Role
 from mamori.staff import service
 from mamori.staff.schemas import ApiTokenCreate, StaffCreate
 
-app = typer.Typer(help="スタッフ（利用者とロール） / staff users and roles", no_args_is_help=True)
+app = typer.Typer(help="担当者（スタッフ）と役割 / staff users and roles", no_args_is_help=True)
 tokens_app = typer.Typer(
     help="API トークン（機械クライアント用） / API tokens for machine clients", no_args_is_help=True
 )
@@ -29,11 +30,15 @@ def add(
     ctx: typer.Context,
     username: str,
     display_name: str = typer.Option(..., "--name", help="表示名"),
-    role: Role = typer.Option(..., help="admin / privacy_officer / sales / support / analyst"),
+    role: Role = typer.Option(
+        ...,
+        help="役割: admin（システム管理者）/ privacy_officer（個人情報保護管理者）/ sales（営業担当者）/ "
+        "support（コールセンター担当者）/ analyst（分析担当者）",
+    ),
     team: str | None = typer.Option(None),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """スタッフを追加する（管理者のみ） / add a staff user (admin)."""
+    """担当者を追加する（管理者のみ） / add a staff user (admin)."""
     st = state(ctx)
     with st.transaction(system_ok=False) as c:
         user = service.add(c, StaffCreate(username=username, display_name=display_name, role=role, team=team))
@@ -42,8 +47,8 @@ def add(
     else:
         console.print(
             st.t(
-                f"追加しました: {user.username}（{user.role.value}）",
-                f"added: {user.username} ({user.role.value})",
+                f"追加しました: {user.username}（{labels.value('role', user.role.value, 'ja', staff=True)}）",
+                f"added: {user.username} ({labels.value('role', user.role.value, 'en', staff=True)})",
             )
         )
 
@@ -51,7 +56,7 @@ def add(
 @app.command("list")
 @cli_command
 def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
-    """スタッフ一覧（管理者） / list staff users (admin)."""
+    """担当者の一覧（管理者） / list staff users (admin)."""
     st = state(ctx)
     with st.transaction() as c:
         users = service.list_all(c)
@@ -59,25 +64,31 @@ def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
         print_json(users)
         return
     table = Table(
-        "username",
-        st.t("表示名", "name"),
-        st.t("ロール", "role"),
-        st.t("チーム", "team"),
-        st.t("有効", "active"),
-        st.t("パスワード", "password"),
-        st.t("2段階認証", "2FA"),
+        *(
+            _h(st, f"staff_field.{k}")
+            for k in ("username", "display_name", "role", "team", "active", "password", "mfa")
+        )
     )
     for u in users:
         table.add_row(
             u.username,
             u.display_name,
-            u.role.value,
+            labels.value("role", u.role.value, st.lang, staff=True),
             u.team or "",
-            "✓" if u.active else "✗",
-            "✓" if u.password_set else "-",
-            "✓" if u.mfa_enrolled else "-",
+            _yesno(st, u.active),
+            _yesno(st, u.password_set),
+            _yesno(st, u.mfa_enrolled),
         )
     console.print(table)
+
+
+def _h(st: CliState, key: str) -> str:
+    """A column header from the label dictionary."""
+    return labels.label(key, st.lang)
+
+
+def _yesno(st: CliState, flag: bool) -> str:
+    return labels.label("yesno.yes" if flag else "yesno.no", st.lang)
 
 
 def _show_user(st: CliState, json_out: bool, user: object, ja: str, en: str) -> None:
@@ -148,7 +159,7 @@ def _print_enrolment(st: CliState, json_out: bool, username: str, uri: str) -> N
         return
     console.print(
         st.t(
-            "認証アプリにこの URI を登録してください（一度だけ表示します。本人に直接渡してください）:",
+            "二要素認証（TOTP）の認証アプリにこの URI を登録してください（一度だけ表示します。本人に直接渡してください）:",
             "Register this URI in the authenticator app (shown once; hand it to the user in person):",
         )
     )
@@ -158,7 +169,7 @@ def _print_enrolment(st: CliState, json_out: bool, username: str, uri: str) -> N
 @app.command("reset-2fa")
 @cli_command
 def reset_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
-    """2段階認証をリセットし新しい TOTP 鍵を発行、全セッションを失効（管理者のみ） / reset the second factor (admin)."""
+    """二要素認証をリセットし新しい鍵（TOTP）を発行、全セッションを失効（管理者のみ） / reset the second factor (admin)."""
     st = state(ctx)
     with st.transaction() as c:
         service.reset_2fa(c, username)
@@ -169,7 +180,7 @@ def reset_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(F
 @app.command("enroll-2fa")
 @cli_command
 def enroll_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:
-    """TOTP を登録する（本人は未登録のときだけ、管理者は誰でも） / enrol a TOTP second factor."""
+    """二要素認証を登録する（本人は未登録のときだけ、管理者は誰でも） / enrol a TOTP second factor."""
     st = state(ctx)
     with st.transaction() as c:
         uri = service.enroll_totp(c, username)
@@ -180,9 +191,9 @@ def enroll_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(
 @cli_command
 def tokens_create(
     ctx: typer.Context,
-    username: str = typer.Argument(..., help="トークンが代理するスタッフ"),
+    username: str = typer.Argument(..., help="トークンが代理する担当者"),
     name: str = typer.Option(..., "--name", help="用途がわかる名前（例: crm-sync）"),
-    role: Role | None = typer.Option(None, help="トークンのロール（省略時はスタッフのロール）"),
+    role: Role | None = typer.Option(None, help="トークンの役割（省略時は担当者の役割）"),
     purposes: list[str] = typer.Option([], "--purpose", "-p", help="許可する利用目的（複数指定可）"),
     days: int = typer.Option(90, "--days", min=1, max=365, help="有効日数"),
     json_out: bool = typer.Option(False, "--json"),
@@ -197,8 +208,10 @@ def tokens_create(
         return
     console.print(
         st.t(
-            f"発行しました: {issued.id}（{issued.role.value}、{issued.expires_at:%Y-%m-%d} まで）。トークンは再表示できません:",
-            f"issued {issued.id} ({issued.role.value}, until {issued.expires_at:%Y-%m-%d}). The token is not shown again:",
+            f"発行しました: {issued.id}（{labels.value('role', issued.role.value, 'ja')}、"
+            f"{labels.fmt_datetime(issued.expires_at, 'ja')}まで）。トークンは再表示できません:",
+            f"issued {issued.id} ({labels.value('role', issued.role.value, 'en')}, until "
+            f"{labels.fmt_datetime(issued.expires_at, 'en')}). The token is not shown again:",
         ),
         markup=False,
     )
@@ -209,7 +222,7 @@ def tokens_create(
 @cli_command
 def tokens_list(
     ctx: typer.Context,
-    username: str | None = typer.Option(None, "--user", help="このスタッフのトークンだけ"),
+    username: str | None = typer.Option(None, "--user", help="この担当者のトークンだけ"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """API トークン一覧（管理者のみ、トークン自体は表示しない） / list API tokens (admin)."""
@@ -220,23 +233,23 @@ def tokens_list(
         print_json(items)
         return
     table = Table(
-        Column("id", no_wrap=True, min_width=32),
-        st.t("スタッフ", "user"),
-        st.t("名前", "name"),
-        st.t("ロール", "role"),
-        st.t("利用目的", "purposes"),
-        st.t("期限", "expires"),
-        st.t("状態", "state"),
+        Column(_h(st, "staff_field.token_id"), no_wrap=True, min_width=32),
+        _h(st, "staff_field.token_user"),
+        _h(st, "staff_field.token_name"),
+        _h(st, "staff_field.role"),
+        _h(st, "field.purposes"),
+        _h(st, "staff_field.expires_at"),
+        _h(st, "staff_field.token_state"),
     )
     for t in items:
         table.add_row(
             t.id,
             t.username,
             t.name,
-            t.role.value,
-            ",".join(t.purposes),
-            f"{t.expires_at:%Y-%m-%d %H:%M}",
-            st.t("失効", "revoked") if t.revoked_at else st.t("有効", "active"),
+            labels.value("role", t.role.value, st.lang, staff=True),
+            ", ".join(t.purposes) or "—",
+            labels.fmt_datetime(t.expires_at, st.lang),
+            labels.value("token_status", "revoked" if t.revoked_at else "active", st.lang),
         )
     console.print(table)
 

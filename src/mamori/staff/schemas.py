@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mamori.kernel.context import Role
 from mamori.kernel.schemas import InputModel
+from mamori.kernel.validation import Invalid
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 PURPOSE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -23,7 +24,10 @@ class StaffCreate(InputModel):
     @classmethod
     def _username(cls, v: str) -> str:
         if not USERNAME.match(v):
-            raise ValueError("username: lower-case letters, digits, _ . - (2–64 chars)")
+            raise Invalid(
+                "ユーザー名は英小文字・数字・_ . - の2〜64文字で指定してください",
+                "username: lower-case letters, digits, _ . - (2–64 chars)",
+            )
         return v
 
     @field_validator("role")
@@ -31,7 +35,7 @@ class StaffCreate(InputModel):
     def _staff_role(cls, v: Role) -> Role:
         # The system role (every permission) and the person role (the data subject) are never staff accounts.
         if v in (Role.SYSTEM, Role.PERSON):
-            raise ValueError("role: not a staff role")
+            raise Invalid("スタッフの役割ではありません", "role: not a staff role")
         return v
 
 
@@ -81,14 +85,20 @@ class ApiTokenCreate(InputModel):
     @classmethod
     def _name(cls, v: str) -> str:
         if not TOKEN_NAME.match(v):
-            raise ValueError("name: letters, digits, space _ . - (1–64 chars)")
+            raise Invalid(
+                "名前は英数字・空白・_ . - の1〜64文字で指定してください",
+                "name: letters, digits, space _ . - (1–64 chars)",
+            )
         return v
 
     @field_validator("role")
     @classmethod
     def _role(cls, v: Role | None) -> Role | None:
         if v in (Role.SYSTEM, Role.PERSON):
-            raise ValueError("role: the system and person roles cannot be given to a token")
+            raise Invalid(
+                "システム・ご本人の役割はトークンに付与できません",
+                "role: the system and person roles cannot be given to a token",
+            )
         return v
 
     @field_validator("purposes")
@@ -96,7 +106,10 @@ class ApiTokenCreate(InputModel):
     def _purposes(cls, v: list[str]) -> list[str]:
         for code in v:
             if not PURPOSE_CODE.match(code):
-                raise ValueError("purposes: lower-case purpose codes (letters, digits, _ -)")
+                raise Invalid(
+                    "利用目的のコードは英小文字・数字・_ - で指定してください",
+                    "purposes: lower-case purpose codes (letters, digits, _ -)",
+                )
         return sorted(set(v))
 
 

@@ -21,17 +21,39 @@ from mamori.customers.schemas import (
     SensitiveConsentIn,
 )
 from mamori.customers.service.importing import parse_mapping
-from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.policy import Category
-from mamori.kernel.wareki import to_wareki
 from mamori.staff import service as staff_service
 
 app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
 
-PURPOSE_OPT = typer.Option(..., "--purpose", "-p", help="利用目的コード（必須） / declared purpose")
+PURPOSE_OPT = typer.Option(
+    ..., "--purpose", "-p", help="今回の利用の 利用目的のコード （必須） / the purpose of this use"
+)
 MASK = "●●●"
-GENDER_JA = {"female": "女性", "male": "男性", "other": "その他", "unknown": "不明"}
+
+# The purposes notified (or stated) to the person when the data is collected: their own option name, so that
+# -p / --purpose means "the purpose of this use" in every command. The old -p / --purpose spelling of
+# `customers add / import` still works (hidden) for the scripts and documents that use it.
+NOTIFIED_PURPOSE_OPT = typer.Option(
+    [],
+    "--notified-purpose",
+    help="取得時に本人に 通知・明示した 利用目的のコード （複数可・必須） / purposes notified at collection",
+)
+LEGACY_PURPOSE_OPT = typer.Option([], "--purpose", "-p", hidden=True)
+
+
+def _notified_purposes(notified: list[str], legacy: list[str]) -> list[str]:
+    """The purposes notified at collection: --notified-purpose (or the old -p / --purpose), at least one."""
+    got = [*notified, *(p for p in legacy if p not in notified)]
+    if not got:
+        raise typer.BadParameter(
+            "取得時に通知した利用目的を --notified-purpose で指定してください"
+            " / give the purposes notified at collection with --notified-purpose"
+        )
+    return got
 
 
 # Provider-sourced data (third_party / succession): the R-30-1 confirmation, as for `provision receive`.
@@ -45,6 +67,15 @@ LAWFUL_OPT = typer.Option(False, "--lawful", help="適正に取得されたこ�
 PPC_OPT = typer.Option(False, "--ppc-published", help="委員会の公表を確認（オプトアウト）")
 CONSENT_CONFIRMED_OPT = typer.Option(False, "--consent-confirmed", help="本人の同意を確認した")
 PRIOR_OPT = typer.Option([], "--prior-purpose", help="事業承継: 承継前の利用目的コード（複数可, R-18-2）")
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
+
+_METHOD_HELP = "取得方法: " + _opts("acquisition_method", ("direct", "third_party", "public", "succession"))
 
 
 def _receipt(
@@ -103,10 +134,11 @@ def add(
     occupation: str | None = typer.Option(None),
     employer: str | None = typer.Option(None),
     attribute: list[str] = typer.Option([], "--attr", help="key=value[:category]"),
-    purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示した利用目的（複数可）"),
+    notified_purposes: list[str] = NOTIFIED_PURPOSE_OPT,
+    legacy_purposes: list[str] = LEGACY_PURPOSE_OPT,
     channel: str = typer.Option("counter", help="取得経路 web_form / counter / phone / paper …"),
     notice_version: str | None = typer.Option(None, "--notice-version", help="提示した通知文の版"),
-    method: str = typer.Option("direct", help="direct / third_party / public / succession"),
+    method: str = typer.Option("direct", help=_METHOD_HELP),
     source: str | None = typer.Option(
         None, help="公開情報源（第三者・事業承継は --from で登録済みの提供元を指定）"
     ),
@@ -134,6 +166,7 @@ def add(
 ) -> None:
     """顧客を登録する / add a customer."""
     st = state(ctx)
+    purposes = _notified_purposes(notified_purposes, legacy_purposes)
     attrs = []
     for a in attribute:
         key, _, rest = a.partition("=")
@@ -185,67 +218,82 @@ def add(
         console.print(st.t(f"登録しました: {view.id}", f"created: {view.id}"))
 
 
-def _show_view(st: object, v: CustomerView) -> None:
-    from mamori.kernel.cli_support import CliState
-
-    assert isinstance(st, CliState)
+def _show_view(st: CliState, v: CustomerView) -> None:
+    lang = st.lang
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # long Japanese runs wrap, never cut
 
     def val(field: str, value: object) -> str:
         if field in v.masked:
-            return f"{MASK} ({st.t('目的外のため非表示', 'outside the purpose')})"
+            why = labels.label("customer_field.masked", lang)
+            return f"{MASK} ({why})" if lang == "en" else f"{MASK}（{why}）"
         return "" if value in (None, [], "") else str(value)
 
-    phones = ", ".join(national(p) for p in v.phones)
-    gender = GENDER_JA.get(v.gender or "", v.gender) if st.lang != "en" else v.gender
-    bd = to_wareki(v.birth_date) + f"（{v.birth_date.isoformat()}）" if v.birth_date else None
+    sep = ", " if lang == "en" else "、"
+    phones = sep.join(national(p) for p in v.phones)
+    gender = labels.value("gender", v.gender, lang) if v.gender else None
+    bd = labels.fmt_birth_date(v.birth_date, lang) if v.birth_date else None
     rows = [
         ("ID", v.id),
-        (st.t("利用目的", "purpose"), v.purpose),
-        (st.t("氏名", "name"), val("name", v.name)),
-        (st.t("フリガナ", "kana"), val("kana", v.kana)),
-        (st.t("生年月日", "birth date"), val("birth_date", bd)),
-        (st.t("性別", "gender"), val("gender", gender)),
-        (st.t("郵便番号", "postal code"), val("postal_code", v.postal_code)),
-        (st.t("住所", "address"), val("address", v.address)),
-        (st.t("電話", "phones"), val("phones", phones)),
-        (st.t("メール", "emails"), val("emails", ", ".join(v.emails))),
-        (st.t("職業", "occupation"), val("occupation", v.occupation)),
-        (st.t("勤務先", "employer"), val("employer", v.employer)),
+        (_h(st, "field.purpose"), v.purpose),
+        (_h(st, "field.name"), val("name", v.name)),
+        (_h(st, "field.kana"), val("kana", v.kana)),
+        (_h(st, "field.birth_date"), val("birth_date", bd)),
+        (_h(st, "field.gender"), val("gender", gender)),
+        (_h(st, "field.postal_code"), val("postal_code", v.postal_code)),
+        (_h(st, "field.address"), val("address", v.address)),
+        (_h(st, "customer_field.phones"), val("phones", phones)),
+        (_h(st, "customer_field.emails"), val("emails", sep.join(v.emails))),
+        (_h(st, "field.occupation"), val("occupation", v.occupation)),
+        (_h(st, "field.employer"), val("employer", v.employer)),
     ]
     for a in v.attributes:
-        rows.append((f"{a.key} [{a.category.value}]", val(f"attr:{a.key}", a.value)))
+        rows.append(
+            (
+                f"{a.key} ({labels.value('data_category', a.category.value, lang)})"
+                if lang == "en"
+                else f"{a.key}（{labels.value('data_category', a.category.value, lang)}）",
+                val(f"attr:{a.key}", a.value),
+            )
+        )
     rows.append(
         (
-            st.t("通知済みの利用目的", "notified purposes"),
-            ", ".join(_notice_label(n) for n in v.notices) or ", ".join(v.notified_purposes),
+            _h(st, "customer_field.notified_purposes"),
+            sep.join(_notice_label(st, n) for n in v.notices) or sep.join(v.notified_purposes),
         )
     )
     for p in v.provenance:
-        rows.append(
-            (
-                st.t("取得元", "provenance"),
-                f"{p.method} / {p.channel or '-'} / {p.source or '-'} / "
-                f"{p.notice_version or '-'} / {p.acquired_at:%Y-%m-%d}",
-            )
-        )
+        parts = [
+            labels.value("acquisition_method", p.method, lang),
+            labels.value("acquisition_channel", p.channel, lang),
+            p.source or "—",
+            f"{_h(st, 'customer_field.notice_version')}: {p.notice_version or '—'}",
+            labels.fmt_date(p.acquired_at, lang),
+        ]
+        rows.append((_h(st, "customer_field.provenance"), " / ".join(parts)))
     for k, value in rows:
         table.add_row(k, value)
     console.print(table, markup=False)
     if "activities" in v.masked:
-        console.print(st.t("履歴: ", "activities: ") + MASK)
+        console.print(f"{_h(st, 'customer_field.activities')}: {MASK}", markup=False)
     elif v.activities:
-        at = Table(st.t("日時", "when"), st.t("種別", "kind"), st.t("金額", "amount"), st.t("内容", "body"))
+        at = Table(
+            _h(st, "field.occurred_at"), _h(st, "field.kind"), _h(st, "field.amount"), _h(st, "field.body")
+        )
         for act in v.activities:
             at.add_row(
-                f"{act.occurred_at:%Y-%m-%d %H:%M}",
-                act.kind,
-                "" if act.amount is None else f"¥{act.amount:,}",
+                labels.fmt_datetime(act.occurred_at, lang),
+                labels.value("activity_kind", act.kind, lang),
+                "" if act.amount is None else labels.fmt_yen(act.amount, lang),
                 (act.body or "")[:60],
             )
         console.print(at)
+
+
+def _h(st: CliState, key: str) -> str:
+    """A heading from the label dictionary."""
+    return labels.label(key, st.lang)
 
 
 @app.command("show")
@@ -284,20 +332,17 @@ def find(
     _print_summaries(st, items, json_out, None)
 
 
-def _print_summaries(st: object, items: list[CustomerSummary], json_out: bool, cursor: str | None) -> None:
-    from mamori.kernel.cli_support import CliState
-
-    assert isinstance(st, CliState)
+def _print_summaries(st: CliState, items: list[CustomerSummary], json_out: bool, cursor: str | None) -> None:
     if json_out:
         print_json({"items": items, "next_cursor": cursor})
         return
-    table = Table("ID", st.t("氏名", "name"), st.t("フリガナ", "kana"), st.t("都道府県", "prefecture"))
+    table = Table("ID", _h(st, "field.name"), _h(st, "field.kana"), _h(st, "customer_field.prefecture"))
     for s in items:
         table.add_row(
             s.id, s.name or MASK, s.kana or ("" if "kana" not in s.masked else MASK), s.prefecture or ""
         )
     console.print(table)
-    console.print(st.t(f"{len(items)} 件", f"{len(items)} found"))
+    console.print(labels.fmt_count(len(items), "人", st.lang))
     if cursor:
         console.print(st.t(f"続き: --after {cursor}", f"more: --after {cursor}"))
 
@@ -428,8 +473,9 @@ def import_(
     source: str = typer.Option(
         "", help="取得元（例: 2026年秋 展示会名刺）。第三者・事業承継は --from で登録済みの提供元を指定"
     ),
-    purposes: list[str] = typer.Option(..., "--purpose", "-p", help="取得時に明示・公表した利用目的"),
-    method: str = typer.Option("direct", help="direct / third_party / public / succession"),
+    notified_purposes: list[str] = NOTIFIED_PURPOSE_OPT,
+    legacy_purposes: list[str] = LEGACY_PURPOSE_OPT,
+    method: str = typer.Option("direct", help=_METHOD_HELP),
     provider: str | None = FROM_OPT,
     variant: str | None = VARIANT_OPT,
     identity: str | None = IDENTITY_OPT,
@@ -455,6 +501,7 @@ def import_(
 ) -> None:
     """CSV から一括登録（全行検証・重複検出・中断からの再開） / import customers from CSV."""
     st = state(ctx)
+    purposes = _notified_purposes(notified_purposes, legacy_purposes)
     if on_duplicate not in ("report", "merge", "create"):
         raise typer.BadParameter("report / merge / create")
     actor = st.actor()
@@ -496,22 +543,25 @@ def import_(
     else:
         for e in report.errors:
             err_console.print(
-                st.t(f"{e.line}行目: {e.field}: {e.reason}", f"line {e.line}: {e.field}: {e.reason}"),
+                e.text(st.lang),
                 markup=False,
+                soft_wrap=True,
             )
         for d in report.duplicates:
             target = d.customer_id or st.t("ファイル内の前の行", "an earlier line")
+            on = labels.value("match_key", d.matched_on, st.lang)
+            action = labels.value("duplicate_action", d.action, st.lang)
             err_console.print(
                 st.t(
-                    f"{d.line}行目: 重複（{d.matched_on}）→ {target}: {d.action}",
-                    f"line {d.line}: duplicate ({d.matched_on}) of {target}: {d.action}",
+                    f"{d.line}行目: 重複（{on}）→ {target}: {action}",
+                    f"line {d.line}: duplicate ({on}) of {target}: {action}",
                 ),
                 markup=False,
             )
         if not report.written:
             err_console.print(
                 st.t(
-                    f"エラー (import_rejected): {len({e.line for e in report.errors})} 行が不正なため何も書き込んでいません"
+                    f"エラー (import_rejected): {len({e.line for e in report.errors})}行が不正なため何も書き込んでいません"
                     "（--skip-bad-rows で不正行を除いて取り込めます）。",
                     f"error (import_rejected): {len({e.line for e in report.errors})} bad lines; nothing was written "
                     "(use --skip-bad-rows to import the rest).",
@@ -521,8 +571,8 @@ def import_(
         else:
             console.print(
                 st.t(
-                    f"取り込み完了: 新規 {report.created} 件、統合 {report.merged} 件、重複 {len(report.duplicates)} 件、"
-                    f"不正行スキップ {report.skipped_bad} 件"
+                    f"取り込み完了: 新規 {report.created}人、統合 {report.merged}人、重複 {len(report.duplicates)}件、"
+                    f"不正行スキップ {report.skipped_bad}件"
                     + (f"（{report.resumed_from_line}行目から再開）" if report.resumed_from_line else ""),
                     f"imported: {report.created} created, {report.merged} merged, {len(report.duplicates)} duplicates, "
                     f"{report.skipped_bad} bad lines skipped"
@@ -537,11 +587,17 @@ def import_(
         raise typer.Exit(1)
 
 
-def _notice_label(n: PurposeNoticeRead) -> str:
-    """contract v1 (notified; v2 pending) / contract v2 (exception: obvious_from_circumstances)."""
-    how = f"exception: {n.exception_ground}" if n.method == "exception" else n.method
-    behind = f"; v{n.current_version} pending" if n.pending else ""
-    return f"{n.purpose} v{n.version} ({how}{behind})"
+def _notice_label(st: CliState, n: PurposeNoticeRead) -> str:
+    """contract 第1版（通知、第2版の通知待ち） / contract v2 (notice exception: Purpose obvious …)."""
+    lang = st.lang
+    how = labels.value("notice_method", n.method, lang)
+    if n.method == "exception":
+        how += f": {labels.value('notice_exception_ground', n.exception_ground, lang, staff=True)}"
+    if lang == "en":
+        behind = f"; v{n.current_version} pending" if n.pending else ""
+        return f"{n.purpose} v{n.version} ({how}{behind})"
+    behind = f"、第{n.current_version}版の通知待ち" if n.pending else ""
+    return f"{n.purpose} 第{n.version}版（{how}{behind}）"
 
 
 # The purpose-notice commands (notify, pending-notice, notice-exception) live in their own module.

@@ -10,10 +10,31 @@ from rich.table import Table
 from mamori.customers import service
 from mamori.customers.cli import app
 from mamori.customers.schemas import (
+    NOTICE_EXCEPTION_GROUNDS,
     NoticeExceptionIn,
     NoticeIn,
 )
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
+
+def _v(st: CliState, version: int) -> str:
+    return f"v{version}" if st.lang == "en" else f"第{version}版"
+
+
+def _method(st: CliState, method: str) -> str:
+    return labels.value("notice_method", method, st.lang, staff=True)
+
+
+def _ground(st: CliState, ground: str | None) -> str:
+    return labels.value("notice_exception_ground", ground, st.lang, staff=True)
+
 
 # -- purpose notices (R-17-2, R-21-1, R-21-3) ----------------------------------------------------------------
 
@@ -22,8 +43,10 @@ from mamori.kernel.cli_support import cli_command, console, print_json, state
 @cli_command
 def notify(
     ctx: typer.Context,
-    purpose: str = typer.Option(..., "--purpose", "-p", help="通知した利用目的コード / purpose code"),
-    method: str = typer.Option(..., "--method", help="notified（通知） / stated（明示） / published（公表）"),
+    purpose: str = typer.Option(..., "--purpose", "-p", help="通知した利用目的のコード / purpose code"),
+    method: str = typer.Option(
+        ..., "--method", help="方法: " + _opts("notice_method", ("notified", "stated", "published"))
+    ),
     customer: list[str] = typer.Option([], "--customer", "-c", help="通知した本人のID（複数可）"),
     all_pending: bool = typer.Option(False, "--all-pending", help="新しい版の通知が必要な全員"),
     json_out: bool = typer.Option(False, "--json"),
@@ -40,18 +63,20 @@ def notify(
         return
     console.print(
         st.t(
-            f"通知を記録しました: {result.purpose} v{result.version}（{result.method}）"
-            f" {len(result.recorded)} 人、既に最新 {len(result.already_current)} 人",
-            f"notice recorded: {result.purpose} v{result.version} ({result.method}) for "
-            f"{len(result.recorded)} persons, {len(result.already_current)} already current",
+            f"通知を記録しました: {result.purpose} {_v(st, result.version)}（{_method(st, result.method)}）"
+            f" {len(result.recorded)}人、既に最新 {len(result.already_current)}人",
+            f"notice recorded: {result.purpose} {_v(st, result.version)} ({_method(st, result.method)}) for "
+            f"{labels.fmt_count(len(result.recorded), '人', 'en')}, "
+            f"{len(result.already_current)} already current",
         ),
         markup=False,
     )
     if result.held_back:
         console.print(
             st.t(
-                f"事業承継で取得した {len(result.held_back)} 人は本人の同意がないため据え置きました（R-18-2）",
-                f"{len(result.held_back)} persons received by succession were held back: no consent (R-18-2)",
+                f"事業承継で取得した {len(result.held_back)}人は本人の同意がないため据え置きました（R-18-2）",
+                f"{labels.fmt_count(len(result.held_back), '人', 'en')} received by succession were held back:"
+                " no consent (R-18-2)",
             ),
             markup=False,
         )
@@ -72,24 +97,34 @@ def pending_notice(
         print_json(result)
         return
     table = Table(
-        "ID", st.t("通知済みの版", "notified version"), st.t("方法", "method"), st.t("日付", "date")
+        "ID",
+        labels.label("customer_field.notified_version", st.lang),
+        labels.label("customer_field.notice_method", st.lang),
+        labels.label("customer_field.notified_on", st.lang),
     )
     for p in result.pending:
-        table.add_row(p.customer_id, f"v{p.notified_version}", p.method, f"{p.notified_at:%Y-%m-%d}")
+        table.add_row(
+            p.customer_id,
+            _v(st, p.notified_version),
+            _method(st, p.method),
+            labels.fmt_date(p.notified_at, st.lang),
+        )
     console.print(table)
     console.print(
         st.t(
-            f"{result.purpose} v{result.current_version} の通知が必要: {len(result.pending)} 人",
-            f"need the notice of {result.purpose} v{result.current_version}: {len(result.pending)}",
+            f"{result.purpose} {_v(st, result.current_version)}の通知が必要: {len(result.pending)}人",
+            f"need the notice of {result.purpose} v{result.current_version}: "
+            f"{labels.fmt_count(len(result.pending), '人', 'en')}",
         ),
         markup=False,
     )
     for e in result.exceptions:
         console.print(
             st.t(
-                f"適用除外（R-21-3）: {e.customer_id} {e.exception_ground} v{e.version}（{e.exception_by}）",
-                f"notice exception (R-21-3): {e.customer_id} {e.exception_ground} v{e.version} "
-                f"({e.exception_by})",
+                f"通知等の例外（R-21-3）: {e.customer_id} {_ground(st, e.exception_ground)} "
+                f"{_v(st, e.version)}（記録者 {e.exception_by}）",
+                f"notice exception (R-21-3): {e.customer_id} {_ground(st, e.exception_ground)} v{e.version} "
+                f"(recorded by {e.exception_by})",
             ),
             markup=False,
         )
@@ -104,11 +139,12 @@ def notice_exception(
     ground: str | None = typer.Option(
         None,
         "--ground",
-        help="法21条4項: harm_to_person / harm_to_operator / state_cooperation / obvious_from_circumstances",
+        help="通知等の例外の事由（法第21条第4項）: "
+        + _opts("notice_exception_ground", NOTICE_EXCEPTION_GROUNDS),
     ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """通知の適用除外を事由とともに記録する（R-21-3） / record a notice exception with its ground."""
+    """通知等の例外を事由とともに記録する（R-21-3） / record a notice exception with its ground."""
     st = state(ctx)
     data = NoticeExceptionIn.model_validate({"purpose": purpose, "ground": ground})
     with st.transaction() as c:
@@ -118,9 +154,10 @@ def notice_exception(
         return
     console.print(
         st.t(
-            f"適用除外を記録しました: {customer_id} {result.purpose} v{result.version} {result.exception_ground}",
+            f"通知等の例外を記録しました: {customer_id} {result.purpose} {_v(st, result.version)} "
+            f"{_ground(st, result.exception_ground)}",
             f"notice exception recorded: {customer_id} {result.purpose} v{result.version} "
-            f"{result.exception_ground}",
+            f"{_ground(st, result.exception_ground)}",
         ),
         markup=False,
     )

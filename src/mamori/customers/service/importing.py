@@ -30,6 +30,7 @@ from mamori.customers.schemas import (
     clean_kana,
     clean_phone,
     clean_postal,
+    notice_method_for,
     parse_birth_date,
     prefecture_of,
 )
@@ -39,11 +40,12 @@ from mamori.customers.service.core import (
     insert_rows,
 )
 from mamori.customers.service.core.create import Intake, check_succession_purposes
-from mamori.kernel import registry
+from mamori.kernel import registry, validation
 from mamori.kernel.auditing import record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.labels import choices, label
 from mamori.kernel.policy import Action, Resource, decide
 from mamori.kernel.registry import DatasetUse, check_dataset_use
 from mamori.law.rules import R_20_1, R_21_1, R_30_1
@@ -75,8 +77,36 @@ GENDER_ALIASES = {
 @dataclass(frozen=True)
 class RowError:
     line: int  # 1-based line number in the file (header = line 1)
-    field: str
-    reason: str
+    field: str  # the mamori field (``*``: the whole line)
+    reason: str  # English; :meth:`text` gives the line in the user's language
+    reason_ja: str | None = None  # the validator's own Japanese (a validation.Invalid), when it gave one
+
+    def reason_text(self, lang: str = "ja") -> str:
+        """Why the line was refused, in ``lang`` (no value from the file)."""
+        if lang == "en":
+            return self.reason
+        if self.reason_ja:
+            return self.reason_ja
+        if self.reason == "required":
+            return label("pydantic.missing", "ja")
+        if self.reason == "too long":
+            return label("pydantic.string_too_long", "ja").format(max_length=200)
+        if self.reason == "too many columns":
+            return label("import_error.too_many_columns", "ja")
+        if self.reason == "invalid row":
+            return label("import_error.invalid_row", "ja")
+        if self.reason.startswith("special care-required"):
+            return label("import_error.sensitive", "ja")
+        if self.field == "gender" and self.reason.startswith("expected "):
+            return label("pydantic.literal_error", "ja").format(expected=choices("gender", GENDERS, "ja"))
+        return validation.value_error_text(self.reason, "ja")
+
+    def text(self, lang: str = "ja") -> str:
+        """「3行目: 氏名: 必須です」 / "line 3: Name: required"."""
+        where = label("import_error.line", "en" if lang == "en" else "ja").format(line=self.line)
+        if self.field == "*":
+            return f"{where}: {self.reason_text(lang)}"
+        return f"{where}: {validation.field_name(self.field, lang)}: {self.reason_text(lang)}"
 
 
 @dataclass
@@ -108,7 +138,8 @@ class ImportReport:
     written: bool = True
     receipt_id: str | None = None  # provider-sourced data: the receipt written with the rows (R-30-1/R-30-2)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, lang: str = "ja") -> dict[str, object]:
+        """The report; each error with ``reason`` (stable English) and ``message`` (the line in ``lang``)."""
         return {
             "job_id": self.job_id,
             "total": self.total,
@@ -118,7 +149,10 @@ class ImportReport:
             "resumed_from_line": self.resumed_from_line,
             "written": self.written,
             "receipt_id": self.receipt_id,
-            "errors": [e.__dict__ for e in self.errors],
+            "errors": [
+                {"line": e.line, "field": e.field, "reason": e.reason, "message": e.text(lang)}
+                for e in self.errors
+            ],
             "duplicates": [d.__dict__ for d in self.duplicates],
         }
 
@@ -128,10 +162,15 @@ def _row_to_customer(raw: dict[str, str], line: int, errors: list[RowError]) -> 
     out: dict[str, Any] = {}
     ok = True
 
-    def bad(field_name: str, reason: str) -> None:
+    def bad(field_name: str, reason: str | ValueError) -> None:
         nonlocal ok
         ok = False
-        errors.append(RowError(line, field_name, reason))
+        if isinstance(reason, validation.Invalid):
+            errors.append(RowError(line, field_name, reason.message_en, reason.message_ja))
+        elif isinstance(reason, ValueError):
+            errors.append(RowError(line, field_name, str(reason).split(": ", 1)[-1]))
+        else:
+            errors.append(RowError(line, field_name, reason))
 
     name = (raw.get("name") or "").strip()
     if not name:
@@ -145,13 +184,13 @@ def _row_to_customer(raw: dict[str, str], line: int, errors: list[RowError]) -> 
             try:
                 out[fname] = cleaner(value)
             except ValueError as exc:
-                bad(fname, str(exc).split(": ", 1)[-1])
+                bad(fname, exc)
     bd = (raw.get("birth_date") or "").strip()
     if bd:
         try:
             out["birth_date"] = parse_birth_date(bd)
         except ValueError as exc:
-            bad("birth_date", str(exc).split(": ", 1)[-1])
+            bad("birth_date", exc)
     gender = (raw.get("gender") or "").strip()
     if gender:
         g = GENDER_ALIASES.get(gender.lower(), gender.lower())
@@ -170,7 +209,7 @@ def _row_to_customer(raw: dict[str, str], line: int, errors: list[RowError]) -> 
             try:
                 cleaned.append(cleaner(v))
             except ValueError as exc:
-                bad(fname, str(exc).split(": ", 1)[-1])
+                bad(fname, exc)
         out[target] = cleaned
     for fname in ("occupation", "employer"):
         value = (raw.get(fname) or "").strip()
@@ -423,7 +462,7 @@ def import_batch(
             team=None,
             provenance=provenance,
             purpose_versions=versions,
-            purpose_method="stated" if provenance.method == "direct" else "published",
+            purpose_method=notice_method_for(provenance),  # R-21-2: stated only for data given in writing
             sensitive_basis=None,
             import_job_id=job_id,
             import_line=line,
@@ -509,7 +548,7 @@ def _merge_into(
                     customer_id=cid,
                     purpose_code=code,
                     purpose_version=version,
-                    method="stated" if provenance.method == "direct" else "published",
+                    method=notice_method_for(provenance),
                     notified_at=now,
                 )
             )

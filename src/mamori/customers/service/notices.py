@@ -219,7 +219,7 @@ def record_exception(ctx: Context, customer_id: str, data: NoticeExceptionIn) ->
     _authorise(ctx, [customer_id])
     if data.ground is None or data.ground not in NOTICE_EXCEPTION_GROUNDS:
         raise ValidationFailed(
-            "通知の適用除外には法21条4項の事由（" + " / ".join(NOTICE_EXCEPTION_GROUNDS) + "）が必要です。",
+            "通知等の例外には法21条4項の事由（" + " / ".join(NOTICE_EXCEPTION_GROUNDS) + "）が必要です。",
             "A notice exception needs its ACT 21(4) ground (" + " / ".join(NOTICE_EXCEPTION_GROUNDS) + ").",
             rule_id=R_21_3.id,
             code="exception_ground_missing",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mamori.kernel import validation
 from mamori.kernel.errors import MamoriError
+from mamori.kernel.labels import label
 
 log = logging.getLogger("mamori.http")
 PROBLEM = "application/problem+json"
@@ -41,10 +44,13 @@ def problem_response(
     lang: str = "ja",
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    title_ja: str | None = None,
+    title_en: str | None = None,
 ) -> JSONResponse:
+    title = title_en if lang == "en" else title_ja
     body = Problem(
         type=f"https://mamori.invalid/problems/{code}",
-        title=code.replace("_", " "),
+        title=title or code.replace("_", " "),
         status=status,
         detail=detail_en if lang == "en" else detail_ja,
         detail_en=detail_en,
@@ -57,6 +63,21 @@ def problem_response(
         status_code=status,
         media_type=PROBLEM,
         headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def invalid_response(errors: Sequence[Any], lang: str) -> JSONResponse:
+    """422 problem+json for validation errors: title, detail and each error's ``message`` in ``lang`` (Japanese
+    unless the caller asked for English); ``errors`` = ``[{field, code, type, label, message}]``; no value."""
+    return problem_response(
+        422,
+        "invalid_input",
+        label("validation.invalid_detail", "ja"),
+        label("validation.invalid_detail", "en"),
+        lang=lang,
+        errors=validation.entries(errors, lang),
+        title_ja=label("validation.invalid_input", "ja"),
+        title_en=label("validation.invalid_input", "en"),
     )
 
 
@@ -79,25 +100,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default 422 echoes `input` (the whole body for a missing field, passwords included).
-        errors: list[dict[str, str]] = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            errors.append(
-                {
-                    "field": loc,
-                    "message": msg.split(": ", 1)[-1] if ": " in msg else msg,
-                    "type": str(err.get("type", "")),
-                }
-            )
-        return problem_response(
-            422,
-            "invalid_input",
-            "入力が不正です。",
-            "The request is invalid.",
-            lang=_lang(request),
-            errors=errors,
+        return invalid_response(exc.errors(), _lang(request))
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_model(request: Request, exc: ValidationError) -> JSONResponse:
+        # a model validated inside an endpoint (a body re-shaped for the service) fails like the request itself
+        log.warning(
+            "validation error inside %s %s (%d errors)", request.method, request.url.path, exc.error_count()
         )
+        return invalid_response(exc.errors(include_input=False, include_url=False), _lang(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

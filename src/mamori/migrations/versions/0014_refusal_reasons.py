@@ -18,8 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # Sealed under the system key "rights_reasons": the concrete reason for a refusal (法第36条) and the
+    # alternative measure taken instead of stopping use (法第35条 ただし書), kept as evidence of the decision.
+    with op.batch_alter_table("rights_requests") as batch:
+        batch.add_column(sa.Column("refusal_explanation_enc", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("alternative_measure_enc", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("rights_requests") as batch:
+        batch.drop_column("alternative_measure_enc")
+        batch.drop_column("refusal_explanation_enc")

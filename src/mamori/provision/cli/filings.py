@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
+from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, console, print_json, state
 from mamori.provision.cli.common import (
     JSON_OPT,
@@ -15,6 +14,7 @@ from mamori.provision.cli.common import (
     optout_app,
     referable_app,
     relay_app,
+    version,
     when,
 )
 from mamori.provision.schemas import (
@@ -37,10 +37,10 @@ from mamori.provision.service import joint_use, opt_out, referable, relay
 def joint_declare(
     ctx: typer.Context,
     code: str,
-    items: list[str] = typer.Option(..., "--item"),
+    items: list[str] = typer.Option(..., "--item", help="共同利用する個人データの項目"),
     members: list[str] = typer.Option(..., "--member", help="共同利用者（提供先ID）"),
     users_scope: str = typer.Option(..., "--scope", help="共同利用者の範囲（通知した文言）"),
-    purposes: list[str] = typer.Option(..., "--purpose", "-p"),
+    purposes: list[str] = typer.Option(..., "--purpose", "-p", help="共同利用する者の利用目的のコード"),
     responsible_name: str = typer.Option(..., "--responsible-name"),
     responsible_address: str = typer.Option(..., "--responsible-address"),
     responsible_representative: str = typer.Option(..., "--responsible-representative"),
@@ -96,7 +96,12 @@ def joint_change(
     )
     with st.transaction() as c:
         got = joint_use.change(c, declaration_id, data)
-    print_json(got) if json_out else console.print(st.t(f"第{got.version}版", f"version {got.version}"))
+    print_json(got) if json_out else console.print(
+        st.t(
+            f"変更を記録しました（{version(st, got.version)}）",
+            f"change recorded ({version(st, got.version)})",
+        )
+    )
 
 
 @joint_app.command("show")
@@ -111,9 +116,14 @@ def joint_show(
     if json_out:
         print_json(got if declaration_id is None else got[0])
         return
+    sep = ", " if st.lang == "en" else "、"
     for d in got:
         console.print(
-            f"{d.id} {d.code} v{d.version}: {', '.join(d.purposes)} / {', '.join(d.items)}", markup=False
+            f"{d.id} {d.code} {version(st, d.version)}: "
+            f"{labels.label('field.purposes', st.lang)} {sep.join(d.purposes)} / "
+            f"{labels.label('provision_field.items', st.lang)} {sep.join(d.items)}",
+            markup=False,
+            highlight=False,
         )
 
 
@@ -124,8 +134,8 @@ def joint_show(
 @cli_command
 def optout_file(
     ctx: typer.Context,
-    purpose: str = typer.Option(..., "--purpose", "-p"),
-    items: list[str] = typer.Option(..., "--item"),
+    purpose: str = typer.Option(..., "--purpose", "-p", help="提供の利用目的のコード"),
+    items: list[str] = typer.Option(..., "--item", help="提供する個人データの項目"),
     acquisition: str = typer.Option(..., help="取得の方法"),
     provision_method: str = typer.Option(..., "--provision-method"),
     request_method: str = typer.Option(..., "--request-method", help="停止の求めの受付方法"),
@@ -186,7 +196,12 @@ def optout_change(
     )
     with st.transaction() as c:
         got = opt_out.change(c, filing_id, data)
-    print_json(got) if json_out else console.print(st.t(f"第{got.version}版", f"version {got.version}"))
+    print_json(got) if json_out else console.print(
+        st.t(
+            f"変更を記録しました（{version(st, got.version)}）",
+            f"change recorded ({version(st, got.version)})",
+        )
+    )
 
 
 @optout_app.command("show")
@@ -202,8 +217,12 @@ def optout_show(
         print_json(got if filing_id is None else got[0])
         return
     for f in got:
-        status = "OK" if f.usable else "; ".join(f.problems)
-        console.print(f"{f.id} {f.purpose} v{f.version}: {status}", markup=False)
+        status = (
+            st.t("提供可能", "usable")
+            if f.usable
+            else st.t("提供不可: ", "not usable: ") + "; ".join(f.problems)
+        )
+        console.print(f"{f.id} {f.purpose} {version(st, f.version)}: {status}", markup=False, highlight=False)
 
 
 # --- referable ------------------------------------------------------------------------------------------
@@ -215,7 +234,9 @@ def referable_confirm(
     ctx: typer.Context,
     counterparty_id: str = typer.Option(..., "--to"),
     items: list[str] = typer.Option(..., "--item"),
-    method: str = typer.Option(..., help="declaration / evidence_check（R-31-2）"),
+    method: str = typer.Option(
+        ..., help="確認の方法: declaration（提供先の申告）/ evidence_check（同意記録の確認）（R-31-2）"
+    ),
     evidence: str = typer.Option(..., help="誓約書・同意記録の参照"),
     foreign_info: bool = typer.Option(False, "--foreign-info-confirmed"),
     sheet_version: int | None = typer.Option(None, "--sheet-version"),
@@ -235,7 +256,9 @@ def referable_confirm(
     )
     with st.transaction() as c:
         got = referable.confirm(c, data)
-    print_json({"confirmation_id": got}) if json_out else console.print(got)
+    print_json({"confirmation_id": got}) if json_out else console.print(
+        st.t(f"確認を記録しました: {got}", f"confirmation recorded: {got}")
+    )
 
 
 @referable_app.command("provide")
@@ -267,7 +290,7 @@ def referable_provide(
     with st.transaction() as c:
         got = referable.provide(c, data)
     print_json(got) if json_out else console.print(
-        st.t(f"記録: {got.record_id or '-'}", f"record: {got.record_id or '-'}")
+        st.t(f"第三者提供記録: {got.record_id or '—'}", f"record: {got.record_id or '—'}")
     )
 
 
@@ -318,7 +341,7 @@ def relay_consent(
     )
     with st.transaction() as c:
         got = relay.consent(c, relay_id, data)
-    print_json(got) if json_out else console.print(got.status)
+    print_json(got) if json_out else console.print(labels.value("relay_status", got.status, st.lang))
 
 
 @relay_app.command("deliver")
@@ -335,5 +358,9 @@ def relay_deliver(ctx: typer.Context, relay_id: str, json_out: bool = JSON_OPT) 
     if got.contact:
         console.print(
             st.t("連絡先（同意済み）: ", "contact (consented): ")
-            + json.dumps(got.contact, ensure_ascii=False)
+            + ("; " if st.lang == "en" else "、").join(
+                f"{labels.label(f'field.{k}', st.lang, default=k)}: {v}" for k, v in got.contact.items()
+            ),
+            markup=False,
+            highlight=False,
         )

@@ -12,14 +12,22 @@ import typer
 from rich.table import Table
 
 from mamori.customers.service.importing import parse_mapping
+from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
 from mamori.provision import jobs, service
-from mamori.provision.cli.common import JSON_OPT, _csv_list, app, records_app
+from mamori.provision.cli.common import JSON_OPT, _csv_list, app, header, print_fields, records_app
 from mamori.provision.schemas import (
     ProvideIn,
     ReceiveIn,
 )
 from mamori.provision.service import ProvisionRefused
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
 
 # --- provide ----------------------------------------------------------------------------------------------
 
@@ -43,14 +51,23 @@ def _write_out(path: Path, rows: list[dict[str, str | None]], fields: list[str],
 def provide(
     ctx: typer.Context,
     counterparty_id: str = typer.Option(..., "--to", help="提供先ID"),
-    purpose: str = typer.Option(..., "--purpose", "-p"),
+    purpose: str = typer.Option(..., "--purpose", "-p", help="今回の提供の利用目的のコード"),
     fields: list[str] = typer.Option(..., "--field", "-f", help="提供する項目（name, email, attr:key …）"),
     customer_ids: list[str] = typer.Option([], "--customer", "-c", help="顧客ID（複数可）"),
     notified_purpose: str | None = typer.Option(None, "--notified", help="この利用目的を通知した顧客すべて"),
     basis: str = typer.Option(
-        "consent", help="consent / exception / opt_out / joint_use / entrustment / succession"
+        "consent",
+        help="提供の根拠: "
+        + _opts(
+            "provision_basis", ("consent", "exception", "opt_out", "joint_use", "entrustment", "succession")
+        ),
     ),
-    exception_code: str | None = typer.Option(None, "--exception", help="law / life / public_health / state"),
+    exception_code: str | None = typer.Option(
+        None,
+        "--exception",
+        help="法第27条第1項の例外: "
+        + _opts("provision_exception", ("law", "life", "public_health", "state")),
+    ),
     decided_by: str | None = typer.Option(None, "--decided-by"),
     reason: str | None = typer.Option(None, "--reason", help="判断理由（個人情報を書かない）"),
     filing: str | None = typer.Option(None, "--filing", help="オプトアウト届出ID"),
@@ -123,8 +140,9 @@ def provide(
         return
     console.print(
         st.t(
-            f"{result.provided} 人分を提供しました（記録 {len(result.record_ids)} 件）",
-            f"provided {result.provided} persons ({len(result.record_ids)} records)",
+            f"{result.provided}人分を提供しました（第三者提供記録 {len(result.record_ids)}件）",
+            f"provided {labels.fmt_count(result.provided, '人', 'en')} "
+            f"({labels.fmt_count(len(result.record_ids), '件', 'en')})",
         )
     )
 
@@ -145,7 +163,10 @@ def mark_improper(
     with st.transaction() as c:
         service.mark_improper(c, customer_id, reference)
     print_json({"customer_id": customer_id, "flag": "improperly_acquired"}) if json_out else console.print(
-        "ok"
+        st.t(
+            f"不正取得の疑いを記録しました: {customer_id}（オプトアウトによる提供の対象外）",
+            f"marked as possibly improperly acquired: {customer_id} (excluded from opt-out provision)",
+        )
     )
 
 
@@ -158,7 +179,9 @@ def records_list(
     ctx: typer.Context,
     counterparty_id: str | None = typer.Option(None, "--to"),
     customer_id: str | None = typer.Option(None, "--customer"),
-    direction: str | None = typer.Option(None, help="provided / received"),
+    direction: str | None = typer.Option(
+        None, help="提供・受領で絞り込む: " + _opts("record_direction", ("provided", "received"))
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """提供・受領の記録 / list records."""
@@ -170,15 +193,15 @@ def records_list(
     if json_out:
         print_json(items)
         return
-    table = Table(
-        "id",
-        st.t("区分", "dir"),
-        st.t("種類", "kind"),
-        st.t("相手方", "party"),
-        st.t("保存期限", "keep until"),
-    )
+    table = Table("ID", *(header(st, k) for k in ("direction", "record_kind", "party", "retention_until")))
     for r in items:
-        table.add_row(r.id, r.direction, r.kind, r.counterparty_name, f"{r.retention_until:%Y-%m-%d}")
+        table.add_row(
+            r.id,
+            labels.value("record_direction", r.direction, st.lang),
+            labels.value("provision_basis", r.kind, st.lang),
+            r.counterparty_name,
+            labels.fmt_date(r.retention_until, st.lang),
+        )
     console.print(table)
 
 
@@ -192,8 +215,17 @@ def records_show(ctx: typer.Context, record_id: str, json_out: bool = JSON_OPT) 
     if json_out:
         print_json(r)
         return
-    for k, v in r.model_dump().items():
-        console.print(f"{k}: {v}", markup=False)
+    print_fields(
+        st,
+        r.model_dump(),
+        {
+            "direction": "record_direction",
+            "kind": "provision_basis",
+            "exempt_code": "provision_exception",
+            "medium": "record_medium",
+        },
+        {"kind": "record_kind"},
+    )
 
 
 @app.command("purge-expired")
@@ -213,13 +245,13 @@ def purge_expired(
     elif got.dry_run:
         console.print(
             st.t(
-                f"期限切れ {got.expired} 件（--yes で削除します）",
+                f"保存期間を過ぎた第三者提供記録 {got.expired}件（--yes で削除します）",
                 f"{got.expired} expired (run with --yes to delete)",
             )
         )
     else:
         console.print(
-            st.t(f"削除 {got.purged} 件 / 保存 {got.kept} 件", f"purged {got.purged}, kept {got.kept}")
+            st.t(f"削除 {got.purged}件 / 保存 {got.kept}件", f"purged {got.purged}, kept {got.kept}")
         )
 
 
@@ -232,7 +264,11 @@ def receive(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV (UTF-8 / Shift_JIS)"),
     counterparty_id: str = typer.Option(..., "--from", help="提供元（登録済みの提供先ID, R-30-1）"),
-    variant: str = typer.Option(..., help="opt_out / consent / referable / non_operator / succession"),
+    variant: str = typer.Option(
+        ...,
+        help="受領の根拠: "
+        + _opts("provision_basis", ("opt_out", "consent", "referable", "non_operator", "succession")),
+    ),
     identity: str = typer.Option(..., "--identity-confirmed-by", help="提供元の確認方法（R-30-1 (a)）"),
     acquisition: str = typer.Option(..., help="提供元の取得の経緯（R-30-1 (b)）"),
     lawful: bool = typer.Option(False, "--lawful", help="適正に取得されたことを確認した（R-20-1）"),
@@ -241,7 +277,9 @@ def receive(
     prior_purposes: list[str] = typer.Option(
         [], "--prior-purpose", help="事業承継: 承継前の利用目的コード（複数可, R-18-2）"
     ),
-    purposes: list[str] = typer.Option(..., "--purpose", "-p"),
+    purposes: list[str] = typer.Option(
+        ..., "--purpose", "-p", help="受領したデータの利用目的のコード（複数可）"
+    ),
     mapping: list[str] = typer.Option([], "--map"),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows"),
     json_out: bool = JSON_OPT,
@@ -270,13 +308,16 @@ def receive(
         skip_bad_rows=skip_bad_rows,
     )
     if json_out:
-        print_json({"import": report.to_dict(), "receipt": receipt})
+        print_json({"import": report.to_dict(st.lang), "receipt": receipt})
     else:
         for e in report.errors:
-            err_console.print(f"line {e.line}: {e.field}: {e.reason}", markup=False)
+            err_console.print(e.text(st.lang), markup=False, soft_wrap=True)
         if receipt is not None:
             console.print(
-                st.t(f"受領しました: {receipt.person_count} 人", f"received {receipt.person_count} persons")
+                st.t(
+                    f"受領しました: {receipt.person_count}人",
+                    f"received {labels.fmt_count(receipt.person_count, '人', 'en')}",
+                )
             )
     if receipt is None:
         raise typer.Exit(1)

@@ -5,15 +5,32 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
 from mamori.provision import service
-from mamori.provision.cli.common import JSON_OPT, consents_app, counterparties_app, when
+from mamori.provision.cli.common import (
+    JSON_OPT,
+    consents_app,
+    counterparties_app,
+    country,
+    header,
+    print_fields,
+    version,
+    when,
+)
 from mamori.provision.schemas import (
     CounterpartyIn,
     InfoSheetIn,
     ProvisionConsentIn,
     ReviewIn,
 )
+
+
+def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
+    """The allowed codes of an option with their words for --help: 「direct（本人から直接取得） / …」 (spaced, so the
+    help panel can wrap it)."""
+    return labels.choices(domain, codes).replace("、", " / ")
+
 
 # --- counterparties ---------------------------------------------------------------------------------------
 
@@ -22,7 +39,10 @@ from mamori.provision.schemas import (
 @cli_command
 def counterparty_add(
     ctx: typer.Context,
-    kind: str = typer.Option(..., help="third_party / outsourcee / joint_user / succession"),
+    kind: str = typer.Option(
+        ...,
+        help="区分: " + _opts("counterparty_kind", ("third_party", "outsourcee", "joint_user", "succession")),
+    ),
     name: str = typer.Option(..., help="名称"),
     address: str = typer.Option(..., help="住所"),
     representative: str = typer.Option(..., help="代表者"),
@@ -57,7 +77,9 @@ def counterparty_add(
 @cli_command
 def counterparty_list(
     ctx: typer.Context,
-    kind: str | None = typer.Option(None, help="種別で絞り込む"),
+    kind: str | None = typer.Option(
+        None, help="区分で絞り込む（third_party / outsourcee / joint_user / succession）"
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """提供先の一覧（年次確認の期限切れなどの警告つき） / list counterparties with alerts."""
@@ -68,10 +90,17 @@ def counterparty_list(
         print_json(items)
         return
     table = Table(
-        "id", st.t("種別", "kind"), st.t("名称", "name"), st.t("国", "country"), st.t("警告", "alerts")
+        "ID",
+        *(header(st, f"provision_field.{k}") for k in ("counterparty_kind", "name", "country", "alerts")),
     )
     for cp in items:
-        table.add_row(cp.id, cp.kind, cp.name, cp.country, "; ".join(cp.alerts) or "-")
+        table.add_row(
+            cp.id,
+            labels.value("counterparty_kind", cp.kind, st.lang, staff=True),
+            cp.name,
+            country(st, cp.country),
+            "; ".join(cp.alerts) or "—",
+        )
     console.print(table)
     for cp in items:
         for alert in cp.alerts:
@@ -89,8 +118,21 @@ def counterparty_show(ctx: typer.Context, counterparty_id: str, json_out: bool =
     if json_out:
         print_json({"counterparty": cp, "sheets": sheets})
         return
-    for k, v in cp.model_dump().items():
-        console.print(f"{k}: {v}", markup=False)
+    print_fields(
+        st,
+        cp.model_dump(),
+        {"kind": "counterparty_kind", "system_kind": "system_kind"},
+        {"kind": "counterparty_kind"},
+    )
+    for sheet in sheets:
+        console.print(
+            st.t(
+                f"外国の制度等の情報 {version(st, sheet.version)}（{labels.fmt_datetime(sheet.created_at, 'ja')}）",
+                f"information sheet v{sheet.version} ({labels.fmt_datetime(sheet.created_at, 'en')})",
+            ),
+            markup=False,
+            highlight=False,
+        )
 
 
 @counterparties_app.command("sheet")
@@ -107,7 +149,12 @@ def counterparty_sheet(
     data = InfoSheetIn(protection_system=protection_system, recipient_measures=recipient_measures)
     with st.transaction() as c:
         sheet = service.add_sheet(c, counterparty_id, data)
-    print_json(sheet) if json_out else console.print(st.t(f"第{sheet.version}版", f"version {sheet.version}"))
+    print_json(sheet) if json_out else console.print(
+        st.t(
+            f"外国の制度等の情報を登録しました（{version(st, sheet.version)}）",
+            f"sheet recorded: {version(st, sheet.version)}",
+        )
+    )
 
 
 @counterparties_app.command("review")
@@ -128,7 +175,10 @@ def counterparty_review(
     with st.transaction() as c:
         cp = service.review(c, counterparty_id, data)
     print_json(cp) if json_out else console.print(
-        st.t(f"次回確認期限: {cp.system_review_due}", f"next review due: {cp.system_review_due}")
+        st.t(
+            f"次回確認期限: {labels.fmt_date(cp.system_review_due, 'ja')}",
+            f"next review due: {labels.fmt_date(cp.system_review_due, 'en')}",
+        )
     )
 
 
@@ -142,7 +192,11 @@ def consent_grant(
     customer_id: str,
     counterparty_id: str = typer.Option(..., "--to"),
     purpose: str = typer.Option(..., "--purpose", "-p"),
-    method: str = typer.Option("oral", help="checkbox / button / email / oral / paper / web_form"),
+    method: str = typer.Option(
+        "oral",
+        help="同意を得た方法: "
+        + _opts("consent_method", ("checkbox", "button", "email", "oral", "paper", "web_form")),
+    ),
     evidence: str | None = typer.Option(None, help="証跡の参照（個人情報を書かない）"),
     sheet_version: int | None = typer.Option(
         None, "--sheet-version", help="本人に示した情報の版（外国, R-28-2）"
@@ -173,7 +227,7 @@ def consent_withdraw(ctx: typer.Context, consent_id: str, json_out: bool = JSON_
     st = state(ctx)
     with st.transaction() as c:
         got = service.withdraw_consent(c, consent_id)
-    print_json(got) if json_out else console.print(st.t("撤回しました", "withdrawn"))
+    print_json(got) if json_out else console.print(st.t("同意の撤回を記録しました", "withdrawal recorded"))
 
 
 @consents_app.command("list")
@@ -192,10 +246,18 @@ def consent_list(
         print_json(items)
         return
     table = Table(
-        "id", st.t("顧客", "customer"), st.t("提供先", "to"), st.t("目的", "purpose"), st.t("状態", "state")
+        "ID",
+        header(st, "provision_field.customer"),
+        header(st, "provision_field.counterparty"),
+        header(st, "field.purpose"),
+        header(st, "provision_field.consent_state"),
     )
     for i in items:
         table.add_row(
-            i.id, i.customer_id, i.counterparty_id, i.purpose, "withdrawn" if i.withdrawn_at else "active"
+            i.id,
+            i.customer_id,
+            i.counterparty_id,
+            i.purpose,
+            labels.value("provision_consent_status", "withdrawn" if i.withdrawn_at else "active", st.lang),
         )
     console.print(table)

@@ -67,8 +67,11 @@ def grant(ctx: Context, data: ProvisionConsentIn) -> ProvisionConsentRead:
             )
     elif sheet_version is not None:
         raise ValidationFailed(
-            "国内・同等国の提供先に情報シートの版は指定できません。",
-            "A sheet version applies only to a recipient abroad.",
+            "外国の制度等の情報の版は、外国にある第三者への提供にだけ指定できます（国内の提供先や、"
+            "我が国と同等の水準にあると認められる国（EU・英国）にある提供先には指定できません）。",
+            "A version of the information on the foreign country applies only to provision to a third party in a "
+            "foreign country (not to a recipient in Japan or in a country recognised as having a level of "
+            "protection equivalent to Japan's: the EU and the UK).",
             rule_id=R_28_1.id,
             code="sheet_not_applicable",
         )

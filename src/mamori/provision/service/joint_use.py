@@ -28,7 +28,9 @@ def _get(ctx: Context, declaration_id: str) -> JointUseDeclaration:
     row = ctx.session.get(JointUseDeclaration, declaration_id)
     if row is None:
         raise NotFound(
-            "共同利用の届出が見つかりません。", "Joint-use declaration not found.", code="not_found"
+            "共同利用に関する事項の通知等の記録が見つかりません。",
+            "Joint-use notice record not found.",
+            code="not_found",
         )
     return row
 
@@ -259,7 +261,7 @@ def refusal_for(
 ) -> str | None:
     """Why provision to a joint user under this declaration is not covered (None when it is)."""
     if declaration_id is None:
-        return "共同利用の届出を指定してください / give the joint-use declaration"
+        return "共同利用に関する事項の通知等の記録を指定してください / give the joint-use notice record"
     row = _get(ctx, declaration_id)
     if counterparty_id not in split(row.member_ids):
         return "提供先は共同利用者の範囲外 / recipient outside the scope of joint users"

@@ -143,8 +143,10 @@ def change(ctx: Context, filing_id: str, data: OptOutChangeIn) -> OptOutRead:
     if data.item in OPT_OUT_ADVANCE_ITEMS:
         if not (effective > notified and effective > filed):
             raise PolicyDenied(
-                "この事項の変更は、あらかじめ本人に通知し個人情報保護委員会に届け出なければなりません。",
-                "This change must be notified and filed before it takes effect.",
+                "この事項の変更は、あらかじめ本人に通知し、又は本人が容易に知り得る状態に置くとともに、"
+                "個人情報保護委員会に届け出なければなりません（法第27条第3項）。",
+                "Before this change takes effect, the person must be notified of it (or it must be made readily "
+                "accessible to them) and it must be filed with the PPC (Art. 27(3)).",
                 rule_id=R_27_6.id,
                 code="change_not_in_advance",
             )

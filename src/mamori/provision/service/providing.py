@@ -182,7 +182,7 @@ def _basis_check(ctx: Context, data: ProvideIn, cp: Counterparty) -> None:
         if why is not None:
             raise PolicyDenied(
                 "共同利用の範囲外です: " + why.split(" / ")[0],
-                "Not covered by the joint-use declaration: " + why.split(" / ")[-1],
+                "Not covered by the joint use as notified to the persons: " + why.split(" / ")[-1],
                 rule_id=R_27_2.id,
                 code="joint_use_not_covered",
             )

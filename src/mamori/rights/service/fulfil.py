@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from mamori.consent import service as consent_service
-from mamori.kernel import registry
+from mamori.kernel import labels, registry
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
@@ -37,21 +37,20 @@ from mamori.law.rules import (
     R_37_1,
 )
 from mamori.purposes import service as purposes_service
+from mamori.rights.grounds import GROUNDS, PARTIAL_GROUNDS
 from mamori.rights.models import RightsRequest
 from mamori.rights.schemas import (
-    PARTIAL_GROUNDS,
     CorrectionOut,
     DisclosurePackage,
     Outcome,
     RecordOut,
     rule_for,
 )
-from mamori.rights.service import core, forget, sealing
+from mamori.rights.service import core, forget, letters, sealing
 
 _CATEGORY = re.compile(r"[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}")
 STOPPING = frozenset({"stop_use", "stop_provision", "restriction", "objection"})
 DISCLOSING_KINDS = frozenset({"disclosure", "provision_records", "portability"})
-SUBJECT = "【ご請求への回答】/ answer to your request"
 
 
 def _recipient(r: Recipient) -> dict[str, Any]:
@@ -157,6 +156,15 @@ def _disclose(
         records=records,
         recipients=_recipients(ctx, ids) if req.regime == "gdpr" or req.kind != "portability" else [],
         refused_categories=dict(partial),
+        refusal_explanation=(
+            sealing.open_reason(ctx, req.id, "refusal_explanation_enc", req.refusal_explanation_enc)
+            if partial
+            else None
+        ),
+        receipt_no=req.receipt_no,
+        received_at=req.received_at,
+        fee_yen=req.fee_yen,
+        lang=req.lang or "ja",
         no_data=not records,
     )
     # The sources audit their own reads (record_read); the request's "rights.fulfilled" write entry names the
@@ -164,14 +172,23 @@ def _disclose(
     return package, withheld, refused
 
 
-def _check_partial(req: RightsRequest, partial: Mapping[str, str]) -> None:
+def _check_partial(req: RightsRequest, partial: Mapping[str, str], explanation: str | None) -> str | None:
+    """Partial refusals (``source:category`` → ground): grounds of the request's regime that may refuse part of
+    a disclosure (法第33条第2項; GDPR 15(4), 20(4)), with the concrete reason the person is told (法第36条).
+    Returns the explanation to seal, or None when nothing is refused."""
     too_long = len(",".join(f"{k}={v}" for k, v in partial.items())) > 400
+    allowed = sorted(
+        g for g in PARTIAL_GROUNDS if GROUNDS[g].applies_to(req.kind, req.regime) or req.kind == "portability"
+    )
     for category, ground in partial.items():
-        if ground not in PARTIAL_GROUNDS or not _CATEGORY.fullmatch(category) or too_long:
+        spec = GROUNDS.get(ground)
+        fits = spec is not None and ground in PARTIAL_GROUNDS and spec.regime in (req.regime, "both")
+        if not fits or not _CATEGORY.fullmatch(category) or too_long:
             raise ValidationFailed(
-                "一部不開示は「データ源:区分=事由」で、事由は harm_to_person / business_hindrance / other_law です。",
-                "Partial refusal: source:category=ground with ground harm_to_person, business_hindrance or other_law.",
-                rule_id=R_33_2.id,
+                "一部不開示は「データ源:区分=事由」の形で、この請求に使える事由は "
+                f"{labels.choices('refusal_ground', allowed)} です。",
+                f"Partial refusal: source:category=ground, with a ground of this request's regime: {', '.join(allowed)}.",
+                rule_id=G_15.id if req.regime == "gdpr" else R_33_2.id,
                 code="bad_partial_refusal",
             )
     if partial and req.kind not in ("disclosure", "provision_records", "portability"):
@@ -181,6 +198,9 @@ def _check_partial(req: RightsRequest, partial: Mapping[str, str]) -> None:
             rule_id=R_33_2.id,
             code="bad_partial_refusal",
         )
+    if not partial:
+        return None
+    return core.require_explanation(GROUNDS[next(iter(partial.values()))], explanation)
 
 
 def _correct(
@@ -257,9 +277,10 @@ def _erase(
     for sid in ids:
         for source in registry.sources():
             erased[source.name] = erased.get(source.name, 0) + int(source.erase(ctx, sid))
-    core._notify_person(
-        ctx, req, SUBJECT, f"受付番号 {req.id} のご請求について、保有する個人データを消去しました。"
+    done = Outcome(
+        request_id=req.id, kind=req.kind, outcome="fulfilled", rule_ids=[], recipients_to_notify=recipients
     )
+    core._notify_person(ctx, req, *letters.result_notice(ctx, req, done))
     # Nothing of the person may remain outside a destroyed key: the copies of every message the notifier kept
     # about them (one-time codes, notices — whatever address they went to, an old one included), the claimed
     # values and keyed digests of their identifiers in every request, the throttle counts kept under them, and
@@ -297,12 +318,14 @@ def fulfil(
     *,
     partial_refusals: Mapping[str, str] | None = None,
     corrections: Sequence[tuple[str, str, Mapping[str, str | None]]] = (),
+    refusal_explanation: str | None = None,
 ) -> tuple[Outcome, DisclosurePackage | None]:
     """Carry out a verified request through every registered source and close it.
 
     - purpose_notice (R-32-2): the purposes notified to the person.
     - disclosure / provision_records / portability (R-33-1, R-33-3, G-15, G-20): a package; 政令5 records are
-      left out and counted (R-16-4); ``partial_refusals`` (``source:category`` → ground) are refused (R-33-2).
+      left out and counted (R-16-4); ``partial_refusals`` (``source:category`` → ground) are refused (R-33-2)
+      with ``refusal_explanation``, the concrete reason the person is told (法第36条), sealed on the request.
     - correction (R-34-1, G-16): ``corrections`` applied via source.correct(); before/after notice.
     - stop_use / stop_provision / restriction / objection (R-35-1, G-18, G-21): a suppression, in force at once.
     - erasure (R-35-1, G-17): every source's erase(); the recipients to notify are listed (G-19).
@@ -311,7 +334,9 @@ def fulfil(
     req = core._open_request(ctx, request_id)
     ids = core._require_verified(ctx, req)
     partial = dict(partial_refusals or {})
-    _check_partial(req, partial)
+    explanation = _check_partial(req, partial, refusal_explanation)
+    if explanation is not None:
+        req.refusal_explanation_enc = sealing.seal_reason(ctx, req.id, "refusal_explanation_enc", explanation)
     unverified = _unverified_targets(ctx, req, ids)
     rule = rule_for(req.kind, req.regime)
     outcome = Outcome(request_id=req.id, kind=req.kind, outcome="fulfilled", rule_ids=[rule])
@@ -332,6 +357,10 @@ def fulfil(
             purposes=_purposes(ctx, ids),
             records=[],
             recipients=[],
+            receipt_no=req.receipt_no,
+            received_at=req.received_at,
+            fee_yen=req.fee_yen,
+            lang=req.lang or "ja",
             no_data=not ids,
         )
         details["purposes"] = len(package.purposes)
@@ -380,14 +409,11 @@ def fulfil(
     if unverified and outcome.outcome == "fulfilled":
         outcome.outcome = "partial"  # what unverified identifiers asked for is refused (R-37-1)
         outcome.rule_ids.append(R_37_1.id)
-    outcome.notice_ja = _notice(req, outcome)
+    subject, outcome.notice_ja = _notice(ctx, req, outcome)
     if req.kind not in DISCLOSING_KINDS and req.kind != "erasure":
         # Notify the result without delay (R-34-1, R-35-1) to the person's email; disclosure packages are sent
         # by staff, and an erasure notice goes out before the values are dropped (see _erase).
-        body = outcome.notice_ja + "".join(
-            f"\n- {c.category} {c.field}: {c.before} → {c.after}" for c in outcome.corrections
-        )
-        details["notified"] = core._notify_person(ctx, req, SUBJECT, body)
+        details["notified"] = core._notify_person(ctx, req, subject, outcome.notice_ja)
     core.close(ctx, req, outcome.outcome)
     core.event(ctx, req, "fulfilled", outcome.rule_ids, subjects=ids, outcome=outcome.outcome, **details)
     if unverified:
@@ -397,18 +423,10 @@ def fulfil(
     return outcome, package
 
 
-def _notice(req: RightsRequest, outcome: Outcome) -> str:
-    """The result notice sent to the person (R-34-1, R-35-1: notify the result without delay)."""
-    head = f"受付番号 {req.id} のご請求について、"
-    if req.kind == "correction":
-        return head + f"{len(outcome.corrections)} 件の項目を訂正しました（訂正前・訂正後は別紙のとおり）。"
-    if req.kind == "erasure":
-        return head + "保有する個人データを消去しました。提供先・委託先には消去を通知します。"
-    if req.kind in STOPPING:
-        return head + "ご請求の範囲で利用（または第三者提供）を停止しました。"
-    if req.kind == "purpose_notice":
-        return head + "利用目的を通知します。"
-    return head + "保有個人データを開示します。"
+def _notice(ctx: Context, req: RightsRequest, outcome: Outcome) -> tuple[str, str]:
+    """The result notice sent to the person (R-34-1, R-35-1: notify the result without delay): subject and body,
+    in the person's language, from the template (mamori.rights.service.letters)."""
+    return letters.result_notice(ctx, req, outcome)
 
 
 DOWNLOAD_DAYS = 30

@@ -1,6 +1,9 @@
-"""Render a disclosure package as JSON, CSV, a Japanese letter in HTML (Jinja2) or PDF (reportlab).
+"""Render a disclosure package as JSON, CSV (machine-readable, G-20), or the 通知書 in HTML or PDF.
 
-Packages go to a path the user gives (CLI --out) or back in the API response; they are never stored.
+The letter's words come from mamori.rights.service.letters (template rights/letter.html.j2, overridable under
+$MAMORI_HOME/templates/rights/); the PDF draws the same content with reportlab, embedding a Japanese TrueType
+font (IPAex Mincho; MAMORI_PDF_FONT names another) and ruling its tables. Packages go to a path the user gives
+(CLI --out) or back in the API response; they are never stored.
 """
 
 from __future__ import annotations
@@ -8,15 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.errors import ConfigurationError, ValidationFailed
+from mamori.kernel.settings import Settings
 from mamori.law.rules import G_20
 from mamori.rights.schemas import DisclosurePackage
+from mamori.rights.service import letters
 
 FORMATS = ("json", "csv", "html", "pdf")
 MACHINE_READABLE = ("json", "csv")  # G-20: a structured, commonly used, machine-readable format
@@ -26,35 +30,17 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
 }
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-_env = Environment(
-    loader=FileSystemLoader(str(_TEMPLATES)),
-    autoescape=select_autoescape(["html", "j2"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
+# The Japanese font embedded in the PDF letter (a TrueType file: reportlab embeds a subset of it). MAMORI_PDF_FONT
+# names another file; otherwise the first of these that exists (Debian/Ubuntu: fonts-ipaexfont-mincho).
+PDF_FONT_ENV = "MAMORI_PDF_FONT"
+PDF_FONT_PATHS = (
+    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+    "/usr/share/fonts/truetype/ipaexfont-mincho/ipaexm.ttf",
+    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+    "/usr/share/fonts/truetype/ipafont-mincho/ipam.ttf",
+    "/usr/share/fonts/ipa-mincho/ipam.ttf",
 )
-
-CATEGORY_LABELS = {
-    "profile": "基本情報",
-    "contact": "連絡先",
-    "attribute": "属性",
-    "activity": "取引・対応履歴",
-    "provenance": "取得元",
-    "purpose": "通知した利用目的",
-    "consent": "同意の記録",
-    "provision_record": "第三者提供記録",
-}
-GROUND_LABELS = {
-    "harm_to_person": "本人又は第三者の生命、身体、財産その他の権利利益を害するおそれ（第33条第2項第1号）",
-    "business_hindrance": "業務の適正な実施に著しい支障を及ぼすおそれ（同第2号）",
-    "other_law": "他の法令に違反することとなる場合（同第3号）",
-}
-TITLES = {
-    "purpose_notice": "利用目的の通知",
-    "disclosure": "保有個人データ開示のお知らせ",
-    "provision_records": "第三者提供記録の開示のお知らせ",
-    "portability": "個人データの提供（データポータビリティ）",
-}
+PDF_FONT_NAME = "IPAexMincho"
 
 
 def _flat(value: Any) -> str:
@@ -95,94 +81,164 @@ def to_csv(p: DisclosurePackage) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Japanese correctly
 
 
-def _groups(p: DisclosurePackage) -> list[dict[str, Any]]:
-    groups: dict[str, list[Any]] = {}
-    for r in p.records:
-        groups.setdefault(f"{r.source}:{r.category}", []).append(r)
-    return [
-        {"label": CATEGORY_LABELS.get(key.split(":", 1)[1], key), "records": recs}
-        for key, recs in groups.items()
-    ]
+def to_html(
+    p: DisclosurePackage,
+    today: date,
+    *,
+    settings: Settings | None = None,
+    lang: str | None = None,
+    method: str = "electronic",
+) -> bytes:
+    """The 通知書 as HTML (template rights/letter.html.j2, overridable under $MAMORI_HOME/templates)."""
+    return letters.letter_html(p, today, settings=settings, lang=lang, fmt="html", method=method).encode(
+        "utf-8"
+    )
 
 
-def _title(p: DisclosurePackage) -> str:
-    return TITLES.get(p.kind, "ご請求への回答")
+def pdf_font_path(settings: Settings | None = None) -> Path:
+    """The TrueType font the PDF embeds: MAMORI_PDF_FONT (or the setting ``pdf_font``), else the IPA fonts.
+    No silent fallback to a font the reader may not have: without one, the operator is told what to install."""
+    configured = getattr(settings, "pdf_font", None) or os.environ.get(PDF_FONT_ENV)
+    if configured:
+        path = Path(str(configured)).expanduser()
+        if path.is_file():
+            return path
+        raise ConfigurationError(
+            f"PDF用の日本語フォント {path} が見つかりません（{PDF_FONT_ENV}）。",
+            f"The PDF font {path} does not exist ({PDF_FONT_ENV}).",
+            code="pdf_font_missing",
+        )
+    for candidate in PDF_FONT_PATHS:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise ConfigurationError(
+        "PDFに埋め込む日本語フォントがありません。fonts-ipaexfont-mincho をインストールするか、"
+        f"{PDF_FONT_ENV} にTrueTypeフォントのパスを指定してください。",
+        "No Japanese font to embed in the PDF: install fonts-ipaexfont-mincho or set "
+        f"{PDF_FONT_ENV} to a TrueType font file.",
+        code="pdf_font_missing",
+    )
 
 
-def to_html(p: DisclosurePackage, today: date) -> bytes:
-    template = _env.get_template("rights/letter.html.j2")
-    return template.render(
-        p=p,
-        title=_title(p),
-        today=f"{today.year}年{today.month}月{today.day}日",
-        regime_label="GDPR" if p.regime == "gdpr" else "個人情報の保護に関する法律",
-        intro="ご請求いただいた内容について、次のとおり回答いたします。",
-        groups=_groups(p),
-        grounds=GROUND_LABELS,
-    ).encode("utf-8")
+def _register_font(settings: Settings | None) -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = pdf_font_path(settings)
+    name = PDF_FONT_NAME if path.name == "ipaexm.ttf" else f"MamoriJP-{path.stem}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    return name
 
 
-def to_pdf(p: DisclosurePackage, today: date) -> bytes:
-    """A printable Japanese letter (reportlab's built-in CID font HeiseiMin-W3: no font file needed)."""
+def to_pdf(
+    p: DisclosurePackage,
+    today: date,
+    *,
+    settings: Settings | None = None,
+    lang: str | None = None,
+    method: str = "electronic",
+) -> bytes:
+    """The 通知書 as a printable PDF: the same content as the HTML letter, the Japanese font embedded (IPAex
+    Mincho), tables with ruled borders."""
     from xml.sax.saxutils import escape
 
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
 
-    font = "HeiseiMin-W3"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
-    h1 = ParagraphStyle("h1", parent=body, fontSize=15, leading=22, spaceAfter=6)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=11.5, leading=18, spaceBefore=8, spaceAfter=4)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=11)
+    c = letters.letter_context(p, today, settings=settings, lang=lang, fmt="pdf", method=method)
+    font = _register_font(settings)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=16, wordWrap="CJK")
+    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
+    center = ParagraphStyle("center", parent=body, alignment=TA_CENTER)
+    h1 = ParagraphStyle(
+        "h1", parent=body, fontSize=15, leading=24, alignment=TA_CENTER, spaceBefore=8, spaceAfter=8
+    )
+    h2 = ParagraphStyle("h2", parent=body, fontSize=11.5, leading=18, spaceBefore=8, spaceAfter=3)
+    h3 = ParagraphStyle("h3", parent=body, fontSize=10.5, leading=16, spaceBefore=4, spaceAfter=2)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=12)
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#EEEEEE")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
 
     def para(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
+    def table(rows: list[list[str]]) -> PdfTable:
+        t = PdfTable([[para(a, cell), para(b, cell)] for a, b in rows], colWidths=[45 * mm, 125 * mm])
+        t.setStyle(grid)
+        return t
+
+    sender, w, en = c["sender"], c["w"], c["lang"] == "en"
+
+    def cited(text: str, extra: str) -> str:
+        return (f"{text} ({extra})" if en else f"{text}（{extra}）") if extra else text
+
     story: list[Any] = [
-        para(f"{today.year}年{today.month}月{today.day}日"),
-        para(_title(p), h1),
-        para(f"受付番号: {p.request_id}"),
-        para("ご請求いただいた内容について、次のとおり回答いたします。"),
-        Spacer(1, 4 * mm),
+        para(c["today"], right),
+        para(
+            w["honorific"].replace("{name}", c["addressee"]),
+            ParagraphStyle("to", parent=body, fontSize=12, leading=20),
+        ),
+        para(f"{sender.name}\n{sender.address}\n{sender.representative}", right),
+        para(w["receipt_no"].replace("{no}", c["receipt_no"])),
+        para(c["title"], h1),
+        para(c["intro"]),
+        Spacer(1, 3 * mm),
+        para(w["ki"], center),
     ]
-    if p.no_data:
-        story.append(para("ご請求の範囲で当社が保有する個人データはありません。"))
-    if p.purposes:
-        story.append(para("利用目的", h2))
-        rows = [[para(x, cell) for x in ("コード", "利用目的", "内容")]]
-        rows += [[para(x["code"], cell), para(x["title"], cell), para(x["text"], cell)] for x in p.purposes]
-        story.append(PdfTable(rows, colWidths=[30 * mm, 40 * mm, 100 * mm], repeatRows=1))
-    for group in _groups(p):
-        story.append(para(group["label"], h2))
-        rows = [[para(x, cell) for x in ("記録", "内容", "取得元", "日時")]]
-        for r in group["records"]:
-            content = "\n".join(f"{k}: {_flat(v)}" for k, v in r.data.items() if v is not None)
-            rows.append(
-                [
-                    para(r.record_id[:12], cell),
-                    para(content, cell),
-                    para(r.acquired_from or "", cell),
-                    para(r.occurred_at.strftime("%Y-%m-%d") if r.occurred_at else "", cell),
-                ]
-            )
-        story.append(PdfTable(rows, colWidths=[25 * mm, 95 * mm, 30 * mm, 22 * mm], repeatRows=1))
-    if p.recipients:
-        story.append(para("提供先・委託先", h2))
-        for r in p.recipients:
-            story.append(para(f"{r['name']}（{r['kind']}, {r.get('country') or ''}）"))
-    if p.refused_categories:
-        story.append(para("開示しない部分", h2))
-        for cat, ground in p.refused_categories.items():
-            story.append(para(f"{cat}: {GROUND_LABELS.get(ground, ground)}"))
+    kind = c["kind"]
+    if kind != "purpose_notice" or c["no_data"]:
+        story.append(para(w["provision_records"] if kind == "provision_records" else w["records"], h2))
+        if c["no_data"]:
+            story.append(para(w["none_records"] if kind == "provision_records" else w["none_data"]))
+        for group in c["groups"]:
+            story.append(para(group["label"], h3))
+            for rows in group["records"]:
+                story += [table(rows), Spacer(1, 2 * mm)]
+    if c["purposes"]:
+        story.append(para(w["purposes_of"] if kind == "purpose_notice" else w["purposes"], h2))
+        story.append(table([[w["purpose"], w["content"]]] + [[x["title"], x["line"]] for x in c["purposes"]]))
+    if c["recipients"]:
+        story.append(para(w["recipients"], h2))
+        story.append(table([[r["name"], cited(r["kind"], r["country"])] for r in c["recipients"]]))
+    if c["refused"]:
+        story.append(para(w["refused"], h2))
+        rows = [[x["part"], x["line"]] for x in c["refused"]]
+        if c["refusal_explanation"]:
+            rows.append([w["explanation"], c["refusal_explanation"]])
+        story.append(table(rows))
+    if kind != "purpose_notice":
+        story += [para(w["method"], h2), para(c["method_line"])]
+    story += [
+        para(w["fee"], h2),
+        para(c["fee_line"]),
+        para(w["basis"], h2),
+        para(c["basis_line"]),
+        para(w["contact"], h2),
+        para(f"{w['contact_text']}\n{sender.contact}"),
+        Spacer(1, 4 * mm),
+        para(w["end"], right),
+    ]
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=_title(p), author="mamori", invariant=True)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        title=c["title"],
+        author=sender.name,
+        invariant=True,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+    )
     doc.build(story)
     return buf.getvalue()
 
@@ -199,16 +255,26 @@ def check_format(kind: str, fmt: str) -> None:
         )
 
 
-def render(p: DisclosurePackage, fmt: str, today: date) -> bytes:
+def render(
+    p: DisclosurePackage,
+    fmt: str,
+    today: date,
+    *,
+    settings: Settings | None = None,
+    lang: str | None = None,
+    method: str = "electronic",
+) -> bytes:
+    """The package in ``fmt``. The letter (html, pdf) names the sender from ``settings`` (the runtime's; the
+    process settings when not given) and the method of disclosure (``electronic`` / ``paper``, 法第33条第1項)."""
     check_format(p.kind, fmt)
     if fmt == "json":
         return to_json(p)
     if fmt == "csv":
         return to_csv(p)
     if fmt == "html":
-        return to_html(p, today)
+        return to_html(p, today, settings=settings, lang=lang, method=method)
     if fmt == "pdf":
-        return to_pdf(p, today)
+        return to_pdf(p, today, settings=settings, lang=lang, method=method)
     raise ValidationFailed(
         f"形式は {', '.join(FORMATS)} のいずれかです。",
         f"Format must be one of {', '.join(FORMATS)}.",
@@ -216,11 +282,18 @@ def render(p: DisclosurePackage, fmt: str, today: date) -> bytes:
     )
 
 
-def write(p: DisclosurePackage, fmt: str, out: Path, today: date) -> int:
+def write(
+    p: DisclosurePackage,
+    fmt: str,
+    out: Path,
+    today: date,
+    *,
+    settings: Settings | None = None,
+    lang: str | None = None,
+    method: str = "electronic",
+) -> int:
     """Write the package to ``out`` (mode 0600); return the bytes written."""
-    import os
-
-    data = render(p, fmt, today)
+    data = render(p, fmt, today, settings=settings, lang=lang, method=method)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Sequence
 
 from mamori.kernel.context import Context
-from mamori.kernel.crypto import KeyDestroyed, make_aead, normalise, open_with
+from mamori.kernel.crypto import KeyDestroyed, make_aead, normalise, open_with, seal_with
 from mamori.kernel.errors import IntegrityFailure, PolicyDenied
 from mamori.law.rules import R_37_1
 from mamori.rights.models import RightsIdentifier
@@ -23,6 +23,9 @@ REQUEST_KEY_PREFIX = "rights_request:"
 KEY_VALUES = "rights_identifiers"  # legacy system key: claimed values of requests taken before request keys
 KEY_DIGEST = "rights_digest"  # system key: keyed hashes of identifiers and access tokens
 KEY_CODES = "rights_codes"  # system key: one-time codes are stored only as keyed hashes
+KEY_REASONS = (
+    "rights_reasons"  # system key: refusal explanations and alternative measures (evidence of decisions)
+)
 
 
 # -- keyed hashes (system keys) and sealing (the request's own key) ----------------------------------------------
@@ -115,3 +118,23 @@ def destroy_request_keys(ctx: Context, request_ids: Sequence[str]) -> int:
     ctx.runtime.keystore.destroy_data_keys([request_key_id(r) for r in todo])
     done.update(todo)
     return len(todo)
+
+
+# -- the reasons of a decision (法第36条, 法第35条 ただし書) -----------------------------------------------------------
+
+
+def seal_reason(ctx: Context, request_id: str, column: str, text: str) -> bytes:
+    """Seal a staff-written reason under the system key KEY_REASONS (bound to the request and the column): it is
+    the evidence of the decision and outlives the request key, but never sits in the database in clear."""
+    aead = make_aead(ctx.runtime.keystore.system_key(KEY_REASONS))
+    return seal_with(aead, text.encode("utf-8"), f"rights_requests|{column}|{request_id}".encode())
+
+
+def open_reason(ctx: Context, request_id: str, column: str, blob: bytes | None) -> str | None:
+    if blob is None:
+        return None
+    aead = make_aead(ctx.runtime.keystore.system_key(KEY_REASONS))
+    try:
+        return open_with(aead, bytes(blob), f"rights_requests|{column}|{request_id}".encode()).decode("utf-8")
+    except IntegrityFailure:
+        return None

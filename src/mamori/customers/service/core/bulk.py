@@ -15,6 +15,7 @@ from mamori.customers.schemas import (
     ActivityIn,
     CustomerCreate,
     ProvenanceIn,
+    notice_method_for,
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.customers.service.core.create import customer_rows, insert_rows
@@ -63,7 +64,7 @@ def bulk_create(
             team=None,
             provenance=prov,
             purpose_versions={c: versions[c] for c in codes},
-            purpose_method="stated",
+            purpose_method=notice_method_for(prov),  # R-21-2: stated only for data given in writing
             sensitive_basis=None,
         )
         for table, values in rows.items():

@@ -161,8 +161,8 @@ def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
 def _validate_purposes(ctx: Context, purposes: Sequence[str]) -> dict[str, int]:
     if not purposes:
         raise PolicyDenied(
-            "個人情報を取得するには、通知・公表した利用目的を少なくとも一つ指定してください。",
-            "At least one notified purpose is required to store personal data.",
+            "個人情報を取得するには、本人に通知し、明示し、又は公表した利用目的を少なくとも一つ指定してください。",
+            "At least one purpose notified or stated to the person, or published, is required to store personal data.",
             rule_id=R_17_1.id,
             code="purpose_required",
         )

@@ -23,6 +23,7 @@ from mamori.customers.schemas import (
     CustomerView,
     ProvenanceIn,
     SensitiveConsentIn,
+    notice_method_for,
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.kernel import registry
@@ -339,7 +340,7 @@ def create(
     *,
     provenance: ProvenanceIn,
     purposes: Sequence[str],
-    purpose_method: str = "stated",
+    purpose_method: str | None = None,
     owner_id: str | None = None,
     sensitive_basis: str | None = None,
     sensitive_consent: SensitiveConsentIn | None = None,
@@ -385,7 +386,8 @@ def create(
         team=ctx.actor.team,
         provenance=intake.provenance,
         purpose_versions=versions,
-        purpose_method=purpose_method,
+        # R-21-1 / R-21-2: 明示 (stated) only for data given in writing; phone / counter: 通知 (notified)
+        purpose_method=purpose_method or notice_method_for(provenance),
         sensitive_basis=basis,
         receipt_id=intake.receipt_id,
         purpose_limit=intake.purpose_limit,

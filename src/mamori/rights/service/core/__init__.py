@@ -22,9 +22,11 @@ from mamori.rights.service.core.common import subject_ids as subject_ids
 from mamori.rights.service.core.common import view as view
 from mamori.rights.service.core.decisions import _notify_person as _notify_person
 from mamori.rights.service.core.decisions import board as board
+from mamori.rights.service.core.decisions import check_ground as check_ground
 from mamori.rights.service.core.decisions import close as close
 from mamori.rights.service.core.decisions import extend as extend
 from mamori.rights.service.core.decisions import refuse as refuse
+from mamori.rights.service.core.decisions import require_explanation as require_explanation
 from mamori.rights.service.core.decisions import set_fee as set_fee
 from mamori.rights.service.core.decisions import sha256_hex as sha256_hex
 from mamori.rights.service.core.decisions import show as show

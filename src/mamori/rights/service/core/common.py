@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -40,7 +41,11 @@ def _not_found() -> NotFound:
 
 
 def _load(ctx: Context, request_id: str) -> RightsRequest:
-    row = ctx.session.execute(queries.request(request_id)).scalar_one_or_none()
+    """The request by its id, or by its 受付番号 (R-2026-000123) as staff read it from a letter."""
+    if re.fullmatch(r"R-\d{4}-\d{6}", request_id):
+        row = ctx.session.execute(queries.request_by_receipt(request_id)).scalar_one_or_none()
+    else:
+        row = ctx.session.execute(queries.request(request_id)).scalar_one_or_none()
     if row is None:
         raise _not_found()
     return row
@@ -100,6 +105,7 @@ def view(ctx: Context, req: RightsRequest, *, with_events: bool = True) -> Reque
         else []
     )
     return RequestView(
+        receipt_no=req.receipt_no,
         id=req.id,
         kind=req.kind,
         regime=req.regime,

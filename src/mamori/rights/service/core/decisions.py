@@ -6,6 +6,7 @@ import hashlib
 
 from sqlalchemy import update
 
+from mamori.kernel import labels
 from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.clock import JST, today_jst
 from mamori.kernel.context import Context
@@ -13,19 +14,21 @@ from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.notify import Message, notifier_for
 from mamori.kernel.policy import Action, Resource
 from mamori.law import requests as deadlines
-from mamori.law.rules import G_12, R_38_1, R_39_1
-from mamori.rights import queries
+from mamori.law.rules import G_12, R_33_2, R_35_1, R_38_1, R_39_1
+from mamori.rights import grounds, queries
+from mamori.rights.grounds import GROUNDS, MIN_EXPLANATION, Ground
 from mamori.rights.models import RightsIdentifier, RightsRequest
 from mamori.rights.schemas import (
     FEE_ALLOWED,
-    REFUSAL_GROUNDS,
     RequestView,
     rule_for,
 )
+from mamori.rights.service import letters
 from mamori.rights.service.core.common import _identifiers, _load, event, subject_ids, view
 from mamori.rights.service.core.opening import _open_request
 from mamori.rights.service.sealing import (
     destroy_request_keys,
+    seal_reason,
 )
 from mamori.rights.service.sealing import open_value as _open
 
@@ -62,47 +65,89 @@ def close(ctx: Context, req: RightsRequest, outcome: str) -> None:
     destroy_request_keys(ctx, [req.id])
 
 
-def refuse(ctx: Context, request_id: str, ground: str, explanation: str | None = None) -> RequestView:
-    """Refuse with the legal ground (R-33-2, R-35-1 overriding reasons, G-17(3), G-12(5)); the explanation goes
-    into the notice to the person and is not stored (it may name people)."""
+def refuse(
+    ctx: Context,
+    request_id: str,
+    ground: str,
+    explanation: str | None = None,
+    alternative: str | None = None,
+) -> RequestView:
+    """Refuse on a ground of the request's own regime (mamori.rights.grounds), with the concrete reason the
+    person is told (法第36条; GDPR 12(4)) and, under 法第35条 ただし書, the alternative measure taken instead.
+
+    The explanation and the alternative are sealed under a system key (evidence of the decision) and stated in
+    the notice; a refusal without them is refused."""
     authorise(ctx, Action.RIGHTS_MANAGE, Resource(kind="rights_request"))
     req = _open_request(ctx, request_id)
-    spec = REFUSAL_GROUNDS.get(ground)
-    if spec is None or req.kind not in spec[1]:
-        allowed = sorted(g for g, (_, kinds) in REFUSAL_GROUNDS.items() if req.kind in kinds)
+    spec = check_ground(req.kind, req.regime, ground)
+    reason = require_explanation(spec, explanation)
+    alt = (alternative or "").strip() or None
+    if spec.needs_alternative and (alt is None or len(alt) < MIN_EXPLANATION):
         raise ValidationFailed(
-            f"請求種別 {req.kind} の拒否事由は {', '.join(allowed)} のいずれかです。",
-            f"Grounds to refuse a {req.kind} request: {', '.join(allowed)}.",
-            code="bad_ground",
+            "利用停止等に代わる措置をとる場合は、その措置の内容を具体的に記入してください。",
+            "Say what alternative measure is taken instead of stopping use.",
+            rule_id=R_35_1.id,
+            code="alternative_required",
         )
-    if ground.startswith("gdpr_") and req.regime != "gdpr":
+    if alt is not None and not spec.needs_alternative:
         raise ValidationFailed(
-            "GDPR の例外事由は GDPR の請求にだけ使えます。",
-            "GDPR exceptions apply only to GDPR requests.",
-            rule_id=G_12.id,
-            code="bad_ground",
+            "代替措置は、事由 alternative_measure（法第35条ただし書）のときだけ記入します。",
+            "An alternative measure goes with the ground alternative_measure only.",
+            rule_id=R_35_1.id,
+            code="alternative_not_applicable",
         )
     req.refusal_ground = ground
-    rule = spec[0]
-    notified = _notify_person(
-        ctx,
-        req,
-        "【ご請求への回答】/ answer to your request",
-        f"受付番号 {req.id} のご請求には応じられません。根拠: {rule}（{ground}）。"
-        + (f"\n理由: {explanation}" if explanation else "")
-        + "\n苦情・ご相談は個人情報保護管理者までお申し出ください。",
-    )
+    req.refusal_explanation_enc = seal_reason(ctx, req.id, "refusal_explanation_enc", reason)
+    if alt is not None:
+        req.alternative_measure_enc = seal_reason(ctx, req.id, "alternative_measure_enc", alt)
+    subject, body = letters.refusal_notice(ctx, req, spec, reason, alt)
+    notified = _notify_person(ctx, req, subject, body)
     close(ctx, req, "refused")
     event(
         ctx,
         req,
         "refused",
-        (rule, rule_for(req.kind, req.regime)),
+        tuple(dict.fromkeys((*spec.rule_ids(req.kind), rule_for(req.kind, req.regime)))),
         ground=ground,
-        explained=bool(explanation),
+        explained=True,
+        alternative=alt is not None,
         notified=notified,
     )
     return view(ctx, req)
+
+
+def check_ground(kind: str, regime: str, ground: str) -> Ground:
+    """The ground, if it belongs to the request's regime and can refuse its kind; else a ValidationFailed that
+    lists the grounds that can (a GDPR exception never closes an APPI request, nor the reverse)."""
+    spec = GROUNDS.get(ground)
+    if spec is not None and spec.applies_to(kind, regime):
+        return spec
+    allowed = [g.code for g in grounds.for_request(kind, regime)]
+    other = spec is not None and kind in spec.kinds  # a ground of the other regime
+    regime_ja = labels.value("regime", regime)
+    raise ValidationFailed(
+        (f"{regime_ja}の請求には使えない事由です。" if other else "この請求の種類には使えない事由です。")
+        + f"使える事由: {labels.choices('refusal_ground', allowed)}",
+        ("That ground belongs to the other regime. " if other else "That ground cannot refuse this kind. ")
+        + f"Grounds for a {kind} request under {regime.upper()}: {', '.join(allowed)}",
+        rule_id=(G_12.id if regime == "gdpr" else rule_for(kind, regime)) if other else None,
+        code="bad_ground",
+    )
+
+
+def require_explanation(spec: Ground, explanation: str | None) -> str:
+    """法第36条 (GDPR 12(4)): the person is told why, concretely — not only the ground's words."""
+    text = (explanation or "").strip()
+    if len(text) < MIN_EXPLANATION or text in (spec.reason_ja, spec.reason_en):
+        raise ValidationFailed(
+            f"本人に伝える具体的な理由を {MIN_EXPLANATION} 文字以上で記入してください。"
+            "事由の名前だけでは説明になりません（法第36条）。",
+            f"Give the person a concrete explanation of at least {MIN_EXPLANATION} characters; "
+            "the ground's name alone is not a reason.",
+            rule_id=spec.rule_id if spec.regime == "gdpr" else R_33_2.id,
+            code="explanation_required",
+        )
+    return text
 
 
 def extend(ctx: Context, request_id: str, months: int, reason: str) -> RequestView:
@@ -131,14 +176,7 @@ def extend(ctx: Context, request_id: str, months: int, reason: str) -> RequestVi
     req.extension_reason = reason
     req.extension_notified_at = ctx.clock.now()
     ctx.session.flush()
-    notified = _notify_person(
-        ctx,
-        req,
-        "【ご請求について】回答期限の延長 / extension of the deadline",
-        f"ご請求（受付番号 {req.id}）の回答期限を {new_due.isoformat()} まで延長します。理由: "
-        f"{'請求の複雑さ' if reason == 'complexity' else '請求の件数'}。\n"
-        f"We extend the deadline of request {req.id} to {new_due.isoformat()} ({reason}).",
-    )
+    notified = _notify_person(ctx, req, *letters.extension_notice(ctx, req, new_due, reason))
     event(
         ctx,
         req,

@@ -6,6 +6,8 @@ import hmac
 import secrets
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from mamori.kernel.auditing import authorise
 from mamori.kernel.clock import JST
 from mamori.kernel.context import ActorKind, Context
@@ -15,6 +17,7 @@ from mamori.kernel.notify import Message, notifier_for
 from mamori.kernel.policy import Action, Resource
 from mamori.law import requests as deadlines
 from mamori.law.rules import G_12, R_37_1, R_38_1
+from mamori.rights import queries
 from mamori.rights.models import RightsIdentifier, RightsRequest
 from mamori.rights.schemas import (
     FEE_ALLOWED,
@@ -24,6 +27,7 @@ from mamori.rights.schemas import (
     RequestView,
     rule_for,
 )
+from mamori.rights.service import letters
 from mamori.rights.service.core.common import (
     _LEGAL_REP_DOCS,
     _MANDATE_DOCS,
@@ -139,6 +143,8 @@ def _create(ctx: Context, data: RequestOpen, *, token_hash: bytes | None) -> Rig
     ctx.runtime.keystore.create_data_keys([request_key_id(request_id)])
     req = RightsRequest(
         id=request_id,
+        receipt_no="",
+        lang="en" if ctx.lang == "en" else "ja",  # the letters and e-mails to the person use it
         kind=data.kind,
         regime=regime,
         regime_source=source,
@@ -156,8 +162,7 @@ def _create(ctx: Context, data: RequestOpen, *, token_hash: bytes | None) -> Rig
         token_hash=token_hash,
         created_by=ctx.actor.label,
     )
-    ctx.session.add(req)
-    ctx.session.flush()
+    _number(ctx, req)
     for email in data.emails:
         _add_identifier(ctx, req, "email", str(email))
     for phone in data.phones:
@@ -181,6 +186,31 @@ def _create(ctx: Context, data: RequestOpen, *, token_hash: bytes | None) -> Rig
         fee_yen=data.fee_yen,
     )
     return req
+
+
+RECEIPT_NO = r"^R-\d{4}-\d{6}$"
+
+
+def _number(ctx: Context, req: RightsRequest) -> None:
+    """Give the request its 受付番号 — R-<year of receipt in JST>-<sequence of that year> — and add it. Two
+    intakes racing for one number (PostgreSQL) meet the unique constraint; the loser takes the next number."""
+    year = req.received_at.astimezone(JST).year
+    prefix = f"R-{year}-"
+    for _attempt in range(5):
+        last = ctx.session.execute(queries.last_receipt_no(prefix)).scalar_one_or_none()
+        req.receipt_no = f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}"
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(req)
+                ctx.session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise ValidationFailed(
+        "受付番号を採番できませんでした。もう一度お試しください。",
+        "Could not assign a receipt number; please try again.",
+        code="receipt_no_busy",
+    )
 
 
 def _default_scope(data: RequestOpen) -> str | None:
@@ -280,6 +310,7 @@ def _send_code(ctx: Context, req: RightsRequest, ident: RightsIdentifier) -> Non
     ident.code_expires_at = ctx.clock.now() + CODE_TTL
     ident.code_attempts = 0
     ctx.session.flush()
+    subject, body = letters.code_email(ctx, req, code, ident.code_expires_at)
     notifier = notifier_for(ctx.runtime.settings.home_path)
     notifier.send(
         Message(
@@ -287,12 +318,8 @@ def _send_code(ctx: Context, req: RightsRequest, ident: RightsIdentifier) -> Non
             to=value,
             subject_ids=tuple(subject_ids(ctx, req.id)),
             request_id=req.id,
-            subject="【本人確認】確認コード / verification code",
-            body=(
-                f"ご請求（受付番号 {req.id}）の本人確認コード: {code}\n"
-                f"有効期限: {int(CODE_TTL.total_seconds() // 60)} 分。お心当たりがなければ破棄してください。\n"
-                f"Verification code for request {req.id}: {code} (valid {int(CODE_TTL.total_seconds() // 60)} min)."
-            ),
+            subject=subject,
+            body=body,
         ),
         at=ctx.clock.now(),
     )

@@ -100,6 +100,7 @@ def public_status(ctx: Context, request_id: str, token: str) -> PublicStatus:
         held = _held(ctx, ids)
     return PublicStatus(
         request_id=req.id,
+        receipt_no=req.receipt_no,
         kind=req.kind,
         status=req.status,
         outcome=req.outcome,
