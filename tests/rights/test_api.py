@@ -263,7 +263,8 @@ def test_staff_routes_authorisation_matrix_R_23_2(api, people):
     )
     po, pcsrf = api.client("po")
     h = {"X-CSRF-Token": pcsrf}
-    problem(po.post(f"{API}/rights/{rid}/fee", headers=h, json={"yen": 500}), 403, rule="R-38-1")
+    fee = problem(po.post(f"{API}/rights/{rid}/fee", headers=h, json={"yen": 500}), 403, rule="R-38-1")
+    assert fee["article"] == "法第38条"  # staff see the rule id and the article it implements
     problem(
         po.post(f"{API}/rights/{rid}/extend", headers=h, json={"months": 1, "reason": "volume"}),
         403,

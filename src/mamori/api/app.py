@@ -14,7 +14,7 @@ from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
 from mamori.deid.api import router as deid_router
 from mamori.inventory.api import router as inventory_router
-from mamori.kernel.errors import MamoriError
+from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.http import problems
 from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.processors.api import router as processors_router
@@ -61,7 +61,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 404, "customer_not_found", "顧客が見つかりません。", "Customer not found.", lang=lang
             )
         return problems.problem_response(
-            exc.http_status, exc.code, exc.message_ja, exc.message_en, rule_id=exc.rule_id, lang=lang
+            exc.http_status,
+            exc.code,
+            exc.message_ja,
+            exc.message_en,
+            rule_id=exc.rule_id,
+            article=cite(exc.rule_id, lang),
+            lang=lang,
         )
 
     @app.middleware("http")

@@ -126,3 +126,12 @@ def test_given_english_when_error_then_english_message(cli: Run, tmp_path: Path,
     r = deid(cli, "risk", str(small_table(tmp_path)), "--qi", "nope")
     assert r.exit_code != 0
     assert "does not exist" in r.output
+
+
+def test_given_table_when_risk_without_json_then_summary_in_japanese_words(cli: Run, tmp_path: Path) -> None:
+    """Issue 14: the human summary names each figure in words from the label dictionary, never the code."""
+    src = small_table(tmp_path)
+    r = deid(cli, "risk", str(src), "--qi", "age,prefecture,gender")
+    assert r.exit_code == 0, r.output
+    assert "再識別リスク最大値（prosecutor）: 1.0" in r.stdout and "件数: 60" in r.stdout
+    assert "prosecutor_max:" not in r.stdout and "records:" not in r.stdout

@@ -23,6 +23,7 @@ from mamori.deid.tabular.errors import DatasetError
 from mamori.deid.tabular.hierarchy import Hierarchy, builtin_hierarchy, read_csv_hierarchy
 from mamori.deid.tabular.pseudonymise import DEFAULT_KEY_NAME
 from mamori.deid.tabular.report import anonymisation_report, render_html, risk_report, write_report
+from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, state
 
 app = typer.Typer(help="仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)", no_args_is_help=True)
@@ -107,8 +108,10 @@ def _summary(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
+        lang = _lang()
         for k, v in data.items():
-            typer.echo(f"{k}: {v}")
+            shown = ("はい" if v else "いいえ") if isinstance(v, bool) and lang != "en" else v
+            typer.echo(f"{labels.label(f'deid_summary.{k}', lang, default=k)}: {shown}")
 
 
 @app.command("anonymise")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori.kernel import validation
-from mamori.kernel.errors import MamoriError
+from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.labels import label
 
 log = logging.getLogger("mamori.http")
@@ -30,6 +30,7 @@ class Problem(BaseModel):
     detail: str
     code: str
     rule_id: str | None = None
+    article: str | None = None  # the article the rule implements (「法第21条第1項」), for staff
     detail_en: str | None = None
     errors: list[dict[str, str]] | None = None
 
@@ -41,6 +42,7 @@ def problem_response(
     detail_en: str,
     *,
     rule_id: str | None = None,
+    article: str | None = None,
     lang: str = "ja",
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
@@ -56,6 +58,7 @@ def problem_response(
         detail_en=detail_en,
         code=code,
         rule_id=rule_id,
+        article=article,
         errors=errors,
     )
     return JSONResponse(
@@ -94,6 +97,7 @@ def install(app: FastAPI) -> None:
             exc.message_ja,
             exc.message_en,
             rule_id=exc.rule_id,
+            article=cite(exc.rule_id, _lang(request)),
             lang=_lang(request),
         )
 
