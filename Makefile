@@ -27,7 +27,7 @@ run: install
 		$(BIN)/mamori demo --customers $(DEMO_CUSTOMERS) && touch "$(MAMORI_HOME)/.demo-done"; \
 	else echo "デモデータは作成済みです / demo data already present ($(MAMORI_HOME))"; fi
 	@echo; echo "== デモ用ログイン / demo logins ($(MAMORI_HOME)/demo-logins.txt) =="; cat "$(MAMORI_HOME)/demo-logins.txt"
-	@echo; echo "CLI ツアー / CLI tour: make tour    API: http://127.0.0.1:8000/docs"
+	@echo; echo "ブラウザで開く / open http://127.0.0.1:8000/    API: http://127.0.0.1:8000/docs    CLI ツアー / CLI tour: make tour"
 	$(BIN)/mamori serve --host 127.0.0.1 --port 8000
 
 tour: install

@@ -22,6 +22,7 @@ from mamori.provision.api import router as provision_router
 from mamori.purposes.api import router as purposes_router
 from mamori.rights.api import router as rights_router
 from mamori.staff.api import router as staff_router
+from mamori.web import app as web_app
 
 API = "/api/v1"
 DESCRIPTION = """
@@ -42,7 +43,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="mamori API",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # /docs is served by the web app with Swagger UI from fastapi-offline (no CDN)
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=audit.checkpoint_lifespan,
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     app.state.authenticate = auth.authenticate
     problems.install(app)
+    web_app.mount(app)  # the staff web app: /, /sign-in, /static, /docs (issue 15)
 
     @app.exception_handler(MamoriError)
     async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:

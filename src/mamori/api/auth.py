@@ -7,7 +7,7 @@ tokens, which may be limited to some purposes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
@@ -62,7 +62,13 @@ class SessionInfo(BaseModel):
 def sign_in(request: Request, response: Response, body: Annotated[SignInRequest, Body()]) -> SessionInfo:
     """サインイン（パスワード＋TOTP）。新しいセッション ID を Cookie で返す / sign in; a new session each time."""
     rt = runtime_of(request)
-    signed = staff_service.sign_in(rt, body.username, body.password, body.totp)
+    signed = staff_service.sign_in(
+        rt,
+        body.username,
+        body.password,
+        body.totp,
+        idle_timeout=timedelta(minutes=rt.settings.session_idle_minutes),
+    )
     max_age = int((signed.expires_at - rt.clock.now()).total_seconds())
     response.set_cookie(
         SESSION_COOKIE, signed.token, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"

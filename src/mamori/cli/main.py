@@ -365,8 +365,8 @@ def serve(
     st.runtime.init()
     console.print(
         st.t(
-            f"http://{host}:{port}/docs で API を公開中（Ctrl-C で停止）",
-            f"serving http://{host}:{port}/docs (Ctrl-C to stop)",
+            f"http://{host}:{port}/ をブラウザで開いてください（API 仕様は /docs、Ctrl-C で停止）",
+            f"open http://{host}:{port}/ in a browser (the API reference is at /docs; Ctrl-C to stop)",
         )
     )
     uvicorn.run(

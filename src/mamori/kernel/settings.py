@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     operator_representative: str | None = None
     privacy_contact: str | None = None
     eu_representative: str | None = None
+    # Idle timeout of a staff session (seed 001 case 5: the screen locks, the server refuses the session):
+    # MAMORI_SESSION_IDLE_MINUTES, shortened in tests and demos.
+    session_idle_minutes: int = Field(default=30, ge=1, le=480)
     # The Japanese TrueType font embedded in PDF letters (MAMORI_PDF_FONT); unset → the IPAex/IPA system fonts.
     pdf_font: Path | None = None
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import phonenumbers
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -24,6 +23,7 @@ from mamori.customers.service.importing import parse_mapping
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
 from mamori.kernel.context import SYSTEM_ACTOR
+from mamori.kernel.labels import fmt_phone
 from mamori.kernel.policy import Category
 from mamori.staff import service as staff_service
 
@@ -105,18 +105,7 @@ def _receipt(
     )
 
 
-def national(e164: str) -> str:
-    """+819012345678 → 090-1234-5678 (Japanese numbers shown the way people write them)."""
-    try:
-        number = phonenumbers.parse(e164, "JP")
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 81
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return str(phonenumbers.format_number(number, fmt))
+national = fmt_phone
 
 
 @app.command("add")

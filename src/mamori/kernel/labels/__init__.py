@@ -164,6 +164,22 @@ def fmt_yen(amount: int | None, lang: str = "ja") -> str:
     return f"JPY {amount:,}" if lang == "en" else f"{amount:,}円"
 
 
+def fmt_phone(e164: str) -> str:
+    """+819012345678 → 090-1234-5678 (Japanese numbers the way people write them; others international)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, "JP")
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 81
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, fmt))
+
+
 def fmt_count(n: int, unit: str = "件", lang: str = "ja") -> str:
     """3件 / 12人 (records / people); English: the bare number with the unit's English word."""
     if lang == "en":
