@@ -48,6 +48,7 @@ class Live:
     url: str
     home: Path
     logins: dict[str, Login]
+    env: dict[str, str]  # what a CLI call needs to reach the same store (set per test, never left behind)
 
 
 def _free_port() -> int:
@@ -69,26 +70,37 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from mamori.kernel.settings import get_settings, reset_settings_cache
 
     home = tmp_path_factory.mktemp("web") / "home"
-    saved = {
-        k: os.environ.get(k)
-        for k in ("MAMORI_HOME", "MAMORI_KEK", "MAMORI_KEY_DIR", "MAMORI_SESSION_IDLE_MINUTES")
+    env = {
+        "MAMORI_HOME": str(home),
+        "MAMORI_KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "MAMORI_KEY_DIR": str(home.parent / "keys"),  # never under the real HOME
+        "MAMORI_SESSION_IDLE_MINUTES": "2",  # the idle lock, shortened (seed 001 case 5)
     }
-    os.environ["MAMORI_HOME"] = str(home)
-    os.environ["MAMORI_KEY_DIR"] = str(home.parent / "keys")  # never under the real HOME
-    os.environ["MAMORI_KEK"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    os.environ["MAMORI_SESSION_IDLE_MINUTES"] = "2"  # the idle lock, shortened (seed 001 case 5)
-    for k in ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG"):
-        saved.setdefault(k, os.environ.pop(k, None))
+    cleared = ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG")
+    # The environment is changed only while the store is made and the runtime opened (the server then holds its
+    # own settings); it is restored at once, so the other tests of this worker never see it.
+    saved = {k: os.environ.get(k) for k in (*env, *cleared)}
+    os.environ.update(env)
+    for k in cleared:
+        os.environ.pop(k, None)
     reset_settings_cache()
-    runner = CliRunner()
-    assert runner.invoke(cli_app, ["init"], catch_exceptions=False).exit_code == 0
-    assert runner.invoke(cli_app, ["demo", "--customers", "20"], catch_exceptions=False).exit_code == 0
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli_app, ["init"], catch_exceptions=False).exit_code == 0
+        assert runner.invoke(cli_app, ["demo", "--customers", "20"], catch_exceptions=False).exit_code == 0
+        runtime = open_runtime(get_settings())
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings_cache()
     logins = {}
     for line in (home / "demo-logins.txt").read_text(encoding="utf-8").splitlines():
         m = re.match(r"^(\S+)\s+password: (\S+)\s+totp-secret: (\S+)", line)
         if m:
             logins[m.group(1)] = Login(m.group(1), m.group(2), m.group(3))
-    runtime = open_runtime(get_settings())
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
@@ -99,16 +111,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         if server.started:
             break
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", home, logins)
+    yield Live(f"http://127.0.0.1:{port}", home, logins, env)
     server.should_exit = True
     thread.join(timeout=10)
     runtime.close()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    reset_settings_cache()
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +144,13 @@ def sign_in(page, live: Live, username: str) -> None:
     page.get_by_label("確認コード（二要素認証、6桁）").fill(login.code())
     page.get_by_role("button", name="サインイン").click()
     page.wait_for_url(live.url + "/")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shot(page, name: str) -> None:
+    """With MAMORI_SCREENSHOTS=1, keep a screenshot of the page for the README (docs/screenshots/<name>.png)."""
+    if os.environ.get("MAMORI_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

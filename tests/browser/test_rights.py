@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import Live, sign_in
+from tests.browser.conftest import Live, shot, sign_in
 from tests.browser.test_customers import _cli_on_the_live_store, cli_json, customers  # noqa: F401
 from tests.browser.test_shell import serious_violations
 
@@ -43,6 +43,7 @@ def test_a_disclosure_request_from_intake_to_the_pdf_download_R_37_1_R_33_1(page
     page.get_by_label("ご本人が読み上げた確認コード（6桁）").fill(last_code(live, email))
     page.get_by_role("button", name="本人確認する").click()
     assert "本人確認済み" in page.inner_text("main")
+    shot(page, "request")
     assert serious_violations(page) == []
     page.get_by_label("回答の形式").select_option("pdf")
     with page.expect_download() as dl:
@@ -53,3 +54,4 @@ def test_a_disclosure_request_from_intake_to_the_pdf_download_R_37_1_R_33_1(page
     page.goto(live.url + "/rights?closed=1")
     row = page.locator("tr", has_text=receipt)
     assert "完了" in row.inner_text()  # closed, in words
+    shot(page, "request-board")

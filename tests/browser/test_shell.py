@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.conftest import Live, sign_in
+from tests.browser.conftest import Live, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +27,13 @@ def test_sign_in_with_totp_and_the_home_page_in_japanese(page, live: Live):
     page.goto(live.url + "/")
     assert page.url == live.url + "/sign-in"  # not signed in: the sign-in page
     assert serious_violations(page) == []
+    shot(page, "sign-in")
     sign_in(page, live, "hoshino")
     assert page.get_by_role("heading", name="ホーム").is_visible()
     assert "個人情報保護管理者" in page.content()  # the role in words, not privacy_officer
     assert "privacy_officer" not in page.inner_text("body")
     assert serious_violations(page) == []
+    shot(page, "home")
     page.get_by_role("button", name="English").click()
     assert page.get_by_role("heading", name="Home").is_visible()
     assert "Privacy officer" in page.inner_text("body")
