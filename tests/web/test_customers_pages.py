@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from mamori.customers import web as customers_web
+from mamori.customers.web import search as customers_web
 from tests.api.conftest import Api
 
 API = "/api/v1"

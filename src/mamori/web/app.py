@@ -191,14 +191,19 @@ def docs(request: Request) -> Response:
 
 
 def mount(app: FastAPI) -> None:
+    from mamori.consent import web as consent_web
     from mamori.customers import web as customers_web
+    from mamori.processors import web as processors_web
+    from mamori.provision import web as provision_web
     from mamori.purposes import web as purposes_web
     from mamori.rights import web as rights_web
+    from mamori.staff import web as staff_web
     from mamori.web import audit as audit_pages
 
     templating.add_template_dir(Path(__file__).resolve().parent / "templates")
     app.include_router(audit_pages.router)
-    for slice_web in (purposes_web, customers_web, rights_web):  # each slice's pages, like its api.py routers
+    slices = (staff_web, purposes_web, customers_web, consent_web, provision_web, processors_web, rights_web)
+    for slice_web in slices:  # each slice's pages, like its api.py routers
         templating.add_template_dir(slice_web.TEMPLATES)
         app.include_router(slice_web.router)
     app.mount("/static/htmx", StaticFiles(directory=Path(js_lib_htmx.__file__).parent / "static" / "htmx"))

@@ -40,7 +40,7 @@ from mamori.kernel.policy import Category
 from mamori.purposes import service as purposes_service
 from mamori.purposes.schemas import PurposeRead
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50

@@ -1,0 +1,14 @@
+"""Web pages of the customers slice (issue 15): search and the customer page (``search``), the import wizard
+(``imports``). Each module has its own router; this one mounts them (the import routes first, so ``/imports``
+never reads as a customer id)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mamori.customers.web import imports, search
+
+TEMPLATES = search.TEMPLATES
+router = APIRouter(include_in_schema=False)
+router.include_router(imports.router)
+router.include_router(search.router)
