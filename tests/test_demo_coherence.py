@@ -189,3 +189,27 @@ def test_generator_is_fast_enough_for_make_run_and_the_benchmarks():
     for _ in range(20_000):
         demo.japan_post_address(fake, rng)
     assert time.perf_counter() - start < 5.0
+
+
+def test_demo_addresses_stay_unique_after_fakers_own_list_runs_out(monkeypatch):
+    """Faker's unique e-mail list runs out (near 16,000 in the demo's sequence: a 100,000-customer demo failed
+    there); the demo then numbers addresses and they stay unique."""
+    import re
+
+    from faker import Faker
+    from faker.exceptions import UniquenessException
+
+    from mamori.cli.demo import _email
+
+    fake = Faker("ja_JP")
+    fake.seed_instance(3)
+    first = _email(fake)
+    assert not re.search(r"\.\d{7}@", first)
+
+    def exhausted() -> str:
+        raise UniquenessException("exhausted")
+
+    monkeypatch.setattr(fake.unique, "email", exhausted)
+    seen = {_email(fake) for _ in range(3000)}
+    assert len(seen) == 3000
+    assert all(re.search(r"\.\d{7}@", e) for e in seen)

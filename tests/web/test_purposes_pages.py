@@ -182,6 +182,9 @@ def test_register_refused_for_sales_and_support_with_rule_id(api):
         page_headers(r)
     with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
         assert "newsletter" not in {p.code for p in service.list_purposes(ctx)}
+    denied = [e for e in api.rt.audit.tail(40) if e.action == "purpose.manage" and e.decision == "deny"]
+    assert {e.actor for e in denied} >= {f"staff:{api.ids['sato']}", f"staff:{api.ids['support']}"}
+    assert all("R-23-2" in e.rule_ids for e in denied)  # every refused write is in the audit log
 
 
 def test_register_without_csrf_is_refused_and_changes_nothing(api):

@@ -118,3 +118,26 @@ def test_home_shows_each_role_what_its_services_allow(api):
     sales, _ = api.client("sato")
     mine = sales.get("/").text
     assert "h-requests" not in mine and receipt not in mine  # not a sales rep's board (R-23-2)
+
+
+def test_home_opens_my_customers_for_a_purpose_chosen_first(api):
+    from tests.factories import make_customer
+
+    mine = make_customer(api.rt, api_actor(api, "sato"), name="山田 太郎", email="taro.home@example.jp")
+    theirs = make_customer(api.rt, api_actor(api, "suzuki"), name="川口 次郎", email="jiro.home@example.jp")
+    sales, _ = api.client("sato")
+    home = sales.get("/").text
+    assert "担当の顧客" in home and 'action="/customers"' in home and 'name="purpose"' in home
+    listed = sales.get("/customers?purpose=contract")
+    assert listed.status_code == 200
+    assert f"/customers/{mine}" in listed.text and f"/customers/{theirs}" not in listed.text  # own scope only
+    analyst, _ = api.client("analyst")
+    assert "h-mine" not in analyst.get("/").text  # an analyst reads no customer one by one (R-23-2)
+
+
+def api_actor(api, username):
+    from mamori.kernel.context import SYSTEM_ACTOR
+    from mamori.staff import service as staff_service
+
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+        return staff_service.actor_for(ctx, username)

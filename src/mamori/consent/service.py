@@ -9,14 +9,21 @@ from datetime import date
 
 from mamori.consent import queries
 from mamori.consent.models import ConsentEvent
-from mamori.consent.schemas import CHANNELS, ConsentEventRead, ConsentIn, ConsentSummary
+from mamori.consent.schemas import (
+    CHANNELS,
+    ConsentEventRead,
+    ConsentIn,
+    ConsentSummary,
+    SuppressedPerson,
+    SuppressionCount,
+)
 from mamori.customers import queries as customers_queries
 from mamori.customers.service import subjects as customer_subjects
 from mamori.kernel.auditing import authorise, record_read, record_write
 from mamori.kernel.clock import JST
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
-from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.policy import Action, Resource, Scope, decide, row_scope
 from mamori.kernel.registry import ConsentState, PurposeState
 from mamori.law.age import under
 from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1, R_R8_4, in_force
@@ -352,3 +359,57 @@ def bulk_grant(ctx: Context, grants: Sequence[tuple[str, str, str, ConsentIn]]) 
             rule_ids=(R_CNS_1.id,),
         )
     return len(rows)
+
+
+# --- the stop-use lists for the staff web app's overview (issue 15): ids and codes, row scope, audited ------------
+
+
+def _stopped_lines(ctx: Context, target: str | None = None) -> list[ConsentEvent]:
+    """Stop-use lines in force for persons not erased whom the actor may see (CONSENT_READ and its row scope:
+    a sales rep sees only their own customers, decided by the policy engine per person)."""
+    authorise(ctx, Action.CONSENT_READ, Resource(kind="consent"))  # a role without it: refused and audited
+    lines = list(ctx.session.execute(queries.stopped(target)).scalars())
+    live = customer_subjects.existing(ctx, [e.customer_id for e in lines])
+    lines = [e for e in lines if e.customer_id in live]
+    if row_scope(ctx, Action.CONSENT_READ) == Scope.ALL:
+        return lines
+    seen: dict[str, bool] = {}
+    for cid in dict.fromkeys(e.customer_id for e in lines):
+        seen[cid] = decide(ctx, Action.CONSENT_READ, _customer_resource(ctx, cid)).allowed
+    return [e for e in lines if seen[e.customer_id]]
+
+
+def _scope_of(target: str) -> str:
+    return "all" if target == ALL_PURPOSES else "provision" if target == PROVISION else "purpose"
+
+
+def suppression_lists(ctx: Context) -> list[SuppressionCount]:
+    """Each stop-use list in force (all use, third-party provision, one purpose) with how many persons are on it."""
+    counts: dict[str, int] = {}
+    for e in _stopped_lines(ctx):
+        counts[e.target] = counts.get(e.target, 0) + 1
+    record_read(ctx, Action.CONSENT_READ, [], ["suppression"])
+    order = {ALL_PURPOSES: 0, PROVISION: 1}
+    return [
+        SuppressionCount(
+            target=t,
+            scope=_scope_of(t),
+            purpose=t if _scope_of(t) == "purpose" else None,
+            count=n,
+        )
+        for t, n in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 2), kv[0]))
+    ]
+
+
+def suppressed(ctx: Context, scope: str, purpose: str | None, *, limit: int = 500) -> list[SuppressedPerson]:
+    """The persons on one stop-use list (newest first, at most ``limit``): opaque ids, dates, references."""
+    authorise(ctx, Action.CONSENT_READ, Resource(kind="consent"))  # before the purpose lookup
+    target = _suppression_target(ctx, scope, purpose)
+    lines = _stopped_lines(ctx, target)[: max(1, limit)]
+    record_read(ctx, Action.CONSENT_READ, [e.customer_id for e in lines], ["suppression"])
+    return [
+        SuppressedPerson(
+            customer_id=e.customer_id, since=e.occurred_at, reference=e.evidence, recorded_by=e.recorded_by
+        )
+        for e in lines
+    ]

@@ -26,7 +26,7 @@ Progress = Callable[[int, int], None]
 def run_import(
     runtime: Runtime,
     actor: Actor,
-    path: Path,
+    path: Path | bytes,
     *,
     source: str,
     purposes: Sequence[str],
@@ -37,7 +37,12 @@ def run_import(
     batch_size: int = 1000,
     owner_id: str | None = None,
     progress: Progress | None = None,
+    file_name: str = "import.csv",
+    auto_map: bool = True,
 ) -> ImportReport:
+    """Validate every line, then write (see the module's docstring). ``path`` may be the file's bytes held in
+    memory (the web upload, never written to disk; ``file_name`` names it to the dataset guards; with
+    ``auto_map=False`` only the columns in ``mapping`` are read)."""
     provider = provenance.method in PROVIDER_METHODS
     if provenance.source is None and not provider:
         provenance = provenance.model_copy(update={"source": source})
@@ -46,8 +51,15 @@ def run_import(
         with runtime.transaction(actor) as ctx:
             provider_intake(ctx, provenance, purposes)
     with runtime.transaction(actor, readonly=True) as ctx:
-        importing.check_intake(ctx, path)  # 仮名加工情報 / 匿名加工情報 are never imported (R-41-5, R-43-5)
-    vf = importing.validate_file(path, mapping)
+        # 仮名加工情報 / 匿名加工情報 are never imported (R-41-5, R-43-5)
+        if isinstance(path, bytes):
+            importing.check_intake_data(ctx, path, file_name)
+        else:
+            importing.check_intake(ctx, path)
+    if isinstance(path, bytes):
+        vf = importing.validate_data(path, mapping, auto_map=auto_map)
+    else:
+        vf = importing.validate_file(path, mapping)
     report = ImportReport(job_id=None, total=vf.total, errors=vf.errors)
     if vf.errors and not skip_bad_rows:
         report.written = False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -168,18 +166,15 @@ def purge_expired(ctx: PlainContext, apply: Annotated[bool, Query()] = False) ->
 def receive(request: Request, who: PrincipalDep, body: ReceiveRequest) -> ReceiveResponse:
     """第三者からの受領（R-30-1 の確認 → 取込 → R-30-2 の記録） / receive data from a third party."""
     data = ReceiveIn.model_validate(body.model_dump(exclude={"purposes", "csv", "skip_bad_rows"}))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = FsPath(tmp) / "receipt.csv"
-        path.write_text(body.csv, encoding="utf-8")
-        report: ImportReport
-        report, receipt = jobs.receive_file(
-            runtime_of(request),
-            who.actor,
-            path,
-            data,
-            purposes=list(body.purposes),
-            skip_bad_rows=body.skip_bad_rows,
-        )
+    report: ImportReport
+    report, receipt = jobs.receive_file(  # the CSV stays in memory: never a file on disk
+        runtime_of(request),
+        who.actor,
+        body.csv.encode("utf-8"),
+        data,
+        purposes=list(body.purposes),
+        skip_bad_rows=body.skip_bad_rows,
+    )
     return ReceiveResponse.model_validate({"import": report.to_dict(), "receipt": receipt})
 
 

@@ -22,14 +22,17 @@ from mamori.provision.service import receiving
 def receive_file(
     runtime: Runtime,
     actor: Actor,
-    path: Path,
+    path: Path | bytes,
     data: ReceiveIn,
     *,
     purposes: list[str],
     mapping: dict[str, str] | None = None,
     skip_bad_rows: bool = False,
     on_duplicate: str = "report",
+    file_name: str = "receipt.csv",
 ) -> tuple[ImportReport, ReceiptRead | None]:
+    """``path`` may be the file's bytes held in memory (the web upload: never written to disk; ``file_name``
+    names it to the dataset guards)."""
     report = customer_jobs.run_import(
         runtime,
         actor,
@@ -44,6 +47,7 @@ def receive_file(
         mapping=mapping,
         skip_bad_rows=skip_bad_rows,
         on_duplicate=on_duplicate,
+        file_name=file_name,
     )
     if not report.written or report.receipt_id is None:
         return report, None

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
-from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, RelayRequest
+from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, Receipt, RelayRequest
 
 
 def active_consents(
@@ -87,9 +87,20 @@ def records_of(customer_id: str) -> Select[ProvisionRecord]:
 
 
 def records(
-    *, counterparty_id: str | None = None, customer_id: str | None = None, direction: str | None = None
+    *,
+    counterparty_id: str | None = None,
+    customer_id: str | None = None,
+    direction: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Select[ProvisionRecord]:
+    """Records, oldest first; ``since`` / ``until`` keep those whose provision or receipt period (first … last)
+    overlaps [since, until)."""
     stmt = select(ProvisionRecord).order_by(ProvisionRecord.created_at, ProvisionRecord.id)
+    if since is not None:
+        stmt = stmt.where(ProvisionRecord.last_at >= since)
+    if until is not None:
+        stmt = stmt.where(ProvisionRecord.first_at < until)
     if counterparty_id is not None:
         stmt = stmt.where(ProvisionRecord.counterparty_id == counterparty_id)
     if customer_id is not None:
@@ -149,5 +160,22 @@ def receipt_record_ids(receipt_id: str) -> Select[str]:
     return (
         select(ProvisionRecord.id)
         .where(ProvisionRecord.receipt_id == receipt_id)
+        .order_by(ProvisionRecord.created_at, ProvisionRecord.id)
+    )
+
+
+def receipts(counterparty_id: str | None = None) -> Select[Receipt]:
+    """Receipts from providers (R-30-1), newest first."""
+    stmt = select(Receipt).order_by(Receipt.received_at.desc(), Receipt.id)
+    if counterparty_id is not None:
+        stmt = stmt.where(Receipt.counterparty_id == counterparty_id)
+    return stmt
+
+
+def provision_record_ids(provision_id: str) -> Select[str]:
+    """The records (R-29-1) written by one provision, oldest first."""
+    return (
+        select(ProvisionRecord.id)
+        .where(ProvisionRecord.provision_id == provision_id)
         .order_by(ProvisionRecord.created_at, ProvisionRecord.id)
     )

@@ -180,6 +180,33 @@ class ProvisionResult(BaseModel):
     handover_id: str | None = None  # entrustment: the processors handover log entry (R-25-1)
 
 
+class ProvisionPreview(BaseModel):
+    """A dry run of a provision: who would be provided (ids only) and who refused, with rule ids (no values)."""
+
+    counterparty_id: str
+    purpose: str
+    basis: str
+    fields: list[str]
+    selected: int
+    provided_ids: list[str]
+    refused: list[Refusal]
+
+
+class ProvisionSummary(BaseModel):
+    """One act of providing (what ``provide`` wrote), for the page shown after it: no values, no refused ids."""
+
+    provision_id: str
+    counterparty_id: str
+    purpose: str
+    basis: str
+    exception_code: str | None
+    fields: list[str]
+    provided: int
+    refused: int
+    record_ids: list[str]
+    provided_at: datetime
+
+
 class RecordRead(BaseModel):
     id: str
     direction: str
@@ -227,6 +254,17 @@ class ReceiptRead(BaseModel):
     record_ids: list[str]
     created: int
     rejected: int
+
+
+class ReceiptDetail(ReceiptRead):
+    """One receipt with the R-30-1 confirmation made when it was received (for the receipt page)."""
+
+    identity_confirmed_by: str
+    acquisition: str
+    ppc_publication_confirmed: bool
+    consent_confirmed: bool
+    prior_purposes: list[str]
+    received_by: str
 
 
 class JointUseIn(InputModel):

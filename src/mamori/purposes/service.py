@@ -10,10 +10,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import Conflict, NotFound, ValidationFailed
-from mamori.kernel.policy import Action, Category, PurposeFacts, Resource, decide
+from mamori.kernel.policy import Action, Category, PurposeFacts, Resource
 from mamori.law.rules import G_6, R_17_1, R_17_2
 from mamori.purposes import queries
 from mamori.purposes.models import Purpose, PurposeVersion
@@ -138,7 +138,7 @@ def _version_row(ctx: Context, purpose_id: int, version: int, data: PurposeCreat
 
 
 def add(ctx: Context, data: PurposeCreate) -> PurposeRead:
-    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    authorise(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose"))
     data = _lawful_basis(data)
     if ctx.session.execute(queries.by_code(data.code)).scalar_one_or_none() is not None:
         raise Conflict(
@@ -159,7 +159,7 @@ def add(ctx: Context, data: PurposeCreate) -> PurposeRead:
 def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
     """A new version of an existing purpose. Whether the change stays within what is reasonably related to the
     old purpose (R-17-2) is a human judgement; the system keeps every version and logs the change."""
-    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    authorise(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose"))
     data = _lawful_basis(data)
     purpose = _get(ctx, data.code)
     purpose.current_version += 1
@@ -179,7 +179,7 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
 
 
 def retire(ctx: Context, code: str) -> PurposeRead:
-    decide(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose")).raise_if_denied()
+    authorise(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose"))
     purpose = _get(ctx, code)
     if purpose.retired_at is None:
         purpose.retired_at = ctx.clock.now()

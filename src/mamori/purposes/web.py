@@ -83,10 +83,7 @@ def _error(
     rule_id: str | None = None,
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    data = pages.page_context(
-        request, who, status=status, message=message, rule_id=rule_id, errors=errors or []
-    )
-    return render(request, "purposes/error.html", data, status_code=status)
+    return pages.error_page(request, who, status, message, rule_id=rule_id, errors=errors, back="/purposes")
 
 
 def _not_found(request: Request, who: Principal) -> HTMLResponse:

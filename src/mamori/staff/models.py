@@ -91,3 +91,25 @@ class StaffApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class StaffTotpEnrolment(Base):
+    """A first-sign-in TOTP enrolment in progress (issue 15): the password was right, the account must enrol a
+    second factor, and the code from the new secret has not been entered yet.
+
+    The client holds an opaque ticket; we keep its SHA-256. The pending secret is sealed under the staff member's
+    data key (AAD: this table, column ``secret``, row id), never stored in the clear. It lives 10 minutes and a few
+    wrong codes, then the user signs in again.
+    """
+
+    __tablename__ = "staff_totp_enrolments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

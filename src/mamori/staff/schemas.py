@@ -130,3 +130,25 @@ class ApiTokenIssued(ApiTokenRead):
     """Returned once at creation: ``token`` is never stored nor shown again."""
 
     token: str = Field(repr=False)
+
+
+class StaffOverview(StaffRead):
+    """A row of the staff administration page: the account and whether it is locked out right now."""
+
+    locked: bool = False
+    locked_until: datetime | None = None
+
+
+class EnrolmentStarted(BaseModel):
+    """The password was right and the account must enrol a TOTP second factor first (first sign-in, or after an
+    administrator's 2FA reset). ``ticket`` goes in the enrolment form; ``secret`` and ``provisioning_uri`` are
+    shown to the user once (QR code and manual entry) and never logged."""
+
+    ticket: str = Field(repr=False)
+    provisioning_uri: str = Field(repr=False)
+    secret: str = Field(repr=False)
+    staff_id: str
+    username: str
+    expires_at: datetime
+    wrong_code: bool = False  # shown again because the code entered was wrong
+    attempts_left: int = 0  # wrong codes still allowed before the user must sign in again

@@ -74,16 +74,24 @@ def sign_in(
     password: Annotated[str, Form(max_length=1024)] = "",
     totp: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
-    """Password and (where required) the 6-digit code; one message for every failure (no enumeration)."""
+    """Password and (where required) the 6-digit code; one message for every failure (no enumeration).
+
+    An account that must enrol a second factor (first sign-in, or after an admin's 2FA reset) and gave the right
+    password gets the enrolment page instead (QR code; ``mamori.staff.web``), still without a session."""
+    from mamori.staff import web as staff_web
+    from mamori.staff.schemas import EnrolmentStarted
+
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         return templating.render(request, "web/sign_in.html", {"failed": True}, status_code=403)
     rt = runtime_of(request)
     try:
         signed = staff_service.sign_in(
-            rt, username, password, totp or None, idle_timeout=idle_timeout(request)
+            rt, username, password, totp or None, idle_timeout=idle_timeout(request), enrol=True
         )
     except MamoriError:
         return templating.render(request, "web/sign_in.html", {"failed": True}, status_code=401)
+    if isinstance(signed, EnrolmentStarted):
+        return staff_web.enrolment_page(request, signed)
     response = RedirectResponse("/", status_code=303)
     max_age = int((signed.expires_at - rt.clock.now()).total_seconds())
     response.set_cookie(
@@ -159,6 +167,7 @@ def home(request: Request) -> Response:
     due — each shown only to roles the services allow, each number linked to the list behind it."""
     from mamori.processors import service as processors_service
     from mamori.provision.service import counterparties as counterparty_service
+    from mamori.purposes import service as purposes_service
     from mamori.rights import service as rights_service
 
     who = signed_in(request)
@@ -168,7 +177,9 @@ def home(request: Request) -> Response:
         board = _section(lambda: rights_service.board(ctx))
         contracts = _section(lambda: processors_service.list_contracts(ctx))
         counterparties = _section(lambda: counterparty_service.list_counterparties(ctx))
+        purposes = [p for p in purposes_service.list_purposes(ctx) if not p.retired]
     data = {
+        "purposes": purposes if who.actor.role.value in ("sales", "support", "privacy_officer") else [],
         **page_context(request, who),
         "requests_overdue": [r for r in board or [] if r.overdue],
         "requests_soon": [r for r in board or [] if not r.overdue and r.days_left <= 3],

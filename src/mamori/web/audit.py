@@ -22,22 +22,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Select, or_, select
 
 from mamori.kernel import labels
+from mamori.kernel.audit import StoredEntry
 from mamori.kernel.audit import verify as audit_verify
-from mamori.kernel.audit.chain import encode_list, format_at, parse_at
-from mamori.kernel.audit.models import ENTRIES
 from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.clock import JST
 from mamori.kernel.context import Context
@@ -198,86 +195,20 @@ def parse_filter(params: dict[str, str], staff_ids: Iterable[str]) -> tuple[Filt
     return Filter(customer, staff, action, decision, since, until), bad
 
 
-def _statement(f: Filter) -> Select[Any]:
-    stmt = select(ENTRIES)
-    if f.staff:
-        stmt = stmt.where(ENTRIES.c.actor.in_([f"staff:{f.staff}", f"outsourcee:{f.staff}"]))
-    if f.action:
-        stmt = stmt.where(
-            or_(ENTRIES.c.action == f.action, ENTRIES.c.action.like(_escaped(f.action) + ".%", escape="!"))
-        )
-    if f.decision:
-        stmt = stmt.where(ENTRIES.c.decision == f.decision)
-    if f.since:
-        stmt = stmt.where(ENTRIES.c.at >= format_at(datetime.combine(f.since, time(), JST)))
-    if f.until:
-        stmt = stmt.where(
-            ENTRIES.c.at < format_at(datetime.combine(f.until + timedelta(days=1), time(), JST))
-        )
-    if f.customer:
-        token = encode_list([f.customer])[1:-1]  # "<id>" with its quotes, as stored in the JSON list
-        stmt = stmt.where(ENTRIES.c.subject_ids.like(f"%{_escaped(token)}%", escape="!"))
-    return stmt
-
-
-def _escaped(text: str) -> str:
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-
-
-@dataclass(frozen=True)
-class Row:
-    seq: int
-    at: datetime
-    actor: str
-    actor_role: str
-    action: str
-    purpose: str | None
-    subject_ids: tuple[str, ...]
-    fields: tuple[str, ...]
-    decision: str
-    rule_ids: tuple[str, ...]
-    reason: str | None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def search(ctx: Context, f: Filter, *, before: int | None = None, limit: int = PAGE_SIZE) -> list[Row]:
-    """The newest entries matching ``f`` with ``seq < before``, newest first, at most ``limit``."""
-    found: list[Row] = []
-    cursor = before
-    chunk = max(limit, 500) if f.customer else limit
-    with ctx.runtime.audit_engine.connect() as conn:
-        while len(found) < limit:
-            stmt = _statement(f)
-            if cursor is not None:
-                stmt = stmt.where(ENTRIES.c.seq < cursor)
-            rows = conn.execute(stmt.order_by(ENTRIES.c.seq.desc()).limit(chunk)).all()
-            for r in rows:
-                m = r._mapping
-                subjects = tuple(json.loads(m["subject_ids"]))
-                if f.customer and f.customer not in subjects:
-                    continue  # the LIKE prefilter is confirmed on the decoded list
-                found.append(
-                    Row(
-                        seq=int(m["seq"]),
-                        at=parse_at(m["at"]),
-                        actor=m["actor"],
-                        actor_role=m["actor_role"],
-                        action=m["action"],
-                        purpose=m["purpose"],
-                        subject_ids=subjects,
-                        fields=tuple(json.loads(m["fields"])),
-                        decision=m["decision"],
-                        rule_ids=tuple(json.loads(m["rule_ids"])),
-                        reason=m["reason"],
-                        details=dict(json.loads(m["details"])),
-                    )
-                )
-                if len(found) == limit:
-                    break
-            if len(rows) < chunk:
-                break
-            cursor = int(rows[-1].seq)
-    return found
+def search(
+    ctx: Context, f: Filter, *, before: int | None = None, limit: int = PAGE_SIZE
+) -> list[StoredEntry]:
+    """The newest entries matching ``f`` with ``seq < before``, newest first, at most ``limit`` (JST days)."""
+    return ctx.runtime.audit.search(
+        actors=[f"staff:{f.staff}", f"outsourcee:{f.staff}"] if f.staff else (),
+        action=f.action or None,
+        decision=f.decision or None,
+        since=datetime.combine(f.since, time(), JST) if f.since else None,
+        until=datetime.combine(f.until + timedelta(days=1), time(), JST) if f.until else None,
+        subject_id=f.customer or None,
+        before=before,
+        limit=limit,
+    )
 
 
 # -- words --------------------------------------------------------------------------------------------------------

@@ -267,6 +267,74 @@ def check_intake(ctx: Context, path: Path) -> None:
     check_dataset_use(ctx, DatasetUse(use="customer.import", file_name=path.name, sha256=sha, path=path))
 
 
+def check_intake_data(ctx: Context, data: bytes, file_name: str) -> None:
+    """:func:`check_intake` for a file held in memory (an upload that is never written to disk): the guards
+    recognise a de-identified dataset by the hash of its bytes (there is no manifest beside it)."""
+    sha = hashlib.sha256(data).hexdigest()
+    check_dataset_use(ctx, DatasetUse(use="customer.import", file_name=file_name, sha256=sha, path=None))
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text: UTF-8 (with or without BOM), else Shift_JIS (cp932)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                "文字コードを判別できません（UTF-8 または Shift_JIS）。",
+                "Unknown encoding (expected UTF-8 or Shift_JIS).",
+                code="bad_encoding",
+            ) from None
+
+
+def read_header(data: bytes) -> list[str]:
+    """The column names of the file's first line (the only line read)."""
+    reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+    return next(reader, [])
+
+
+# Column names a file from a Japanese office usually has, for a suggested mapping (the user confirms it).
+HEADER_ALIASES: dict[str, str] = {
+    "氏名": "name",
+    "名前": "name",
+    "お名前": "name",
+    "フリガナ": "kana",
+    "ふりがな": "kana",
+    "カナ": "kana",
+    "氏名カナ": "kana",
+    "生年月日": "birth_date",
+    "性別": "gender",
+    "郵便番号": "postal_code",
+    "〒": "postal_code",
+    "住所": "address",
+    "電話番号": "phone",
+    "電話": "phone",
+    "携帯電話": "phone",
+    "tel": "phone",
+    "メールアドレス": "email",
+    "メール": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "職業": "occupation",
+    "勤務先": "employer",
+    "会社名": "employer",
+}
+
+
+def suggest_mapping(header: Sequence[str]) -> dict[str, str]:
+    """{column: field} for the columns whose name is a field's (``email``) or a usual Japanese heading (メール);
+    each field suggested once (the first column that matches)."""
+    out: dict[str, str] = {}
+    for col in header:
+        key = col.strip()
+        target = key if key in IMPORT_FIELDS else HEADER_ALIASES.get(key, HEADER_ALIASES.get(key.lower()))
+        if target and target not in out.values():
+            out[col] = target
+    return out
+
+
 def validate_file(path: Path, mapping: dict[str, str] | None = None) -> ValidatedFile:
     """Read and validate the whole file. Columns named like mamori's fields map to themselves."""
     try:
@@ -275,22 +343,20 @@ def validate_file(path: Path, mapping: dict[str, str] | None = None) -> Validate
         raise NotFound(
             "ファイルを読み込めません。", "Cannot read the file.", code="file_unreadable"
         ) from None
+    return validate_data(data, mapping)
+
+
+def validate_data(
+    data: bytes, mapping: dict[str, str] | None = None, *, auto_map: bool = True
+) -> ValidatedFile:
+    """:func:`validate_file` for bytes held in memory. ``auto_map=False``: only the columns in ``mapping`` are
+    read (a column named like a field but left out of the mapping is ignored)."""
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp932")
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                "文字コードを判別できません（UTF-8 または Shift_JIS）。",
-                "Unknown encoding (expected UTF-8 or Shift_JIS).",
-                code="bad_encoding",
-            ) from None
+    text = decode_csv(data)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     mapping = dict(mapping or {})
-    for col in header:
+    for col in header if auto_map else ():
         if col not in mapping and col.strip() in IMPORT_FIELDS:
             mapping[col] = col.strip()
     if "name" not in mapping.values():

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from mamori.customers import service
 from mamori.customers.schemas import FIELD_CATEGORIES, ActivityIn, CustomerView, FindRequest
-from mamori.kernel import registry, validation
+from mamori.kernel import registry
 from mamori.kernel.errors import MamoriError
 from mamori.kernel.http import pages
 from mamori.kernel.http.deps import Principal, runtime_of
@@ -103,7 +103,7 @@ def _invalid(
 
 def _invalid_model(request: Request, who: Principal, exc: ValidationError) -> HTMLResponse:
     lang = lang_of(request)
-    entries = validation.entries(exc.errors(include_input=False, include_url=False), lang)
+    entries = pages.form_errors(exc, lang)
     return _invalid(request, who, label("web_customers.invalid", lang), entries)
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, LargeBinary, func, insert, inspect, select, text, update
+from sqlalchemy import Connection, LargeBinary, func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine
 
 from mamori.kernel.audit.chain import (
@@ -548,6 +548,62 @@ class AuditWriter:
             rows = conn.execute(select(ENTRIES).order_by(ENTRIES.c.seq.desc()).limit(n)).all()
         return [_stored(r) for r in reversed(rows)]
 
+    def search(
+        self,
+        *,
+        actors: Sequence[str] = (),
+        action: str | None = None,
+        decision: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        subject_id: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[StoredEntry]:
+        """The newest entries (``seq < before``), newest first, at most ``limit``, matching every filter given:
+        an actor label among ``actors``, ``action`` itself or any action under it (``rights`` → ``rights.*``),
+        the decision, ``since <= at < until``, and ``subject_id`` among the subjects (a ``LIKE`` prefilter on the
+        JSON text, confirmed after decoding, as :meth:`entries`)."""
+        if not 1 <= limit <= 100_000:
+            raise ValidationFailed("件数が不正です", "limit must be 1..100000", details={"field": "limit"})
+        stmt = select(ENTRIES)
+        if actors:
+            stmt = stmt.where(ENTRIES.c.actor.in_(list(actors)))
+        if action:
+            stmt = stmt.where(
+                or_(
+                    ENTRIES.c.action == action,
+                    ENTRIES.c.action.like(_like_escaped(action) + ".%", escape="!"),
+                )
+            )
+        if decision:
+            stmt = stmt.where(ENTRIES.c.decision == decision)
+        if since is not None:
+            stmt = stmt.where(ENTRIES.c.at >= format_at(since))
+        if until is not None:
+            stmt = stmt.where(ENTRIES.c.at < format_at(until))
+        if subject_id is not None:
+            _check_text("subject_id", subject_id)
+            token = encode_list([subject_id])[1:-1]  # "<id>" with its quotes, as stored in the JSON list
+            stmt = stmt.where(ENTRIES.c.subject_ids.like(f"%{_like_escaped(token)}%", escape="!"))
+        found: list[StoredEntry] = []
+        cursor = before
+        chunk = max(limit, 500) if subject_id is not None else limit
+        with self.engine.connect() as conn:
+            while len(found) < limit:
+                page = stmt if cursor is None else stmt.where(ENTRIES.c.seq < cursor)
+                rows = conn.execute(page.order_by(ENTRIES.c.seq.desc()).limit(chunk)).all()
+                for row in rows:
+                    item = _stored(row)
+                    if subject_id is None or subject_id in item.subject_ids:
+                        found.append(item)
+                        if len(found) == limit:
+                            break
+                if len(rows) < chunk:
+                    break
+                cursor = int(rows[-1].seq)
+        return found
+
     def entries(
         self, subject_id: str | None = None, *, limit: int = 100, after_seq: int = 0
     ) -> list[StoredEntry]:
@@ -573,8 +629,7 @@ class AuditWriter:
                 stmt = select(ENTRIES).where(ENTRIES.c.seq > cursor).order_by(ENTRIES.c.seq).limit(chunk)
                 if subject_id is not None:
                     token = encode_list([subject_id])[1:-1]
-                    escaped = token.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-                    stmt = stmt.where(ENTRIES.c.subject_ids.like(f"%{escaped}%", escape="!"))
+                    stmt = stmt.where(ENTRIES.c.subject_ids.like(f"%{_like_escaped(token)}%", escape="!"))
                 rows = conn.execute(stmt).all()
                 for row in rows:
                     item = _stored(row)
@@ -586,3 +641,8 @@ class AuditWriter:
                     break
                 cursor = int(rows[-1].seq)
         return found
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` for a ``LIKE … ESCAPE '!'`` pattern: its wildcards taken literally."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

@@ -122,11 +122,22 @@ def refusal(
     return error_page(request, who, exc.http_status, message, rule_id=exc.rule_id, back=back)
 
 
+def form_errors(exc: ValidationError, lang: str) -> list[dict[str, str]]:
+    """A form's bad input as ``{field, label, message}`` lines — the item in words and what is wrong with it
+    (shown 「生年月日: 日付の形式が正しくありません」), never the value."""
+    out = []
+    for err in exc.errors(include_input=False, include_url=False):
+        entry = validation.entries([err], lang)[0]
+        out.append(
+            {"field": entry["field"], "label": entry["label"], "message": validation.reason(err, lang)}
+        )
+    return out
+
+
 def invalid(request: Request, who: Principal, exc: ValidationError, *, back: str = "/") -> HTMLResponse:
     """Bad form input: 422 with one line per field, in words, never echoing the value."""
     lang = lang_of(request)
-    entries = validation.entries(exc.errors(include_input=False, include_url=False), lang)
-    return error_page(request, who, 422, label("web.invalid", lang), errors=entries, back=back)
+    return error_page(request, who, 422, label("web.invalid", lang), errors=form_errors(exc, lang), back=back)
 
 
 def csrf_refused(request: Request, who: Principal) -> HTMLResponse:

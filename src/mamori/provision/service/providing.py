@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from mamori.customers.service import subjects
 from mamori.kernel import registry
-from mamori.kernel.auditing import record_denial, record_write
+from mamori.kernel.auditing import record_denial, record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
@@ -30,7 +30,7 @@ from mamori.law.rules import (
 )
 from mamori.provision import queries
 from mamori.provision.models import Counterparty, Provision
-from mamori.provision.schemas import ProvideIn, ProvisionResult, Refusal
+from mamori.provision.schemas import ProvideIn, ProvisionPreview, ProvisionResult, Refusal
 from mamori.provision.service import joint_use, opt_out
 from mamori.provision.service.common import can_manage, join, seal
 from mamori.provision.service.counterparties import (
@@ -274,14 +274,12 @@ def _person_refusals(
     return out
 
 
-def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
-    """Provide the named fields of the selected customers to a counterparty.
-
-    All-or-nothing by default: any refused person refuses the whole provision (ProvisionRefused lists each id
-    and its rule id); ``skip_refused`` provides the rest. Every provided person gets a record (R-29-1/2), or an
-    exempt record with its R-29-3 code; records are sealed under a system key and kept until their retention
-    ends (R-29-4), even after the person's erasure.
-    """
+def _evaluate(
+    ctx: Context, data: ProvideIn
+) -> tuple[Counterparty, list[str], registry.EntrustmentCheck | None, list[Refusal]]:
+    """The whole check of a provision, writing nothing: the counterparty, the selected persons, the entrustment
+    decision and the per-person refusals in selection order. ``provide`` and ``preview`` share it, so a preview
+    shows exactly what the provision would decide."""
     can_manage(ctx)
     cp = get_row(ctx, data.counterparty_id)
     if purposes_service.facts(ctx, data.purpose) is None:
@@ -291,22 +289,58 @@ def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
             rule_id="R-17-1",
             code="purpose_unknown",
         )
-    fields = list(data.fields)
-    _check_fields(fields)
+    _check_fields(list(data.fields))
     _basis_check(ctx, data, cp)
     ids = _resolve_ids(ctx, data)
     if not ids:
         raise ValidationFailed("提供対象の顧客がいません。", "No customers selected.", code="no_customers")
     entrusted = _entrustment(ctx, data, cp, ids) if data.basis == "entrustment" else None
     refusals = _person_refusals(ctx, data, cp, ids, entrusted)
-    ordered = [refusals[c] for c in ids if c in refusals]
+    return cp, ids, entrusted, [refusals[c] for c in ids if c in refusals]
+
+
+def preview(ctx: Context, data: ProvideIn) -> ProvisionPreview:
+    """A dry run of ``provide`` (the web wizard's 確認 step): who would be provided and who would be refused, with
+    the rule id and reason of each refusal. Nothing is provided, recorded or exported; the check itself is audited
+    as a read (which persons were checked, no values)."""
+    cp, ids, _entrusted, ordered = _evaluate(ctx, data)
+    refused = {r.customer_id for r in ordered}
+    record_read(
+        ctx,
+        "provision.provide.preview",
+        ids,
+        ["provision_check"],
+        rule_ids=tuple(sorted({r.rule_id for r in ordered})),
+    )
+    return ProvisionPreview(
+        counterparty_id=cp.id,
+        purpose=data.purpose,
+        basis=data.basis,
+        fields=list(data.fields),
+        selected=len(ids),
+        provided_ids=[c for c in ids if c not in refused],
+        refused=ordered,
+    )
+
+
+def provide(ctx: Context, data: ProvideIn) -> ProvisionResult:
+    """Provide the named fields of the selected customers to a counterparty.
+
+    All-or-nothing by default: any refused person refuses the whole provision (ProvisionRefused lists each id
+    and its rule id); ``skip_refused`` provides the rest. Every provided person gets a record (R-29-1/2), or an
+    exempt record with its R-29-3 code; records are sealed under a system key and kept until their retention
+    ends (R-29-4), even after the person's erasure.
+    """
+    cp, ids, entrusted, ordered = _evaluate(ctx, data)
+    fields = list(data.fields)
     if ordered and not data.skip_refused:
         decision = Decision(
             False, tuple(sorted({r.rule_id for r in ordered})), code="provision_refused", reason_en="refused"
         )
         record_denial(ctx, "provision.provide", [r.customer_id for r in ordered], decision)
         raise ProvisionRefused(ordered)
-    allowed = [c for c in ids if c not in refusals]
+    refused_ids = {r.customer_id for r in ordered}
+    allowed = [c for c in ids if c not in refused_ids]
     now = ctx.clock.now()
     provision_id = new_id()
     exception = data.exception

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mamori.customers.service import subjects
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
@@ -21,8 +21,8 @@ from mamori.kernel.registry import ReceiptFacts
 from mamori.law.rules import R_18_2, R_20_1, R_27_5, R_30_1, R_30_2
 from mamori.provision import queries
 from mamori.provision.models import Counterparty, DataLineage, ProvisionRecord, Receipt
-from mamori.provision.schemas import ReceiptRead, ReceiveIn
-from mamori.provision.service.common import aware, can_manage, join, split
+from mamori.provision.schemas import ReceiptDetail, ReceiptRead, ReceiveIn
+from mamori.provision.service.common import aware, can_manage, can_read, join, split
 from mamori.provision.service.counterparties import get_row
 from mamori.provision.service.records import write_record
 from mamori.purposes import service as purposes_service
@@ -239,6 +239,37 @@ def read_receipt(ctx: Context, receipt_id: str) -> ReceiptRead:
         raise NotFound("受領記録が見つかりません。", "Receipt not found.", code="receipt_not_found")
     record_ids = list(ctx.session.execute(queries.receipt_record_ids(receipt_id)).scalars())
     return _read(receipt, record_ids)
+
+
+def _detail(receipt: Receipt, record_ids: list[str]) -> ReceiptDetail:
+    return ReceiptDetail(
+        **_read(receipt, record_ids).model_dump(),
+        identity_confirmed_by=receipt.identity_confirmed_by,
+        acquisition=receipt.acquisition,
+        ppc_publication_confirmed=receipt.ppc_publication_confirmed,
+        consent_confirmed=receipt.consent_confirmed,
+        prior_purposes=split(receipt.prior_purposes or ""),
+        received_by=receipt.received_by,
+    )
+
+
+def list_receipts(ctx: Context, counterparty_id: str | None = None) -> list[ReceiptDetail]:
+    """Receipts from providers with their R-30-1 confirmation, newest first (PROVISION_READ; audited)."""
+    can_read(ctx)
+    rows = list(ctx.session.execute(queries.receipts(counterparty_id)).scalars())
+    record_read(ctx, "provision.receipts.list", [], ["receipt"])
+    return [_detail(r, []) for r in rows]
+
+
+def show_receipt(ctx: Context, receipt_id: str) -> ReceiptDetail:
+    """One receipt with its R-30-1 confirmation and its recipient record ids (PROVISION_READ; audited)."""
+    can_read(ctx)
+    receipt = ctx.session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise NotFound("受領記録が見つかりません。", "Receipt not found.", code="receipt_not_found")
+    record_ids = list(ctx.session.execute(queries.receipt_record_ids(receipt_id)).scalars())
+    record_read(ctx, "provision.receipts.show", [], ["receipt"])
+    return _detail(receipt, record_ids)
 
 
 def opt_out_received(ctx: Context, customer_ids: list[str]) -> set[str]:

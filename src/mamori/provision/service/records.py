@@ -13,8 +13,8 @@ from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.law.rules import R_29_1, R_29_2, R_29_4, R_30_2, R_31_3
 from mamori.provision import queries
-from mamori.provision.models import Counterparty, ProvisionRecord
-from mamori.provision.schemas import PurgeResult, RecordRead
+from mamori.provision.models import Counterparty, Provision, ProvisionRecord
+from mamori.provision.schemas import ProvisionSummary, PurgeResult, RecordRead
 from mamori.provision.service.common import aware, can_manage, can_read, join, seal, split, unseal
 
 
@@ -160,8 +160,17 @@ def list_records(
     counterparty_id: str | None = None,
     customer_id: str | None = None,
     direction: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[RecordRead]:
+    """Records, oldest first; ``since`` / ``until`` (aware) keep those whose period overlaps [since, until)."""
     can_read(ctx, [customer_id] if customer_id else [])
+    if since is not None and until is not None and since >= until:
+        raise ValidationFailed(
+            "期間の開始は終了より前にしてください。",
+            "The start of the period must come before its end.",
+            code="bad_period",
+        )
     if direction is not None and direction not in ("provided", "received"):
         raise ValidationFailed(
             "direction は provided か received です。",
@@ -170,7 +179,13 @@ def list_records(
         )
     rows = list(
         ctx.session.execute(
-            queries.records(counterparty_id=counterparty_id, customer_id=customer_id, direction=direction)
+            queries.records(
+                counterparty_id=counterparty_id,
+                customer_id=customer_id,
+                direction=direction,
+                since=aware(since) if since is not None else None,
+                until=aware(until) if until is not None else None,
+            )
         ).scalars()
     )
     record_read(
@@ -195,6 +210,28 @@ def show_record(ctx: Context, record_id: str) -> RecordRead:
         ["provision_record", "subject"],
     )
     return to_read(ctx, r, with_subject=True)
+
+
+def show_provision(ctx: Context, provision_id: str) -> ProvisionSummary:
+    """One act of providing with the ids of the records it wrote (PROVISION_READ; audited, no values)."""
+    can_read(ctx)
+    p = ctx.session.get(Provision, provision_id)
+    if p is None:
+        raise NotFound("提供の記録が見つかりません。", "Provision not found.", code="provision_not_found")
+    record_ids = list(ctx.session.execute(queries.provision_record_ids(provision_id)).scalars())
+    record_read(ctx, "provision.provisions.show", [], ["provision"])
+    return ProvisionSummary(
+        provision_id=p.id,
+        counterparty_id=p.counterparty_id,
+        purpose=p.purpose,
+        basis=p.basis,
+        exception_code=p.exception_code,
+        fields=split(p.fields),
+        provided=p.person_count,
+        refused=p.refused_count,
+        record_ids=record_ids,
+        provided_at=aware(p.provided_at),
+    )
 
 
 def purge_expired(ctx: Context, *, apply: bool = False) -> PurgeResult:

@@ -6,8 +6,9 @@ their own account. The functions that run before any actor exists (``actor_for``
 ``sign_in`` alone takes the Runtime, because it runs its own transactions (the failure counter must be
 committed even though the sign-in raises).
 
-Modules: ``accounts`` (users, passwords, TOTP), ``sessions`` (sign-in, sessions, sign-out), ``tokens`` (API
-tokens), ``common`` (limits, the one authentication error, look-ups shared by the others).
+Modules: ``accounts`` (users, passwords, TOTP), ``sessions`` (sign-in, sessions, sign-out), ``enrolment``
+(first-sign-in TOTP enrolment for the web sign-in), ``tokens`` (API tokens), ``common`` (limits, the one
+authentication error, look-ups shared by the others).
 
 Security baseline (SECURITY.md §3, ADR 0004):
 - passwords: argon2id m=19456 KiB, t=2, p=1, re-hashed at sign-in when the parameters change (ASVS5 6.2, 11.4.2);
@@ -29,8 +30,10 @@ from mamori.staff.service.accounts import (
     disable,
     enable,
     enroll_totp,
+    get,
     list_all,
     list_staff,
+    overview,
     reset_2fa,
     set_password,
 )
@@ -53,10 +56,16 @@ from mamori.staff.service.common import (
     mfa_required,
     token_digest,
 )
+from mamori.staff.service.enrolment import (
+    ENROLMENT_TIMEOUT,
+    MAX_ENROLMENT_ATTEMPTS,
+    EnrolmentInvalid,
+)
 from mamori.staff.service.sessions import (
     COUNTED_FAILURES,
     DEFAULT_LOCKOUT,
     LockoutPolicy,
+    finish_enrolment,
     revoke_sessions,
     sign_in,
     sign_out,
@@ -76,6 +85,7 @@ __all__ = [
     "API_TOKEN_PREFIX",
     "COUNTED_FAILURES",
     "DEFAULT_LOCKOUT",
+    "ENROLMENT_TIMEOUT",
     "IDLE_TIMEOUT",
     "LAST_SEEN_RESOLUTION",
     "MAX_PASSWORD_INPUT",
@@ -87,7 +97,9 @@ __all__ = [
     "TOTP_TABLE",
     "UNKNOWN_ACTOR",
     "AuthenticationFailed",
+    "EnrolmentInvalid",
     "LockoutPolicy",
+    "MAX_ENROLMENT_ATTEMPTS",
     "actor_for",
     "add",
     "any_staff",
@@ -96,10 +108,13 @@ __all__ = [
     "disable",
     "enable",
     "enroll_totp",
+    "finish_enrolment",
+    "get",
     "list_all",
     "list_staff",
     "list_tokens",
     "mfa_required",
+    "overview",
     "require_purpose_allowed",
     "reset_2fa",
     "revoke_sessions",

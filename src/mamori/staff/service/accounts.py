@@ -3,14 +3,17 @@ acts on their own account)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mamori.kernel.auditing import record_denial, record_write
+from mamori.kernel.clock import ensure_aware
 from mamori.kernel.context import Actor, Context, Role
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound
 from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.staff import passwords, queries, totp
 from mamori.staff.models import StaffUser
-from mamori.staff.schemas import StaffCreate, StaffRead
+from mamori.staff.schemas import StaffCreate, StaffOverview, StaffRead
 from mamori.staff.service.common import (
     MAX_PASSWORD_INPUT,
     TOTP_COLUMN,
@@ -66,6 +69,30 @@ def list_all(ctx: Context) -> list[StaffRead]:
 def list_staff(ctx: Context) -> list[StaffRead]:
     """Every staff user, without a permission check (for the edges: demo seeding, first-run set-up)."""
     return [StaffRead.model_validate(u) for u in ctx.session.execute(queries.all_staff()).scalars()]
+
+
+def _overview(user: StaffUser, now: datetime) -> StaffOverview:
+    until = ensure_aware(user.locked_until) if user.locked_until is not None else None
+    locked = until is not None and until > now
+    return StaffOverview.model_validate(user).model_copy(
+        update={"locked": locked, "locked_until": until if locked else None}
+    )
+
+
+def get(ctx: Context, staff_id: str) -> StaffOverview:
+    """One staff user by their opaque id (administrators only; the web pages name staff by id, not username)."""
+    require_manage(ctx)
+    user = ctx.session.execute(queries.by_id(staff_id)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("スタッフが見つかりません。", "No such staff user.", code="unknown_staff")
+    return _overview(user, ctx.clock.now())
+
+
+def overview(ctx: Context) -> list[StaffOverview]:
+    """Every staff user with whether the account is locked out now (administrators only)."""
+    require_manage(ctx)
+    now = ctx.clock.now()
+    return [_overview(u, now) for u in ctx.session.execute(queries.all_staff()).scalars()]
 
 
 def any_staff(ctx: Context) -> bool:

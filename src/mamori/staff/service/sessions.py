@@ -6,6 +6,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -14,11 +15,13 @@ from mamori.kernel.auditing import record_denial, record_info, record_write
 from mamori.kernel.clock import Clock, ensure_aware
 from mamori.kernel.context import Actor, Context, Role
 from mamori.kernel.db import new_id, unit_of_work
+from mamori.kernel.outbox import OUTBOX_PENDING
 from mamori.kernel.policy import Decision
 from mamori.kernel.runtime import Runtime
 from mamori.staff import passwords, queries, totp
 from mamori.staff.models import StaffSession, StaffSignInFailure, StaffUser
-from mamori.staff.schemas import SignedIn
+from mamori.staff.schemas import EnrolmentStarted, SignedIn
+from mamori.staff.service import enrolment
 from mamori.staff.service.common import (
     ABSOLUTE_TIMEOUT,
     IDLE_TIMEOUT,
@@ -41,6 +44,7 @@ from mamori.staff.service.common import (
     sign_in_failed,
     token_digest,
 )
+from mamori.staff.service.enrolment import MAX_ENROLMENT_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,36 @@ def _count_failure(session: Session, user: StaffUser, now: datetime, lockout: Lo
     return count
 
 
+def _open_session(
+    session: Session, user: StaffUser, now: datetime, *, idle_timeout: timedelta, absolute_timeout: timedelta
+) -> SignedIn:
+    """After a complete sign-in: clear the failure counter and the lock, and open a new server-side session."""
+    session.execute(delete(StaffSignInFailure).where(StaffSignInFailure.staff_id == user.id))
+    user.locked_until = None
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    row = StaffSession(
+        id=new_id(),
+        token_hash=token_digest(token),
+        staff_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        idle_seconds=int(idle_timeout.total_seconds()),
+        expires_at=now + absolute_timeout,
+    )
+    session.add(row)
+    session.flush()
+    return SignedIn(
+        session_id=row.id,
+        token=token,
+        staff_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        expires_at=row.expires_at,
+        idle_expires_at=now + idle_timeout,
+    )
+
+
+@overload
 def sign_in(
     runtime: Runtime,
     username: str,
@@ -149,19 +183,54 @@ def sign_in(
     idle_timeout: timedelta = IDLE_TIMEOUT,
     absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
     lockout: LockoutPolicy = DEFAULT_LOCKOUT,
-) -> SignedIn:
+    enrol: Literal[False] = False,
+) -> SignedIn: ...
+
+
+@overload
+def sign_in(
+    runtime: Runtime,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    clock: Clock | None = None,
+    idle_timeout: timedelta = IDLE_TIMEOUT,
+    absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
+    lockout: LockoutPolicy = DEFAULT_LOCKOUT,
+    enrol: Literal[True],
+) -> SignedIn | EnrolmentStarted: ...
+
+
+def sign_in(
+    runtime: Runtime,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    clock: Clock | None = None,
+    idle_timeout: timedelta = IDLE_TIMEOUT,
+    absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
+    lockout: LockoutPolicy = DEFAULT_LOCKOUT,
+    enrol: bool = False,
+) -> SignedIn | EnrolmentStarted:
     """Check user name, password and (where required) TOTP code; open a new server-side session.
 
     An edge function with its own transactions: a failure must be remembered (lock-out) even though the
     sign-in raises, so the failure counter is committed before :class:`AuthenticationFailed` is raised. The
     argon2 verification runs between a short read and the write, outside any transaction.
     Every failure cause gives the same error and, as far as hashing goes, the same time.
+
+    An account that must use a second factor and has none yet is refused — unless ``enrol`` (the web sign-in):
+    then the right password begins a TOTP enrolment (:func:`.enrolment.begin`) and its
+    :class:`EnrolmentStarted` is returned instead; :func:`finish_enrolment` completes it. Nothing tells that
+    enrolment would follow before the password is checked: a wrong password fails as always.
     """
     if idle_timeout <= timedelta(0) or absolute_timeout < idle_timeout:
         raise ValueError("session timeouts: 0 < idle_timeout ≤ absolute_timeout")
     clock = clock or runtime.clock
     now = clock.now()
-    result: SignedIn | None = None
+    result: SignedIn | EnrolmentStarted | None = None
     failures = 0
     actor = UNKNOWN_ACTOR
     # 1. a short read: who, and may the password be checked at all
@@ -182,8 +251,9 @@ def sign_in(
     else:
         passwords.burn_verify(password[:MAX_PASSWORD_INPUT])
     # 3. the write: re-check under the lock (a concurrent attempt may have locked the account or used the
-    #    code), then either open the session or count the failure
+    #    code), then either open the session (or begin the enrolment) or count the failure
     with unit_of_work(runtime.sessions) as session:
+        audit_ctx = Context(actor=actor, session=session, runtime=runtime, clock=clock)
         user = session.execute(queries.by_id(staff_id)).scalar_one_or_none() if staff_id is not None else None
         if reason is None and user is not None:
             if user.password_hash != seen_hash:
@@ -195,37 +265,22 @@ def sign_in(
         if reason is None and user is not None:
             if passwords.needs_rehash(seen_hash or ""):
                 user.password_hash = passwords.hash_password(password)
-            session.execute(delete(StaffSignInFailure).where(StaffSignInFailure.staff_id == user.id))
-            user.locked_until = None
-            token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
-            row = StaffSession(
-                id=new_id(),
-                token_hash=token_digest(token),
-                staff_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                idle_seconds=int(idle_timeout.total_seconds()),
-                expires_at=now + absolute_timeout,
+            result = _open_session(
+                session, user, now, idle_timeout=idle_timeout, absolute_timeout=absolute_timeout
             )
-            session.add(row)
-            session.flush()
-            result = SignedIn(
-                session_id=row.id,
-                token=token,
-                staff_id=user.id,
-                username=user.username,
-                role=Role(user.role),
-                expires_at=row.expires_at,
-                idle_expires_at=now + idle_timeout,
-            )
+        elif reason == "mfa_not_enrolled" and enrol and user is not None:
+            result = enrolment.begin(audit_ctx, user, now)
         elif reason in COUNTED_FAILURES and user is not None:
             failures = _count_failure(session, user, now, lockout)
-        audit_ctx = Context(actor=actor, session=session, runtime=runtime, clock=clock)
     # committed: now the audit entries (read/deny entries go to the audit store directly)
-    if result is not None:
+    if audit_ctx.memo.get(OUTBOX_PENDING):
+        runtime.drain_outbox()
+    if isinstance(result, SignedIn):
         record_info(
             audit_ctx, "staff.sign_in", details={"staff_id": result.staff_id, "session_id": result.session_id}
         )
+        return result
+    if result is not None:
         return result
     record_denial(
         audit_ctx,
@@ -240,6 +295,95 @@ def sign_in(
             details={"staff_id": actor.id, "failures_in_window": failures},
         )
     raise sign_in_failed()
+
+
+def finish_enrolment(
+    ctx: Context,
+    ticket: str,
+    code: str,
+    *,
+    idle_timeout: timedelta = IDLE_TIMEOUT,
+    absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
+    lockout: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> SignedIn | EnrolmentStarted:
+    """The code from the secret of a first-sign-in enrolment (``sign_in(…, enrol=True)``).
+
+    Right: the secret becomes the account's second factor (this code's step used) and a session opens
+    (:class:`SignedIn`). Wrong: the failure counts towards the lock-out like a wrong sign-in code and the same
+    enrolment comes back with ``wrong_code`` (while ``attempts_left``). Unknown, expired, used up, or the account
+    disabled, locked or already enrolled: :class:`EnrolmentInvalid` (sign in again).
+    ``ctx`` is the edge's system Context; the caller commits — a wrong code must stay counted, so it is a result,
+    not an exception. Audited as the account's own user.
+    """
+    if idle_timeout <= timedelta(0) or absolute_timeout < idle_timeout:
+        raise ValueError("session timeouts: 0 < idle_timeout ≤ absolute_timeout")
+    now = ctx.clock.now()
+    found = enrolment.find(ctx, ticket)
+    if found is None:
+        record_denial(
+            ctx,
+            "staff.totp_enrolment",
+            [],
+            Decision(False, (), code="enrolment_unknown", reason_en="unknown"),
+        )
+        raise enrolment.enrolment_invalid()
+    row, user = found
+    as_user = Context(
+        actor=actor_of(user),
+        session=ctx.session,
+        runtime=ctx.runtime,
+        clock=ctx.clock,
+        lang=ctx.lang,
+        memo=ctx.memo,  # write-audit entries are drained when the caller's transaction commits
+    )
+    reason = enrolment.refusal(row, user, now) or _precheck(ctx.session, user, "", now, lockout)
+    secret = enrolment.unseal(ctx, row) if reason is None else ""
+    step = totp.accepted_step(secret, code, now, None) if reason is None else None
+    if reason is None and step is None:
+        row.attempts += 1
+        failures = _count_failure(ctx.session, user, now, lockout)
+        record_denial(
+            as_user,
+            "staff.totp_enrolment",
+            [],
+            Decision(False, (), code="enrolment_bad_totp", reason_en="bad code"),
+        )
+        record_info(
+            as_user, "staff.sign_in_failures", details={"staff_id": user.id, "failures_in_window": failures}
+        )
+        if row.attempts >= MAX_ENROLMENT_ATTEMPTS:  # used up: the pending secret goes (attempts_left 0)
+            ctx.session.delete(row)
+            ctx.session.flush()
+        return enrolment.started(row, user, ticket, secret, wrong_code=True)
+    if reason is not None or step is None:
+        record_denial(
+            as_user,
+            "staff.totp_enrolment",
+            [],
+            Decision(False, (), code=f"enrolment_{reason}", reason_en="enrolment refused"),
+        )
+        raise enrolment.enrolment_invalid()
+    user.totp_secret_enc = ctx.runtime.cipher.encrypt(
+        data_subject(user.id), TOTP_TABLE, TOTP_COLUMN, user.id, secret
+    )
+    user.totp_last_step = step  # this code is used: the next sign-in needs a later one (RFC 6238 §5.2)
+    ctx.session.delete(row)
+    result = _open_session(
+        ctx.session, user, now, idle_timeout=idle_timeout, absolute_timeout=absolute_timeout
+    )
+    record_write(
+        as_user,
+        "staff.totp_enrolled",
+        (),
+        ("totp_secret",),
+        details={"staff_id": user.id, "enrolment_id": row.id, "self_service": True},
+    )
+    record_info(
+        as_user,
+        "staff.sign_in",
+        details={"staff_id": result.staff_id, "session_id": result.session_id, "enrolled": True},
+    )
+    return result
 
 
 def validate_session(ctx: Context, token: str) -> Actor:

@@ -19,14 +19,13 @@ from mamori.customers.schemas import (
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.customers.service.core.create import customer_rows, insert_rows
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy import (
     Action,
     Resource,
-    decide,
 )
 from mamori.law.rules import R_21_1, R_30_1
 
@@ -36,7 +35,7 @@ def bulk_create(
     items: Sequence[tuple[CustomerCreate, ProvenanceIn, Sequence[str], str | None, Sequence[ActivityIn]]],
 ) -> list[str]:
     """Create many customers in the current transaction: (data, provenance, purposes, owner id, activities)."""
-    decide(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer")).raise_if_denied()
+    authorise(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer"))
     all_codes = sorted({code for _, _, codes, _, _ in items for code in codes})
     versions = _validate_purposes(ctx, all_codes)
     ids = [new_id() for _ in items]

@@ -27,7 +27,7 @@ from mamori.customers.schemas import (
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.kernel import registry
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
@@ -35,7 +35,6 @@ from mamori.kernel.policy import (
     Action,
     Category,
     Resource,
-    decide,
 )
 from mamori.kernel.registry import ConsentState, ReceiptFacts
 from mamori.law.rules import R_18_2, R_20_1, R_20_2, R_21_1, R_30_1
@@ -351,7 +350,7 @@ def create(
     transaction. 要配慮 is scanned for in attributes and free text (R-20-2); a sensitive attribute on the basis
     "consent" needs the consent line in the ledger — given with ``sensitive_consent`` it is written there first,
     in this transaction, before the value is stored."""
-    decide(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer")).raise_if_denied()
+    authorise(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer"))
     versions = _validate_purposes(ctx, purposes)
     basis = sensitive_basis or ("consent" if sensitive_consent is not None else None)
     _sensitive_guard(data.attributes, basis, free_text=(data.occupation, data.employer))
