@@ -426,3 +426,22 @@ def test_stop_and_resume_all_use_from_the_customer_page(api, cid):
     back = post(c, url, csrf, action="resume", scope="all", reference="REQ-11")
     assert back.status_code == 200 and ledger(api, cid).suppressed == []
     assert "利用停止はありません" in back.text
+
+
+def test_the_customer_page_loads_the_consent_summary_read_only(api, cid):
+    c, csrf = api.client("support")
+    assert post(c, f"/consent/customers/{cid}/contact", csrf, channel="phone").status_code == 200
+    r = c.get(f"/consent/customers/{cid}/summary", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.text
+    page_headers(r)
+    assert "電話" in r.text and 'id="consent-summary-dnc"' in r.text
+    assert "<form" not in r.text  # read only: the forms stay on the consent page
+    assert NAME not in r.text and EMAIL not in r.text
+    assert audited(api, "consent.read", cid)
+    suzuki, _ = api.client("suzuki")  # another rep's customer: the same 404 fragment as an unknown one
+    theirs = suzuki.get(f"/consent/customers/{cid}/summary", headers={"HX-Request": "true"})
+    unknown = suzuki.get(f"/consent/customers/{'f' * 32}/summary", headers={"HX-Request": "true"})
+    assert theirs.status_code == unknown.status_code == 404 and "<html" not in theirs.text
+    analyst, _ = api.client("analyst")
+    assert analyst.get(f"/consent/customers/{cid}/summary").status_code == 403
+    assert c.get("/consent/customers/not-an-id/summary").status_code == 404

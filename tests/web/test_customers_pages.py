@@ -161,6 +161,7 @@ def test_search_shows_only_what_the_purpose_allows(api):
     assert page.status_code == 200, page.text
     assert "●●●" in page.text
     assert f'href="/consent/customers/{cid}"' in page.text  # consents and do-not-contact, one click away
+    assert f'hx-get="/consent/customers/{cid}/summary"' in page.text  # and loaded on the page (htmx)
     shown = page.text.split("<main", 1)[1]  # (the head holds a random CSRF token, which may contain digits)
     for hidden in (PERSON["occupation"], PERSON["employer"], "登山", "1990", "平成2年"):
         assert hidden not in shown

@@ -307,6 +307,26 @@ def customer_page(request: Request, cid: str) -> Response:
     return _customer_page(request, who, cid)
 
 
+@router.get("/consent/customers/{cid}/summary", response_class=HTMLResponse)
+def customer_summary(request: Request, cid: str) -> Response:
+    """The customer page's consent block (htmx, loaded with the page): consent per purpose, do-not-contact per
+    channel and stops, read through the same service (and audit) as the full page; forms stay on the full page."""
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    if not _ID.match(cid):
+        return pages.not_found(request, who, back="/consent")
+    try:
+        with _transaction(request, who, readonly=True) as ctx:
+            summary = service.show(ctx, cid)
+            purposes = _purposes(ctx)
+    except MamoriError as exc:
+        return pages.refusal(request, who, exc, back="/consent")
+    shown = [p for p in purposes if p.code in summary.purposes or p.consent_appi or p.consent_gdpr]
+    data = _common(request, who, purposes, cid=cid, s=summary, shown=shown, last=_last(summary))
+    return render(request, "consent/_summary.html", data)
+
+
 def _consent_in(
     request: Request, who: Principal, cid: str, method: str, evidence: str, notice_version: str, guardian: str
 ) -> ConsentIn | HTMLResponse:
