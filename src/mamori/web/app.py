@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.errors import MamoriError, PolicyDenied
 from mamori.kernel.http import pages, templating
-from mamori.kernel.http.deps import Principal, runtime_of
+from mamori.kernel.http.deps import runtime_of
 from mamori.kernel.http.pages import signed_in
 from mamori.staff import service as staff_service
 
@@ -34,27 +34,8 @@ router = APIRouter(include_in_schema=False)
 # -- who is signed in ------------------------------------------------------------------------------------------
 
 
-def page_context(request: Request, who: Principal) -> dict[str, Any]:
-    return pages.page_context(request, who)
-
-
-def check_form_csrf(request: Request, who: Principal, sent: str | None) -> bool:
-    return pages.csrf_ok(request, who, sent)
-
-
 def idle_timeout(request: Request) -> timedelta:
     return timedelta(minutes=runtime_of(request).settings.session_idle_minutes)
-
-
-def to_sign_in(request: Request) -> RedirectResponse:
-    return pages.to_sign_in()
-
-
-def refused(request: Request, who: Principal | None, status: int, ja: str, en: str) -> HTMLResponse:
-    ctx = page_context(request, who) if who is not None else {}
-    return templating.render(
-        request, "web/error.html", {**ctx, "message_ja": ja, "message_en": en}, status_code=status
-    )
 
 
 # -- sign-in, sign-out, language, idle lock ----------------------------------------------------------------------
@@ -116,11 +97,9 @@ def _cleared(response: Response) -> Response:
 def sign_out(request: Request, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
     who = signed_in(request)
     if who is None:
-        return to_sign_in(request)
-    if not check_form_csrf(request, who, csrf):
-        return refused(
-            request, who, 403, "CSRF トークンがないか一致しません。", "Missing or wrong CSRF token."
-        )
+        return pages.to_sign_in()
+    if not pages.csrf_ok(request, who, csrf):
+        return pages.csrf_refused(request, who)
     _end_session(request)
     return _cleared(RedirectResponse("/sign-in", status_code=303))
 
@@ -172,7 +151,7 @@ def home(request: Request) -> Response:
 
     who = signed_in(request)
     if who is None:
-        return to_sign_in(request)
+        return pages.to_sign_in()
     with runtime_of(request).transaction(who.actor, lang=templating.lang_of(request), readonly=True) as ctx:
         board = _section(lambda: rights_service.board(ctx))
         contracts = _section(lambda: processors_service.list_contracts(ctx))
@@ -180,7 +159,7 @@ def home(request: Request) -> Response:
         purposes = [p for p in purposes_service.list_purposes(ctx) if not p.retired]
     data = {
         "purposes": purposes if who.actor.role.value in ("sales", "support", "privacy_officer") else [],
-        **page_context(request, who),
+        **pages.page_context(request, who),
         "requests_overdue": [r for r in board or [] if r.overdue],
         "requests_soon": [r for r in board or [] if not r.overdue and r.days_left <= 3],
         "board_visible": board is not None,
