@@ -1,6 +1,6 @@
 """Issue 14 figures: demo addresses that agree with Japan Post, and the cost of a letter a company can send.
 
-    .venv/bin/python bench/letters.py [--n 20000] [--records 40] [--repeat 20]
+    .venv/bin/python bench/letters.py [--n 20000] [--records 40] [--repeat 20] [--json]
 
 1. Addresses — ``mamori.cli.demo.japan_post_address`` against the baseline it replaced (Faker ja_JP's
    ``postcode()`` + ``address()``), same process: the share whose postal code's prefecture and city (looked up in
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import time
@@ -34,7 +35,7 @@ def _agrees(postal_code: str, address: str) -> bool:
     return address.replace(" ", "").startswith(f"{hit.prefecture}{hit.city}")
 
 
-def addresses(n: int) -> None:
+def addresses(n: int, *, quiet: bool = False) -> dict[str, object]:
     fake = Faker("ja_JP")
     Faker.seed(7)
     rng = random.Random(7)
@@ -47,10 +48,17 @@ def addresses(n: int) -> None:
     t_base = time.perf_counter() - t0
     a_ours = sum(_agrees(c, a) for c, a in ours) / n
     a_base = sum(_agrees(c, a) for c, a in base) / n
-    print(f"addresses (n={n})")
-    print(f"  japan_post_address : agree {a_ours:.4f}  {t_ours / n * 1e6:7.1f} µs/address")
-    print(f"  faker (baseline)   : agree {a_base:.4f}  {t_base / n * 1e6:7.1f} µs/address")
-    print(f"  time ratio ours/baseline: {t_ours / t_base:.2f}x")
+    if not quiet:
+        print(f"addresses (n={n})")
+        print(f"  japan_post_address : agree {a_ours:.4f}  {t_ours / n * 1e6:7.1f} µs/address")
+        print(f"  faker (baseline)   : agree {a_base:.4f}  {t_base / n * 1e6:7.1f} µs/address")
+        print(f"  time ratio ours/baseline: {t_ours / t_base:.2f}x")
+    return {
+        "n": n,
+        "japan_post_address": {"agree": round(a_ours, 4), "us_per_address": round(t_ours / n * 1e6, 2)},
+        "faker_baseline": {"agree": round(a_base, 4), "us_per_address": round(t_base / n * 1e6, 2)},
+        "time_ratio_ours_to_baseline": round(t_ours / t_base, 3),
+    }
 
 
 def _package(records: int) -> DisclosurePackage:
@@ -95,7 +103,7 @@ def _package(records: int) -> DisclosurePackage:
     )
 
 
-def letters(records: int, repeat: int) -> None:
+def letters(records: int, repeat: int, *, quiet: bool = False) -> dict[str, object]:
     p = _package(records)
     today = date(2026, 12, 6)
     times: dict[str, list[float]] = {"json": [], "html": [], "pdf": []}
@@ -109,10 +117,19 @@ def letters(records: int, repeat: int) -> None:
             times[fmt].append(time.perf_counter() - t0)
             sizes[fmt] = len(data)
     base = statistics.median(times["json"])
-    print(f"letters ({records} records, median of {repeat})")
+    if not quiet:
+        print(f"letters ({records} records, median of {repeat})")
+    out: dict[str, object] = {"records": records, "repeat": repeat}
     for fmt, ts in times.items():
         med = statistics.median(ts)
-        print(f"  {fmt:4}: {med * 1e3:8.2f} ms  {sizes[fmt] / 1024:8.1f} KiB  {med / base:8.1f}x json")
+        out[fmt] = {
+            "ms": round(med * 1e3, 3),
+            "kib": round(sizes[fmt] / 1024, 1),
+            "ratio_to_json": round(med / base, 2),
+        }
+        if not quiet:
+            print(f"  {fmt:4}: {med * 1e3:8.2f} ms  {sizes[fmt] / 1024:8.1f} KiB  {med / base:8.1f}x json")
+    return out
 
 
 def main() -> None:
@@ -120,9 +137,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--records", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args()
-    addresses(args.n)
-    letters(args.records, args.repeat)
+    result = {
+        "bench": "letters",
+        "addresses": addresses(args.n, quiet=args.json),
+        "letters": letters(args.records, args.repeat, quiet=args.json),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

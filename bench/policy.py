@@ -1,6 +1,6 @@
 """Cost of consulting the rule book at decision time (issue 13, ADR 0009).
 
-    .venv/bin/python bench/policy.py [--n 200000]
+    .venv/bin/python bench/policy.py [--n 200000] [--json]
 
 Times ``policy.decide`` with the law's rule book registered against the same decisions with no rule book
 registered (the baseline: every rule applies without a lookup), same process, alternating runs, for two cases:
@@ -13,6 +13,7 @@ registered (the baseline: every rule applies without a lookup), same process, al
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -61,13 +62,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     ctx, allowed = _setup()
     refused = _refused(allowed)
     assert decide(ctx, Action.CUSTOMER_READ, allowed).allowed
     assert decide(ctx, Action.CUSTOMER_READ, refused).code == "purpose_not_notified"
     book = rulebook.rule_book()
-    print(f"decide() x {args.n:,}, median of {args.rounds} rounds")
+    if not args.json:
+        print(f"decide() x {args.n:,}, median of {args.rounds} rounds")
+    result: dict[str, object] = {"bench": "policy", "n": args.n, "rounds": args.rounds}
     for label, resource in (("allowed", allowed), ("refused", refused)):
         with_book: list[float] = []
         without: list[float] = []
@@ -77,10 +81,18 @@ def main() -> None:
             with rulebook.using(None):
                 without.append(_run(ctx, resource, args.n))
         a, b = statistics.median(with_book), statistics.median(without)
-        print(
-            f"  {label}: with the rule book {a / args.n * 1e6:.2f} µs, without {b / args.n * 1e6:.2f} µs"
-            f" per decision — ratio {a / b:.2f}x"
-        )
+        result[label] = {
+            "with_rule_book_us": round(a / args.n * 1e6, 3),
+            "without_rule_book_us": round(b / args.n * 1e6, 3),
+            "ratio": round(a / b, 3),
+        }
+        if not args.json:
+            print(
+                f"  {label}: with the rule book {a / args.n * 1e6:.2f} µs, without {b / args.n * 1e6:.2f} µs"
+                f" per decision — ratio {a / b:.2f}x"
+            )
+    if args.json:
+        print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Web app benchmark (issue 15): each page rendered server-side against the JSON API call that returns the same
 data, same process, same signed-in session, same run.
 
-    .venv/bin/python bench/web.py [--customers 100000] [--repeat 200] [--requests 40] [--home DIR]
+    .venv/bin/python bench/web.py [--customers 100000] [--repeat 200] [--requests 40] [--home DIR] [--json]
 
 ``--home DIR`` keeps the generated store: a second run with the same DIR measures without generating again
 (generate once, measure when the machine is quiet).
@@ -110,6 +110,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=200)
     ap.add_argument("--requests", type=int, default=40, help="requests from the person on the board")
     ap.add_argument("--home", type=Path, default=None, help="keep (and reuse) the generated store here")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="mamori-bench-web-"))
@@ -195,14 +196,39 @@ def main() -> None:
             p_times += timed(page, args.repeat // 4)
             j_times += timed(peer, args.repeat // 4)
         rows.append((name, p_times, j_times))
-    print(f"\nweb pages vs JSON API, {args.customers:,} customers, {args.repeat} requests each, in-process")
-    print(f"{'':15s} {'page p50':>9s} {'page p95':>9s} {'json p50':>9s} {'json p95':>9s} {'p95 ratio':>9s}")
-    for name, p_t, j_t in rows:
+    if args.json:
+        import json
+
+        result = {
+            "bench": "web",
+            "customers": args.customers,
+            "repeat": args.repeat,
+            "pages": {
+                name: {
+                    "page_p50_ms": round(statistics.median(p_t), 2),
+                    "page_p95_ms": round(p95(p_t), 2),
+                    "json_p50_ms": round(statistics.median(j_t), 2),
+                    "json_p95_ms": round(p95(j_t), 2),
+                    "p95_ratio": round(p95(p_t) / p95(j_t), 3),
+                }
+                for name, p_t, j_t in rows
+            },
+            "target": {"page_p95_ms": 100, "p95_ratio": 1.5},
+        }
+        print(json.dumps(result, indent=2))
+    else:
         print(
-            f"{name:15s} {statistics.median(p_t):8.1f}ms {p95(p_t):8.1f}ms "
-            f"{statistics.median(j_t):8.1f}ms {p95(j_t):8.1f}ms {p95(p_t) / p95(j_t):8.2f}x"
+            f"\nweb pages vs JSON API, {args.customers:,} customers, {args.repeat} requests each, in-process"
         )
-    print("target: page p95 ≤ 100 ms and ≤ 1.5× the JSON call")
+        print(
+            f"{'':15s} {'page p50':>9s} {'page p95':>9s} {'json p50':>9s} {'json p95':>9s} {'p95 ratio':>9s}"
+        )
+        for name, p_t, j_t in rows:
+            print(
+                f"{name:15s} {statistics.median(p_t):8.1f}ms {p95(p_t):8.1f}ms "
+                f"{statistics.median(j_t):8.1f}ms {p95(j_t):8.1f}ms {p95(p_t) / p95(j_t):8.2f}x"
+            )
+        print("target: page p95 ≤ 100 ms and ≤ 1.5× the JSON call")
     rt.close()  # type: ignore[attr-defined]
 
 

@@ -1,29 +1,26 @@
-"""Composition helpers: register every slice with the kernel registries, resolve actors, mount optional apps."""
+"""Composition helpers: register every slice with the kernel registries, resolve actors, mount optional apps.
+
+Importing this module is cheap (the CLI imports it for ``--help``): the slices are imported by the functions that
+need them — ``register_all`` when a command opens the runtime (issue 16).
+"""
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING
 
-from mamori import deid
-from mamori.consent import sources as consent_sources
-from mamori.customers import sources as customers_sources
-from mamori.deid import cli as deid_cli
-from mamori.deid import service as deid_service
-from mamori.deid import text as deid_text
-from mamori.kernel import errors, registry, rulebook
-from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context, Role
-from mamori.kernel.runtime import Runtime
-from mamori.law import articles
-from mamori.law import rules as law_rules
-from mamori.processors import sources as processors_sources
-from mamori.provision import sources as provision_sources
-from mamori.staff import service as staff_service
-from mamori.staff.schemas import StaffCreate
+if TYPE_CHECKING:
+    import typer
+
+    from mamori.kernel.context import Actor, Context
+    from mamori.kernel.registry import DatasetUse, TextFinding
+    from mamori.kernel.runtime import Runtime
 
 _registered = False
 
 
 def _staff_article(rule_id: str, lang: str) -> str:
+    from mamori.law import articles
+
     text = articles.article(rule_id, lang)
     return f"法{text}" if lang != "en" and text.startswith("第") else text
 
@@ -32,18 +29,24 @@ def register_all() -> None:
     global _registered
     if _registered:
         return
-    # Actions and role grants first, in DESIGN order (a slice may grant an earlier slice's action; ADR 0008).
     from mamori.consent import permissions as consent_permissions
+    from mamori.consent import sources as consent_sources
     from mamori.customers import permissions as customers_permissions
+    from mamori.customers import sources as customers_sources
     from mamori.deid import permissions as deid_permissions
     from mamori.inventory import permissions as inventory_permissions
+    from mamori.kernel import errors, registry, rulebook
     from mamori.kernel import permissions as kernel_permissions
+    from mamori.law import rules as law_rules
     from mamori.processors import permissions as processors_permissions
+    from mamori.processors import sources as processors_sources
     from mamori.provision import permissions as provision_permissions
+    from mamori.provision import sources as provision_sources
     from mamori.purposes import permissions as purposes_permissions
     from mamori.rights import permissions as rights_permissions
     from mamori.staff import permissions as staff_permissions
 
+    # Actions and role grants first, in DESIGN order (a slice may grant an earlier slice's action; ADR 0008).
     kernel_permissions.register()
     staff_permissions.register()
     purposes_permissions.register()
@@ -58,12 +61,29 @@ def register_all() -> None:
     consent_sources.register()
     provision_sources.register()
     processors_sources.register()
-    deid_text.register()
-    deid_service.register()  # the dataset guard: 仮名/匿名加工情報 never go back into customers
+    # The deid slice's text scanner and dataset guard are registered as thin wrappers that import the slice at
+    # their first use: deid.text loads its dictionaries and deid.service the tabular engine (issue 16).
+    registry.register_text_scanner(_scan_text)  # R-2.3-1: 要配慮 and PII in free text
+    registry.register_dataset_guard(_dataset_guard)  # R-41-5, R-43-5: de-identified data stays out
     registry.register_sensitive_consent_recorder(_record_sensitive_consent)  # R-20-2 consent at collection
     rulebook.register_rule_book(law_rules.in_force)  # rules checked with their effective dates (ADR 0009)
     errors.register_citer(_staff_article)  # staff texts: the rule id with the article it implements
     _registered = True
+
+
+def _scan_text(text: str) -> list[TextFinding]:
+    """The deid text scanner (``mamori.deid.text.scan``: PII findings and 要配慮 flags, R-2.3-1)."""
+    from mamori.deid import text as deid_text
+
+    return deid_text.scan(text)
+
+
+def _dataset_guard(ctx: Context, use: DatasetUse) -> None:
+    """The deid dataset guard (``mamori.deid.service.dataset_guard``): refuses 仮名加工情報 / 匿名加工情報 taken
+    back in as customers (R-41-5, R-43-5), the denial audited."""
+    from mamori.deid import service as deid_service
+
+    deid_service.dataset_guard(ctx, use)
 
 
 def _record_sensitive_consent(ctx: Context, customer_id: str, method: str, evidence: str | None) -> None:
@@ -77,12 +97,19 @@ def _record_sensitive_consent(ctx: Context, customer_id: str, method: str, evide
 
 
 def resolve_actor(runtime: Runtime, username: str) -> Actor:
+    from mamori.kernel.context import SYSTEM_ACTOR
+    from mamori.staff import service as staff_service
+
     with runtime.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
         return staff_service.actor_for(ctx, username)
 
 
 def ensure_admin(runtime: Runtime) -> bool:
     """The first administrator, created by `mamori init` when there is no staff user yet."""
+    from mamori.kernel.context import SYSTEM_ACTOR, Role
+    from mamori.staff import service as staff_service
+    from mamori.staff.schemas import StaffCreate
+
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         if staff_service.any_staff(ctx):
             return False
@@ -93,8 +120,10 @@ def ensure_admin(runtime: Runtime) -> bool:
 def mount_deid(app: typer.Typer) -> None:
     """Mount the deid command groups (text PII and tabular de-identification). The tabular commands reach the
     keystore's 削除情報等 (pseudonym keys, R-41-2) only through ``mamori.deid.service``, after authorisation."""
+    from mamori.deid import cli as deid_cli
+
     app.add_typer(deid_cli.text_app, name="text")
     app.add_typer(deid_cli.app, name="deid")
 
 
-__all__ = ["SYSTEM_ACTOR", "Actor", "deid", "ensure_admin", "mount_deid", "register_all", "resolve_actor"]
+__all__ = ["ensure_admin", "mount_deid", "register_all", "resolve_actor"]

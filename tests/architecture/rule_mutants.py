@@ -475,8 +475,8 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-CNS-1",
         "consent/service.py",
-        '                    ConsentState.GRANTED if e.action == "granted" else ConsentState.WITHDRAWN\n',
-        "                    ConsentState.GRANTED\n",
+        '                        ConsentState.GRANTED if action == "granted" else ConsentState.WITHDRAWN\n',
+        "                        ConsentState.GRANTED\n",
         (
             "tests/consent/test_service.py::test_grant_withdraw_regrant_is_append_only_and_last_line_wins_R_CNS_1_G_7",
         ),
@@ -485,8 +485,8 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-20-2",
         "consent/service.py",
-        '                sensitive[e.customer_id] = e.action == "granted"\n',
-        "                sensitive[e.customer_id] = True\n",
+        '                sensitive[customer_id] = action == "granted"\n',
+        "                sensitive[customer_id] = True\n",
         (
             "tests/customers/test_service.py::test_withdrawn_sensitive_consent_withholds_the_value_again_R_20_2",
         ),

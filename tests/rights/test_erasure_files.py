@@ -127,7 +127,13 @@ def _backup(src: Path, dest: Path) -> None:
 
 
 def test_sqlite_connections_of_every_store_have_secure_delete_and_wal(runtime):
-    for engine in (runtime.data_engine, runtime.read_engine, runtime.keystore_engine, runtime.audit_engine):
+    for engine in (
+        runtime.data_engine,
+        runtime.read_engine,
+        runtime.keystore_engine,
+        runtime.keystore_read_engine,
+        runtime.audit_engine,
+    ):
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from mamori import __version__
@@ -16,6 +14,7 @@ from mamori.deid.api import router as deid_router
 from mamori.inventory.api import router as inventory_router
 from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.http import problems
+from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders
 from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.processors.api import router as processors_router
 from mamori.provision.api import router as provision_router
@@ -50,6 +49,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.authenticate = auth.authenticate
+    app.add_middleware(AdmissionLimit, concurrency=rt.settings.http_concurrency)
     problems.install(app)
     web_app.mount(app)  # the staff web app: /, /sign-in, /static, /docs (issue 15)
 
@@ -72,14 +72,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             lang=lang,
         )
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(API):
-            response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+    app.add_middleware(BaselineHeaders, no_store_prefix=API)
 
     for router in (
         auth.router,

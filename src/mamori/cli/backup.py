@@ -5,21 +5,38 @@ from __future__ import annotations
 import gc
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from mamori.kernel import backup as backups
 from mamori.kernel import labels
-from mamori.kernel.auditing import authorise, record_info
-from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
-from mamori.kernel.context import SYSTEM_ACTOR, Actor
+from mamori.kernel.cli_support import cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import IntegrityFailure
-from mamori.kernel.policy import Action, Resource
-from mamori.kernel.settings import get_settings
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from mamori.kernel import auditing, context, policy
+    from mamori.kernel import backup as backups
+    from mamori.kernel import settings as kernel_settings
+    from mamori.kernel.context import Actor
+else:
+    auditing = lazy("mamori.kernel.auditing")
+    backups = lazy("mamori.kernel.backup")
+    context = lazy("mamori.kernel.context")
+    policy = lazy("mamori.kernel.policy")
+    kernel_settings = lazy("mamori.kernel.settings")
 
 _JA = {"kept": "現行を維持", "restored": "バックアップから復元", "current": "現行"}
-_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+
+
+def _progress(json_out: bool) -> Progress:
+    """The progress bar on stderr (none with --json); rich.progress is imported by the command only."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, console=err_console, disable=json_out, transient=True)
 
 
 def _when(value: object, lang: str) -> str:
@@ -49,9 +66,9 @@ def backup(
     st = state(ctx)
     rt = st.runtime
     with st.transaction() as c:
-        authorise(c, Action.BACKUP, Resource(kind="store"))
-        record_info(c, "store.backup", details={"with_keystore": with_keystore})
-    with Progress(*_COLUMNS, console=err_console, disable=json_out, transient=True) as progress:
+        auditing.authorise(c, policy.Action.BACKUP, policy.Resource(kind="store"))
+        auditing.record_info(c, "store.backup", details={"with_keystore": with_keystore})
+    with _progress(json_out) as progress:
         task = progress.add_task(st.t("バックアップ中", "backing up"), total=None)
         report = backups.backup(
             rt,
@@ -103,13 +120,14 @@ def restore(
     """バックアップを戻し、以後の鍵破棄をすべて再適用（管理者・サーバー停止中） / restore a backup and re-apply
     every key destruction since (admin, server stopped)."""
     st = state(ctx)
-    settings = get_settings()
-    actor: Actor = SYSTEM_ACTOR
+    st.register_slices()  # the erasures since the backup are re-applied through the slices' data sources
+    settings = kernel_settings.get_settings()
+    actor: Actor = context.SYSTEM_ACTOR
     if backups.data_store_present(settings):
         # A store exists: only its administrator may replace it. (A lost or new MAMORI_HOME has no staff to ask;
         # there the KEK, needed to check the manifest and read anything, is the credential.)
         with st.transaction() as c:
-            authorise(c, Action.RESTORE, Resource(kind="store"))
+            auditing.authorise(c, policy.Action.RESTORE, policy.Resource(kind="store"))
             actor = c.actor
         st.runtime.close()
         st._runtime = None
@@ -128,7 +146,7 @@ def restore(
             abort=True,
             err=True,
         )
-    with Progress(*_COLUMNS, console=err_console, disable=json_out, transient=True) as progress:
+    with _progress(json_out) as progress:
         task = progress.add_task(st.t("復元中", "restoring"), total=None)
         report = backups.restore(
             plan,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from mamori import __version__
@@ -15,13 +15,9 @@ from mamori.cli import backup as backup_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
 from mamori.inventory.cli import app as inventory_app
-from mamori.kernel import auditing, labels
-from mamori.kernel.audit import verify as audit_verify
-from mamori.kernel.auditing import authorise, record_info
-from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
+from mamori.kernel import labels
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import IntegrityFailure
-from mamori.kernel.policy import Action, Resource
-from mamori.kernel.settings import Settings
 from mamori.processors.cli import app as processors_app
 from mamori.provision import cli as provision_cli
 from mamori.provision.cli import app as provision_app
@@ -29,7 +25,14 @@ from mamori.purposes.cli import app as purposes_app
 from mamori.rights.cli import app as rights_app
 from mamori.staff.cli import app as staff_app
 
-bootstrap.register_all()
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.kernel import audit, auditing, policy
+    from mamori.kernel.settings import Settings
+else:
+    audit = lazy("mamori.kernel.audit")
+    auditing = lazy("mamori.kernel.auditing")
+    policy = lazy("mamori.kernel.policy")
 
 app = typer.Typer(
     name="mamori",
@@ -49,7 +52,12 @@ def root(
     as_user: str | None = typer.Option(None, "--as", envvar="MAMORI_AS", help="操作する担当者のユーザー名"),
     lang: str = typer.Option("ja", "--lang", envvar="MAMORI_LANG", help="ja / en"),
 ) -> None:
-    st = CliState(as_user=as_user, lang="en" if lang == "en" else "ja", resolve_actor=bootstrap.resolve_actor)
+    st = CliState(
+        as_user=as_user,
+        lang="en" if lang == "en" else "ja",
+        resolve_actor=bootstrap.resolve_actor,
+        prepare=bootstrap.register_all,  # the slices are registered when a command opens the runtime
+    )
     ctx.obj = st
     ctx.call_on_close(lambda: _close_runtime(st))
 
@@ -122,6 +130,8 @@ def demo(
     rt = st.runtime
     rt.init()
     bootstrap.ensure_admin(rt)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # only for this command
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
         task = progress.add_task(st.t("デモデータ生成中", "generating demo data"), total=customers)
@@ -160,7 +170,7 @@ def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     st = state(ctx)
     rt = st.runtime
     rt.drain_outbox()
-    report = audit_verify(
+    report = audit.verify(
         rt.audit_engine,
         rt.audit.public_key_bytes(),
         rt.anchor_path,
@@ -278,7 +288,7 @@ def rotate(
     st = state(ctx)
     rt = st.runtime
     with st.transaction() as c:
-        authorise(c, Action.KEYS_ROTATE, Resource(kind="keys"))
+        auditing.authorise(c, policy.Action.KEYS_ROTATE, policy.Resource(kind="keys"))
     add_version = getattr(rt.kek, "add_version", None)
     if add_version is not None:
         add_version()
@@ -289,6 +299,8 @@ def rotate(
                 "KEK from the environment: put the new version first in MAMORI_KEK, then run this.",
             )
         )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # only for this command
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
         task = progress.add_task(st.t("再ラップ中", "rewrapping"), total=None)
@@ -297,7 +309,7 @@ def rotate(
             drop_unreadable=drop_unreadable,
         )
     with st.transaction() as c:
-        record_info(
+        auditing.record_info(
             c,
             "keys.rotate",
             details={

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
-from mamori.consent import service
-from mamori.consent.schemas import ConsentIn
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.consent import schemas, service
+else:
+    schemas = lazy("mamori.consent.schemas")
+    service = lazy("mamori.consent.service")
 
 
 def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
@@ -40,7 +47,9 @@ def grant(
 ) -> None:
     """同意を記録する / record consent."""
     st = state(ctx)
-    data = ConsentIn(method=method, notice_version=notice_version, evidence=evidence, guardian=guardian)
+    data = schemas.ConsentIn(
+        method=method, notice_version=notice_version, evidence=evidence, guardian=guardian
+    )
     if not sensitive and not purpose:
         raise typer.BadParameter(
             "--purpose または --sensitive を指定してください / give --purpose or --sensitive"
@@ -69,7 +78,7 @@ def withdraw(
 ) -> None:
     """同意の撤回を記録する（直ちに反映） / record withdrawal (effective at once)."""
     st = state(ctx)
-    data = ConsentIn(method=method, evidence=evidence)
+    data = schemas.ConsentIn(method=method, evidence=evidence)
     if not sensitive and not purpose:
         raise typer.BadParameter(
             "--purpose または --sensitive を指定してください / give --purpose or --sensitive"
@@ -99,7 +108,7 @@ def dnc(
 ) -> None:
     """連絡手段ごとの連絡停止 / per-channel do-not-contact."""
     st = state(ctx)
-    data = ConsentIn(method=method)
+    data = schemas.ConsentIn(method=method)
     with st.transaction() as c:
         ev = (service.allow_contact if allow else service.do_not_contact)(c, customer_id, channel, data)
     print_json(ev) if json_out else console.print(

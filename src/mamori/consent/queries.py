@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from mamori.consent.models import ConsentEvent
 
@@ -22,6 +23,28 @@ def latest_for(ids: Sequence[str], kinds: Sequence[str], targets: Sequence[str])
         )
         .order_by(ConsentEvent.seq)
     )
+
+
+@functools.cache
+def _state_rows(kinds: tuple[str, ...], extra_targets: tuple[str, ...]) -> Select[str, str, str, str, int]:
+    return select(
+        ConsentEvent.customer_id,
+        ConsentEvent.kind,
+        ConsentEvent.target,
+        ConsentEvent.action,
+        ConsentEvent.seq,
+    ).where(
+        ConsentEvent.customer_id.in_(bindparam("subject_ids", expanding=True)),
+        ConsentEvent.kind.in_(list(kinds)),
+        or_(ConsentEvent.target == bindparam("purpose"), ConsentEvent.target.in_(list(extra_targets))),
+    )
+
+
+def state_rows(kinds: Sequence[str], extra_targets: Sequence[str]) -> Select[str, str, str, str, int]:
+    """The ledger lines of these kinds whose target is the bound ``purpose`` or one of ``extra_targets``, for
+    the bound ``subject_ids``, as (customer id, kind, target, action, seq): the purpose-state provider's shape
+    (kernel.registry.StateRow), unordered (the reader sorts by seq). Built once per process (compiled once)."""
+    return _state_rows(tuple(kinds), tuple(extra_targets))
 
 
 def stopped(target: str | None = None) -> Select[ConsentEvent]:

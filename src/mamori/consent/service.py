@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+
+from sqlalchemy import Select
 
 from mamori.consent import queries
 from mamori.consent.models import ConsentEvent
@@ -24,7 +26,7 @@ from mamori.kernel.clock import JST
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.policy import Action, Resource, Scope, decide, row_scope
-from mamori.kernel.registry import ConsentState, PurposeState
+from mamori.kernel.registry import ConsentState, PurposeState, StateRow
 from mamori.law.age import under
 from mamori.law.rules import G_7, R_20_2, R_35_1, R_CNS_1, R_R8_4, in_force
 from mamori.purposes import service as purposes_service
@@ -226,40 +228,56 @@ def may_contact(ctx: Context, customer_id: str, channel: str) -> bool:
     return last != "opt_out"
 
 
-def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> Mapping[str, PurposeState]:
-    """Registered with the kernel: the consent facts the policy engine needs (G-7: latest line wins)."""
-    consent: dict[str, ConsentState] = {}
-    sensitive: dict[str, bool] = {}
-    stops: dict[tuple[str, str], bool] = {}
-    if not subject_ids:
-        return {}
-    for chunk_start in range(0, len(subject_ids), 500):
-        chunk = subject_ids[chunk_start : chunk_start + 500]
-        for e in ctx.session.execute(
-            queries.latest_for(
-                chunk, ["purpose", "sensitive", "suppression"], [purpose, ALL_PURPOSES, PROVISION]
+class PurposeStates:
+    """Registered with the kernel: the consent facts the policy engine needs (G-7: the latest line wins).
+
+    ``select`` gives the ledger lines that bear on a purpose (so the customers slice can fetch them in the same
+    statement as its own facts); ``fold`` reads them."""
+
+    def statement(self) -> Select[str, str, str, str, int]:
+        return queries.state_rows(["purpose", "sensitive", "suppression"], [ALL_PURPOSES, PROVISION])
+
+    def fold(
+        self, rows: Iterable[StateRow], subject_ids: Sequence[str], purpose: str
+    ) -> Mapping[str, PurposeState]:
+        consent: dict[str, ConsentState] = {}
+        sensitive: dict[str, bool] = {}
+        stops: dict[tuple[str, str], bool] = {}
+        for customer_id, kind, target, action, _seq in sorted(rows, key=lambda r: r[4]):
+            if kind == "purpose":
+                if target == purpose:
+                    consent[customer_id] = (
+                        ConsentState.GRANTED if action == "granted" else ConsentState.WITHDRAWN
+                    )
+            elif kind == "sensitive":
+                sensitive[customer_id] = action == "granted"
+            elif kind == "suppression" and target in (purpose, ALL_PURPOSES, PROVISION):
+                stops[(customer_id, target)] = action == "stopped"
+        stopped = {sid for (sid, t), on in stops.items() if on and t in (purpose, ALL_PURPOSES)}
+        provision_stopped = {sid for (sid, t), on in stops.items() if on and t == PROVISION}
+        return {
+            sid: PurposeState(
+                consent=consent.get(sid, ConsentState.NONE),
+                sensitive_consent=sensitive.get(sid, False),
+                stopped=sid in stopped,
+                provision_stopped=sid in provision_stopped,
             )
-        ).scalars():
-            if e.kind == "purpose":
-                consent[e.customer_id] = (
-                    ConsentState.GRANTED if e.action == "granted" else ConsentState.WITHDRAWN
-                )
-            elif e.kind == "sensitive":
-                sensitive[e.customer_id] = e.action == "granted"
-            elif e.target in (purpose, ALL_PURPOSES, PROVISION):
-                stops[(e.customer_id, e.target)] = e.action == "stopped"
-    stopped = {sid for (sid, t), on in stops.items() if on and t in (purpose, ALL_PURPOSES)}
-    provision_stopped = {sid for (sid, t), on in stops.items() if on and t == PROVISION}
-    return {
-        sid: PurposeState(
-            consent=consent.get(sid, ConsentState.NONE),
-            sensitive_consent=sensitive.get(sid, False),
-            stopped=sid in stopped,
-            provision_stopped=sid in provision_stopped,
-        )
-        for sid in subject_ids
-        if sid in consent or sid in sensitive or sid in stopped or sid in provision_stopped
-    }
+            for sid in subject_ids
+            if sid in consent or sid in sensitive or sid in stopped or sid in provision_stopped
+        }
+
+
+PURPOSE_STATES = PurposeStates()
+
+
+def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> Mapping[str, PurposeState]:
+    """The consent facts of these subjects for ``purpose`` (the provider's own query, 500 ids at a time)."""
+    rows: list[StateRow] = []
+    stmt = PURPOSE_STATES.statement()
+    for start in range(0, len(subject_ids), 500):
+        params = {"subject_ids": list(subject_ids[start : start + 500]), "purpose": purpose}
+        rows.extend((a, b, c, d, int(e)) for a, b, c, d, e in ctx.session.execute(stmt, params).all())
+    return PURPOSE_STATES.fold(rows, subject_ids, purpose)
 
 
 # --- stop-use (利用停止・第三者提供の停止, R-35-1; GDPR restriction / objection, G-18 / G-21) -------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from mamori.consent import queries
-from mamori.consent.service import purpose_states
+from mamori.consent.service import PURPOSE_STATES
 from mamori.kernel import registry
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
@@ -69,5 +69,5 @@ class ConsentSource:
 
 def register() -> None:
     """Register the consent slice with the kernel registries (called once by mamori.composition.register_all)."""
-    registry.register_purpose_state_provider(purpose_states)
+    registry.register_purpose_state_provider(PURPOSE_STATES)
     registry.register_source(ConsentSource())

@@ -16,6 +16,7 @@ from pathlib import Path
 from mamori.customers.schemas import PROVIDER_METHODS, CustomerCreate, ProvenanceIn
 from mamori.customers.service import importing
 from mamori.customers.service.core.create import provider_intake, record_intake
+from mamori.customers.service.import_rows import Digests
 from mamori.customers.service.importing import ImportReport
 from mamori.kernel.context import Actor
 from mamori.kernel.runtime import Runtime
@@ -95,16 +96,57 @@ def run_import(
     seen: dict[tuple[str, bytes], int] = {}
     if done_line:
         # Lines already committed must still count as "seen" for in-file duplicate detection.
-        idx = runtime.indexer
+        digest = Digests(runtime).digest  # the indexer's digests, phones not parsed again
         for line, c in vf.rows:
             if line <= done_line:
                 for e in c.emails:
-                    seen[("email", idx.digest("email", e))] = line
+                    seen[("email", digest("email", e))] = line
                 for p in c.phones:
-                    seen[("phone", idx.digest("phone", p))] = line
+                    seen[("phone", digest("phone", p))] = line
     processed = len(vf.rows) - len(rows)
     if progress:
         progress(processed, len(vf.rows))
+    with importing.cyclic_gc_paused():  # every validated line stays in memory until the end (see there)
+        _write_batches(
+            runtime,
+            actor,
+            job_id,
+            rows,
+            report,
+            batch_size=batch_size,
+            provenance=provenance,
+            purposes=purposes,
+            on_duplicate=on_duplicate,
+            seen=seen,
+            owner_id=owner_id,
+            progress=progress,
+            processed=processed,
+            total=len(vf.rows),
+        )
+    with runtime.transaction(actor) as ctx:
+        importing.finish_job(ctx, job_id)
+    return report
+
+
+def _write_batches(
+    runtime: Runtime,
+    actor: Actor,
+    job_id: str,
+    rows: Sequence[tuple[int, CustomerCreate]],
+    report: ImportReport,
+    *,
+    batch_size: int,
+    provenance: ProvenanceIn,
+    purposes: Sequence[str],
+    on_duplicate: str,
+    seen: dict[tuple[str, bytes], int],
+    owner_id: str | None,
+    progress: Progress | None,
+    processed: int,
+    total: int,
+) -> None:
+    """One transaction per batch (customers, contact points, blind index, provenance, notified purposes and the
+    job's checkpoint), committed here; progress reported after each."""
     for batch in importing.batches(rows, batch_size):
         last_line = batch[-1][0]
         with runtime.transaction(actor) as ctx:
@@ -124,10 +166,7 @@ def run_import(
         report.duplicates.extend(dups)
         processed += len(batch)
         if progress:
-            progress(processed, len(vf.rows))
-    with runtime.transaction(actor) as ctx:
-        importing.finish_job(ctx, job_id)
-    return report
+            progress(processed, total)
 
 
 def _import_received(

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    LargeBinary,
+    ScalarSelect,
+    Select,
+    String,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from mamori.customers.models import (
     Activity,
@@ -22,6 +38,101 @@ from mamori.kernel.policy.engine import Scope
 
 def customer(customer_id: str) -> Select[Customer]:
     return select(Customer).where(Customer.id == customer_id)
+
+
+@functools.cache
+def customer_and(extra: ScalarSelect[str]) -> Select[Customer, str]:
+    """The customer row (bound ``customer_id``) and one more value computed in the same statement (the purpose
+    catalog's stamp). Built once per ``extra`` (the statement is compiled once per process)."""
+    return select(Customer, extra).where(Customer.id == bindparam("customer_id"))
+
+
+@functools.cache
+def customers_and(extra: ScalarSelect[str]) -> Select[Customer, str]:
+    """The customer rows (bound ``ids``, a list) with one more value computed in the same statement."""
+    return select(Customer, extra).where(Customer.id.in_(bindparam("ids", expanding=True)))
+
+
+def _none(type_: type[String] | type[Integer] | type[LargeBinary]) -> ColumnElement[object]:
+    return type_coerce(null(), type_())
+
+
+@functools.cache
+def record_parts() -> CompoundSelect[Any]:
+    """Attributes, contact points and provenance of one customer in ONE round trip (a UNION ALL), as
+    (part, id, a, b, c, d, value_enc, at): part "a" = (key, category), "c" = (kind, label), "p" = (method,
+    channel, notice_version, source). Bound parameter ``customer_id``; built once per process. Sealed values
+    stay sealed; the caller orders and decrypts."""
+    customer_id: Any = bindparam("customer_id")
+    return union_all(
+        select(
+            literal_column("'a'").label("part"),
+            CustomerAttribute.id,
+            CustomerAttribute.key.label("a"),
+            CustomerAttribute.category.label("b"),
+            _none(String).label("c"),
+            _none(String).label("d"),
+            CustomerAttribute.value_enc.label("value_enc"),
+            CustomerAttribute.created_at.label("at"),
+        ).where(CustomerAttribute.customer_id == customer_id),
+        select(
+            literal_column("'c'"),
+            ContactPoint.id,
+            ContactPoint.kind,
+            ContactPoint.label,
+            _none(String),
+            _none(String),
+            ContactPoint.value_enc,
+            ContactPoint.created_at,
+        ).where(ContactPoint.customer_id == customer_id),
+        select(
+            literal_column("'p'"),
+            Provenance.id,
+            Provenance.method,
+            Provenance.channel,
+            Provenance.notice_version,
+            Provenance.source,
+            _none(LargeBinary),
+            Provenance.acquired_at,
+        ).where(Provenance.customer_id == customer_id),
+    )
+
+
+@functools.cache
+def policy_facts(state_statements: tuple[Select[str, str, str, str, int], ...]) -> CompoundSelect[Any]:
+    """The purposes notified to the bound ``subject_ids`` and every purpose-state provider's ledger lines
+    (consent, stop-use; each provider's statement takes ``subject_ids`` and ``purpose`` too) in ONE round trip, as
+    (subject_id, part, a, b, c, n, at, d, e): part "n" = a notice (purpose code, method, -, version,
+    notified_at, exception ground, exception by); part "s<i>" = provider i's line (kind, target, action, seq).
+    Ids and codes only. Built once per set of providers."""
+    notices: Any = select(
+        CustomerPurpose.customer_id.label("subject_id"),
+        literal_column("'n'").label("part"),
+        CustomerPurpose.purpose_code.label("a"),
+        CustomerPurpose.method.label("b"),
+        _none(String).label("c"),
+        CustomerPurpose.purpose_version.label("n"),
+        CustomerPurpose.notified_at.label("at"),
+        CustomerPurpose.exception_ground.label("d"),
+        CustomerPurpose.exception_by.label("e"),
+    ).where(CustomerPurpose.customer_id.in_(bindparam("subject_ids", expanding=True)))
+    arms: list[Any] = [notices]
+    for i, state in enumerate(state_statements):
+        cols = list(state.subquery().c)
+        arms.append(
+            select(
+                cols[0],
+                literal_column(f"'s{i}'"),
+                cols[1],
+                cols[2],
+                cols[3],
+                cols[4],
+                _none(String),
+                _none(String),
+                _none(String),
+            )
+        )
+    return union_all(*arms)
 
 
 def owner_of(customer_id: str) -> Select[str | None, str | None]:

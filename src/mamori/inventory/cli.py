@@ -7,16 +7,23 @@ import json
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from mamori.inventory import service
-from mamori.inventory.schemas import ItemIn, LocationIn, LocationUpdate
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.errors import ValidationFailed
-from mamori.kernel.policy import Category
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.inventory import schemas, service
+    from mamori.kernel import policy
+else:
+    schemas = lazy("mamori.inventory.schemas")
+    service = lazy("mamori.inventory.service")
+    policy = lazy("mamori.kernel.policy")
 
 
 def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
@@ -42,18 +49,18 @@ _CAT_HELP = "identifier,contact,attribute,behaviour,sensitive"
 FORMATS = ("table", "json", "csv", "md")
 
 
-def _categories(value: str | None) -> list[Category] | None:
+def _categories(value: str | None) -> list[policy.Category] | None:
     if value is None:
         return None
     out = []
     for name in (p.strip() for p in value.split(",") if p.strip()):
-        if name not in {c.value for c in Category}:
+        if name not in {c.value for c in policy.Category}:
             raise ValidationFailed(
                 f"不明なデータ区分です: {name}（{_CAT_HELP}）",
                 f"Unknown data category: {name} ({_CAT_HELP})",
                 code="bad_category",
             )
-        out.append(Category(name))
+        out.append(policy.Category(name))
     return out
 
 
@@ -241,7 +248,7 @@ def locations_add(
 ) -> None:
     """保管場所を登録（外国は外的環境の把握が必須） / register a storage location."""
     st = state(ctx)
-    data = LocationIn.model_validate(
+    data = schemas.LocationIn.model_validate(
         {
             "code": code,
             "name": name,
@@ -298,7 +305,7 @@ def locations_update(
         "foreign_note": foreign_note,
         "note": note,
     }
-    data = LocationUpdate.model_validate({k: v for k, v in given.items() if v is not None})
+    data = schemas.LocationUpdate.model_validate({k: v for k, v in given.items() if v is not None})
     with st.transaction() as c:
         r = service.update_location(c, code, data)
     if json_out:
@@ -377,7 +384,7 @@ def items_tag(
 ) -> None:
     """データ項目にタグを付ける（個人情報保護管理者） / tag a data item (privacy officer)."""
     st = state(ctx)
-    data = ItemIn.model_validate(
+    data = schemas.ItemIn.model_validate(
         {
             "appi_category": category,
             "sensitive_kind": sensitive_kind,

@@ -2,37 +2,62 @@
 
 Each command is thin: parse, open a Context through ``CliState.transaction``, call the service, render. The
 single commit of a command happens when the transaction block ends (the edge).
+
+Start-up (issue 16): ``mamori --help`` and ``mamori version`` import no service, no SQLAlchemy, no polars. A CLI
+module names what its commands call with ``lazy()`` (under ``if TYPE_CHECKING`` the real import, for mypy and
+import-linter), so a module is imported by the first command that uses it; this module imports the runtime,
+the settings and pydantic only inside the functions that need them. ``tests/cli/test_startup.py`` guards it.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import re
 import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from typer._click import exceptions as click_exc  # typer vendors click: its own exception classes
 
-from mamori.kernel import validation
-from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
 from mamori.kernel.errors import ConfigurationError, MamoriError
 from mamori.kernel.labels import label
-from mamori.kernel.runtime import Runtime, open_runtime
-from mamori.kernel.settings import get_settings
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from mamori.kernel.context import Actor, Context
+    from mamori.kernel.runtime import Runtime
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-ActorResolver = Callable[[Runtime, str], Actor]
+ActorResolver = Callable[["Runtime", str], "Actor"]
+
+
+class _LazyModule(types.ModuleType):
+    """Stands for a module: the first attribute read imports it; every read answers from the real module (so a
+    test that patches the module is seen)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def lazy(module: str) -> Any:
+    """``service = lazy("mamori.customers.service")``: the module is imported when a command first uses it, not
+    when the CLI starts (``mamori --help`` stays fast, issue 16). Pair it with the real import under
+    ``if TYPE_CHECKING:`` so mypy checks the calls and import-linter sees the dependency."""
+    return _LazyModule(module)
 
 
 @dataclass
@@ -40,17 +65,32 @@ class CliState:
     as_user: str | None = None
     lang: str = "ja"
     resolve_actor: ActorResolver | None = None
+    # Called before the runtime opens: the entry point registers the slices here (composition.register_all, which
+    # runs once), so a command that never opens the runtime (``--help``, ``version``) never imports them.
+    prepare: Callable[[], None] | None = None
     _runtime: Runtime | None = field(default=None, repr=False)
 
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
+            from mamori.kernel.runtime import open_runtime
+            from mamori.kernel.settings import get_settings
+
+            self.register_slices()
             self._runtime = open_runtime(get_settings())
         return self._runtime
+
+    def register_slices(self) -> None:
+        """Run ``prepare`` (idempotent). Opening the runtime does it; a command that works on the stores without
+        the runtime (``restore`` into a lost MAMORI_HOME re-applies erasures through the slices) calls it."""
+        if self.prepare is not None:
+            self.prepare()
 
     def actor(self, *, system_ok: bool = False) -> Actor:
         if not self.as_user:
             if system_ok:
+                from mamori.kernel.context import SYSTEM_ACTOR
+
                 return SYSTEM_ACTOR
             raise ConfigurationError(
                 "操作するスタッフを --as ユーザー名（または環境変数 MAMORI_AS）で指定してください。",
@@ -84,6 +124,8 @@ err_console = Console(stderr=True)
 
 
 def _default(o: object) -> object:
+    from pydantic import BaseModel
+
     if isinstance(o, BaseModel):
         return o.model_dump(mode="json")
     if isinstance(o, datetime | date):
@@ -101,6 +143,8 @@ def print_json(data: object) -> None:
 
 def validation_message(exc: ValidationError, lang: str) -> str:
     """Field labels and what is wrong, in ``lang`` (Japanese unless English was chosen) — never the value."""
+    from mamori.kernel import validation
+
     head = label("validation.invalid_input", "en" if lang == "en" else "ja")
     return f"{head}: " + validation.message(exc, lang)
 
@@ -110,6 +154,10 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from pydantic import ValidationError
+
+        from mamori.kernel import validation
+
         lang = os.environ.get("MAMORI_LANG", "ja")
         for a in list(args) + list(kwargs.values()):
             if hasattr(a, "find_root"):  # the click context (typer vendors click: no isinstance)
@@ -159,6 +207,8 @@ def _usage_lang(exc: BaseException, argv: Sequence[str]) -> str:
 def _param_name(param: Any, lang: str) -> str:
     """An option by its flags (``--birth-date``); an argument by its label when one exists (「顧客ID」), else
     its name in capitals (``CUSTOMER_ID``)."""
+    from mamori.kernel import validation
+
     if param is None:
         return ""
     opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
@@ -171,6 +221,8 @@ def _param_name(param: Any, lang: str) -> str:
 
 def _own_message(message: str, lang: str) -> str:
     """A message our commands raise: 「日本語 / English」 → the chosen half; English-only → translated or generic."""
+    from mamori.kernel import validation
+
     if " / " in message and _JAPANESE.search(message.split(" / ", 1)[0]):
         ja, en = message.split(" / ", 1)
         if not _JAPANESE.search(en):
@@ -184,6 +236,10 @@ def _own_message(message: str, lang: str) -> str:
 
 
 def _bad_parameter(exc: click_exc.BadParameter, lang: str) -> str:
+    from pydantic import ValidationError
+
+    from mamori.kernel import validation
+
     lg = "en" if lang == "en" else "ja"
     cause = exc.__cause__
     if isinstance(cause, ValidationError):

@@ -61,8 +61,12 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, immediate: bool = True) -> Engine:
-    """An engine with mamori's connection settings for SQLite or PostgreSQL."""
+def make_engine(url: str, *, immediate: bool = True, pool_size: int | None = None) -> Engine:
+    """An engine with mamori's connection settings for SQLite or PostgreSQL.
+
+    ``pool_size``: connections kept open (the HTTP server passes its admitted concurrency, so an admitted
+    request never waits for one); a small overflow absorbs the server's own background work."""
+    pool: dict[str, int] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 4}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -71,6 +75,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             poolclass=NullPool if path == ":memory:" else None,
+            **({} if path == ":memory:" else pool),
         )
         if path and path != ":memory:":
 
@@ -99,7 +104,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from mamori.kernel.context import Context
 
 
@@ -133,7 +135,24 @@ class AccessGrant:
 GrantProvider = Callable[["Context"], "AccessGrant | None"]
 
 
-PurposeStateProvider = Callable[["Context", Sequence[str], str], Mapping[str, PurposeState]]
+# One ledger line a purpose-state provider reads: (subject id, kind, target, action, sequence number).
+StateRow = tuple[str, str, str, str, int]
+
+
+class PurposeStateProvider(Protocol):
+    """Tells the policy the consent / stop-use state of a purpose for some subjects.
+
+    Its facts are fetched by ONE prebuilt SELECT (``statement``: exactly the five columns of :data:`StateRow`,
+    with two bound parameters — ``subject_ids``, an expanding IN list, and ``purpose``) and read by ``fold``;
+    so a slice that loads other facts for the same subjects fetches these in the same statement (a UNION ALL:
+    one round trip for every fact of a purpose-checked read), and the statement is compiled once per process.
+    """
+
+    def statement(self) -> Select[str, str, str, str, int]: ...
+
+    def fold(
+        self, rows: Iterable[StateRow], subject_ids: Sequence[str], purpose: str
+    ) -> Mapping[str, PurposeState]: ...
 
 
 @dataclass(frozen=True)
@@ -159,9 +178,41 @@ def register_purpose_state_provider(provider: PurposeStateProvider) -> None:
 
 def purpose_states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> dict[str, PurposeState]:
     """Combine every provider's view; a stop from any provider wins, consent comes from the ledger."""
-    merged: dict[str, PurposeState] = {sid: PurposeState() for sid in subject_ids}
+    found: list[Mapping[str, PurposeState]] = []
     for provider in _purpose_state_providers:
-        for sid, state in provider(ctx, subject_ids, purpose).items():
+        rows: list[StateRow] = []
+        stmt = provider.statement()
+        for start in range(0, len(subject_ids), 500):
+            params = {"subject_ids": list(subject_ids[start : start + 500]), "purpose": purpose}
+            rows.extend((a, b, c, d, e) for a, b, c, d, e in ctx.session.execute(stmt, params).all())
+        found.append(provider.fold(rows, subject_ids, purpose))
+    return merge_purpose_states(subject_ids, found)
+
+
+def purpose_state_statements() -> list[Select[str, str, str, str, int]]:
+    """Each provider's SELECT (in registration order; parameters ``subject_ids`` and ``purpose``), for a caller
+    that fetches them with its own facts and hands the rows back to :func:`purpose_states_from_rows`."""
+    return [p.statement() for p in _purpose_state_providers]
+
+
+def purpose_states_from_rows(
+    rows_per_provider: Sequence[Iterable[StateRow]], subject_ids: Sequence[str], purpose: str
+) -> dict[str, PurposeState]:
+    return merge_purpose_states(
+        subject_ids,
+        [
+            provider.fold(rows, subject_ids, purpose)
+            for provider, rows in zip(_purpose_state_providers, rows_per_provider, strict=True)
+        ],
+    )
+
+
+def merge_purpose_states(
+    subject_ids: Sequence[str], per_provider: Iterable[Mapping[str, PurposeState]]
+) -> dict[str, PurposeState]:
+    merged: dict[str, PurposeState] = {sid: PurposeState() for sid in subject_ids}
+    for states in per_provider:
+        for sid, state in states.items():
             prev = merged.get(sid, PurposeState())
             merged[sid] = PurposeState(
                 consent=state.consent if state.consent != ConsentState.NONE else prev.consent,

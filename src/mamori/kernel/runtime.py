@@ -25,6 +25,7 @@ from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
 from mamori.kernel.crypto import BlindIndexer, FieldCipher, Keystore, kek_from_settings
 from mamori.kernel.db import is_sqlite, make_engine, make_sessionmaker, unit_of_work, wal_truncate
 from mamori.kernel.errors import ConfigurationError
+from mamori.kernel.memo import Caches
 from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
 from mamori.kernel.settings import Settings, get_settings
 
@@ -38,24 +39,37 @@ class Runtime:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.data_url = settings.resolved_database_url()
-        self.data_engine: Engine = make_engine(self.data_url)
+        pool = settings.http_concurrency
+        self.data_engine: Engine = make_engine(self.data_url, pool_size=pool)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.data_engine)
         # Read transactions (GET requests, sign-in checks): on SQLite a deferred BEGIN, so readers never queue on
         # the write lock (WAL readers do not block and are not blocked). Same engine on PostgreSQL.
         self.read_engine: Engine = (
-            make_engine(self.data_url, immediate=False)
+            make_engine(self.data_url, immediate=False, pool_size=pool)
             if self.data_url.startswith("sqlite")
             else self.data_engine
         )
         self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
         _check_layout(settings)
-        self.keystore_engine: Engine = make_engine(settings.resolved_keystore_url())
-        self.audit_engine: Engine = make_engine(settings.resolved_audit_url())
+        keystore_url = settings.resolved_keystore_url()
+        self.keystore_engine: Engine = make_engine(keystore_url, pool_size=pool)
+        self.keystore_read_engine: Engine = (
+            make_engine(keystore_url, immediate=False, pool_size=pool)
+            if keystore_url.startswith("sqlite")
+            else self.keystore_engine
+        )
+        self.audit_engine: Engine = make_engine(settings.resolved_audit_url(), pool_size=pool)
         self.kek = kek_from_settings(settings)
         self.keystore = Keystore(
-            self.keystore_engine, self.kek, self.clock, journal_path=settings.resolved_journal_path()
+            self.keystore_engine,
+            self.kek,
+            self.clock,
+            journal_path=settings.resolved_journal_path(),
+            read_engine=self.keystore_read_engine,
         )
         self.cipher = FieldCipher(self.keystore)
+        # Hot-path facts shared by this process's threads (purpose catalog, API token checks): see kernel.memo.
+        self.caches = Caches()
 
     # -- lazily created pieces that need the keystore schema -------------------------------------------------
     @cached_property
@@ -118,7 +132,13 @@ class Runtime:
                 logging.getLogger("mamori.audit").warning(
                     "audit checkpoint on close failed: %s", getattr(exc, "code", type(exc).__name__)
                 )
-        for engine in (self.data_engine, self.read_engine, self.keystore_engine, self.audit_engine):
+        for engine in (
+            self.data_engine,
+            self.read_engine,
+            self.keystore_engine,
+            self.keystore_read_engine,
+            self.audit_engine,
+        ):
             engine.dispose()
 
     # -- transactions ------------------------------------------------------------------------------------------

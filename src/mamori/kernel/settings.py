@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Idle timeout of a staff session (seed 001 case 5: the screen locks, the server refuses the session):
     # MAMORI_SESSION_IDLE_MINUTES, shortened in tests and demos.
     session_idle_minutes: int = Field(default=30, ge=1, le=480)
+    # Requests one server process works on at once (MAMORI_HTTP_CONCURRENCY). The thread pool that runs the
+    # handlers and every store's connection pool are sized from it, so no admitted request waits for a
+    # connection; later requests wait at the door holding nothing (ADR 0016).
+    http_concurrency: int = Field(default=16, ge=1, le=256)
     # The Japanese TrueType font embedded in PDF letters (MAMORI_PDF_FONT); unset → the IPAex/IPA system fonts.
     pdf_font: Path | None = None
 

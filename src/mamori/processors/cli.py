@@ -5,30 +5,45 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import Conflict, ValidationFailed
-from mamori.law.articles import cite
-from mamori.processors import service
-from mamori.processors.schemas import (
-    CLAUSES,
-    EVALUATION_ITEMS,
-    AuditResultIn,
-    AuditScheduleIn,
-    ContractCreate,
-    CustomersIn,
-    DecisionIn,
-    EndIn,
-    EvaluationIn,
-    HandoverIn,
-    OperatorCreate,
-    RemedyIn,
-    SubcontractIn,
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.law import articles
+    from mamori.processors import schemas, service
+else:
+    articles = lazy("mamori.law.articles")
+    schemas = lazy("mamori.processors.schemas")
+    service = lazy("mamori.processors.service")
+
+
+# The codes --help lists, written out so that --help imports no schema (issue 16); schemas.CLAUSES and
+# schemas.EVALUATION_ITEMS still validate, and tests/cli/test_startup.py fails if these drift from them.
+HELP_CLAUSES = (
+    "confidentiality",
+    "purpose_limitation",
+    "security_measures",
+    "subcontract_approval",
+    "breach_notice",
+    "return_or_deletion",
+    "audit_right",
+)
+HELP_EVALUATION_ITEMS = (
+    "basic_policy",
+    "handling_rules",
+    "organisational",
+    "human",
+    "physical",
+    "technical",
+    "external_environment",
 )
 
 
@@ -102,7 +117,7 @@ def contracts_add(
     clauses: str = typer.Option(
         "",
         "--clauses",
-        help="契約に含まれる条項（カンマ区切り）: " + _opts("contract_clause", CLAUSES),
+        help="契約に含まれる条項（カンマ区切り）: " + _opts("contract_clause", HELP_CLAUSES),
     ),
     starts_on: str = typer.Option(..., "--starts", help="開始日 YYYY-MM-DD"),
     ends_on: str = typer.Option(..., "--ends", help="終了日 YYYY-MM-DD（当日を含む）"),
@@ -112,7 +127,7 @@ def contracts_add(
 ) -> None:
     """委託契約を登録（下書き） / record an outsourcing contract (draft)."""
     st = state(ctx)
-    data = ContractCreate.model_validate(
+    data = schemas.ContractCreate.model_validate(
         {
             "counterparty_id": counterparty,
             "work": work,
@@ -256,7 +271,7 @@ def contracts_evaluate(
     falls_short: str = typer.Option(
         "",
         "--falls-short",
-        help="基準を満たさない項目（カンマ区切り）: " + _opts("evaluation_item", EVALUATION_ITEMS),
+        help="基準を満たさない項目（カンマ区切り）: " + _opts("evaluation_item", HELP_EVALUATION_ITEMS),
     ),
     meets: str = typer.Option("", "--meets", help="満たす項目（カンマ区切り, all = すべて）"),
     note: str | None = typer.Option(None, "--note"),
@@ -265,10 +280,10 @@ def contracts_evaluate(
     """委託先の選定評価（GL-T 10 の各項目） / record a selection evaluation against the GL-T 10 items."""
     st = state(ctx)
     short = _split(falls_short)
-    ok = list(EVALUATION_ITEMS) if meets.strip() == "all" else _split(meets)
+    ok = list(schemas.EVALUATION_ITEMS) if meets.strip() == "all" else _split(meets)
     items: dict[str, str] = {i: "meets" for i in ok if i not in short}
     items.update({i: "falls_short" for i in short})
-    data = EvaluationIn.model_validate({"items": items, "note": note})
+    data = schemas.EvaluationIn.model_validate({"items": items, "note": note})
     with st.transaction() as c:
         ev = service.evaluate(c, contract_id, data)
     print_json(ev) if json_out else console.print(
@@ -302,7 +317,7 @@ def contracts_end(
 ) -> None:
     """委託契約を終了（返却・削除の確認を記録、アクセスは直ちに終了） / end a contract."""
     st = state(ctx)
-    data = EndIn.model_validate({"disposal": disposal, "evidence": evidence})
+    data = schemas.EndIn.model_validate({"disposal": disposal, "evidence": evidence})
     with st.transaction() as c:
         out = service.end(c, contract_id, data)
     print_json(out) if json_out else console.print(st.t("終了しました。", "ended."))
@@ -328,7 +343,7 @@ def contracts_customers(
         )
     with st.transaction() as c:
         if add or purpose:
-            data = CustomersIn.model_validate({"customer_ids": _split(add), "purpose": purpose})
+            data = schemas.CustomersIn.model_validate({"customer_ids": _split(add), "purpose": purpose})
             cov = service.assign_customers(c, contract_id, data)
         elif remove:
             cov = service.remove_customers(c, contract_id, _split(remove))
@@ -364,7 +379,7 @@ def audits_schedule(
 ) -> None:
     """監査を予定 / schedule an audit."""
     st = state(ctx)
-    data = AuditScheduleIn.model_validate({"due_on": due, "method": method})
+    data = schemas.AuditScheduleIn.model_validate({"due_on": due, "method": method})
     with st.transaction() as c:
         a = service.schedule_audit(c, contract_id, data)
     print_json(a) if json_out else console.print(
@@ -387,7 +402,7 @@ def audits_record(
     """監査結果を記録（不合格なら契約を停止） / record an audit result (a failure suspends the contract)."""
     st = state(ctx)
     with st.transaction() as c:
-        data = AuditResultIn.model_validate(
+        data = schemas.AuditResultIn.model_validate(
             {
                 "result": result,
                 "performed_on": performed_on or today_jst(c.clock).isoformat(),
@@ -413,7 +428,7 @@ def audits_remedy(
 ) -> None:
     """不合格監査の是正を記録（すべて是正されれば契約を再開） / record the remedy of a failed audit."""
     st = state(ctx)
-    data = RemedyIn.model_validate({"remedy": remedy})
+    data = schemas.RemedyIn.model_validate({"remedy": remedy})
     with st.transaction() as c:
         a = service.remedy_audit(c, audit_id, data)
     print_json(a) if json_out else console.print(st.t("是正を記録しました。", "remedy recorded."))
@@ -474,7 +489,7 @@ def subs_request(
 ) -> None:
     """再委託の申請を記録 / record a sub-outsourcing request."""
     st = state(ctx)
-    data = SubcontractIn.model_validate(
+    data = schemas.SubcontractIn.model_validate(
         {"subcontractor": name, "country": country, "work": work, "methods": methods}
     )
     with st.transaction() as c:
@@ -495,7 +510,7 @@ def subs_approve(
     """再委託を承認（個人情報保護管理者） / approve sub-outsourcing (privacy officer)."""
     st = state(ctx)
     with st.transaction() as c:
-        s = service.approve_subcontract(c, subcontract_id, DecisionIn(note=note))
+        s = service.approve_subcontract(c, subcontract_id, schemas.DecisionIn(note=note))
     print_json(s) if json_out else console.print(st.t("承認しました。", "approved."))
 
 
@@ -510,7 +525,7 @@ def subs_refuse(
     """再委託を拒否（個人情報保護管理者） / refuse sub-outsourcing (privacy officer)."""
     st = state(ctx)
     with st.transaction() as c:
-        s = service.refuse_subcontract(c, subcontract_id, DecisionIn(note=note))
+        s = service.refuse_subcontract(c, subcontract_id, schemas.DecisionIn(note=note))
     print_json(s) if json_out else console.print(st.t("拒否しました。", "refused."))
 
 
@@ -528,7 +543,7 @@ def operators_add(
 ) -> None:
     """委託先オペレーターのアカウントを作成し契約に紐付け（二要素認証が必須） / open an operator account for a contract."""
     st = state(ctx)
-    data = OperatorCreate.model_validate({"username": username, "display_name": display_name})
+    data = schemas.OperatorCreate.model_validate({"username": username, "display_name": display_name})
     with st.transaction() as c:
         op = service.add_operator(c, contract_id, data)
     if json_out:
@@ -575,7 +590,7 @@ def handover(
 ) -> None:
     """委託先への引渡しファイルを作成し、引渡し記録を残す（R-25-1） / export the handover file and log it."""
     st = state(ctx)
-    data = HandoverIn.model_validate({"fields": _split(fields) if fields is not None else None})
+    data = schemas.HandoverIn.model_validate({"fields": _split(fields) if fields is not None else None})
     if out.exists():
         raise Conflict(
             "出力先のファイルが既に存在します。", "The output file already exists.", code="file_exists"
@@ -608,7 +623,7 @@ def handover(
     )
     for rule, n in rec.withheld_rules.items():
         try:
-            why = cite(rule, st.lang, staff=True)
+            why = articles.cite(rule, st.lang, staff=True)
         except (KeyError, LookupError):
             why = rule
         console.print(f"  {why}: {labels.fmt_count(n, '人', st.lang)}", markup=False, highlight=False)

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import ValidationFailed
-from mamori.kernel.policy import Category
-from mamori.purposes import service
-from mamori.purposes.schemas import ART9_CONDITIONS, LAWFUL_BASES, PurposeCreate
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.kernel import policy
+    from mamori.purposes import schemas, service
+else:
+    policy = lazy("mamori.kernel.policy")
+    schemas = lazy("mamori.purposes.schemas")
+    service = lazy("mamori.purposes.service")
 
 
 def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
@@ -129,15 +137,15 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
     st = state(ctx)
     cats = []
     for name in (part.strip() for part in str(kw.pop("categories")).split(",")):
-        if name not in {x.value for x in Category}:
+        if name not in {x.value for x in policy.Category}:
             raise ValidationFailed(
                 f"不明なデータ区分です: {name}（{_CAT_HELP}）",
                 f"Unknown data category: {name} ({_CAT_HELP})",
                 code="bad_category",
             )
-        cats.append(Category(name))
+        cats.append(policy.Category(name))
     json_out = bool(kw.pop("json_out"))
-    data = PurposeCreate(categories=cats, **kw)
+    data = schemas.PurposeCreate(categories=cats, **kw)
     with st.transaction() as tx:
         result = service.revise(tx, data) if revise else service.add(tx, data)
     if json_out:
@@ -165,14 +173,36 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
 
 
 _CAT_HELP = "identifier,contact,attribute,behaviour,sensitive"
+# The codes --help lists, written out so that --help imports no schema (issue 16); schemas.LAWFUL_BASES and
+# schemas.ART9_CONDITIONS still validate, and tests/cli/test_startup.py fails if these drift from them.
+HELP_LAWFUL_BASES = (
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+)
+HELP_ART9_CONDITIONS = (
+    "explicit_consent",
+    "employment",
+    "vital_interests",
+    "nonprofit_body",
+    "made_public",
+    "legal_claims",
+    "substantial_public_interest",
+    "health_care",
+    "public_health",
+    "archiving_research",
+)
 _BASIS_HELP = (
     "GDPRの適法根拠（第6条第1項）: "
-    + _opts("lawful_basis", LAWFUL_BASES)
+    + _opts("lawful_basis", HELP_LAWFUL_BASES)
     + "（--consent-gdpr なら consent） / GDPR Art. 6(1) lawful basis"
 )
 _ART9_HELP = (
     "要配慮・特別な種類のデータの要件（GDPR第9条第2項）: "
-    + _opts("art9_condition", ART9_CONDITIONS)
+    + _opts("art9_condition", HELP_ART9_CONDITIONS)
     + " / GDPR Art. 9(2) condition"
 )
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import ScalarSelect, Select, String, cast, func, select
 
 from mamori.purposes.models import Purpose, PurposeVersion
 
@@ -29,3 +30,18 @@ def versions(purpose_id: int) -> Select[PurposeVersion]:
     return (
         select(PurposeVersion).where(PurposeVersion.purpose_id == purpose_id).order_by(PurposeVersion.version)
     )
+
+
+@functools.cache
+def catalog_stamp() -> ScalarSelect[str]:
+    """A value that changes whenever the catalog changes: purposes are only added, revised (a new version raises
+    ``current_version``) or retired — never edited in place or deleted — so each change raises one of the three
+    counts. Selected as a column of another statement so that checking it costs no round trip. One object per
+    process (statements that include it are built and compiled once)."""
+    return select(
+        cast(func.count(Purpose.id), String)
+        + ":"
+        + cast(func.coalesce(func.sum(Purpose.current_version), 0), String)
+        + ":"
+        + cast(func.count(Purpose.retired_at), String)
+    ).scalar_subquery()

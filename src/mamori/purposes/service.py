@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import cast
+
+from sqlalchemy import ScalarSelect
 
 from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
@@ -277,18 +280,40 @@ def as_notified(notified: PurposeFacts, current: PurposeFacts) -> PurposeFacts:
 
 def facts_for_version(ctx: Context, code: str | None, version: int | None) -> PurposeFacts | None:
     """The facts that apply to a person notified of ``version`` of ``code`` (the current version's facts when
-    ``version`` is None, i.e. the person was not notified of the purpose at all). Cached per unit of work."""
+    ``version`` is None, i.e. the person was not notified of the purpose at all). Cached per unit of work, and
+    across units of work while the catalog stamp read with the caller's data (:func:`note_catalog_stamp`) is
+    unchanged."""
     if not code:
         return None
     key = ("purpose_version_facts", code)
     if key not in ctx.memo:
-        ctx.memo[key] = version_facts(ctx, code)
+        stamp = ctx.memo.get(CATALOG_STAMP)
+        if stamp is None:
+            ctx.memo[key] = version_facts(ctx, code)
+        else:
+            shared = ctx.runtime.caches.stamped("purposes.version_facts")
+            ctx.memo[key] = shared.get(stamp, code, lambda: version_facts(ctx, code))
     by_version: dict[int, PurposeFacts] = ctx.memo[key]  # type: ignore[assignment]
     if not by_version:
         return None
     current = by_version[max(by_version)]
     notified = by_version.get(version) if version is not None else None
     return current if notified is None else as_notified(notified, current)
+
+
+# ctx.memo key of the catalog stamp the caller read in its own statement (see queries.catalog_stamp).
+CATALOG_STAMP = "purposes.catalog_stamp"
+
+
+def catalog_stamp_column() -> ScalarSelect[str]:
+    """Select this beside your row, then pass the value to :func:`note_catalog_stamp`: the purpose facts of
+    this unit of work then come from the process's cache when the catalog has not changed (no extra query)."""
+    return queries.catalog_stamp()
+
+
+def note_catalog_stamp(ctx: Context, stamp: str | None) -> None:
+    if stamp is not None:
+        ctx.memo[CATALOG_STAMP] = stamp
 
 
 # Counts the persons notified of an older version of a purpose only (registered by the customers slice, which
@@ -311,8 +336,22 @@ def pending_notice_count(ctx: Context, code: str) -> int | None:
 
 
 def current_versions(ctx: Context, codes: list[str]) -> dict[str, tuple[int, bool]]:
-    """code → (current version, retired) for the given codes."""
-    return {
-        p.code: (v.version, p.retired_at is not None)
-        for p, v in ctx.session.execute(queries.current(codes)).all()
-    }
+    """code → (current version, retired) for the given codes (from the process's cache while the catalog stamp
+    noted in this unit of work is unchanged)."""
+    stamp = ctx.memo.get(CATALOG_STAMP)
+    if stamp is None:
+        return {
+            p.code: (v.version, p.retired_at is not None)
+            for p, v in ctx.session.execute(queries.current(codes)).all()
+        }
+
+    def every() -> dict[str, tuple[int, bool]]:
+        return {
+            p.code: (v.version, p.retired_at is not None)
+            for p, v in ctx.session.execute(queries.current()).all()
+        }
+
+    catalog = cast(
+        dict[str, tuple[int, bool]], ctx.runtime.caches.stamped("purposes.current").get(stamp, "all", every)
+    )
+    return {code: catalog[code] for code in codes if code in catalog}

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
-from mamori.law.rules import R_33_1, R_37_1
-from mamori.rights import grounds as grounds_mod
-from mamori.rights import service
-from mamori.rights.schemas import DISCLOSING, RequestOpen, RequestView
-from mamori.rights.service import render
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.law import rules
+    from mamori.rights import grounds as grounds_mod
+    from mamori.rights import schemas, service
+    from mamori.rights.service import render
+else:
+    rules = lazy("mamori.law.rules")
+    grounds_mod = lazy("mamori.rights.grounds")
+    schemas = lazy("mamori.rights.schemas")
+    service = lazy("mamori.rights.service")
+    render = lazy("mamori.rights.service.render")
 
 app = typer.Typer(help="本人からの請求 / requests from the person", no_args_is_help=True)
 JSON_OPT = typer.Option(False, "--json", help="JSON で出力")
 
 
-def _ref(v: RequestView) -> str:
+def _ref(v: schemas.RequestView) -> str:
     """The receipt number staff read out on the phone (the internal id when a request predates them)."""
     return v.receipt_no or v.id
 
 
-def _print_view(st: CliState, v: RequestView) -> None:
+def _print_view(st: CliState, v: schemas.RequestView) -> None:
     t, lang = st.t, st.lang
     due = labels.fmt_date(v.effective_due_on, lang)
     if v.overdue:
@@ -89,7 +98,7 @@ def open_(
 ) -> None:
     """請求を受け付ける / take a request (phone, letter, counter)."""
     st = state(ctx)
-    data = RequestOpen.model_validate(
+    data = schemas.RequestOpen.model_validate(
         {
             "kind": kind,
             "regime": regime,
@@ -183,7 +192,7 @@ def verify(
             raise PolicyDenied(
                 f"確認コードが一致しないか期限切れです（残り {result.attempts_left} 回）。",
                 f"Wrong or expired code ({result.attempts_left} attempts left).",
-                rule_id=R_37_1.id,
+                rule_id=rules.R_37_1.id,
                 code="verification_failed",
             )
         reached = result.subjects
@@ -365,7 +374,7 @@ def fulfil(
         raise ValidationFailed(
             "開示の方法は electronic（電磁的記録の提供）又は paper（書面の交付）です。",
             "The method of disclosure is electronic or paper.",
-            rule_id=R_33_1.id,
+            rule_id=rules.R_33_1.id,
             code="bad_delivery",
         )
     if fmt not in render.FORMATS:
@@ -377,11 +386,11 @@ def fulfil(
     with st.transaction() as c:
         kind = service.show(c, request_id).kind
         render.check_format(kind, fmt)  # G-20: before fulfilling, not after
-        if (kind in DISCLOSING or kind == "purpose_notice") and out is None:
+        if (kind in schemas.DISCLOSING or kind == "purpose_notice") and out is None:
             raise ValidationFailed(
                 "開示パッケージの書き出し先を --out で指定してください。",
                 "Give --out for the disclosure package.",
-                rule_id=R_33_1.id,
+                rule_id=rules.R_33_1.id,
                 code="out_required",
             )
         outcome, package = service.fulfil(

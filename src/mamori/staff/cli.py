@@ -7,15 +7,39 @@ provisioning URI and a new API token are printed once, on stdout, and never logg
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Column, Table
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, print_json, state
-from mamori.kernel.context import Role
-from mamori.staff import service
-from mamori.staff.schemas import ApiTokenCreate, StaffCreate
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.kernel import context
+    from mamori.staff import schemas, service
+else:
+    context = lazy("mamori.kernel.context")
+    schemas = lazy("mamori.staff.schemas")
+    service = lazy("mamori.staff.service")
+
+
+class RoleOption(StrEnum):
+    """The choices of ``--role``: the values of ``mamori.kernel.context.Role``, written out so that --help imports
+    neither the kernel context nor SQLAlchemy (issue 16); tests/cli/test_startup.py fails if they drift. The
+    command turns the choice into the Role (``context.Role(role)``)."""
+
+    ADMIN = "admin"
+    PRIVACY_OFFICER = "privacy_officer"
+    SALES = "sales"
+    SUPPORT = "support"
+    ANALYST = "analyst"
+    OUTSOURCEE = "outsourcee"
+    PERSON = "person"
+    SYSTEM = "system"
+
 
 app = typer.Typer(help="担当者（スタッフ）と役割 / staff users and roles", no_args_is_help=True)
 tokens_app = typer.Typer(
@@ -30,7 +54,7 @@ def add(
     ctx: typer.Context,
     username: str,
     display_name: str = typer.Option(..., "--name", help="表示名"),
-    role: Role = typer.Option(
+    role: RoleOption = typer.Option(
         ...,
         help="役割: admin（システム管理者）/ privacy_officer（個人情報保護管理者）/ sales（営業担当者）/ "
         "support（コールセンター担当者）/ analyst（分析担当者）",
@@ -41,7 +65,12 @@ def add(
     """担当者を追加する（管理者のみ） / add a staff user (admin)."""
     st = state(ctx)
     with st.transaction(system_ok=False) as c:
-        user = service.add(c, StaffCreate(username=username, display_name=display_name, role=role, team=team))
+        user = service.add(
+            c,
+            schemas.StaffCreate(
+                username=username, display_name=display_name, role=context.Role(role), team=team
+            ),
+        )
     if json_out:
         print_json(user)
     else:
@@ -143,7 +172,7 @@ def passwd(
     """
     st = state(ctx)
     actor = st.actor()
-    self_service = actor.name == username and actor.role != Role.ADMIN
+    self_service = actor.name == username and actor.role != context.Role.ADMIN
     current = None
     if self_service:
         current = _read_secret(st, from_stdin, "現在のパスワード", "current password", confirm=False)
@@ -193,14 +222,19 @@ def tokens_create(
     ctx: typer.Context,
     username: str = typer.Argument(..., help="トークンが代理する担当者"),
     name: str = typer.Option(..., "--name", help="用途がわかる名前（例: crm-sync）"),
-    role: Role | None = typer.Option(None, help="トークンの役割（省略時は担当者の役割）"),
+    role: RoleOption | None = typer.Option(None, help="トークンの役割（省略時は担当者の役割）"),
     purposes: list[str] = typer.Option([], "--purpose", "-p", help="許可する利用目的（複数指定可）"),
     days: int = typer.Option(90, "--days", min=1, max=365, help="有効日数"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """API トークンを発行する（管理者のみ、トークンは一度だけ表示） / issue an API token (admin; shown once)."""
     st = state(ctx)
-    data = ApiTokenCreate(name=name, role=role, purposes=purposes, expires_in_days=days)
+    data = schemas.ApiTokenCreate(
+        name=name,
+        role=None if role is None else context.Role(role),
+        purposes=purposes,
+        expires_in_days=days,
+    )
     with st.transaction() as c:
         issued = service.create_token(c, username, data)
     if json_out:

@@ -21,8 +21,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "R-17-2",
         "customers/service/core/common.py",
-        "            purpose=purposes_service.facts_for_version(ctx, ctx.purpose, version_of.get(r.id)),\n",
-        "            purpose=purposes_service.facts(ctx, ctx.purpose),\n",
+        "            purpose=purposes_service.facts_for_version(ctx, purpose, version_of.get(r.id)),\n",
+        "            purpose=purposes_service.facts(ctx, purpose),\n",
         (WIDENED, ART9_API),
         "a read or write uses the purpose's current version, not the one notified to the person",
     ),

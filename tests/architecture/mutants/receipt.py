@@ -165,8 +165,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "R-20-2",
         IMPORTING,
-        "            if registry.text_scanning_available() and any(f.sensitive for f in registry.scan_text(value)):\n",
-        "            if False:\n",
+        '                if check("free_text", _has_sensitive, value)[0]:\n',
+        "                if False:\n",
         (IMPORT_SENSITIVE,),
         "a CSV import stores 要配慮 information from a free-text column",
     ),

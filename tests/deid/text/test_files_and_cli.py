@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mamori.deid.text.cli import app
+from mamori.deid.cli.text import app
 from mamori.deid.text.formats import redact_file, scan_file
 from mamori.deid.text.operators import Policy
 

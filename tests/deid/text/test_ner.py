@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mamori.deid.cli.text import app
 from mamori.deid.text import detect, redact
-from mamori.deid.text.cli import app
 from mamori.deid.text.errors import NerUnavailable
 from mamori.deid.text.ner import current_ner, ginza_ner, map_label, using_ner
 

@@ -1,31 +1,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mamori.customers import jobs, service
-from mamori.customers.schemas import (
-    ActivityIn,
-    AttributeIn,
-    CustomerCreate,
-    CustomerSummary,
-    CustomerUpdate,
-    CustomerView,
-    ProvenanceIn,
-    PurposeNoticeRead,
-    ReceiptIn,
-    SensitiveConsentIn,
-)
-from mamori.customers.service.importing import parse_mapping
 from mamori.kernel import labels
-from mamori.kernel.cli_support import CliState, cli_command, console, err_console, print_json, state
-from mamori.kernel.context import SYSTEM_ACTOR
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.labels import fmt_phone
-from mamori.kernel.policy import Category
-from mamori.staff import service as staff_service
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.customers import jobs, schemas, service
+    from mamori.customers.service import importing
+    from mamori.kernel import context, policy
+    from mamori.staff import service as staff_service
+else:
+    jobs = lazy("mamori.customers.jobs")
+    schemas = lazy("mamori.customers.schemas")
+    service = lazy("mamori.customers.service")
+    importing = lazy("mamori.customers.service.importing")
+    context = lazy("mamori.kernel.context")
+    policy = lazy("mamori.kernel.policy")
+    staff_service = lazy("mamori.staff.service")
 
 app = typer.Typer(help="顧客 / customers", no_args_is_help=True)
 
@@ -87,11 +85,11 @@ def _receipt(
     ppc: bool,
     consent_confirmed: bool,
     prior: list[str],
-) -> ReceiptIn | None:
+) -> schemas.ReceiptIn | None:
     """The receipt facts given on the command line, or None (then provider-sourced data is refused, R-30-1)."""
     if not (provider or variant or identity or acquisition or lawful or ppc or consent_confirmed or prior):
         return None  # nothing given: direct / public data, or a provider-sourced intake refused (R-30-1)
-    return ReceiptIn.model_validate(
+    return schemas.ReceiptIn.model_validate(
         {
             "counterparty_id": provider or "",
             "variant": variant,
@@ -160,8 +158,8 @@ def add(
     for a in attribute:
         key, _, rest = a.partition("=")
         value, _, cat = rest.partition(":") if ":" in rest else (rest, "", "attribute")
-        attrs.append(AttributeIn(key=key, value=value, category=Category(cat or "attribute")))
-    data = CustomerCreate(
+        attrs.append(schemas.AttributeIn(key=key, value=value, category=policy.Category(cat or "attribute")))
+    data = schemas.CustomerCreate(
         name=name,
         kana=kana,
         birth_date=birth_date,
@@ -178,7 +176,7 @@ def add(
     receipt = _receipt(
         provider, variant, identity, acquisition, lawful, ppc_published, consent_confirmed, prior_purposes
     )
-    prov = ProvenanceIn.model_validate(
+    prov = schemas.ProvenanceIn.model_validate(
         {
             "method": method,
             "channel": channel,
@@ -188,7 +186,9 @@ def add(
         }
     )
     consent = (
-        SensitiveConsentIn.model_validate({"method": sensitive_consent, "evidence": sensitive_evidence})
+        schemas.SensitiveConsentIn.model_validate(
+            {"method": sensitive_consent, "evidence": sensitive_evidence}
+        )
         if sensitive_consent
         else None
     )
@@ -207,7 +207,7 @@ def add(
         console.print(st.t(f"登録しました: {view.id}", f"created: {view.id}"))
 
 
-def _show_view(st: CliState, v: CustomerView) -> None:
+def _show_view(st: CliState, v: schemas.CustomerView) -> None:
     lang = st.lang
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
@@ -321,7 +321,9 @@ def find(
     _print_summaries(st, items, json_out, None)
 
 
-def _print_summaries(st: CliState, items: list[CustomerSummary], json_out: bool, cursor: str | None) -> None:
+def _print_summaries(
+    st: CliState, items: list[schemas.CustomerSummary], json_out: bool, cursor: str | None
+) -> None:
     if json_out:
         print_json({"items": items, "next_cursor": cursor})
         return
@@ -383,7 +385,7 @@ def update(
         occupation=occupation,
         employer=employer,
     )
-    changes = CustomerUpdate(
+    changes = schemas.CustomerUpdate(
         **{k: v for k, v in raw.items() if v is not None},
         add_phones=add_phone,
         add_emails=add_email,
@@ -414,7 +416,9 @@ def note(
 ) -> None:
     """対応履歴・メモ・購入を記録する（要配慮は同意なしで拒否） / log an activity."""
     st = state(ctx)
-    data = ActivityIn.model_validate({"kind": kind, "body": body, "amount": amount, "withheld": withheld})
+    data = schemas.ActivityIn.model_validate(
+        {"kind": kind, "body": body, "amount": amount, "withheld": withheld}
+    )
     with st.transaction(purpose) as c:
         aid, warnings = service.add_activity(c, customer_id, data)
     if json_out:
@@ -445,7 +449,7 @@ def attr(
 ) -> None:
     """属性を追加・置換する（要配慮は同意台帳の同意か例外事由が必要, R-20-2） / add or replace an attribute."""
     st = state(ctx)
-    data = AttributeIn.model_validate({"key": key, "value": value, "category": category})
+    data = schemas.AttributeIn.model_validate({"key": key, "value": value, "category": category})
     with st.transaction(purpose) as c:
         service.add_attribute(c, customer_id, data, sensitive_exception=exception)
     if json_out:
@@ -496,12 +500,12 @@ def import_(
     actor = st.actor()
     owner_id = None
     if owner:
-        with st.runtime.transaction(SYSTEM_ACTOR, readonly=True) as system:
+        with st.runtime.transaction(context.SYSTEM_ACTOR, readonly=True) as system:
             owner_id = staff_service.actor_for(system, owner).id
     receipt = _receipt(
         provider, variant, identity, acquisition, lawful, ppc_published, consent_confirmed, prior_purposes
     )
-    prov = ProvenanceIn.model_validate(
+    prov = schemas.ProvenanceIn.model_validate(
         {
             "method": method,
             "channel": channel,
@@ -510,6 +514,8 @@ def import_(
             "receipt": receipt,
         }
     )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
         task = progress.add_task(st.t("取り込み中", "importing"), total=None)
@@ -520,7 +526,7 @@ def import_(
             source=source,
             purposes=purposes,
             provenance=prov,
-            mapping=parse_mapping(mapping),
+            mapping=importing.parse_mapping(mapping),
             skip_bad_rows=skip_bad_rows,
             on_duplicate=on_duplicate,
             batch_size=batch_size,
@@ -576,7 +582,7 @@ def import_(
         raise typer.Exit(1)
 
 
-def _notice_label(st: CliState, n: PurposeNoticeRead) -> str:
+def _notice_label(st: CliState, n: schemas.PurposeNoticeRead) -> str:
     """contract 第1版（通知、第2版の通知待ち） / contract v2 (notice exception: Purpose obvious …)."""
     lang = st.lang
     how = labels.value("notice_method", n.method, lang)

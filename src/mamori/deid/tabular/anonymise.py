@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from mamori.deid.tabular.engine import (
@@ -30,11 +31,19 @@ from mamori.deid.tabular.engine import (
     apply,
     encode,
     search,
+    suppressed_records,
 )
 from mamori.deid.tabular.errors import DatasetError
 from mamori.deid.tabular.hierarchy import Hierarchy
 from mamori.deid.tabular.pseudonymise import KeySource, classify_columns
-from mamori.deid.tabular.risk import RiskReport, assess, class_sizes
+from mamori.deid.tabular.risk import (
+    ClassSizes,
+    Groups,
+    RiskReport,
+    assess_groups,
+    groups_of,
+    record_class_sizes,
+)
 from mamori.kernel.errors import PolicyDenied
 
 KIND_JA = "匿名加工情報"
@@ -54,14 +63,35 @@ PROVISION_STATEMENT_EN = (
 
 
 @dataclass
+class _RiskSource:
+    """What the risk reports are computed from: the codes the search already has (no value is read again)."""
+
+    qis: list[str]
+    before: Groups
+    after: Groups
+    after_sizes: ClassSizes
+    report: tuple[RiskReport, RiskReport] | None = None
+
+    def reports(self) -> tuple[RiskReport, RiskReport]:
+        if self.report is None:
+            before = assess_groups(self.before, self.qis)
+            after = (
+                assess_groups(self.after, self.qis, sizes=self.after_sizes) if self.after.records else before
+            )
+            self.report = (before, after)
+        return self.report
+
+
+@dataclass
 class AnonymisationResult:
+    """The output and what to publish with it. ``risk_before`` / ``risk_after`` are computed on first use (from
+    the search's integer codes), so a run that only needs the output does not pay for them."""
+
     data: pl.DataFrame
     node: dict[str, int]
     search: SearchResult
     metrics: dict[str, float | str]
     suppressed: int
-    risk_before: RiskReport
-    risk_after: RiskReport
     published_items: list[dict[str, str]]
     provision_statement_ja: str
     provision_statement_en: str
@@ -69,6 +99,29 @@ class AnonymisationResult:
     standards: dict[str, str]
     seconds: dict[str, float] = field(default_factory=dict)
     created_at: str = ""
+    _risk: _RiskSource | None = field(default=None, repr=False)
+
+    def _reports(self) -> tuple[RiskReport, RiskReport]:
+        assert self._risk is not None
+        fresh = self._risk.report is None
+        t0 = time.perf_counter()
+        reports = self._risk.reports()
+        if fresh:
+            self.seconds["risk"] = time.perf_counter() - t0
+            self.seconds["total"] += self.seconds["risk"]
+        return reports
+
+    @property
+    def risk_computed(self) -> bool:
+        return self._risk is not None and self._risk.report is not None
+
+    @property
+    def risk_before(self) -> RiskReport:
+        return self._reports()[0]
+
+    @property
+    def risk_after(self) -> RiskReport:
+        return self._reports()[1]
 
 
 def _refuse_identifying(df: pl.DataFrame, columns: Sequence[str]) -> None:
@@ -84,7 +137,7 @@ def _refuse_identifying(df: pl.DataFrame, columns: Sequence[str]) -> None:
 
 
 def metrics_for(
-    enc: Encoded, best: Evaluation, out_sizes: np.ndarray, n: int, k: int, metric: Metric
+    enc: Encoded, best: Evaluation, out_sizes: npt.NDArray[np.int64], n: int, k: int, metric: Metric
 ) -> dict[str, float | str]:
     """The minimised metric and the others reported alongside (over the input records; suppressed records count
     as fully generalised for loss/precision and as N each for discernibility)."""
@@ -103,6 +156,16 @@ def metrics_for(
         "c_avg": (kept / classes / k) if classes else 0.0,
         "suppressed_share": best.suppressed / n,
     }
+
+
+def _groups_before(work: pl.DataFrame, enc: Encoded) -> Groups:
+    """The input's classes from the encoding's base codes (one per distinct original value). The encoding reads a
+    missing value as ""; the risk report keeps them apart, so a QI holding both is coded from its values."""
+    for q in enc.qis:
+        col = work[q]
+        if col.null_count() and bool((col.cast(pl.String) == "").any()):
+            return groups_of(work, enc.qis)
+    return Groups(list(enc.base), [len(g[0]) for g in enc.gen], enc.row_of_record)
 
 
 def anonymise(
@@ -136,23 +199,38 @@ def anonymise(
     t_enc = time.perf_counter()
     result = search(enc, model)
     t_search = time.perf_counter()
-    out, suppressed = apply(
-        work.select(columns), enc, model, result.best.node, keep_suppressed=keep_suppressed
-    )
+    suppressed = suppressed_records(enc, model, result.best.node)
+    kept = np.arange(enc.n, dtype=np.int64) if keep_suppressed else np.flatnonzero(~suppressed)
     # R-43-1 standard 3 / R-43-2: shuffle with a one-off processing key so row order links nothing, then destroy it.
     key_name = f"deid.anonymise.{run_id or datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     seed = int.from_bytes(keys.system_key(key_name)[:8], "big")
-    perm = np.random.default_rng(seed).permutation(out.height)
-    out = out.select(pl.all().gather(perm)) if out.height else out
+    perm = np.random.default_rng(seed).permutation(len(kept))
     keys.destroy_system_key(key_name)
+    order = kept[perm]  # the output's records, as input record indices
+    out, _ = apply(
+        work.select(columns),
+        enc,
+        model,
+        result.best.node,
+        keep_suppressed=keep_suppressed,
+        order=order,
+        suppressed=suppressed,
+    )
     t_apply = time.perf_counter()
-    risk_before = assess(work, qis)
-    released = out.filter(pl.Series(~suppressed[perm])) if keep_suppressed else out
-    risk_after = assess(released, qis) if released.height else risk_before
-    sizes_after = class_sizes(released, qis) if released.height else np.zeros(0, dtype=np.int64)
-    metrics = metrics_for(enc, result.best, sizes_after, enc.n, model.k, metric)
+    # The released records (not suppressed) in output order.
+    released = order[~suppressed[order]] if keep_suppressed else order
+    node_levels = result.best.node
+    after = Groups(
+        [enc.row_codes[q][lev] for q, lev in enumerate(node_levels)],
+        [enc.cards[q][lev] for q, lev in enumerate(node_levels)],
+        enc.row_of_record[released],
+    )
+    after_sizes = record_class_sizes(after)
+    metrics = metrics_for(enc, result.best, after_sizes.record, enc.n, model.k, metric)
     if metric == "loss":
         metrics["loss"] = result.best.loss
+    elif metric == "arx-loss":
+        metrics["arx_loss"] = result.best.loss
     node = dict(zip(qis, result.best.node, strict=True))
     published = [
         {"item": c, "role": "quasi-identifier", "processing": f"generalised to hierarchy level {node[c]}"}
@@ -177,8 +255,6 @@ def anonymise(
         search=result,
         metrics=metrics,
         suppressed=int(suppressed.sum()),
-        risk_before=risk_before,
-        risk_after=risk_after,
         published_items=published,
         provision_statement_ja=PROVISION_STATEMENT_JA,
         provision_statement_en=PROVISION_STATEMENT_EN,
@@ -191,4 +267,5 @@ def anonymise(
             "total": time.perf_counter() - t0,
         },
         created_at=datetime.now(UTC).isoformat(),
+        _risk=_RiskSource(list(qis), _groups_before(work, enc), after, after_sizes),
     )

@@ -4,6 +4,9 @@ Thin: parse, open a Context (``--as`` user, ``-p/--purpose``), call ``mamori.dei
 authorises, registers the dataset and audits the run; 削除情報等 (pseudonym keys) are reached only through it.
 Messages are Japanese by default, English with MAMORI_LANG=en; errors are one line with a non-zero exit code.
 No record values are printed: only column names, counts and figures.
+
+Import-light: polars, numpy, the engine and the service are imported inside the commands that use them, so that
+``mamori --help`` and the other slices' commands do not load them; the option choices come from ``options``.
 """
 
 from __future__ import annotations
@@ -11,20 +14,27 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich.console import Console
 
-from mamori.deid import service
-from mamori.deid.tabular.engine import LKind, Metric, PrivacyModel, TDistance
 from mamori.deid.tabular.errors import DatasetError
 from mamori.deid.tabular.hierarchy import Hierarchy, builtin_hierarchy, read_csv_hierarchy
-from mamori.deid.tabular.pseudonymise import DEFAULT_KEY_NAME
-from mamori.deid.tabular.report import anonymisation_report, render_html, risk_report, write_report
+from mamori.deid.tabular.options import (
+    DEFAULT_KEY_NAME,
+    L_KINDS,
+    METRICS,
+    T_DISTANCES,
+    LKind,
+    Metric,
+    TDistance,
+)
 from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, state
+
+if TYPE_CHECKING:
+    import polars as pl
 
 app = typer.Typer(help="仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -39,6 +49,8 @@ def _lang() -> str:
 
 
 def read_table(path: Path, sep: str = ",") -> pl.DataFrame:
+    import polars as pl
+
     if not path.exists():
         raise DatasetError(
             f"入力ファイル {path.name} がありません。", f"input file {path.name} does not exist"
@@ -73,6 +85,8 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 def build_hierarchies(
     df: pl.DataFrame, qis: list[str], files: dict[str, str], builtins: dict[str, str], sep: str
 ) -> dict[str, Hierarchy]:
+    import polars as pl
+
     hs: dict[str, Hierarchy] = {}
     for col, f in files.items():
         hs[col] = read_csv_hierarchy(Path(f), name=col, sep=sep)
@@ -124,11 +138,18 @@ def anonymise_cmd(
     sensitive: Annotated[str | None, typer.Option("--sensitive")] = None,
     k: Annotated[int, typer.Option("--k")] = 5,
     l: Annotated[int | None, typer.Option("--l")] = None,  # noqa: E741
-    l_kind: Annotated[str, typer.Option("--l-kind", help="distinct|entropy")] = "distinct",
+    l_kind: Annotated[str, typer.Option("--l-kind", help="|".join(L_KINDS))] = "distinct",
     t: Annotated[float | None, typer.Option("--t")] = None,
-    t_distance: Annotated[str, typer.Option("--t-distance", help="equal|hierarchical")] = "equal",
-    suppression: Annotated[float, typer.Option("--suppression", help="抑制上限 (0–1)")] = 0.0,
-    metric: Annotated[str, typer.Option("--metric", help="loss|precision")] = "loss",
+    t_distance: Annotated[str, typer.Option("--t-distance", help="|".join(T_DISTANCES))] = "equal",
+    suppression: Annotated[float, typer.Option("--suppression", help="抑制上限 (0–1、1 は制限なし)")] = 0.0,
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="|".join(METRICS)
+            + " (loss: 値ごとの損失の算術平均 / arx-loss: ARX の Loss、階層の定義域で幾何平均)",
+        ),
+    ] = "loss",
     hierarchy: HierOpt = None,
     builtin: BuiltinOpt = None,
     keep: Annotated[list[str] | None, typer.Option("--keep", help="そのまま出力する非識別列")] = None,
@@ -136,17 +157,24 @@ def anonymise_cmd(
     sep: SepOpt = ",",
     hierarchy_sep: Annotated[str, typer.Option("--hierarchy-sep")] = ";",
     report: ReportOpt = None,
+    no_risk: Annotated[
+        bool, typer.Option("--no-risk", help="加工前後の再識別リスクを計算しない（出力だけ必要なとき）")
+    ] = False,
     as_json: JsonOpt = False,
     purpose: PurposeOpt = None,
 ) -> None:
     """匿名加工情報を作成する (R-43-1 … R-43-5)。"""
-    if l_kind not in ("distinct", "entropy") or t_distance not in ("equal", "hierarchical"):
+    if l_kind not in L_KINDS or t_distance not in T_DISTANCES:
         raise DatasetError(
-            "--l-kind は distinct|entropy、--t-distance は equal|hierarchical です。",
-            "--l-kind is distinct|entropy and --t-distance is equal|hierarchical",
+            f"--l-kind は {'|'.join(L_KINDS)}、--t-distance は {'|'.join(T_DISTANCES)} です。",
+            f"--l-kind is {'|'.join(L_KINDS)} and --t-distance is {'|'.join(T_DISTANCES)}",
         )
-    if metric not in ("loss", "precision"):
-        raise DatasetError("--metric は loss|precision です。", "--metric is loss|precision")
+    if metric not in METRICS:
+        raise DatasetError(f"--metric は {'|'.join(METRICS)} です。", f"--metric is {'|'.join(METRICS)}")
+    from mamori.deid import service
+    from mamori.deid.tabular.engine import PrivacyModel
+    from mamori.deid.tabular.report import anonymisation_report, write_report
+
     df = read_table(input_path, sep)
     qis = _split(qi)
     files, builtins = _pairs(hierarchy, "--hierarchy"), _pairs(builtin, "--builtin")
@@ -160,7 +188,7 @@ def anonymise_cmd(
             "hierarchical t-closeness needs a hierarchy for the sensitive attribute (--hierarchy)",
         )
     model = PrivacyModel(k=k, l=l, l_kind=lk, t=t, t_distance=td, suppression=suppression)
-    met: Metric = "precision" if metric == "precision" else "loss"
+    met: Metric = "precision" if metric == "precision" else "arx-loss" if metric == "arx-loss" else "loss"
     status = (
         "最適な一般化を探索しています…" if _lang() != "en" else "searching for the optimal generalisation…"
     )
@@ -183,6 +211,7 @@ def anonymise_cmd(
     result = outcome.result
     rep = anonymisation_report(
         result,
+        risk=not no_risk,
         model={
             "k": k,
             "l": l,
@@ -195,27 +224,28 @@ def anonymise_cmd(
     )
     if report is not None:
         write_report(rep, report)
-    _summary(
-        {
-            "output": str(output),
-            "dataset_id": outcome.dataset_id,
-            "rows": result.data.height,
-            "suppressed": result.suppressed,
-            "transformation": result.node,
-            "loss": round(result.metrics["objective_value"], 6)
-            if isinstance(result.metrics["objective_value"], float)
-            else result.metrics["objective_value"],
-            "prosecutor_max_before": result.risk_before.prosecutor_max,
-            "prosecutor_max_after": result.risk_after.prosecutor_max,
-            "nodes_checked": result.search.nodes_checked,
-            "lattice_size": result.search.lattice_size,
-            "seconds": round(result.seconds["total"], 4),
-            "provision_statement": result.provision_statement_ja
-            if _lang() != "en"
-            else result.provision_statement_en,
-        },
-        as_json,
-    )
+    summary: dict[str, Any] = {
+        "output": str(output),
+        "dataset_id": outcome.dataset_id,
+        "rows": result.data.height,
+        "suppressed": result.suppressed,
+        "transformation": result.node,
+        "loss": round(result.metrics["objective_value"], 6)
+        if isinstance(result.metrics["objective_value"], float)
+        else result.metrics["objective_value"],
+    }
+    if not no_risk:
+        summary["prosecutor_max_before"] = result.risk_before.prosecutor_max
+        summary["prosecutor_max_after"] = result.risk_after.prosecutor_max
+    summary |= {
+        "nodes_checked": result.search.nodes_checked,
+        "lattice_size": result.search.lattice_size,
+        "seconds": round(result.seconds["total"], 4),
+        "provision_statement": result.provision_statement_ja
+        if _lang() != "en"
+        else result.provision_statement_en,
+    }
+    _summary(summary, as_json)
 
 
 @app.command("pseudonymise")
@@ -235,6 +265,9 @@ def pseudonymise_cmd(
     purpose: PurposeOpt = None,
 ) -> None:
     """仮名加工情報を作成する (R-41-1 … R-41-6)。鍵は鍵ストアの削除情報等 (R-41-2)。"""
+    from mamori.deid import service
+    from mamori.deid.tabular.report import render_html
+
     df = read_table(input_path, sep)
     with state(ctx).transaction(purpose) as c:
         outcome = service.pseudonymise(
@@ -287,6 +320,9 @@ def risk_cmd(
     purpose: PurposeOpt = None,
 ) -> None:
     """再識別リスクを評価する（行番号・件数のみ表示）。"""
+    from mamori.deid import service
+    from mamori.deid.tabular.report import risk_report, write_report
+
     df = read_table(input_path, sep)
     pop = read_table(population, sep) if population is not None else None
     with state(ctx).transaction(purpose) as c:
@@ -321,6 +357,8 @@ def provide_cmd(
 ) -> None:
     """作成したデータセットの提供を記録する。仮名加工情報は委託・承継・共同利用・法令のみ (R-41-4)、
     匿名加工情報は受領者への明示文を添える (R-43-4)。"""
+    from mamori.deid import service
+
     with state(ctx).transaction(purpose) as c:
         out = service.provide(
             c, input_path, recipient=to, ground=ground, joint_use_items_published=joint_use_published
@@ -340,6 +378,8 @@ def keys_create_cmd(
     ctx: typer.Context, name: KeyNameArg = DEFAULT_KEY_NAME, as_json: JsonOpt = False
 ) -> None:
     """仮名化の鍵を鍵ストアに作成する（KEK で保護、個人情報保護管理者のみ, R-41-2）。"""
+    from mamori.deid import service
+
     with state(ctx).transaction() as c:
         created = service.create_key(c, name)
     _summary({"key_name": name, "created": created}, as_json)
@@ -349,6 +389,8 @@ def keys_create_cmd(
 @cli_command
 def keys_destroy_cmd(ctx: typer.Context, name: KeyNameArg, as_json: JsonOpt = False) -> None:
     """仮名化の鍵を破棄する（不要になった削除情報等の消去, R-41-6）。以後その仮名は誰も元に戻せない。"""
+    from mamori.deid import service
+
     with state(ctx).transaction() as c:
         existed = service.destroy_key(c, name)
     _summary({"key_name": name, "destroyed": existed}, as_json)
@@ -360,6 +402,8 @@ def keys_status_cmd(
     ctx: typer.Context, name: KeyNameArg = DEFAULT_KEY_NAME, as_json: JsonOpt = False
 ) -> None:
     """鍵があるかどうか（値は表示しない）。"""
+    from mamori.deid import service
+
     with state(ctx).transaction() as c:
         exists = service.key_exists(c, name)
     _summary({"key_name": name, "exists": exists}, as_json)

@@ -23,12 +23,12 @@ import polars as pl
 
 from mamori.deid.tabular.errors import DatasetError, HierarchyError
 from mamori.deid.tabular.hierarchy import municipality_of
+from mamori.deid.tabular.options import DEFAULT_KEY_NAME as DEFAULT_KEY_NAME
 from mamori.deid.text.checkdigits import luhn_valid, my_number_valid
 
 KIND_JA = "仮名加工情報"
 KIND_EN = "pseudonymised personal information"
 RULES = ("R-41-1", "R-41-2", "R-41-3", "R-41-4", "R-41-5", "R-41-6")
-DEFAULT_KEY_NAME = "deid.pseudonym.hmac"
 
 
 class KeySource(Protocol):

@@ -12,8 +12,12 @@ from mamori.deid.tabular.anonymise import AnonymisationResult
 from mamori.deid.tabular.risk import RiskReport
 
 
-def anonymisation_report(result: AnonymisationResult, *, model: dict[str, Any]) -> dict[str, Any]:
+def anonymisation_report(
+    result: AnonymisationResult, *, model: dict[str, Any], risk: bool = True
+) -> dict[str, Any]:
+    """The report of a run; with ``risk=False`` the risk before and after are not computed (null)."""
     s = result.search
+    before, after = (result.risk_before.to_dict(), result.risk_after.to_dict()) if risk else (None, None)
     return {
         "kind": "匿名加工情報",
         "rule_ids": ["R-43-1", "R-43-2", "R-43-3", "R-43-4", "R-43-5"],
@@ -34,8 +38,8 @@ def anonymisation_report(result: AnonymisationResult, *, model: dict[str, Any]) 
             ][:200],
         },
         "seconds": result.seconds,
-        "risk_before": result.risk_before.to_dict(),
-        "risk_after": result.risk_after.to_dict(),
+        "risk_before": before,
+        "risk_after": after,
         "standards_R-43-1": result.standards,
         "published_items_R-43-3": result.published_items,
         "provision_statement_R-43-4": {
@@ -140,10 +144,15 @@ def render_html(report: dict[str, Any]) -> str:
                 ],
                 color="#a5553b",
             ),
-            "<h2>再識別リスク（前後） / Risk before and after</h2>",
-            _table({k: f"{before[k]} → {after[k]}" for k in _RISK_KEYS}),
-            _histogram("加工前 / before", before),
-            _histogram("加工後 / after", after),
+        ]
+        if before is not None and after is not None:
+            parts += [
+                "<h2>再識別リスク（前後） / Risk before and after</h2>",
+                _table({k: f"{before[k]} → {after[k]}" for k in _RISK_KEYS}),
+                _histogram("加工前 / before", before),
+                _histogram("加工後 / after", after),
+            ]
+        parts += [
             "<h2>公表項目 (R-43-3) / Items to publish</h2>",
             _table({i["item"]: f"{i['role']}: {i['processing']}" for i in report["published_items_R-43-3"]}),
             "<h2>規則34の基準 (R-43-1)</h2>",

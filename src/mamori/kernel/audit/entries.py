@@ -38,6 +38,9 @@ def _invalid(name: str, ja: str, en: str) -> ValidationFailed:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _check_text(name: str, value: object, *, required: bool = True) -> None:
     if value is None and not required:
         return
@@ -47,7 +50,7 @@ def _check_text(name: str, value: object, *, required: bool = True) -> None:
         raise _invalid(name, "空です", "empty")
     if len(value) > MAX_TEXT:
         raise _invalid(name, "長すぎます", "too long")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if _CONTROL.search(value) is not None:
         raise _invalid(name, "制御文字を含みます", "contains a control character")
     try:
         value.encode("utf-8")

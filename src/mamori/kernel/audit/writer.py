@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, LargeBinary, func, insert, inspect, or_, select, text, update
+from sqlalchemy import Connection, LargeBinary, bindparam, func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine
 
 from mamori.kernel.audit.chain import (
@@ -112,6 +112,24 @@ class _SyslogWitness(SysLogHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
         self.failed = (getattr(exc, "strerror", None) or type(exc).__name__) if exc else "error"
+
+
+# The statements of every append, built once (compiled once per process: the append is on every read's path).
+_TOUCH_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_seq=HEAD.c.last_seq)
+_READ_HEAD = select(HEAD.c.last_seq, HEAD.c.chain_hash, HEAD.c.frontier, HEAD.c.mac).where(
+    HEAD.c.id == HEAD_ID
+)
+_INSERT_ENTRIES = insert(ENTRIES)
+_MOVE_HEAD = (
+    update(HEAD)
+    .where(HEAD.c.id == HEAD_ID)
+    .values(
+        last_seq=bindparam("n_seq"),
+        chain_hash=bindparam("n_chain"),
+        frontier=bindparam("n_frontier"),
+        mac=bindparam("n_mac"),
+    )
+)
 
 
 class AuditWriter:
@@ -259,14 +277,8 @@ class AuditWriter:
     # -- appending -------------------------------------------------------------------------------------------
     def _lock_head(self, conn: Connection) -> tuple[int, bytes, list[bytes]]:
         # Write the head row first: a row lock on PostgreSQL, the database write lock on SQLite.
-        touched = conn.execute(
-            update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_seq=HEAD.c.last_seq)
-        ).rowcount
-        row = conn.execute(
-            select(HEAD.c.last_seq, HEAD.c.chain_hash, HEAD.c.frontier, HEAD.c.mac).where(
-                HEAD.c.id == HEAD_ID
-            )
-        ).first()
+        touched = conn.execute(_TOUCH_HEAD).rowcount
+        row = conn.execute(_READ_HEAD).first()
         if not touched or row is None:
             raise ConfigurationError(
                 "監査ログが初期化されていません（mamori init）",
@@ -411,14 +423,16 @@ class AuditWriter:
             row["leaf_hash"] = leaf
             row["chain_hash"] = chain
             row["mac"] = entry_mac(mac_key, seq, chain)
-        conn.execute(insert(ENTRIES), prepared)
+        conn.execute(_INSERT_ENTRIES, prepared)
         packed = pack_frontier(frontier)
         conn.execute(
-            update(HEAD)
-            .where(HEAD.c.id == HEAD_ID)
-            .values(
-                last_seq=seq, chain_hash=chain, frontier=packed, mac=head_mac(mac_key, seq, chain, packed)
-            )
+            _MOVE_HEAD,
+            {
+                "n_seq": seq,
+                "n_chain": chain,
+                "n_frontier": packed,
+                "n_mac": head_mac(mac_key, seq, chain, packed),
+            },
         )
         due = (
             force_checkpoint

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel.cli_support import cli_command, console, lazy, print_json, state
 from mamori.provision.cli.common import (
     JSON_OPT,
     _csv_list,
@@ -17,17 +19,17 @@ from mamori.provision.cli.common import (
     version,
     when,
 )
-from mamori.provision.schemas import (
-    JointUseChangeIn,
-    JointUseIn,
-    OptOutChangeIn,
-    OptOutIn,
-    ReferableConfirmIn,
-    ReferableProvideIn,
-    RelayConsentIn,
-    RelayOpenIn,
-)
-from mamori.provision.service import joint_use, opt_out, referable, relay
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.provision import schemas
+    from mamori.provision.service import joint_use, opt_out, referable, relay
+else:
+    schemas = lazy("mamori.provision.schemas")
+    joint_use = lazy("mamori.provision.service.joint_use")
+    opt_out = lazy("mamori.provision.service.opt_out")
+    referable = lazy("mamori.provision.service.referable")
+    relay = lazy("mamori.provision.service.relay")
 
 # --- joint use --------------------------------------------------------------------------------------------
 
@@ -50,7 +52,7 @@ def joint_declare(
 ) -> None:
     """共同利用を登録（5項目） / declare joint use (R-27-2)."""
     st = state(ctx)
-    data = JointUseIn(
+    data = schemas.JointUseIn(
         code=code,
         items=_csv_list(items),
         member_ids=_csv_list(members),
@@ -85,7 +87,7 @@ def joint_change(
 ) -> None:
     """共同利用の変更（R-27-3 の時期を確認） / change joint use."""
     st = state(ctx)
-    data = JointUseChangeIn.model_validate(
+    data = schemas.JointUseChangeIn.model_validate(
         {
             "item": item,
             "new_value": value,
@@ -150,7 +152,7 @@ def optout_file(
 ) -> None:
     """オプトアウト届出を記録（R-27-4） / record an opt-out filing."""
     st = state(ctx)
-    data = OptOutIn(
+    data = schemas.OptOutIn(
         counterparty_id=counterparty_id,
         purpose=purpose,
         items=_csv_list(items),
@@ -185,7 +187,7 @@ def optout_change(
 ) -> None:
     """オプトアウト事項の変更（R-27-6） / change an opt-out filing."""
     st = state(ctx)
-    data = OptOutChangeIn.model_validate(
+    data = schemas.OptOutChangeIn.model_validate(
         {
             "item": item,
             "new_value": value,
@@ -244,7 +246,7 @@ def referable_confirm(
 ) -> None:
     """提供先の本人同意取得を確認した記録 / record the consent confirmation (R-31-1, R-31-2)."""
     st = state(ctx)
-    data = ReferableConfirmIn.model_validate(
+    data = schemas.ReferableConfirmIn.model_validate(
         {
             "counterparty_id": counterparty_id,
             "items": _csv_list(items),
@@ -277,7 +279,7 @@ def referable_provide(
 ) -> None:
     """個人関連情報を提供（R-31-1、記録 R-31-3） / provide personally referable information."""
     st = state(ctx)
-    data = ReferableProvideIn.model_validate(
+    data = schemas.ReferableProvideIn.model_validate(
         {
             "counterparty_id": counterparty_id,
             "items": _csv_list(items),
@@ -310,7 +312,7 @@ def relay_open(
     st = state(ctx)
     with st.transaction() as c:
         got = relay.open_relay(
-            c, RelayOpenIn(requester_id=requester_id, target_id=target_id, message=message)
+            c, schemas.RelayOpenIn(requester_id=requester_id, target_id=target_id, message=message)
         )
     if json_out:
         print_json(got)
@@ -336,7 +338,7 @@ def relay_consent(
 ) -> None:
     """相手方の回答（同意）を記録 / record the other customer's answer."""
     st = state(ctx)
-    data = RelayConsentIn.model_validate(
+    data = schemas.RelayConsentIn.model_validate(
         {"method": method, "evidence": evidence, "agree": not decline, "share_contact": share_contact}
     )
     with st.transaction() as c:

@@ -7,20 +7,24 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from mamori.customers.service.importing import parse_mapping
 from mamori.kernel import labels
-from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
-from mamori.provision import jobs, service
+from mamori.kernel.cli_support import cli_command, console, err_console, lazy, print_json, state
 from mamori.provision.cli.common import JSON_OPT, _csv_list, app, header, print_fields, records_app
-from mamori.provision.schemas import (
-    ProvideIn,
-    ReceiveIn,
-)
-from mamori.provision.service import ProvisionRefused
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.customers.service import importing
+    from mamori.provision import jobs, schemas, service
+else:
+    importing = lazy("mamori.customers.service.importing")
+    jobs = lazy("mamori.provision.jobs")
+    schemas = lazy("mamori.provision.schemas")
+    service = lazy("mamori.provision.service")
 
 
 def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
@@ -85,7 +89,7 @@ def provide(
     exception = None
     if exception_code is not None:
         exception = {"code": exception_code, "decided_by": decided_by or "", "reason": reason or ""}
-    data = ProvideIn.model_validate(
+    data = schemas.ProvideIn.model_validate(
         {
             "counterparty_id": counterparty_id,
             "purpose": purpose,
@@ -112,7 +116,7 @@ def provide(
                 _write_out(tmp, result.rows, result.fields, data.out_format)
         if tmp is not None and out is not None:
             os.replace(tmp, out)
-    except ProvisionRefused as exc:
+    except service.ProvisionRefused as exc:
         for r in exc.refusals:
             err_console.print(
                 f"{r.customer_id} [{r.rule_id}] {r.reason}", markup=False, highlight=False, soft_wrap=True
@@ -286,7 +290,7 @@ def receive(
 ) -> None:
     """第三者から受領する（確認・記録つきの取込） / receive a file from a third party."""
     st = state(ctx)
-    data = ReceiveIn.model_validate(
+    data = schemas.ReceiveIn.model_validate(
         {
             "counterparty_id": counterparty_id,
             "variant": variant,
@@ -304,7 +308,7 @@ def receive(
         file,
         data,
         purposes=purposes,
-        mapping=parse_mapping(mapping),
+        mapping=importing.parse_mapping(mapping),
         skip_bad_rows=skip_bad_rows,
     )
     if json_out:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import cli_command, console, err_console, print_json, state
-from mamori.provision import service
+from mamori.kernel.cli_support import cli_command, console, err_console, lazy, print_json, state
 from mamori.provision.cli.common import (
     JSON_OPT,
     consents_app,
@@ -18,12 +19,13 @@ from mamori.provision.cli.common import (
     version,
     when,
 )
-from mamori.provision.schemas import (
-    CounterpartyIn,
-    InfoSheetIn,
-    ProvisionConsentIn,
-    ReviewIn,
-)
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.provision import schemas, service
+else:
+    schemas = lazy("mamori.provision.schemas")
+    service = lazy("mamori.provision.service")
 
 
 def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
@@ -55,7 +57,7 @@ def counterparty_add(
 ) -> None:
     """提供先を登録する / register a counterparty."""
     st = state(ctx)
-    data = CounterpartyIn.model_validate(
+    data = schemas.CounterpartyIn.model_validate(
         {
             "kind": kind,
             "name": name,
@@ -146,7 +148,7 @@ def counterparty_sheet(
 ) -> None:
     """外国の制度等の情報（新しい版） / a new version of the R-28-2 information sheet."""
     st = state(ctx)
-    data = InfoSheetIn(protection_system=protection_system, recipient_measures=recipient_measures)
+    data = schemas.InfoSheetIn(protection_system=protection_system, recipient_measures=recipient_measures)
     with st.transaction() as c:
         sheet = service.add_sheet(c, counterparty_id, data)
     print_json(sheet) if json_out else console.print(
@@ -169,7 +171,7 @@ def counterparty_review(
 ) -> None:
     """基準適合体制の年次確認を記録 / record the yearly review (R-28-3)."""
     st = state(ctx)
-    data = ReviewIn(
+    data = schemas.ReviewIn(
         reviewed_at=when(reviewed, "--reviewed"), next_due=when(next_due, "--next-due"), ok=not failed
     )
     with st.transaction() as c:
@@ -205,7 +207,7 @@ def consent_grant(
 ) -> None:
     """第三者提供の同意を記録 / record consent to provision."""
     st = state(ctx)
-    data = ProvisionConsentIn.model_validate(
+    data = schemas.ProvisionConsentIn.model_validate(
         {
             "customer_id": customer_id,
             "counterparty_id": counterparty_id,

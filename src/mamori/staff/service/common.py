@@ -10,6 +10,7 @@ from sqlalchemy import update
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.errors import NotFound, Unauthenticated
+from mamori.kernel.memo import TtlCache
 from mamori.kernel.policy import Action, Resource
 from mamori.staff import queries
 from mamori.staff.models import StaffApiToken, StaffSession, StaffUser
@@ -110,7 +111,23 @@ def end_sessions(ctx: Context, staff_id: str, reason: str, *, keep: str | None =
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# A valid token's check is trusted from memory this long (no database round trip on each API call). Revoking a
+# token or disabling its user in this process clears the cache at once; another process (a second server
+# worker, the CLI) stops accepting a revoked token within this lifetime (ADR 0016).
+TOKEN_CHECK_LIFETIME = timedelta(seconds=5)
+
+
+def checked_tokens(ctx: Context) -> TtlCache[object]:
+    return ctx.runtime.caches.ttl("staff.api_tokens", TOKEN_CHECK_LIFETIME)
+
+
+def forget_checked_tokens(ctx: Context) -> None:
+    """Called by every change that may end a token (revocation, disabling the user)."""
+    checked_tokens(ctx).clear()
+
+
 def end_tokens(ctx: Context, staff_id: str) -> int:
+    forget_checked_tokens(ctx)
     result = ctx.session.execute(
         update(StaffApiToken)
         .where(StaffApiToken.staff_id == staff_id, StaffApiToken.revoked_at.is_(None))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.clock import ensure_aware
@@ -19,7 +20,9 @@ from mamori.staff.service.common import (
     LAST_SEEN_RESOLUTION,
     MAX_TOKEN_LENGTH,
     actor_of,
+    checked_tokens,
     find_user,
+    forget_checked_tokens,
     require_manage,
     token_digest,
     token_invalid,
@@ -102,6 +105,7 @@ def revoke_token(ctx: Context, token_id: str) -> ApiTokenRead:
     if row.revoked_at is None:
         row.revoked_at = ctx.clock.now()
         ctx.session.flush()
+        forget_checked_tokens(ctx)
         record_write(ctx, "staff.token_revoked", (), (), details={"staff_id": user.id, "token_id": row.id})
     return _token_read(row, user)
 
@@ -115,17 +119,26 @@ def validate_api_token(ctx: Context, token: str) -> tuple[Actor, frozenset[str]]
     """
     if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         raise token_invalid()
-    found = ctx.session.execute(queries.token_with_user(token_digest(token))).one_or_none()
+    digest = token_digest(token)
+    now = ctx.clock.now()
+    cached = checked_tokens(ctx).get(digest, now)
+    if cached is not None:
+        actor, purposes, expires_at = cast(tuple[Actor, frozenset[str], datetime], cached)
+        if now < expires_at:
+            return actor, purposes
+    found = ctx.session.execute(queries.token_with_user(digest)).one_or_none()
     if found is None:
         raise token_invalid()
     row, user = found
-    now = ctx.clock.now()
     if row.revoked_at is not None or not user.active or now >= ensure_aware(row.expires_at):
         raise token_invalid()
     if row.last_used_at is None or now - ensure_aware(row.last_used_at) >= LAST_SEEN_RESOLUTION:
         row.last_used_at = now
         ctx.session.flush()
-    return actor_of(user, Role(row.role)), frozenset(p for p in row.purposes.split(",") if p)
+    actor = actor_of(user, Role(row.role))
+    purposes = frozenset(p for p in row.purposes.split(",") if p)
+    checked_tokens(ctx).put(digest, (actor, purposes, ensure_aware(row.expires_at)), now)
+    return actor, purposes
 
 
 def require_purpose_allowed(purposes: frozenset[str], purpose: str | None) -> None:

@@ -18,7 +18,7 @@ from mamori.customers.schemas import (
     notice_method_for,
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
-from mamori.customers.service.core.create import customer_rows, insert_rows
+from mamori.customers.service.import_rows import NewCustomer, write_customers
 from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
@@ -38,9 +38,9 @@ def bulk_create(
     authorise(ctx, Action.CUSTOMER_CREATE, Resource(kind="customer"))
     all_codes = sorted({code for _, _, codes, _, _ in items for code in codes})
     versions = _validate_purposes(ctx, all_codes)
-    ids = [new_id() for _ in items]
+    ids = sorted(new_id() for _ in items)  # random, ascending along the batch (index pages in key order)
     ctx.runtime.keystore.create_data_keys(ids)
-    merged: dict[str, list[dict[str, object]]] = {}
+    people: list[NewCustomer] = []
     activities: list[dict[str, object]] = []
     for (data, prov, codes, owner, acts), cid in zip(items, ids, strict=True):
         # R-20-2: attributes, free-text fields and note bodies are scanned alike; new people have no consent yet.
@@ -55,19 +55,16 @@ def bulk_create(
                 rule_id=R_30_1.id,
                 code="provider_required",
             )
-        rows = customer_rows(
-            ctx,
-            data,
-            customer_id=cid,
-            owner_id=owner,
-            team=None,
-            provenance=prov,
-            purpose_versions={c: versions[c] for c in codes},
-            purpose_method=notice_method_for(prov),  # R-21-2: stated only for data given in writing
-            sensitive_basis=None,
+        people.append(
+            NewCustomer(
+                customer_id=cid,
+                data=data,
+                provenance=prov,
+                purpose_versions={c: versions[c] for c in codes},
+                purpose_method=notice_method_for(prov),  # R-21-2: stated only for data given in writing
+                owner_id=owner,
+            )
         )
-        for table, values in rows.items():
-            merged.setdefault(table, []).extend(values)
         for act in acts:
             aid = new_id()
             activities.append(
@@ -84,7 +81,8 @@ def bulk_create(
                     "purpose": None,
                 }
             )
-    insert_rows(ctx, merged)
+    # the same rows as customer_rows + insert_rows, built as tuples (customers.service.import_rows)
+    write_customers(ctx, people)
     if activities:
         ctx.session.connection().execute(insert(Activity.__table__), activities)  # type: ignore[arg-type]
     ctx.session.flush()

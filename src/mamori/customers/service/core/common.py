@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from mamori.customers import queries
 from mamori.customers.models import (
     BlindIndex,
     Customer,
+    CustomerPurpose,
 )
 from mamori.customers.schemas import (
     AttributeIn,
@@ -25,6 +28,7 @@ from mamori.kernel.policy import (
     Decision,
     Resource,
 )
+from mamori.kernel.registry import PurposeState
 from mamori.law.rules import R_17_1, R_20_2
 from mamori.purposes import service as purposes_service
 
@@ -70,20 +74,76 @@ def _not_found(customer_id: str) -> NotFound:
 # -- policy facts -------------------------------------------------------------------------------------------------
 
 
-def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]) -> dict[str, Resource]:
-    """The facts the policy needs for each row, fetched in bulk (3 queries for any number of rows).
+@dataclass(frozen=True)
+class NoticeRow:
+    """A customer_purposes row as the policy and the notice views read it (ids and codes only)."""
+
+    customer_id: str
+    purpose_code: str
+    purpose_version: int
+    method: str
+    notified_at: datetime
+    exception_ground: str | None
+    exception_by: str | None
+
+    @classmethod
+    def of(cls, row: CustomerPurpose) -> NoticeRow:
+        return cls(
+            row.customer_id,
+            row.purpose_code,
+            row.purpose_version,
+            row.method,
+            row.notified_at,
+            row.exception_ground,
+            row.exception_by,
+        )
+
+
+# A purpose-checked read of up to this many customers fetches every policy fact in one statement.
+FACTS_IN_ONE_STATEMENT = 500
+
+
+def policy_facts(
+    ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]
+) -> tuple[dict[str, Resource], dict[str, list[PurposeNoticeRead]]]:
+    """The facts the policy needs for each row, and how each purpose was notified to each person.
+
+    One statement for up to FACTS_IN_ONE_STATEMENT rows: the notices and every purpose-state provider's ledger
+    lines (consent, stop-use: registered by later slices) in one UNION ALL. The purpose catalog comes from the
+    process's cache while the stamp read with the customer row is unchanged (purposes.note_catalog_stamp).
 
     R-17-2 / R-21-1: the purpose facts of each row are those of the version notified to THAT person (a widened
     revision reaches them only once they are notified of it; a stricter consent need applies at once).
     """
     ids = [r.id for r in rows]
+    purpose = ctx.purpose
+    notices: list[NoticeRow] = []
+    states: dict[str, PurposeState] = {}
+    if not ids:
+        return {}, {}
+    if len(ids) <= FACTS_IN_ONE_STATEMENT:
+        statements = tuple(registry.purpose_state_statements()) if purpose else ()
+        per_provider: list[list[registry.StateRow]] = [[] for _ in statements]
+        stmt = queries.policy_facts(statements)
+        for sid, part, a, b, c, n, at, d, e in ctx.session.execute(
+            stmt, {"subject_ids": ids, "purpose": purpose}
+        ).all():
+            if part == "n":
+                notices.append(NoticeRow(sid, a, int(n), b, at, d, e))
+            else:
+                per_provider[int(part[1:])].append((sid, a, b, c, int(n)))
+        if purpose:
+            states = registry.purpose_states_from_rows(per_provider, ids, purpose)
+    else:
+        notices = [NoticeRow.of(r) for r in ctx.session.execute(queries.notices_of(ids)).scalars()]
+        if purpose:
+            states = registry.purpose_states(ctx, ids, purpose)
     notified: dict[str, set[str]] = defaultdict(set)
     version_of: dict[str, int] = {}
-    for cid, code, version, _method in ctx.session.execute(queries.notified_rows(ids)).all():
-        notified[cid].add(code)
-        if code == ctx.purpose:
-            version_of[cid] = int(version)
-    states = registry.purpose_states(ctx, ids, ctx.purpose) if ctx.purpose else {}
+    for row in notices:
+        notified[row.customer_id].add(row.purpose_code)
+        if row.purpose_code == purpose:
+            version_of[row.customer_id] = row.purpose_version
     grant = _grant(ctx)
     out: dict[str, Resource] = {}
     for r in rows:
@@ -95,14 +155,19 @@ def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category
             subject_id=r.id,
             owner_id=r.owner_id,
             team=r.team,
-            purpose=purposes_service.facts_for_version(ctx, ctx.purpose, version_of.get(r.id)),
+            purpose=purposes_service.facts_for_version(ctx, purpose, version_of.get(r.id)),
             notified_purposes=frozenset(notified[r.id]),
             gdpr=r.origin in GDPR_ORIGINS,
             fields=fields,
             grant=grant,
             **kwargs,  # type: ignore[arg-type]
         )
-    return out
+    return out, _notice_reads_of(ctx, notices)
+
+
+def resources(ctx: Context, rows: Sequence[Customer], fields: dict[str, Category]) -> dict[str, Resource]:
+    """The policy facts of each row (see :func:`policy_facts`)."""
+    return policy_facts(ctx, rows, fields)[0]
 
 
 def notice_reads(
@@ -110,12 +175,21 @@ def notice_reads(
 ) -> dict[str, list[PurposeNoticeRead]]:
     """How each purpose (or only ``purpose``) was notified to each person: version, method, date, and the
     R-21-3 exception with its ground; ``pending`` when only an older version was notified (R-17-2). No values."""
-    out: dict[str, list[PurposeNoticeRead]] = defaultdict(list)
     if not customer_ids:
+        return defaultdict(list)
+    rows = ctx.session.execute(queries.notices_of(customer_ids, purpose)).scalars()
+    return _notice_reads_of(
+        ctx,
+        [NoticeRow.of(r) for r in rows],
+    )
+
+
+def _notice_reads_of(ctx: Context, rows: Sequence[NoticeRow]) -> dict[str, list[PurposeNoticeRead]]:
+    out: dict[str, list[PurposeNoticeRead]] = defaultdict(list)
+    if not rows:
         return out
-    rows = list(ctx.session.execute(queries.notices_of(customer_ids, purpose)).scalars())
     current = purposes_service.current_versions(ctx, sorted({r.purpose_code for r in rows}))
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r.customer_id, r.purpose_code)):
         now = current.get(r.purpose_code, (None, False))[0]
         out[r.customer_id].append(
             PurposeNoticeRead(
@@ -148,7 +222,12 @@ def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Catego
 
 
 def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
-    row = ctx.session.execute(queries.customer(customer_id)).scalar_one_or_none()
+    found = ctx.session.execute(
+        queries.customer_and(purposes_service.catalog_stamp_column()), {"customer_id": customer_id}
+    ).one_or_none()
+    row = None if found is None else found[0]
+    if found is not None:
+        purposes_service.note_catalog_stamp(ctx, found[1])
     if row is None or row.erased_at is not None:  # an erased person is a tombstone: nothing to read or change
         record_denial(ctx, action, [customer_id], Decision(False, (), frozenset(), "", "", "not_found"))
         raise _not_found(customer_id)

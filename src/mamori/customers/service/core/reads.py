@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from mamori.customers import queries
 from mamori.customers.models import (
     Customer,
-    CustomerAttribute,
 )
 from mamori.customers.schemas import (
     FIELD_CATEGORIES,
@@ -18,9 +18,10 @@ from mamori.customers.schemas import (
     CustomerSummary,
     CustomerView,
     ProvenanceRead,
+    PurposeNoticeRead,
     prefecture_of,
 )
-from mamori.customers.service.core.common import _dec, _grant, _load, notice_reads, resources
+from mamori.customers.service.core.common import _dec, _grant, _load, policy_facts
 from mamori.kernel.auditing import authorise, record_denial, record_read
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
@@ -34,9 +35,56 @@ from mamori.kernel.policy import (
     grant_refusal,
     row_scope,
 )
+from mamori.purposes import service as purposes_service
 
 
-def _fields_for(attributes: Sequence[CustomerAttribute], include_activities: bool) -> dict[str, Category]:
+@dataclass(frozen=True)
+class _Attr:
+    id: str
+    key: str
+    category: str
+    value_enc: bytes
+
+
+@dataclass(frozen=True)
+class _Contact:
+    id: str
+    kind: str
+    value_enc: bytes
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A customer's attributes, contact points and provenance, read in one round trip (still sealed)."""
+
+    attributes: list[_Attr]
+    contacts: list[_Contact]
+    provenance: list[ProvenanceRead]
+
+
+def _parts(ctx: Context, customer_id: str) -> _Parts:
+    attrs: list[tuple[str, _Attr]] = []
+    contacts: list[tuple[datetime, str, _Contact]] = []
+    prov: list[tuple[datetime, str, ProvenanceRead]] = []
+    rows = ctx.session.execute(queries.record_parts(), {"customer_id": customer_id}).all()
+    for part, rid, a, b, c, d, blob, at in rows:
+        if part == "a":
+            attrs.append((a, _Attr(rid, a, b, blob)))
+        elif part == "c":
+            contacts.append((at, rid, _Contact(rid, a, blob)))
+        else:
+            prov.append(
+                (at, rid, ProvenanceRead(method=a, channel=b, notice_version=c, source=d, acquired_at=at))
+            )
+    return _Parts(
+        attributes=[x for _, x in sorted(attrs, key=lambda t: t[0])],
+        # stable sorts: rows with the same time keep the store's order, as the ORDER BY of one table did
+        contacts=[x for _, _, x in sorted(contacts, key=lambda t: t[0])],
+        provenance=[x for _, _, x in sorted(prov, key=lambda t: t[0])],
+    )
+
+
+def _fields_for(attributes: Sequence[_Attr], include_activities: bool) -> dict[str, Category]:
     fields = dict(FIELD_CATEGORIES)
     if not include_activities:
         fields.pop("activities")
@@ -46,13 +94,27 @@ def _fields_for(attributes: Sequence[CustomerAttribute], include_activities: boo
 
 
 def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> CustomerView:
-    """Read one customer for ``ctx.purpose``: denied unless allowed, masked outside the purpose, audited."""
+    """Read one customer for ``ctx.purpose``: denied unless allowed, masked outside the purpose, audited.
+
+    Four statements besides the audit append (issue 16): the customer row with the purpose catalog's stamp,
+    its attributes / contact points / provenance (one UNION ALL), every policy fact (one UNION ALL), and the
+    person's data key when it is not in the keystore's cache (a read without the write lock).
+    """
     row = _load(ctx, customer_id, Action.CUSTOMER_READ)
-    attributes = list(ctx.session.execute(queries.attributes(row.id)).scalars())
-    fields = _fields_for(attributes, include_activities)
-    resource = resources(ctx, [row], fields)[row.id]
+    parts = _parts(ctx, row.id)
+    fields = _fields_for(parts.attributes, include_activities)
+    by_id, notices = policy_facts(ctx, [row], fields)
+    resource = by_id[row.id]
     decision = authorise(ctx, Action.CUSTOMER_READ, resource, [row.id])
-    view = _view(ctx, row, decision, attributes, sorted(resource.notified_purposes), include_activities)
+    view = _view(
+        ctx,
+        row,
+        decision,
+        parts,
+        sorted(resource.notified_purposes),
+        notices.get(row.id, []),
+        include_activities,
+    )
     record_read(
         ctx,
         Action.CUSTOMER_READ,
@@ -67,8 +129,9 @@ def _view(
     ctx: Context,
     row: Customer,
     decision: Decision,
-    attributes: Sequence[CustomerAttribute],
+    parts: _Parts,
     notified: list[str],
+    notices: list[PurposeNoticeRead],
     include_activities: bool,
 ) -> CustomerView:
     """Decrypt what the decision allows (masked fields are never decrypted); facts already read are passed in."""
@@ -82,12 +145,11 @@ def _view(
         values["birth_date"] = date.fromisoformat(str(values["birth_date"]))
     phones: list[str] = []
     emails: list[str] = []
-    if "phones" not in masked or "emails" not in masked:
-        for cp in ctx.session.execute(queries.contact_points([cid])).scalars():
-            if cp.kind == "phone" and "phones" not in masked:
-                phones.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
-            if cp.kind == "email" and "emails" not in masked:
-                emails.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
+    for cp in parts.contacts:
+        if cp.kind == "phone" and "phones" not in masked:
+            phones.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
+        if cp.kind == "email" and "emails" not in masked:
+            emails.append(_dec(ctx, cid, "contact_points", "value", cp.id, cp.value_enc) or "")
     attrs = [
         AttributeRead(
             key=a.key,
@@ -96,7 +158,7 @@ def _view(
             if f"attr:{a.key}" in masked
             else _dec(ctx, cid, "customer_attributes", "value", a.id, a.value_enc),
         )
-        for a in attributes
+        for a in parts.attributes
     ]
     acts: list[ActivityRead] = []
     if include_activities and "activities" not in masked:
@@ -111,16 +173,6 @@ def _view(
                     amount=int(amount) if amount is not None else None,
                 )
             )
-    prov = [
-        ProvenanceRead(
-            method=p.method,
-            channel=p.channel,
-            notice_version=p.notice_version,
-            source=p.source,
-            acquired_at=p.acquired_at,
-        )
-        for p in ctx.session.execute(queries.provenance(cid)).scalars()
-    ]
     return CustomerView(
         id=cid,
         owner_id=row.owner_id,
@@ -130,9 +182,9 @@ def _view(
         emails=emails,
         attributes=attrs,
         activities=acts,
-        provenance=prov,
+        provenance=parts.provenance,
         notified_purposes=notified,
-        notices=notice_reads(ctx, [cid]).get(cid, []),
+        notices=notices,
         masked=sorted(masked),
         version=row.version,
         **values,
@@ -141,8 +193,10 @@ def _view(
 
 def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[CustomerSummary]:
     fields = {k: FIELD_CATEGORIES[k] for k in ("name", "kana", "address")}
-    by_id = resources(ctx, rows, fields)
-    notices = notice_reads(ctx, [r.id for r in rows], ctx.purpose or "")
+    by_id, every_notice = policy_facts(ctx, rows, fields)
+    notices = {
+        cid: [n for n in ns if n.purpose == ctx.purpose] for cid, ns in every_notice.items() if ctx.purpose
+    }
     out: list[CustomerSummary] = []
     allowed_ids: list[str] = []
     masked_union: set[str] = set()
@@ -195,7 +249,12 @@ def find(
     ids = sorted({cid for cid, _ in ctx.session.execute(queries.ids_by_digest(kind, [digest])).all()})
     if not ids:
         return []
-    rows = list(ctx.session.execute(queries.customers(ids)).scalars())
+    rows = []
+    for row, stamp in ctx.session.execute(
+        queries.customers_and(purposes_service.catalog_stamp_column()), {"ids": ids}
+    ).all():
+        purposes_service.note_catalog_stamp(ctx, stamp)
+        rows.append(row)
     return _summaries(ctx, rows, Action.CUSTOMER_READ)
 
 

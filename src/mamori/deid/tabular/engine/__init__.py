@@ -46,3 +46,4 @@ from mamori.deid.tabular.engine.search import apply as apply
 from mamori.deid.tabular.engine.search import brute_force as brute_force
 from mamori.deid.tabular.engine.search import lattice as lattice
 from mamori.deid.tabular.engine.search import search as search
+from mamori.deid.tabular.engine.search import suppressed_records as suppressed_records

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -12,13 +12,12 @@ import polars as pl
 
 from mamori.deid.tabular.errors import DatasetError
 from mamori.deid.tabular.hierarchy import Hierarchy
+from mamori.deid.tabular.options import LKind as LKind
+from mamori.deid.tabular.options import Metric as Metric
+from mamori.deid.tabular.options import TDistance as TDistance
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-Metric = Literal["loss", "precision"]
-LKind = Literal["distinct", "entropy"]
-TDistance = Literal["equal", "hierarchical"]
 
 # R-43-1 (規則34 第5号): measures suited to the database — k-anonymity and related privacy models.
 RULE_STANDARD_5 = "R-43-1"
@@ -36,8 +35,8 @@ class PrivacyModel:
     def validate(self, has_sensitive: bool) -> None:
         if self.k < 1:
             raise DatasetError("k は 1 以上です。", "k must be at least 1")
-        if not 0.0 <= self.suppression < 1.0:
-            raise DatasetError("抑制率は 0 以上 1 未満です。", "suppression must be in [0, 1)")
+        if not 0.0 <= self.suppression <= 1.0:
+            raise DatasetError("抑制率は 0 以上 1 以下です。", "suppression must be in [0, 1]")
         if self.l is not None and self.l < 1:
             raise DatasetError("l は 1 以上です。", "l must be at least 1")
         if self.t is not None and not 0.0 <= self.t <= 1.0:
@@ -85,6 +84,7 @@ class Encoded:
     sensitive_labels: list[str] = field(default_factory=list)
     sensitive_tree: list[IntArray] = field(default_factory=list)  # parent maps level j-1 -> j
     sensitive_tree_sizes: list[int] = field(default_factory=list)
+    metric: Metric = "loss"  # what value_loss measures and how the per-QI losses are aggregated
 
 
 def _codes(col: pl.Series) -> tuple[IntArray, list[str]]:
@@ -151,6 +151,14 @@ def encode(
             q_labels.append(uniq_lab)
             if metric == "precision":
                 q_loss.append(np.full(len(uniq_lab), lev / h.height if h.height else 0.0))
+            elif metric == "arx-loss":
+                # ARX's loss: a label covering m of the hierarchy's D values costs (m - 1) / (D - 1), with m and D
+                # counted over the hierarchy (every value it lists), not over the values present.
+                size = len(h.table)
+                covered = Counter(row[lev] for row in h.table.values())
+                q_loss.append(
+                    np.array([(covered[x] - 1.0) / (size - 1.0) if size > 1 else 0.0 for x in uniq_lab])
+                )
             else:
                 leaves = np.bincount(g, minlength=len(uniq_lab)).astype(np.float64)
                 q_loss.append((leaves - 1.0) / (d - 1.0) if d > 1 else np.zeros(len(uniq_lab)))
@@ -211,6 +219,7 @@ def encode(
         sensitive_labels=s_labels,
         sensitive_tree=tree,
         sensitive_tree_sizes=tree_sizes,
+        metric=metric,
     )
 
 

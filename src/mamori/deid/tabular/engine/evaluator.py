@@ -16,6 +16,7 @@ from mamori.deid.tabular.engine.encoding import (
     Snapshot,
     _classes,
 )
+from mamori.deid.tabular.options import ADDITIVE_METRICS
 
 
 class Evaluator:
@@ -34,12 +35,26 @@ class Evaluator:
             counts = np.bincount(enc.sensitive, weights=enc.weights, minlength=len(enc.sensitive_labels))
             self.global_dist = counts / enc.n
         self.checked = 0
+        self.additive = enc.metric in ADDITIVE_METRICS
 
     def lower_bound(self, nodes: npt.NDArray[np.int64]) -> FloatArray:
+        """The loss of each node without suppression (a suppressed record costs the most on every QI)."""
+        if not self.additive:
+            return self.aggregate(np.stack([self.level_sum[q][nodes[:, q]] for q in range(self.q)], axis=1))
         total = np.zeros(len(nodes))
         for q in range(self.q):
             total += self.level_sum[q][nodes[:, q]]
         return total / (self.enc.n * self.q)
+
+    def aggregate(self, sums: FloatArray) -> FloatArray:
+        """ARX's loss from the per-QI sums of record costs (one row per node): each QI's mean cost, cut to 10
+        decimals as ARX does (``Metric.round``), then the geometric mean ∏ (v_q + 1)^(1/Q) − 1 in QI order
+        (``ILMultiDimensionalGeometricMean``, equal attribute weights)."""
+        v = np.floor(sums / self.enc.n * 1e10) / 1e10
+        result = np.ones(len(sums))
+        for q in range(self.q):
+            result *= np.power(v[:, q] + 1.0, 1.0 / self.q)
+        return np.asarray(result - 1.0)
 
     def failing_classes(
         self, key: IntArray, sizes: FloatArray, rows: IntArray, weights: FloatArray
@@ -109,7 +124,15 @@ class Evaluator:
         anonymous = suppressed <= self.limit
         lb = self.lower_bound(np.array([node], dtype=np.int64))[0] if lower_bound is None else lower_bound
         loss = float(lb)
-        if suppressed:
+        if suppressed and not self.additive:
+            mask = fail[key]
+            sup_rows, sup_w = rows[mask], weights[mask]
+            sums = [
+                self.level_sum[q][lev] + float(((1.0 - enc.row_loss[q][lev][sup_rows]) * sup_w).sum())
+                for q, lev in enumerate(node)
+            ]
+            loss = float(self.aggregate(np.array([sums]))[0])
+        elif suppressed:
             mask = fail[key]
             sup_rows = rows[mask]
             per_row = np.zeros(len(sup_rows))

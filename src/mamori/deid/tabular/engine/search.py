@@ -131,7 +131,7 @@ def search(enc: Encoded, model: PrivacyModel) -> SearchResult:
         done[i] = e
         evaluated.append(e)
         extra = e.loss - float(lb[i])
-        if model.monotone and extra > 0.0:
+        if model.monotone and ev.additive and extra > 0.0:
             # Every predecessor suppresses at least these records, each at no lower cost: a tighter bound.
             down = below(int(packed[i]), packed)
             surcharge[down] = np.maximum(surcharge[down], extra)
@@ -214,6 +214,16 @@ def brute_force(enc: Encoded, model: PrivacyModel) -> list[Evaluation]:
     return [ev.evaluate(tuple(int(x) for x in n))[0] for n in lattice(enc.heights)]
 
 
+def suppressed_records(enc: Encoded, model: PrivacyModel, node: tuple[int, ...]) -> npt.NDArray[np.bool_]:
+    """The mask of input records suppressed at ``node`` (records of classes that fail the model)."""
+    ev = Evaluator(enc, model)
+    rows, weights = ev.full()
+    key, size = _classes(enc, node, rows)
+    sizes = np.bincount(key, weights=weights, minlength=size).astype(np.float64, copy=False)
+    fail, _ = ev.failing_classes(key, sizes, rows, weights)
+    return np.asarray(fail[key][enc.row_of_record])
+
+
 def apply(
     df: pl.DataFrame,
     enc: Encoded,
@@ -221,27 +231,27 @@ def apply(
     node: tuple[int, ...],
     *,
     keep_suppressed: bool = False,
+    order: IntArray | None = None,
+    suppressed: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[pl.DataFrame, npt.NDArray[np.bool_]]:
     """The generalised table at ``node`` and the mask of suppressed input records.
 
-    Suppressed records are removed, or with ``keep_suppressed`` kept with ``*`` in every QI."""
-    ev = Evaluator(enc, model)
-    rows, weights = ev.full()
-    key, size = _classes(enc, node, rows)
-    sizes = np.bincount(key, weights=weights, minlength=size).astype(np.float64, copy=False)
-    fail, _ = ev.failing_classes(key, sizes, rows, weights)
-    suppressed_rec = fail[key][enc.row_of_record]
+    Suppressed records are removed, or with ``keep_suppressed`` kept with ``*`` in every QI. ``order`` gives the
+    output's records as input record indices (e.g. shuffled); by default the input order without the suppressed
+    records (or all of them with ``keep_suppressed``). Every column is gathered once, in the output order."""
+    suppressed_rec = suppressed if suppressed is not None else suppressed_records(enc, model, node)
+    if order is None:
+        order = np.arange(enc.n, dtype=np.int64) if keep_suppressed else np.flatnonzero(~suppressed_rec)
+    rows = enc.row_of_record[order]
     out_cols: dict[str, pl.Series] = {}
     for q, (col, lev) in enumerate(zip(enc.qis, node, strict=True)):
         labels = pl.Series(col, enc.labels[q][lev], dtype=pl.String)
-        codes = enc.row_codes[q][lev][enc.row_of_record]
-        vals = labels.gather(codes)
+        vals = labels.gather(enc.row_codes[q][lev][rows])
         if keep_suppressed:
             vals = pl.select(
-                pl.when(pl.Series(suppressed_rec)).then(pl.lit(STAR)).otherwise(vals).alias(col)
+                pl.when(pl.Series(suppressed_rec[order])).then(pl.lit(STAR)).otherwise(vals).alias(col)
             ).to_series()
         out_cols[col] = vals
-    out = df.with_columns(list(out_cols.values()))
-    if not keep_suppressed:
-        out = out.filter(pl.Series(~suppressed_rec))
+    index = pl.Series(order)
+    out = pl.DataFrame([out_cols[c] if c in out_cols else df[c].gather(index) for c in df.columns])
     return out, suppressed_rec

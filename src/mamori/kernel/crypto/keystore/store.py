@@ -62,8 +62,12 @@ class Keystore:
         *,
         cache_size: int = DEFAULT_CACHE_SIZE,
         journal_path: Path | None = None,
+        read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
+        # Key reads on SQLite use a deferred BEGIN (no write lock: WAL readers neither block nor queue behind
+        # writers); key creation and destruction keep BEGIN IMMEDIATE on ``engine``.
+        self.read_engine = read_engine if read_engine is not None else engine
         # The key-destruction journal (ids only, outside MAMORI_HOME): what `mamori restore` re-applies.
         self.journal_path = journal_path
         self.kek = kek
@@ -317,7 +321,7 @@ class Keystore:
         misses = [_check_subject_id(s) for s in dict.fromkeys(misses)]
         if misses:
             fetched: list[tuple[str, int, bytes]] = []
-            with self.engine.connect() as conn:
+            with self.read_engine.connect() as conn:
                 for chunk in chunks(misses, _IN_CHUNK):
                     stmt = select(DATA_KEYS.c.subject_id, DATA_KEYS.c.kek_version, DATA_KEYS.c.wrapped).where(
                         DATA_KEYS.c.subject_id.in_(chunk)

@@ -16,18 +16,26 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mamori.deid.text.detect import TYPE_LABELS_EN, TYPE_LABELS_JA
-from mamori.deid.text.errors import InputUnreadable, KeyInvalid, NerUnavailable
-from mamori.deid.text.formats import redact_file, scan_file
-from mamori.deid.text.ner import ginza_ner, using_ner
-from mamori.deid.text.operators import SENSITIVE_RULE_ID, Policy
+from mamori.kernel.cli_support import lazy
 from mamori.kernel.errors import MamoriError
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    import mamori.deid.text.detect as detect  # the module (the package re-exports a function of that name)
+    from mamori.deid.text import errors as text_errors
+    from mamori.deid.text import formats, operators
+    from mamori.deid.text import ner as ner_models
+else:
+    detect = lazy("mamori.deid.text.detect")
+    formats = lazy("mamori.deid.text.formats")
+    ner_models = lazy("mamori.deid.text.ner")
+    operators = lazy("mamori.deid.text.operators")
+    text_errors = lazy("mamori.deid.text.errors")
 
 app = typer.Typer(
     help="自由記述テキストの個人情報の検出と墨消し / detect and redact personal information in free text",
@@ -51,8 +59,8 @@ def _ner_context(ner: str | None) -> AbstractContextManager[None]:
     if ner is None:
         return nullcontext()
     if ner.lower() != "ginza":
-        raise NerUnavailable("--ner に指定できるのは ginza のみです", "--ner accepts only: ginza")
-    return using_ner(ginza_ner())
+        raise text_errors.NerUnavailable("--ner に指定できるのは ginza のみです", "--ner accepts only: ginza")
+    return ner_models.using_ner(ner_models.ginza_ner())
 
 
 def _lang(lang: str | None) -> str:
@@ -78,6 +86,8 @@ def _progress(path: Path, lang: str) -> Iterator[Callable[[int], None] | None]:
     if size < _PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn(_t(lang, "検査中", "scanning")),
         BarColumn(),
@@ -96,7 +106,7 @@ def _progress(path: Path, lang: str) -> Iterator[Callable[[int], None] | None]:
 
 def _check_file(path: Path) -> None:
     if not path.is_file():
-        raise InputUnreadable("ファイルが見つかりません", "file not found")
+        raise text_errors.InputUnreadable("ファイルが見つかりません", "file not found")
 
 
 @app.command("scan")
@@ -112,7 +122,7 @@ def scan_cmd(
     try:
         _check_file(file)
         with _ner_context(ner), _progress(file, lg) as advance:
-            found = scan_file(file, columns=column or None, progress=advance)
+            found = formats.scan_file(file, columns=column or None, progress=advance)
     except MamoriError as exc:
         raise _fail(exc, lg) from None
     counts = Counter(f.type for f in found)
@@ -121,11 +131,11 @@ def scan_cmd(
             "file": file.name,
             "findings": [f.to_dict() for f in found],
             "counts": dict(sorted(counts.items())),
-            "sensitive_rule_id": SENSITIVE_RULE_ID,
+            "sensitive_rule_id": operators.SENSITIVE_RULE_ID,
         }
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
-    labels = TYPE_LABELS_EN if lg == "en" else TYPE_LABELS_JA
+    labels = detect.TYPE_LABELS_EN if lg == "en" else detect.TYPE_LABELS_JA
     for f in found:
         where = f"{f.line}" + (f" [{f.column}]" if f.column is not None else "")
         name = labels.get(f.type, f.type)
@@ -141,7 +151,7 @@ def _load_key(key_file: Path | None, lang: str) -> tuple[bytes, bool]:
         try:
             raw = key_file.read_bytes()
         except OSError as exc:
-            raise KeyInvalid("鍵ファイルを読めません", "cannot read the key file") from exc
+            raise text_errors.KeyInvalid("鍵ファイルを読めません", "cannot read the key file") from exc
         stripped = raw.strip()
         try:
             decoded = base64.b64decode(stripped, validate=True)
@@ -150,18 +160,22 @@ def _load_key(key_file: Path | None, lang: str) -> tuple[bytes, bool]:
         except (binascii.Error, ValueError):
             pass
         if len(stripped) < 16:
-            raise KeyInvalid("鍵が短すぎます（16 バイト以上）", "key too short (16 bytes or more)")
+            raise text_errors.KeyInvalid(
+                "鍵が短すぎます（16 バイト以上）", "key too short (16 bytes or more)"
+            )
         return stripped, False
     env = os.environ.get("MAMORI_PSEUDONYM_KEY")
     if env:
         try:
             decoded = base64.b64decode(env.strip(), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise KeyInvalid(
+            raise text_errors.KeyInvalid(
                 "MAMORI_PSEUDONYM_KEY は base64 で指定してください", "MAMORI_PSEUDONYM_KEY must be base64"
             ) from exc
         if len(decoded) < 16:
-            raise KeyInvalid("鍵が短すぎます（16 バイト以上）", "key too short (16 bytes or more)")
+            raise text_errors.KeyInvalid(
+                "鍵が短すぎます（16 バイト以上）", "key too short (16 bytes or more)"
+            )
         return decoded, False
     return secrets.token_bytes(32), True
 
@@ -184,19 +198,21 @@ def redact_cmd(
     lg = _lang(lang)
     try:
         _check_file(file)
-        policy = Policy.from_json(policy_file) if policy_file else Policy()
-        policy = Policy.from_pairs(operator or [], policy)
+        policy = operators.Policy.from_json(policy_file) if policy_file else operators.Policy()
+        policy = operators.Policy.from_pairs(operator or [], policy)
         uses_key = "pseudonym" in {policy.default, *policy.by_type.values()}
         key, generated = _load_key(key_file, lg) if uses_key else (b"", False)
         with _ner_context(ner), _progress(file, lg) as advance:
-            text, findings = redact_file(
+            text, findings = formats.redact_file(
                 file, policy, key=key or None, lang=lg, columns=column or None, progress=advance
             )
         if out is not None:
             try:
                 out.write_text(text, encoding="utf-8")
             except OSError as exc:
-                raise InputUnreadable("出力ファイルに書けません", "cannot write the output file") from exc
+                raise text_errors.InputUnreadable(
+                    "出力ファイルに書けません", "cannot write the output file"
+                ) from exc
         else:
             typer.echo(text, nl=False)
     except MamoriError as exc:
@@ -219,8 +235,8 @@ def redact_cmd(
         typer.echo(
             _t(
                 lg,
-                f"要配慮の可能性がある語: {flagged} 件（{SENSITIVE_RULE_ID}）。墨消ししていません。確認してください。",
-                f"possible sensitive (要配慮) terms: {flagged} ({SENSITIVE_RULE_ID}); not redacted, please review.",
+                f"要配慮の可能性がある語: {flagged} 件（{operators.SENSITIVE_RULE_ID}）。墨消ししていません。確認してください。",
+                f"possible sensitive (要配慮) terms: {flagged} ({operators.SENSITIVE_RULE_ID}); not redacted, please review.",
             ),
             err=True,
         )

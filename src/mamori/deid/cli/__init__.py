@@ -1,22 +1,27 @@
 """`mamori deid …` and `mamori text …`: the deid slice's command groups.
 
 The tabular commands (pseudonymise, anonymise, risk, keys, provide) live in :mod:`mamori.deid.tabular.cli` and the
-free-text ones in :mod:`mamori.deid.text.cli`; this module adds the register of de-identified datasets and is what
+free-text ones in :mod:`mamori.deid.cli.text`; this module adds the register of de-identified datasets and is what
 the composition mounts. Every command goes through :mod:`mamori.deid.service`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from mamori.deid import service
+from mamori.deid.cli.text import app as text_app
 from mamori.deid.tabular.cli import app
-from mamori.deid.text.cli import app as text_app
 from mamori.kernel import labels
-from mamori.kernel.cli_support import cli_command, console, print_json, state
+from mamori.kernel.cli_support import cli_command, console, lazy, print_json, state
+
+# Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
+if TYPE_CHECKING:
+    from mamori.deid import service
+else:
+    service = lazy("mamori.deid.service")
 
 
 @app.command("datasets")
