@@ -81,8 +81,8 @@ def test_no_more_requests_than_the_figure_hold_a_connection_at_once(small_server
             with ThreadPoolExecutor(max_workers=12) as workers:
                 codes = list(
                     workers.map(
-                        lambda i: (
-                            client.get(f"/api/v1/customers/{ids[i % len(ids)]}", headers=headers).status_code
+                        lambda i, h=headers: (
+                            client.get(f"/api/v1/customers/{ids[i % len(ids)]}", headers=h).status_code
                         ),
                         range(60),
                     )
@@ -101,3 +101,29 @@ def test_a_bad_concurrency_figure_is_refused(settings_factory):
 
     with pytest.raises(ValidationError):
         settings_factory(http_concurrency=0)
+
+
+def test_concurrent_first_uses_of_a_token_all_succeed(small_server):
+    """The first use of a token writes its last-used time; on SQLite, concurrent first uses used to fail with
+    "database is locked" (503) when one committed after another's read began. Each is now checked again on a
+    transaction that waits for the write lock."""
+    rt, _, ids = small_server
+    app = create_app(rt)
+    codes: list[int] = []
+    with TestClient(app, base_url="https://testserver") as client:
+        for round_ in range(8):
+            with rt.transaction(SYSTEM_ACTOR) as ctx:
+                token = staff_service.create_token(
+                    ctx, "support", ApiTokenCreate(name=f"r{round_}", purposes=["contract"])
+                ).token
+            headers = {"Authorization": f"Bearer {token}", "Mamori-Purpose": "contract"}
+            with ThreadPoolExecutor(max_workers=12) as workers:
+                codes += list(
+                    workers.map(
+                        lambda i, h=headers: (
+                            client.get(f"/api/v1/customers/{ids[i % len(ids)]}", headers=h).status_code
+                        ),
+                        range(12),
+                    )
+                )
+    assert codes == [200] * len(codes)

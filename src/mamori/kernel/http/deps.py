@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mamori.kernel.context import Actor, Context
@@ -54,6 +55,27 @@ def check_csrf(request: Request, rt: Runtime, who: Principal) -> None:
         raise CsrfRejected("CSRF トークンがないか一致しません。", "Missing or wrong CSRF token.")
 
 
+def _busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+def authenticate(request: Request, rt: Runtime) -> Principal | None:
+    """Run the app's authenticator in the auth edge's own small transaction (a deferred one: last-seen times are
+    written at most once a minute)."""
+    authenticator: Authenticator = request.app.state.authenticate
+    try:
+        with unit_of_work(rt.read_sessions) as session:
+            return authenticator(request, session, rt)
+    except OperationalError as exc:
+        if not _busy(exc):
+            raise
+    # SQLite: a concurrent request wrote the same last-seen time after this read began (BUSY_SNAPSHOT, which
+    # waiting does not cure): check again in a transaction that takes the write lock first and waits its turn.
+    with unit_of_work(rt.sessions) as session:
+        return authenticator(request, session, rt)
+
+
 def runtime_of(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
@@ -64,10 +86,7 @@ def principal(request: Request) -> Principal:
     if isinstance(cached, Principal):
         return cached
     rt = runtime_of(request)
-    authenticate: Authenticator = request.app.state.authenticate
-    # The auth edge's own small transaction (a deferred one: last-seen is written at most once a minute).
-    with unit_of_work(rt.read_sessions) as session:
-        found = authenticate(request, session, rt)
+    found = authenticate(request, rt)
     if found is None:
         raise Unauthenticated("サインインが必要です。", "Sign-in required.")
     if found.via == "session" and request.method not in SAFE_METHODS:

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from mamori.kernel import validation
-from mamori.kernel.db import unit_of_work
 from mamori.kernel.errors import MamoriError
+from mamori.kernel.http import deps
 from mamori.kernel.http.deps import Principal, csrf_token, runtime_of
 from mamori.kernel.http.templating import is_htmx, lang_of, render
 from mamori.kernel.labels import label, value
@@ -30,8 +30,7 @@ def signed_in(request: Request) -> Principal | None:
         return cached if cached.via == "session" else None
     rt = runtime_of(request)
     try:
-        with unit_of_work(rt.read_sessions) as session:
-            found: Principal | None = request.app.state.authenticate(request, session, rt)
+        found = deps.authenticate(request, rt)
     except MamoriError:
         return None
     if found is None or found.via != "session":
