@@ -563,8 +563,11 @@ def _work(rt: Runtime, who: Principal, job: Job, upload: Upload, skip: bool) -> 
     except MamoriError as exc:
         job.failure = exc
     except Exception:  # never a stack trace on the page; the log has it
-        log.exception("import job %s failed", job.id)
+        log.exception("import job %s failed", job.id[:8])
         job.crashed = True
+    except BaseException:  # the thread is being stopped: the page says the job stopped
+        job.crashed = True
+        raise
     finally:
         upload.data = b""  # the bytes are gone from memory with the job
         job.finished = True
@@ -583,7 +586,8 @@ def _job_page(request: Request, who: Principal, job: Job, *, fragment: bool) -> 
     failure = None
     if job.failure is not None:
         failure = {"message": job.failure.message(lang), "rule_id": job.failure.rule_id}
-    elif job.crashed:
+    elif job.crashed or (job.finished and report is None):
+        # a job that ended without a report or a refusal is shown as stopped, never as an empty box
         failure = {"message": label("web_imports.crashed", lang), "rule_id": None}
     data = _common(
         request,
