@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pg import PgServer, create_database, start_pg
+from tests.pg import APP_ROLE, OWNER_ROLE, PgServer, create_database, start_pg
 
 BACKENDS = [b for b in os.environ.get("MAMORI_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 _counter = itertools.count()
@@ -99,33 +99,73 @@ def migrated_db_url(backend: str, request: pytest.FixtureRequest, tmp_path_facto
             shutil.copyfile(_TEMPLATE["sqlite"], d / "data.db")
             return f"sqlite:///{d / 'data.db'}"
         server: PgServer = request.getfixturevalue("pg_server")
-        if "postgresql" not in _TEMPLATE:
-            url = create_database(server, f"tmpl{os.getpid()}")
-            engine = make_engine(url)
-            migrate(engine)
-            engine.dispose()
-            _TEMPLATE["postgresql"] = f"tmpl{os.getpid()}"
-        return create_database(server, f"t{os.getpid()}_data_{n}", template=_TEMPLATE["postgresql"])
+        return create_database(server, f"t{os.getpid()}_data_{n}", template=pg_template(server))
 
     return make
 
 
+def pg_template(server: PgServer) -> str:
+    """The migrated template database (once per session): migrated as the owner role, the app role granted what
+    kernel.db.grant_sql lists — every copy carries the tables, the RLS policies of 0017 and the grants."""
+    if "postgresql" not in _TEMPLATE:
+        from mamori.kernel.db import grant_sql, make_engine, table_names
+        from mamori.kernel.runtime import migrate
+
+        name = f"tmpl{os.getpid()}"
+        create_database(server, name, owner=OWNER_ROLE)
+        engine = make_engine(server.owner_url(name))
+        try:
+            migrate(engine)
+            with engine.begin() as conn:
+                for statement in grant_sql(APP_ROLE, table_names(engine)):
+                    conn.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+        _TEMPLATE["postgresql"] = name
+    return _TEMPLATE["postgresql"]
+
+
 @pytest.fixture
-def settings_factory(empty_db_url, migrated_db_url, tmp_path, backend):
+def settings_factory(empty_db_url, migrated_db_url, tmp_path, backend, request, monkeypatch):
     from mamori.kernel.settings import Settings
 
     def make(**overrides):
         # On PostgreSQL the keystore and the audit log share one scratch database (their tables never overlap;
-        # creating databases is the slow part); the data store is always a database of its own.
-        keys = empty_db_url("keys")
-        values = dict(
+        # creating databases is the slow part); the data store is always a database of its own. The app connects
+        # as mamori_app (no superuser, no BYPASSRLS, owns nothing); mamori_owner owns and migrates (issue 17).
+        common = dict(
             home=tmp_path / "home",
-            database_url=migrated_db_url(),
-            keystore_url=keys,
-            audit_url=keys if backend == "postgresql" else empty_db_url("audit"),
             kek=base64.b64encode(secrets.token_bytes(32)).decode(),
             key_dir=tmp_path / "keydir",
             audit_checkpoint_every=50,
+        )
+        if backend == "postgresql":
+            server: PgServer = request.getfixturevalue("pg_server")
+            n = next(_counter)
+            data = f"t{os.getpid()}_data_{n}"
+            keys = f"t{os.getpid()}_keys_{n}"
+            create_database(server, data, template=pg_template(server), owner=OWNER_ROLE)
+            create_database(server, keys, owner=OWNER_ROLE)
+            owners = dict(
+                migration_database_url=server.owner_url(data),
+                migration_keystore_url=server.owner_url(keys),
+                migration_audit_url=server.owner_url(keys),
+            )
+            values: dict[str, object] = dict(
+                **common,
+                database_url=server.app_url(data),
+                keystore_url=server.app_url(keys),
+                audit_url=server.app_url(keys),
+                **owners,
+            )
+            values.update(overrides)
+            # A CLI run in this test (in-process or a subprocess) reads the owner URLs from the environment.
+            for field in owners:
+                monkeypatch.setenv(f"MAMORI_{field.upper()}", str(values[field]))
+            return Settings(**values)
+        keys_url = empty_db_url("keys")
+        values = dict(
+            **common, database_url=migrated_db_url(), keystore_url=keys_url, audit_url=empty_db_url("audit")
         )
         values.update(overrides)
         return Settings(**values)

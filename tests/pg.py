@@ -2,6 +2,11 @@
 
 Started from the Debian binaries (``/usr/lib/postgresql/<v>/bin``) in a temporary directory; as root it runs as
 the ``postgres`` system user (PostgreSQL refuses to run as root). fsync is off: these databases are scratch.
+
+Roles, as production runs them (issue 17): ``mamori`` is the bootstrap superuser that creates databases; the
+stores a test's runtime uses are owned by ``mamori_owner`` (migrations, schemas) and the app connects as
+``mamori_app`` — not a superuser, no BYPASSRLS, owning nothing — so the whole PostgreSQL suite runs under the
+row-level security and the grants of migration 0017 / kernel.db.grant_sql.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+OWNER_ROLE = "mamori_owner"
+APP_ROLE = "mamori_app"
+
+
 @dataclass
 class PgServer:
     base_url: str  # postgresql+psycopg://mamori@127.0.0.1:PORT/
@@ -40,6 +49,19 @@ class PgServer:
 
     def url(self, dbname: str) -> str:
         return f"{self.base_url}{dbname}"
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1].strip("/"))
+
+    def role_url(self, role: str, dbname: str) -> str:
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{dbname}"
+
+    def owner_url(self, dbname: str) -> str:
+        return self.role_url(OWNER_ROLE, dbname)
+
+    def app_url(self, dbname: str) -> str:
+        return self.role_url(APP_ROLE, dbname)
 
 
 def start_pg() -> PgServer | None:
@@ -110,14 +132,29 @@ def start_pg() -> PgServer | None:
                 stop()
                 raise
             time.sleep(0.2)
+    with psycopg.connect(f"host=127.0.0.1 port={port} user=mamori dbname=postgres", autocommit=True) as conn:
+        for role in (OWNER_ROLE, APP_ROLE):
+            conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
     return PgServer(base_url=base, admin_url=base + "postgres", stop=stop)
 
 
-def create_database(server: PgServer, name: str, template: str | None = None) -> str:
+def create_database(
+    server: PgServer, name: str, template: str | None = None, *, owner: str | None = None
+) -> str:
+    """A new database (a copy of ``template``); with ``owner``, owned by that role (its schema ``public`` too, so the
+    owner creates the tables and nobody else can). Returns the bootstrap superuser's URL."""
     import psycopg
 
-    port = server.base_url.rsplit(":", 1)[1].strip("/")
-    with psycopg.connect(f"host=127.0.0.1 port={port} user=mamori dbname=postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        f"host=127.0.0.1 port={server.port} user=mamori dbname=postgres", autocommit=True
+    ) as conn:
         tmpl = f" TEMPLATE {template}" if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
+        own = f" OWNER {owner}" if owner else ""
+        conn.execute(f'CREATE DATABASE "{name}"{tmpl}{own}')
+    if owner and template is None:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={server.port} user=mamori dbname={name}", autocommit=True
+        ) as conn:
+            conn.execute(f"ALTER SCHEMA public OWNER TO {owner}")
+            conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     return server.url(name)

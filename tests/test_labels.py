@@ -304,7 +304,9 @@ def _setup(run) -> dict[str, str]:
         )
     )["id"]
     _ok(run("--as", "hoshino", "processors", "audits", "schedule", contract, "--due", "2026-01-31"))
-    _ok(run("--as", "admin", "staff", "tokens", "create", "sato", "--name", "crm-sync", "-p", "contract"))
+    # issue 17: a machine client's token belongs to a service account (an administrator issues it)
+    _ok(run("--as", "admin", "staff", "add-service", "crm-sync", "--name", "CRM", "--role", "support"))
+    _ok(run("--as", "admin", "staff", "tokens", "create", "crm-sync", "--name", "crm-sync", "-p", "contract"))
     # a consent-based provision to a domestic third party: a 第三者提供記録 to list and show
     partner = json.loads(
         _ok(

@@ -191,16 +191,14 @@ def test_sign_out_revokes_and_idle_timeout(api):
 
 
 def test_api_token_is_limited_to_its_purposes(api):
-    from mamori.kernel.context import SYSTEM_ACTOR
-    from mamori.staff import service as staff_service
     from mamori.staff.schemas import ApiTokenCreate
+    from tests.staff.helpers import own_token
 
     c, csrf = api.client("support")
     cid = create(c, csrf)
-    with api.rt.transaction(SYSTEM_ACTOR) as ctx:
-        issued = staff_service.create_token(
-            ctx, "support", ApiTokenCreate(name="crm-sync", purposes=["contract"])
-        )
+    issued = own_token(
+        api.rt, "support", api.secrets["support"], ApiTokenCreate(name="crm-sync", purposes=["contract"])
+    )
     bearer, _ = api.client()
     h = {"Authorization": f"Bearer {issued.token}"}
     assert (

@@ -22,6 +22,7 @@ from mamori.purposes import service as purposes_service
 from mamori.staff import service as staff_service
 from mamori.staff.schemas import ApiTokenCreate
 from tests.factories import make_customer
+from tests.staff.helpers import own_token
 
 API = "/api/v1"
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
@@ -77,8 +78,9 @@ def actors(api):
 
 
 def _token(api, purposes: list[str]) -> dict[str, str]:
-    with api.rt.transaction(SYSTEM_ACTOR) as ctx:
-        issued = staff_service.create_token(ctx, "support", ApiTokenCreate(name="sync", purposes=purposes))
+    issued = own_token(
+        api.rt, "support", api.secrets["support"], ApiTokenCreate(name="sync", purposes=purposes)
+    )
     return {"Authorization": f"Bearer {issued.token}"}
 
 

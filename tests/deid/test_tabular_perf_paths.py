@@ -329,7 +329,7 @@ def test_given_no_risk_when_anonymising_then_output_without_risk_figures(cli: Ru
     report = json.loads(rep.read_text(encoding="utf-8"))
     assert report["risk_before"] is None and report["risk_after"] is None and "risk" not in report["seconds"]
     assert "<svg" in rep.with_suffix(".html").read_text(encoding="utf-8")
-    r = cli("--as", "hoshino", "deid", *args, "--json", "-p", "analytics")
+    r = cli("--as", "hoshino", "deid", *args, "--force", "--json", "-p", "analytics")  # replaces out.csv
     summary = json.loads(r.stdout[r.stdout.index("{") :])
     assert summary["prosecutor_max_before"] == 1.0 and summary["prosecutor_max_after"] <= 0.2
 
@@ -345,7 +345,7 @@ def test_given_full_suppression_and_arx_loss_when_anonymising_then_accepted(cli:
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout[r.stdout.index("{") :])
     assert summary["suppressed"] > 0 and 0.0 < summary["loss"] < 1.0
-    bad = cli("--as", "hoshino", "deid", *args, "--metric", "nope", "-p", "analytics")
+    bad = cli("--as", "hoshino", "deid", *args, "--force", "--metric", "nope", "-p", "analytics")
     assert bad.exit_code != 0 and "arx-loss" in bad.output
 
 

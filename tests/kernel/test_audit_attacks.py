@@ -143,7 +143,7 @@ class Store:
     old_head: dict[str, Any]
 
     def attacker(self) -> Attacker:
-        return Attacker(self.settings.resolved_audit_url())
+        return Attacker(self.settings.migration_audit_url or self.settings.resolved_audit_url())
 
 
 def sample(i: int) -> AuditEntry:
@@ -177,7 +177,7 @@ def store(settings_factory, clock, monkeypatch) -> Store:
         clock.advance(timedelta(seconds=1))
         rt.audit.append([sample(i)])
         if i + 1 == SNAPSHOT_AT:
-            spy = Attacker(settings.resolved_audit_url())
+            spy = Attacker(settings.migration_audit_url or settings.resolved_audit_url())
             old_head = spy.head()
             spy.close()
     anchor = rt.anchor_path

@@ -11,7 +11,7 @@ import pytest
 from mamori.kernel.context import SYSTEM_ACTOR, Role
 from mamori.kernel.errors import MamoriError
 from mamori.staff import service as staff_service
-from mamori.staff.schemas import ApiTokenCreate, StaffCreate
+from mamori.staff.schemas import ApiTokenCreate, ServiceAccountCreate, StaffCreate
 from tests.staff.helpers import code_now, system_ctx
 
 CANARY_PASSWORD = "Canary-Passw0rd-夜明け"
@@ -47,7 +47,10 @@ def test_audit_and_errors_hold_ids_only(runtime, clock):
     errors.append(err.value)
 
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
-        staff_service.add(ctx, StaffCreate(username="crm", display_name="crm", role=Role.SUPPORT))
+        # issue 17: a machine client's token belongs to a service account an administrator issues it for
+        staff_service.add_service(
+            ctx, ServiceAccountCreate(username="crm", display_name="crm", role=Role.SUPPORT)
+        )
         issued = staff_service.create_token(ctx, "crm", ApiTokenCreate(name="crm", purposes=["contract"]))
     secrets_seen += [issued.token]
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
@@ -56,7 +59,7 @@ def test_audit_and_errors_hold_ids_only(runtime, clock):
         staff_service.validate_api_token(system_ctx(runtime, s), issued.token)
     errors.append(err.value)
     with pytest.raises(MamoriError) as err, runtime.transaction(SYSTEM_ACTOR) as ctx:
-        staff_service.set_password(ctx, "crm", "password")
+        staff_service.set_password(ctx, "sato", "password")
     errors.append(err.value)
 
     runtime.drain_outbox()

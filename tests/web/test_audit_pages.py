@@ -23,6 +23,7 @@ import mamori
 from mamori.customers import service as customers_service
 from mamori.kernel import labels
 from mamori.kernel.context import SYSTEM_ACTOR, Role
+from mamori.kernel.db import make_engine
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy.actions import registered_actions
 from mamori.staff import service as staff_service
@@ -266,8 +267,14 @@ def test_verify_shows_ok_then_the_break_after_tampering(api, world):
     checked = int(re.search(r"確認した記録</dt><dd>([\d,]+)件", r.text).group(1).replace(",", ""))
     assert checked >= 5
     seq = next(e.seq for e in api.rt.audit.tail(50) if e.action == "customer.read")
-    with api.rt.audit_engine.begin() as conn:
+    owner_url = (
+        api.rt.settings.migration_audit_url
+    )  # PostgreSQL: the app role may only append; the owner edits
+    attacker = make_engine(owner_url) if owner_url else api.rt.audit_engine
+    with attacker.begin() as conn:
         conn.execute(text("UPDATE audit_entries SET action = 'customer.update' WHERE seq = :s"), {"s": seq})
+    if owner_url:
+        attacker.dispose()
     r = po.post("/audit/verify", data={"csrf": csrf})
     assert r.status_code == 200, r.text
     assert "監査ログに問題があります" in r.text and "改ざんは見つかりませんでした" not in r.text

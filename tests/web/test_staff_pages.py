@@ -53,6 +53,17 @@ def live_sessions(api, staff_id) -> int:
         return sum(1 for r in rows if r.revoked_at is None)
 
 
+def service_account(api, username="crm") -> str:
+    """Issue 17: an administrator issues tokens to a machine client's service account only (never to a person)."""
+    from mamori.kernel.context import Role
+    from mamori.staff.schemas import ServiceAccountCreate
+
+    with api.rt.transaction(SYSTEM_ACTOR) as ctx:
+        return service.add_service(
+            ctx, ServiceAccountCreate(username=username, display_name="CRM 連携", role=Role.SUPPORT)
+        ).id
+
+
 def issue(api, c, csrf, staff_id, **over):
     body = {"csrf": csrf, "name": "crm-sync", "purposes": "contract, support", "expires_in_days": "30"}
     body.update(over)
@@ -90,7 +101,9 @@ def test_the_list_in_words_with_opaque_links(api):
     assert "登録済み" in r.text and "有効" in r.text
     links = re.findall(r'href="(/staff/[^"]+)"', r.text)
     assert f"/staff/{api.ids['sato']}" in links
-    assert all(re.fullmatch(r"/staff/(new|[0-9a-f]{32})", link) for link in links)  # never a user name
+    assert all(
+        re.fullmatch(r"/staff/(new|me/tokens|[0-9a-f]{32})", link) for link in links
+    )  # never a user name
     en, _ = api.client("admin")
     en.cookies.set("mamori_lang", "en")
     assert "Sales rep" in en.get("/staff").text
@@ -139,7 +152,7 @@ def test_other_roles_are_refused_every_page_and_nothing_changes(api, who):
 
 def test_revoke_is_refused_for_other_roles(api):
     admin, admin_csrf = api.client("admin")
-    issued = issue(api, admin, admin_csrf, api.ids["support"])
+    issued = issue(api, admin, admin_csrf, service_account(api))
     assert issued.status_code == 201
     token_id = tokens(api)[0].id
     for who in ("sato", "po"):
@@ -325,7 +338,7 @@ def test_unknown_or_malformed_ids_are_404(api):
 
 def test_token_is_shown_once_then_listed_without_it_and_revoked(api):
     c, csrf = api.client("admin")
-    sid = api.ids["support"]
+    sid = service_account(api)
     r = issue(api, c, csrf, sid)
     assert r.status_code == 201, r.text
     page_headers(r)
@@ -371,7 +384,7 @@ def test_token_is_shown_once_then_listed_without_it_and_revoked(api):
 )
 def test_token_bad_input_is_422_and_issues_nothing(api, over):
     c, csrf = api.client("admin")
-    r = issue(api, c, csrf, api.ids["support"], **over)
+    r = issue(api, c, csrf, service_account(api), **over)
     assert r.status_code == 422, r.text
     assert "入力内容" in r.text and "mamori_" not in r.text
     assert tokens(api) == []

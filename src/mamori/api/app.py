@@ -12,9 +12,10 @@ from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
 from mamori.deid.api import router as deid_router
 from mamori.inventory.api import router as inventory_router
+from mamori.kernel import observability
 from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.http import problems
-from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders
+from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders, RequestContext, RequestLimits
 from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.processors.api import router as processors_router
 from mamori.provision.api import router as provision_router
@@ -49,8 +50,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.authenticate = auth.authenticate
-    app.add_middleware(AdmissionLimit, concurrency=rt.settings.http_concurrency)
+    # health and metrics answer even when every admitted request is busy
+    app.add_middleware(
+        AdmissionLimit,
+        concurrency=rt.settings.http_concurrency,
+        exempt_prefixes=("/static/", "/healthz", observability.METRICS_PATH),
+    )
     problems.install(app)
+    observability.install_health(app)
     web_app.mount(app)  # the staff web app: /, /sign-in, /static, /docs (issue 15)
 
     @app.exception_handler(MamoriError)
@@ -70,9 +77,20 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             rule_id=exc.rule_id,
             article=cite(exc.rule_id, lang),
             lang=lang,
+            echo=problems.request_values(request),
         )
 
     app.add_middleware(BaselineHeaders, no_store_prefix=API)
+    observability.install_metrics(app)  # its middleware sits outside the headers', inside the limits
+    # Outermost: the request id and access line for every answer (a 413 included), then the body limits, which
+    # answer before routing, dependencies or sign-in read anything.
+    app.add_middleware(
+        RequestLimits,
+        max_request_bytes=rt.settings.max_request_bytes,
+        max_upload_bytes=rt.settings.max_upload_bytes,
+        max_fields=rt.settings.max_form_fields,
+    )
+    app.add_middleware(RequestContext)
 
     for router in (
         auth.router,
@@ -89,3 +107,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app as ``mamori serve`` runs it (uvicorn's factory, in each worker process): the server's logging
+    (``MAMORI_LOG_FORMAT`` / ``MAMORI_LOG_LEVEL``) first, then :func:`create_app`."""
+    from mamori.kernel.settings import get_settings
+
+    observability.configure_logging(get_settings())
+    return create_app()

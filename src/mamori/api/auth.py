@@ -68,6 +68,7 @@ def sign_in(request: Request, response: Response, body: Annotated[SignInRequest,
         body.password,
         body.totp,
         idle_timeout=timedelta(minutes=rt.settings.session_idle_minutes),
+        channel="api",
     )
     max_age = int((signed.expires_at - rt.clock.now()).total_seconds())
     response.set_cookie(

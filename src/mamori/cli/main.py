@@ -12,6 +12,8 @@ from rich.table import Table
 from mamori import __version__
 from mamori import composition as bootstrap
 from mamori.cli import backup as backup_cli
+from mamori.cli import doctor as doctor_cli
+from mamori.cli import session as session_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
 from mamori.inventory.cli import app as inventory_app
@@ -381,18 +383,39 @@ def serve(
             f"open http://{host}:{port}/ in a browser (the API reference is at /docs; Ctrl-C to stop)",
         )
     )
+    settings = st.runtime.settings
+    trusted = forwarded_allow_ips(settings.forwarded_allow_ips)
     uvicorn.run(
-        "mamori.api.app:create_app",
+        "mamori.api.app:serve_app",  # configures the JSON/text logs in each worker, then create_app
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        log_level=_uvicorn_level(settings.log_level),
+        log_config=None,  # the app's logging (MAMORI_LOG_FORMAT), not uvicorn's formatters
+        access_log=False,  # uvicorn's line has the raw path and query; the app logs the route template
+        # X-Forwarded-For / -Proto are believed only from the proxies in MAMORI_FORWARDED_ALLOW_IPS (issue 17):
+        # none by default, so a client cannot pick the address the per-IP limits count it under.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or "",
+        server_header=False,
     )
 
 
+def _uvicorn_level(value: str) -> str:
+    """``MAMORI_LOG_LEVEL`` for uvicorn (an unknown level is ``info``; `mamori doctor` reports it)."""
+    level = value.strip().lower()
+    return level if level in ("critical", "error", "warning", "info", "debug") else "info"
+
+
+def forwarded_allow_ips(value: str) -> str:
+    """``MAMORI_FORWARDED_ALLOW_IPS`` as uvicorn takes it (comma-separated addresses or networks, ``*`` = any
+    client; empty = none), spaces removed."""
+    return ",".join(part.strip() for part in value.split(",") if part.strip())
+
+
 app.add_typer(staff_app, name="staff")
+session_cli.register(app)  # mamori login / logout (production mode: the CLI signs in like the API)
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(customers_app, name="customers")
 app.add_typer(consent_app, name="consent")
@@ -403,6 +426,7 @@ app.add_typer(inventory_app, name="inventory")
 app.command("provide")(provision_cli.provide)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
+app.command("doctor")(doctor_cli.doctor)
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 bootstrap.mount_deid(app)

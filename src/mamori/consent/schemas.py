@@ -17,6 +17,8 @@ class ConsentIn(InputModel):
     method: Literal["checkbox", "button", "email", "oral", "paper", "web_form", "import", "request"]
     notice_version: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, max_length=200)
+    # When the person gave (or withdrew) it, if not now; a time in the future (beyond 5 minutes of clock skew) is
+    # refused by the service against its clock (consent_in_future, R-CNS-1).
     occurred_at: datetime | None = None
     # Who consented for a child: the person's legal guardian (法定代理人), by relationship only — parent
     # (親権者) or guardian (未成年後見人). Required for a person under 16 once R-R8-4 is in force.

@@ -29,7 +29,15 @@ from mamori.customers.schemas import (
     PurposeNoticeRead,
 )
 from mamori.kernel.errors import MamoriError, ValidationFailed
-from mamori.kernel.http.deps import PageDep, PlainContext, PrincipalDep, PurposeContext, runtime_of
+from mamori.kernel.http.deps import (
+    PageDep,
+    PlainContext,
+    PrincipalDep,
+    PurposeContext,
+    require_body_purposes,
+    require_token_purpose,
+    runtime_of,
+)
 from mamori.kernel.http.problems import responses
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -47,8 +55,9 @@ def _etag(version: int) -> str:
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=Created, responses=responses(401, 403, 422)
 )
-def create_customer(ctx: PlainContext, body: CustomerCreateRequest) -> Created:
+def create_customer(ctx: PlainContext, who: PrincipalDep, body: CustomerCreateRequest) -> Created:
     """顧客を登録する / create a customer (purposes notified at collection are required)."""
+    require_body_purposes(who, body)
     view = service.create(
         ctx,
         body.customer,
@@ -68,6 +77,7 @@ def create_customer(ctx: PlainContext, body: CustomerCreateRequest) -> Created:
 )
 def import_customers(request: Request, who: PrincipalDep, body: CustomerImportRequest) -> dict[str, object]:
     """CSV の一括登録（第三者・事業承継は受領の確認と記録を同じ処理単位で, R-30-1） / import customers from CSV."""
+    require_body_purposes(who, body)
     with tempfile.TemporaryDirectory() as tmp:
         path = FsPath(tmp) / "import.csv"
         path.write_text(body.csv, encoding="utf-8")
@@ -180,8 +190,9 @@ PurposeCode = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$", descripti
 
 
 @router.get("/pending-notice", response_model=PendingNoticeList, responses=responses(401, 403, 404, 422))
-def pending_notice(ctx: PlainContext, purpose: PurposeCode) -> PendingNoticeList:
+def pending_notice(ctx: PlainContext, who: PrincipalDep, purpose: PurposeCode) -> PendingNoticeList:
     """新しい版の通知がまだ必要な本人と、通知等の例外（R-17-2, R-21-3） / who still needs the new notice."""
+    require_token_purpose(who, purpose)
     return service.notices.pending(ctx, purpose)
 
 
@@ -193,8 +204,9 @@ router.routes.insert(
 
 
 @router.post("/notices", response_model=NoticeResult, responses=responses(401, 403, 404, 422))
-def record_notices(ctx: PlainContext, body: NoticeIn) -> NoticeResult:
+def record_notices(ctx: PlainContext, who: PrincipalDep, body: NoticeIn) -> NoticeResult:
     """利用目的の現在の版を通知したことを記録（R-17-2, R-21-1） / record that persons were notified."""
+    require_body_purposes(who, body)
     return service.notices.notify(ctx, body)
 
 
@@ -205,7 +217,8 @@ def record_notices(ctx: PlainContext, body: NoticeIn) -> NoticeResult:
     responses=responses(401, 403, 404, 422),
 )
 def record_notice_exception(
-    ctx: PlainContext, customer_id: CustomerId, body: NoticeExceptionIn
+    ctx: PlainContext, who: PrincipalDep, customer_id: CustomerId, body: NoticeExceptionIn
 ) -> PurposeNoticeRead:
     """通知等の例外を事由とともに記録（法21条4項、R-21-3） / record a notice exception with its ground."""
+    require_body_purposes(who, body)
     return service.notices.record_exception(ctx, customer_id, body)

@@ -87,6 +87,10 @@ class Activity(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
     withheld: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 政令5 ground (R-16-4)
+    # The data category of the text: "sensitive" when the scanner found 要配慮 in it (R-2.3-1; masked for a purpose
+    # that does not cover 要配慮 data, R-20-2), else "behaviour". NULL: written before migration 0018 (classified
+    # when read).
+    category: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Provenance(Base):

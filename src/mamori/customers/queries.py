@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    func,
     literal_column,
     null,
     select,
@@ -183,6 +184,15 @@ def notified_purposes(ids: Sequence[str]) -> Select[str, str]:
 def contact_points(ids: Sequence[str]) -> Select[ContactPoint]:
     return (
         select(ContactPoint).where(ContactPoint.customer_id.in_(list(ids))).order_by(ContactPoint.created_at)
+    )
+
+
+def contact_point_counts(customer_id: str) -> Select[str, int]:
+    """How many contact points of each kind one customer holds (the per-customer limits, issue 17)."""
+    return (
+        select(ContactPoint.kind, func.count())
+        .where(ContactPoint.customer_id == customer_id)
+        .group_by(ContactPoint.kind)
     )
 
 

@@ -17,6 +17,15 @@ from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
 from mamori.kernel.wareki import parse_wareki
 
+# Limits on what one person's record may hold (issue 17: one customer with 20,000 e-mails was accepted). Generous
+# for a real company — a person has a handful of addresses and numbers — and small enough that one request cannot
+# swell a record, a search index or a disclosure package. A longer list is refused as a whole (422 / one line).
+MAX_PHONES = 20  # telephone numbers per customer
+MAX_EMAILS = 20  # e-mail addresses per customer
+MAX_ATTRIBUTES = 100  # extensible attributes per request
+MAX_PURPOSES = 50  # purposes notified at collection, per request
+
+
 # Field → data category: what a purpose must cover for the field to come back unmasked.
 FIELD_CATEGORIES: dict[str, Category] = {
     "name": Category.IDENTIFIER,
@@ -206,16 +215,16 @@ class SensitiveConsentIn(InputModel):
 
 class CustomerCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
-    kana: str | None = None
+    kana: str | None = Field(default=None, max_length=200)
     birth_date: date | None = None
     gender: Literal["female", "male", "other", "unknown"] | None = None
     postal_code: str | None = None
     address: str | None = Field(default=None, max_length=400)
-    phones: list[str] = Field(default_factory=list)
-    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list, max_length=MAX_PHONES)
+    emails: list[str] = Field(default_factory=list, max_length=MAX_EMAILS)
     occupation: str | None = Field(default=None, max_length=200)
     employer: str | None = Field(default=None, max_length=200)
-    attributes: list[AttributeIn] = Field(default_factory=list)
+    attributes: list[AttributeIn] = Field(default_factory=list, max_length=MAX_ATTRIBUTES)
     origin: str = Field(default="JP", pattern=r"^[A-Z]{2}$")
 
     @field_validator("kana")
@@ -260,15 +269,15 @@ class CustomerCreate(InputModel):
 
 class CustomerUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    kana: str | None = None
+    kana: str | None = Field(default=None, max_length=200)
     birth_date: date | None = None
     gender: Literal["female", "male", "other", "unknown"] | None = None
     postal_code: str | None = None
-    address: str | None = None
-    occupation: str | None = None
-    employer: str | None = None
-    add_phones: list[str] = Field(default_factory=list)
-    add_emails: list[str] = Field(default_factory=list)
+    address: str | None = Field(default=None, max_length=400)
+    occupation: str | None = Field(default=None, max_length=200)
+    employer: str | None = Field(default=None, max_length=200)
+    add_phones: list[str] = Field(default_factory=list, max_length=MAX_PHONES)
+    add_emails: list[str] = Field(default_factory=list, max_length=MAX_EMAILS)
 
     _kana = field_validator("kana")(CustomerCreate._kana.__func__)  # type: ignore[attr-defined]
     _birth = field_validator("birth_date", mode="before")(CustomerCreate._birth.__func__)  # type: ignore[attr-defined]
@@ -373,7 +382,9 @@ class NoteWarning(BaseModel):
 class CustomerCreateRequest(InputModel):
     customer: CustomerCreate
     provenance: ProvenanceIn = ProvenanceIn()
-    purposes: list[str] = Field(min_length=1, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)")
+    purposes: list[str] = Field(
+        min_length=1, max_length=MAX_PURPOSES, description="取得時に明示・通知した利用目的 (R-21-1/R-21-2)"
+    )
     sensitive_basis: str | None = None
     sensitive_consent: SensitiveConsentIn | None = Field(
         default=None, description="取得時に得た要配慮の取得同意（同意台帳に記録, R-20-2）"

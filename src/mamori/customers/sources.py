@@ -26,6 +26,7 @@ from mamori.customers.models import (
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerUpdate
 from mamori.customers.service import notices, subjects
 from mamori.customers.service.core import _dec, reindex_name
+from mamori.customers.service.core.common import text_category
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
@@ -297,6 +298,9 @@ class CustomersSource:
                 if value is None
                 else ctx.runtime.cipher.encrypt(cid, "activities", "body", act.id, value)
             )
+            act.category = text_category(
+                value
+            )  # R-2.3-1: a corrected text keeps the category of what it holds
             return [Correction(NAME, "activity", act.id, "body", before, value)]
         raise _not_found()
 

@@ -21,7 +21,7 @@ from mamori.inventory.schemas import (
     LocationUpdate,
     Ropa,
 )
-from mamori.kernel.http.deps import PlainContext
+from mamori.kernel.http.deps import PlainContext, PrincipalDep, require_body_purposes
 from mamori.kernel.http.problems import responses
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
@@ -42,8 +42,9 @@ def list_locations(ctx: PlainContext, active: bool = False) -> list[LocationRead
     response_model=LocationRead,
     responses=responses(401, 403, 404, 409, 422),
 )
-def add_location(ctx: PlainContext, body: LocationIn) -> LocationRead:
+def add_location(ctx: PlainContext, who: PrincipalDep, body: LocationIn) -> LocationRead:
     """保管場所を登録（外国は外的環境の把握 R-23-7、取り扱う事業者は提供先 R-28-4） / register a location."""
+    require_body_purposes(who, body)
     return service.add_location(ctx, body)
 
 
@@ -53,8 +54,9 @@ def show_location(ctx: PlainContext, code: Code) -> LocationRead:
 
 
 @router.patch("/locations/{code}", response_model=LocationRead, responses=responses(401, 403, 404, 422))
-def update_location(ctx: PlainContext, code: Code, body: LocationUpdate) -> LocationRead:
+def update_location(ctx: PlainContext, who: PrincipalDep, code: Code, body: LocationUpdate) -> LocationRead:
     """指定した項目を変更 / change the given fields."""
+    require_body_purposes(who, body)
     return service.update_location(ctx, code, body)
 
 

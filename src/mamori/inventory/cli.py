@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from mamori.kernel import labels
+from mamori.kernel import files, labels
 from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.errors import ValidationFailed
 
@@ -161,11 +161,11 @@ def _in_lang(text: str, lang: str) -> str:
     return ("; " if lang == "en" else "、").join(parts)
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(text: str, out: Path | None, force: bool = False) -> None:
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        files.write_output(out, text, force=force)  # never through a link; an existing file only with --force
 
 
 # -- storage locations ----------------------------------------------------------------------------------------
@@ -411,6 +411,9 @@ def ropa(
     fmt: str = typer.Option("md", "--format", help="json / csv / md"),
     json_out: bool = typer.Option(False, "--json"),
     out: Path | None = typer.Option(None, "--out", help="ファイルに書き出す / write to a file"),
+    force: bool = typer.Option(
+        False, "--force", help="既存の出力ファイルを置き換える / replace an existing file"
+    ),
 ) -> None:
     """処理活動の記録（GDPR 第30条）を登録簿から生成 / the record of processing activities (G-30), generated."""
     st = state(ctx)
@@ -421,11 +424,11 @@ def ropa(
         if out is None:
             print_json(record)
         else:
-            out.write_text(record.model_dump_json(indent=2), encoding="utf-8")
+            _emit(record.model_dump_json(indent=2), out, force)
     elif chosen == "csv":
-        _emit(service.ropa_csv(record), out)
+        _emit(service.ropa_csv(record), out, force)
     else:
-        _emit(service.ropa_markdown(record), out)
+        _emit(service.ropa_markdown(record), out, force)
 
 
 @app.command("countries")
@@ -435,6 +438,9 @@ def countries(
     fmt: str = typer.Option("table", "--format", help="table / json / csv / md"),
     json_out: bool = typer.Option(False, "--json"),
     out: Path | None = typer.Option(None, "--out", help="ファイルに書き出す / write to a file"),
+    force: bool = typer.Option(
+        False, "--force", help="既存の出力ファイルを置き換える / replace an existing file"
+    ),
 ) -> None:
     """データを保管・提供する外国の一覧（公表用、R-23-7・R-32-1） / foreign countries where data is kept or sent."""
     st = state(ctx)
@@ -445,14 +451,15 @@ def countries(
         if out is None:
             print_json(rows)
         else:
-            out.write_text(
+            _emit(
                 json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2),
-                encoding="utf-8",
+                out,
+                force,
             )
     elif chosen == "csv":
-        _emit(service.countries_csv(rows), out)
+        _emit(service.countries_csv(rows), out, force)
     elif chosen == "md":
-        _emit(service.countries_markdown(rows), out)
+        _emit(service.countries_markdown(rows), out, force)
     else:
         table = Table(*(_h(st, k) for k in ("country", "kind", "name", "safeguard")))
         for c_ in rows:

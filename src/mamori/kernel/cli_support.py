@@ -41,6 +41,57 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 ActorResolver = Callable[["Runtime", str], "Actor"]
+# The CLI's signed-in session (issue 17): ``mamori login`` keeps its token in a 0600 file; this resolver (registered
+# by ``mamori.cli.session.register``) turns the token into the session's Actor, checking idle/absolute expiry.
+SessionResolver = Callable[["Runtime", str], "Actor"]
+_SESSION_RESOLVER: list[SessionResolver] = []
+SESSION_FILE_NAME = "cli-session"
+MAX_SESSION_FILE_BYTES = 1024
+
+
+def set_session_resolver(resolver: SessionResolver) -> None:
+    """Register how a CLI session token becomes an Actor (the edge that owns sign-in does it, once)."""
+    _SESSION_RESOLVER[:] = [resolver]
+
+
+def session_file_path(settings: Any) -> Any:
+    """Where the CLI's session token is kept: ``Settings.cli_session_file`` or ``<key dir>/cli-session``."""
+    if settings.cli_session_file is not None:
+        return settings.cli_session_file.expanduser()
+    return settings.resolved_key_dir() / SESSION_FILE_NAME
+
+
+def _unsafe_session_file(ja: str, en: str) -> ConfigurationError:
+    return ConfigurationError(ja, en, code="cli_session_file_unsafe")
+
+
+def read_session_file(path: Any) -> str | None:
+    """The token in the CLI's session file, or None when there is none. Refused (one line) when the file is a
+    symbolic link, not a regular file, readable or writable by group or others, or owned by another user — a
+    session secret must be the signed-in user's alone. Opened without following links (O_NOFOLLOW)."""
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        raise _unsafe_session_file(
+            "CLI のセッションファイルがシンボリックリンクか通常のファイルではありません。使いません（削除して mamori login し直してください）。",
+            "The CLI session file is a symbolic link or not a regular file; refused (delete it and run mamori login).",
+        )
+    if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        raise _unsafe_session_file(
+            "CLI のセッションファイルが他のユーザーからも読み書きできます（0600 で自分のものに限ります）。使いません。",
+            "The CLI session file is readable or writable by others (it must be 0600 and yours); refused.",
+        )
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        data = os.read(fd, MAX_SESSION_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    token = data.decode("ascii", errors="replace").strip()
+    return token if 0 < len(token) <= MAX_SESSION_FILE_BYTES else None
 
 
 class _LazyModule(types.ModuleType):
@@ -86,7 +137,49 @@ class CliState:
         if self.prepare is not None:
             self.prepare()
 
+    def production(self) -> bool:
+        from mamori.kernel.settings import get_settings
+
+        return bool(get_settings().production)
+
+    def session_token(self) -> str | None:
+        """The token of ``mamori login``'s session (None: not signed in); the file's safety is checked first."""
+        from mamori.kernel.settings import get_settings
+
+        return read_session_file(session_file_path(get_settings()))
+
+    def _session_actor(self, token: str) -> Actor:
+        if not _SESSION_RESOLVER:
+            raise ConfigurationError("session resolver missing", "session resolver missing")
+        return _SESSION_RESOLVER[0](self.runtime, token)
+
     def actor(self, *, system_ok: bool = False) -> Actor:
+        """Who acts. Production mode (``MAMORI_PRODUCTION=1``): the user of ``mamori login``'s session — ``--as`` and
+        MAMORI_AS are refused, a self-declared name is no identity (issue 17). Demo mode: ``--as`` as before, else the
+        CLI session when there is one."""
+        if self.production():
+            if self.as_user:
+                raise ConfigurationError(
+                    "本番モードでは --as / MAMORI_AS は使えません。mamori login でサインインしてください。",
+                    "--as / MAMORI_AS are refused in production mode; sign in with mamori login.",
+                    code="as_refused_in_production",
+                )
+            token = self.session_token()
+            if token is not None:
+                return self._session_actor(token)
+            if system_ok:
+                from mamori.kernel.context import SYSTEM_ACTOR
+
+                return SYSTEM_ACTOR
+            raise ConfigurationError(
+                "サインインしていません。mamori login でサインインしてください。",
+                "Not signed in: run mamori login.",
+                code="login_required",
+            )
+        if not self.as_user and _SESSION_RESOLVER:
+            token = self.session_token()
+            if token is not None:
+                return self._session_actor(token)
         if not self.as_user:
             if system_ok:
                 from mamori.kernel.context import SYSTEM_ACTOR

@@ -15,16 +15,30 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mamori.kernel.audit import AuditEntry, AuditWriter, signing_key_from_seed
+from mamori.kernel.auditing import record_escaped_refusal
 from mamori.kernel.clock import Clock, SystemClock
-from mamori.kernel.context import SYSTEM_ACTOR, Actor, Context
+from mamori.kernel.context import SYSTEM_ACTOR, Actor, ActorKind, Context
 from mamori.kernel.crypto import BlindIndexer, FieldCipher, Keystore, kek_from_settings
-from mamori.kernel.db import is_sqlite, make_engine, make_sessionmaker, unit_of_work, wal_truncate
-from mamori.kernel.errors import ConfigurationError
+from mamori.kernel.db import (
+    MIGRATION_URL_SETTINGS,
+    ROW_SCOPE_SQL,
+    check_app_role,
+    check_url,
+    grant_sql,
+    is_sqlite,
+    make_engine,
+    make_sessionmaker,
+    migration_urls,
+    table_names,
+    unit_of_work,
+    wal_truncate,
+)
+from mamori.kernel.errors import ConfigurationError, PolicyDenied
 from mamori.kernel.memo import Caches
 from mamori.kernel.outbox import OUTBOX_PENDING, AuditOutbox
 from mamori.kernel.settings import Settings, get_settings
@@ -38,27 +52,43 @@ class Runtime:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # Every URL is checked before anything is created: a malformed URL, an unknown scheme or a SQLite file in a
+        # directory that does not exist is one line naming its setting, and no directory is made (issue 17).
+        self.migration_urls = migration_urls(settings)
+        _check_urls(settings, self.migration_urls)
         self.data_url = settings.resolved_database_url()
+        data_setting = "MAMORI_DATABASE_URL" if settings.database_url else "MAMORI_HOME"
         pool = settings.http_concurrency
-        self.data_engine: Engine = make_engine(self.data_url, pool_size=pool)
+        self.data_engine: Engine = make_engine(self.data_url, pool_size=pool, setting=data_setting)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.data_engine)
         # Read transactions (GET requests, sign-in checks): on SQLite a deferred BEGIN, so readers never queue on
         # the write lock (WAL readers do not block and are not blocked). Same engine on PostgreSQL.
         self.read_engine: Engine = (
-            make_engine(self.data_url, immediate=False, pool_size=pool)
+            make_engine(self.data_url, immediate=False, pool_size=pool, setting=data_setting)
             if self.data_url.startswith("sqlite")
             else self.data_engine
         )
         self.read_sessions: sessionmaker[Session] = make_sessionmaker(self.read_engine)
-        _check_layout(settings)
-        keystore_url = settings.resolved_keystore_url()
-        self.keystore_engine: Engine = make_engine(keystore_url, pool_size=pool)
-        self.keystore_read_engine: Engine = (
-            make_engine(keystore_url, immediate=False, pool_size=pool)
-            if keystore_url.startswith("sqlite")
-            else self.keystore_engine
+        audit_setting = "MAMORI_AUDIT_URL" if settings.audit_url else "MAMORI_HOME"
+        self.audit_engine: Engine = make_engine(
+            settings.resolved_audit_url(), pool_size=pool, setting=audit_setting
         )
-        self.audit_engine: Engine = make_engine(settings.resolved_audit_url(), pool_size=pool)
+        ks_setting = "MAMORI_KEYSTORE_URL" if settings.keystore_url else "MAMORI_KEY_DIR"
+        if settings.keystore_url:
+            self._keystore_engines(settings.keystore_url, ks_setting, pool)
+        # PostgreSQL: each store's role is checked before anything is created (an unreachable server is one line).
+        checked = []
+        for engine, setting in (
+            (self.data_engine, data_setting),
+            (self.audit_engine, audit_setting),
+            *(((self.keystore_engine, ks_setting),) if settings.keystore_url else ()),
+        ):
+            if not is_sqlite(engine) and engine.url not in checked:
+                check_app_role(engine, setting, production=settings.production)
+                checked.append(engine.url)
+        _check_layout(settings)
+        if not settings.keystore_url:  # the default keystore lives in the key directory _check_layout makes
+            self._keystore_engines(settings.resolved_keystore_url(), ks_setting, pool)
         self.kek = kek_from_settings(settings)
         self.keystore = Keystore(
             self.keystore_engine,
@@ -70,6 +100,14 @@ class Runtime:
         self.cipher = FieldCipher(self.keystore)
         # Hot-path facts shared by this process's threads (purpose catalog, API token checks): see kernel.memo.
         self.caches = Caches()
+
+    def _keystore_engines(self, url: str, setting: str, pool: int) -> None:
+        self.keystore_engine: Engine = make_engine(url, pool_size=pool, setting=setting)
+        self.keystore_read_engine: Engine = (
+            make_engine(url, immediate=False, pool_size=pool, setting=setting)
+            if url.startswith("sqlite")
+            else self.keystore_engine
+        )
 
     # -- lazily created pieces that need the keystore schema -------------------------------------------------
     @cached_property
@@ -104,12 +142,50 @@ class Runtime:
         home.mkdir(parents=True, exist_ok=True)
         os.chmod(home, 0o700)
         self.settings.store_id(create=True)
-        migrate(self.data_engine)
+        self.migrate_schemas()
         self.keystore.init_schema()
         self._ensure_kek()
         self.keystore.check_kek()
         self.audit.init_schema()
         self.drain_outbox()
+
+    def migrate_schemas(self) -> None:
+        """Migrate the data store and create the keystore and audit schemas through each store's owner URL
+        (MAMORI_MIGRATION_*_URL) when one is set, then grant the app's role only what it needs (kernel.db.grant_sql).
+        Without an owner URL the app's own connection migrates (SQLite; a PostgreSQL demo)."""
+        from mamori.kernel.audit.models import AuditBase
+        from mamori.kernel.crypto.keystore.tables import KeystoreBase
+
+        owners = self.migration_urls
+        schemas: dict[str, tuple[Engine, list[str]]] = {
+            "keystore": (self.keystore_engine, sorted(KeystoreBase.metadata.tables)),
+            "audit": (self.audit_engine, sorted(AuditBase.metadata.tables)),
+        }
+        if owners["data"] is None:
+            migrate(self.data_engine)
+        else:
+            owner = make_engine(owners["data"], setting=MIGRATION_URL_SETTINGS["data"])
+            try:
+                migrate(owner)
+                others = {t for _, names in schemas.values() for t in names}
+                tables = [t for t in table_names(owner) if t not in others]
+                _grant(owner, self.data_engine, tables)
+            finally:
+                owner.dispose()
+        for store, (app_engine, names) in schemas.items():
+            url = owners[store]
+            if url is None:
+                continue
+            owner = make_engine(url, setting=MIGRATION_URL_SETTINGS[store])
+            try:
+                base = KeystoreBase if store == "keystore" else AuditBase
+                with owner.begin() as conn:
+                    if not is_sqlite(owner):
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+                    base.metadata.create_all(conn)
+                _grant(owner, app_engine, names)
+            finally:
+                owner.dispose()
 
     def _ensure_kek(self) -> None:
         """Create the KEK of a NEW store (empty keystore) only; an existing store's missing KEK is an error that
@@ -156,6 +232,12 @@ class Runtime:
         ``readonly`` opens a deferred transaction on SQLite (for requests that only read personal data; their
         audit entries go to the audit store directly)."""
         with unit_of_work(self.read_sessions if readonly else self.sessions) as session:
+            scope = None if self._sqlite else db_row_scope(actor)
+            if scope is not None and scope["scope"] != "all":
+                # Row-level security (migration 0017): the database shows this transaction only the customers the
+                # actor's row scope covers, whatever SQL runs on it (defence in depth behind the policy engine).
+                # Transaction-local; a scope of all needs no statement (a transaction without one is unrestricted).
+                session.execute(ROW_SCOPE_SQL, scope)
             ctx = Context(
                 actor=actor,
                 session=session,
@@ -164,7 +246,13 @@ class Runtime:
                 clock=self.clock,
                 lang=lang or self.settings.lang,
             )
-            yield ctx
+            try:
+                yield ctx
+            except PolicyDenied as exc:
+                # R-23-2: a refusal no service audited is audited here, on the audit store's own connection (it
+                # survives this transaction's rollback); one already audited is not written twice.
+                record_escaped_refusal(ctx, exc)
+                raise
         if ctx.memo.get(OUTBOX_PENDING):
             self.drain_outbox()
         if ctx.memo.get(SCRUB_PENDING):
@@ -229,6 +317,72 @@ class Runtime:
     @property
     def is_sqlite(self) -> bool:
         return is_sqlite(self.data_engine)
+
+    @cached_property
+    def _sqlite(self) -> bool:
+        return is_sqlite(self.data_engine)
+
+
+# The customer tables' row scope at the database (migration 0017): the same grant the policy engine reads for a
+# customer read. A sales rep's own-scope is enforced by PostgreSQL too; the system, the person (public request
+# routes), outsourcee operators (their contract's grant is checked by the app) and roles whose scope is all see
+# every row. A role with no customer grant still sees the rows: the app refuses it, and its other work (deid,
+# rights) reads customers through services that check their own action.
+CUSTOMER_READ = "customer.read"
+
+
+def db_row_scope(actor: Actor) -> dict[str, str]:
+    """The transaction-local settings ``mamori.row_scope`` / ``mamori.staff_id`` / ``mamori.team`` for ``actor``."""
+    from mamori.kernel.policy.actions import Action, Scope, scope_for
+
+    scope = "all"
+    if actor.kind == ActorKind.STAFF:
+        granted = scope_for(actor.role, Action(CUSTOMER_READ))
+        if granted == Scope.OWN:
+            scope = "own"
+        elif granted == Scope.TEAM:
+            scope = "team"
+    return {"scope": scope, "staff": actor.id if scope != "all" else "", "team": actor.team or ""}
+
+
+@contextmanager
+def all_rows(ctx: Context) -> Iterator[None]:
+    """Lift the database's row scope inside this block, for a look-up the app has authorised over every customer
+    whatever the actor's own scope — e.g. locating the person behind a verified identifier of a rights request
+    (R-37-1; sales may take requests) — then put the actor's scope back. No-op on SQLite and for a scope of all."""
+    scope = None if ctx.runtime._sqlite else db_row_scope(ctx.actor)
+    if scope is None or scope["scope"] == "all":
+        yield
+        return
+    ctx.session.execute(ROW_SCOPE_SQL, {"scope": "all", "staff": "", "team": ""})
+    try:
+        yield
+    finally:
+        ctx.session.execute(ROW_SCOPE_SQL, scope)
+
+
+_SCHEMA_LOCK = 0x6D616D6F72690017  # one init at a time creates the keystore / audit schemas as their owner
+
+
+def _grant(owner: Engine, app_engine: Engine, tables: list[str]) -> None:
+    """GRANT the app's role (the user of its URL) what it needs on ``tables``, as the owner (PostgreSQL only)."""
+    app_role = app_engine.url.username
+    if is_sqlite(owner) or not app_role or app_role == owner.url.username:
+        return
+    with owner.begin() as conn:
+        for statement in grant_sql(app_role, tables):
+            conn.execute(text(statement))
+
+
+def _check_urls(settings: Settings, owners: dict[str, str | None]) -> None:
+    for url, setting in (
+        (settings.database_url, "MAMORI_DATABASE_URL"),
+        (settings.keystore_url, "MAMORI_KEYSTORE_URL"),
+        (settings.audit_url, "MAMORI_AUDIT_URL"),
+        *((owners[store], MIGRATION_URL_SETTINGS[store]) for store in ("data", "keystore", "audit")),
+    ):
+        if url:
+            check_url(url, setting)
 
 
 def _check_layout(settings: Settings) -> None:

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     keystore_url: str | None = None
     audit_url: str | None = None
+    # PostgreSQL as production runs it (issue 17, docs/postgres.md): the app connects as a role that owns nothing
+    # and cannot bypass RLS; migrations and the grants run as the owner role named here
+    # (MAMORI_MIGRATION_DATABASE_URL / _KEYSTORE_URL / _AUDIT_URL). Unset: the app's own URL migrates (the demo).
+    migration_database_url: str | None = None
+    migration_keystore_url: str | None = None
+    migration_audit_url: str | None = None
     key_file: Path | None = None
     kek: str | None = None
     lang: str = "ja"
@@ -73,6 +79,22 @@ class Settings(BaseSettings):
     http_concurrency: int = Field(default=16, ge=1, le=256)
     # The Japanese TrueType font embedded in PDF letters (MAMORI_PDF_FONT); unset → the IPAex/IPA system fonts.
     pdf_font: Path | None = None
+    # Production mode (MAMORI_PRODUCTION=1, off in the demo): the CLI signs in like the API (`mamori login`:
+    # password + TOTP, a session kept in a 0600 file) and `--as` / MAMORI_AS are refused (issue 17).
+    production: bool = False
+    # Where `mamori login` keeps the CLI's session (MAMORI_CLI_SESSION_FILE); unset → the store's key directory.
+    cli_session_file: Path | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (MAMORI_FORWARDED_ALLOW_IPS, comma-separated
+    # addresses or networks, uvicorn's forwarded_allow_ips). Empty: no client's forwarded headers are trusted.
+    forwarded_allow_ips: str = ""
+    # Request limits (problem+json 413 / 422 beyond them): a body's bytes (MAMORI_MAX_REQUEST_BYTES; uploads have
+    # their own, larger limit), a form's or a JSON object's fields (MAMORI_MAX_FORM_FIELDS).
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    max_form_fields: int = Field(default=200, ge=1)
+    # Logs: "json" (one JSON object per line with the request id; never personal data) or "text" (MAMORI_LOG_FORMAT).
+    log_format: str = "json"
+    log_level: str = "INFO"
 
     @property
     def home_path(self) -> Path:

@@ -21,7 +21,7 @@ config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # pragma: no branch
     url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url()
-    engine = make_engine(url)
+    engine = make_engine(url, setting="MAMORI_MIGRATION_DATABASE_URL")
 
 
 def run_migrations_online() -> None:
@@ -34,6 +34,10 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The customer tables FORCE row-level security (0017), which binds their owner too: a migration
+                # that rewrites rows must see them all (transaction-local, never left on a pooled connection).
+                connection.exec_driver_sql("SELECT set_config('mamori.row_scope', 'all', true)")
             context.run_migrations()
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
-from mamori.kernel.http.deps import PlainContext
+from mamori.kernel.http.deps import PlainContext, PrincipalDep, require_body_purposes
 from mamori.kernel.http.problems import responses
 from mamori.processors import service
 from mamori.processors.schemas import (
@@ -53,8 +53,9 @@ def list_contracts(
 @router.post(
     "/contracts", status_code=status.HTTP_201_CREATED, response_model=ContractRead, responses=R_WRITE
 )
-def add_contract(ctx: PlainContext, body: ContractCreate) -> ContractRead:
+def add_contract(ctx: PlainContext, who: PrincipalDep, body: ContractCreate) -> ContractRead:
     """委託契約を登録（下書き） / record a contract (draft)."""
+    require_body_purposes(who, body)
     return service.add_contract(ctx, body)
 
 
@@ -92,14 +93,16 @@ def covered(ctx: PlainContext, contract_id: Id) -> CustomerIds:
 
 
 @router.post("/contracts/{contract_id}/customers", response_model=CoverageRead, responses=R_WRITE)
-def assign(ctx: PlainContext, contract_id: Id, body: CustomersIn) -> CoverageRead:
+def assign(ctx: PlainContext, who: PrincipalDep, contract_id: Id, body: CustomersIn) -> CoverageRead:
     """対象顧客を追加（ID 指定または利用目的で） / cover customers by id or by purpose."""
+    require_body_purposes(who, body)
     return service.assign_customers(ctx, contract_id, body)
 
 
 @router.post("/contracts/{contract_id}/customers/remove", response_model=CoverageRead, responses=R_WRITE)
-def remove(ctx: PlainContext, contract_id: Id, body: CustomersIn) -> CoverageRead:
+def remove(ctx: PlainContext, who: PrincipalDep, contract_id: Id, body: CustomersIn) -> CoverageRead:
     """対象顧客から外す / stop covering customers."""
+    require_body_purposes(who, body)
     return service.remove_customers(ctx, contract_id, body.customer_ids)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import os
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from mamori.kernel import labels
+from mamori.kernel import files, labels
 from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.clock import today_jst
-from mamori.kernel.errors import Conflict, ValidationFailed
+from mamori.kernel.errors import ValidationFailed
 
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
@@ -584,31 +583,29 @@ def operators_list(
 def handover(
     ctx: typer.Context,
     contract_id: str,
-    out: Path = typer.Option(..., "--out", help="出力する CSV ファイル（既存のファイルは上書きしない）"),
+    out: Path = typer.Option(
+        ..., "--out", help="出力する CSV ファイル（既存のファイルは --force なしでは上書きしない）"
+    ),
     fields: str | None = typer.Option(None, "--fields", help="項目（カンマ区切り; 既定: 契約の項目すべて）"),
+    force: bool = typer.Option(
+        False, "--force", help="既存の出力ファイルを置き換える / replace an existing file"
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """委託先への引渡しファイルを作成し、引渡し記録を残す（R-25-1） / export the handover file and log it."""
     st = state(ctx)
     data = schemas.HandoverIn.model_validate({"fields": _split(fields) if fields is not None else None})
-    if out.exists():
-        raise Conflict(
-            "出力先のファイルが既に存在します。", "The output file already exists.", code="file_exists"
-        )
-    tmp = out.with_name(f".{out.name}.partial")
-    try:
+    # The file is opened only after the service has authorised the handover (a refusal is the refusal, not a file
+    # error); an existing file is refused there, which rolls the handover back. It is written before the commit
+    # and published only after it (the ExitStack closes after the transaction): no unlogged file, no half file,
+    # never through a link (kernel.files).
+    with contextlib.ExitStack() as publish_after_commit:
         with st.transaction() as c:
             result = service.handover(c, contract_id, data)
-            # written before the commit, published (renamed) only after it: no unlogged file, no half file
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=["customer_id", *result.record.fields])
-                writer.writeheader()
-                writer.writerows(result.rows)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+            fh = publish_after_commit.enter_context(files.output_file(out, force=force, newline=""))
+            writer = files.csv_dict_writer(fh, ["customer_id", *result.record.fields])  # formulas neutralised
+            writer.writeheader()
+            writer.writerows(result.rows)
     rec = result.record
     if json_out:
         print_json(rec)

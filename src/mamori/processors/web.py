@@ -22,7 +22,6 @@ a write without the session's CSRF token is refused and changes nothing.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
@@ -36,7 +35,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from mamori.kernel import validation
+from mamori.kernel import files, validation
 from mamori.kernel.context import Context
 from mamori.kernel.errors import MamoriError, NotFound
 from mamori.kernel.http import pages
@@ -601,7 +600,7 @@ def handover(request: Request, cid: str, form: Form_) -> Response:
     def act(ctx: Context, body: HandoverIn) -> Response:
         result = service.handover(ctx, cid, body, method="web")
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=["customer_id", *result.record.fields])
+        writer = files.csv_dict_writer(out, ["customer_id", *result.record.fields])  # formulas neutralised
         writer.writeheader()
         writer.writerows(result.rows)
         return Response(

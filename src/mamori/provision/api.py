@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, status
 
 from mamori.customers.service.importing import ImportReport
-from mamori.kernel.http.deps import PlainContext, PrincipalDep, runtime_of
+from mamori.kernel.http.deps import PlainContext, PrincipalDep, require_body_purposes, runtime_of
 from mamori.kernel.http.problems import responses
 from mamori.provision import jobs, service
 from mamori.provision.schemas import (
@@ -103,7 +103,8 @@ def review(ctx: PlainContext, counterparty_id: Id, body: ReviewIn) -> Counterpar
     response_model=ProvisionConsentRead,
     responses=R,
 )
-def grant_consent(ctx: PlainContext, body: ProvisionConsentIn) -> ProvisionConsentRead:
+def grant_consent(ctx: PlainContext, who: PrincipalDep, body: ProvisionConsentIn) -> ProvisionConsentRead:
+    require_body_purposes(who, body)
     return service.grant_consent(ctx, body)
 
 
@@ -123,9 +124,10 @@ def withdraw_consent(ctx: PlainContext, consent_id: Id) -> ProvisionConsentRead:
 
 
 @router.post("/provisions", status_code=status.HTTP_201_CREATED, response_model=ProvisionResult, responses=R)
-def provide(ctx: PlainContext, body: ProvideIn) -> ProvisionResult:
+def provide(ctx: PlainContext, who: PrincipalDep, body: ProvideIn) -> ProvisionResult:
     """第三者提供（本人ごとの根拠確認・記録つき）。拒否は 403 で details.refused に本人IDと規則ID /
     provide data; refusals come back as 403 with details.refused (id + rule id)."""
+    require_body_purposes(who, body)
     return service.provide(ctx, body)
 
 
@@ -165,6 +167,7 @@ def purge_expired(ctx: PlainContext, apply: Annotated[bool, Query()] = False) ->
 @router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=ReceiveResponse, responses=R)
 def receive(request: Request, who: PrincipalDep, body: ReceiveRequest) -> ReceiveResponse:
     """第三者からの受領（R-30-1 の確認 → 取込 → R-30-2 の記録） / receive data from a third party."""
+    require_body_purposes(who, body)
     data = ReceiveIn.model_validate(body.model_dump(exclude={"purposes", "csv", "skip_bad_rows"}))
     report: ImportReport
     report, receipt = jobs.receive_file(  # the CSV stays in memory: never a file on disk
@@ -182,7 +185,8 @@ def receive(request: Request, who: PrincipalDep, body: ReceiveRequest) -> Receiv
 
 
 @router.post("/joint-uses", status_code=status.HTTP_201_CREATED, response_model=JointUseRead, responses=R)
-def declare_joint_use(ctx: PlainContext, body: JointUseIn) -> JointUseRead:
+def declare_joint_use(ctx: PlainContext, who: PrincipalDep, body: JointUseIn) -> JointUseRead:
+    require_body_purposes(who, body)
     return joint_use.declare(ctx, body)
 
 
@@ -203,7 +207,8 @@ def change_joint_use(ctx: PlainContext, declaration_id: Id, body: JointUseChange
 
 
 @router.post("/opt-out-filings", status_code=status.HTTP_201_CREATED, response_model=OptOutRead, responses=R)
-def file_opt_out(ctx: PlainContext, body: OptOutIn) -> OptOutRead:
+def file_opt_out(ctx: PlainContext, who: PrincipalDep, body: OptOutIn) -> OptOutRead:
+    require_body_purposes(who, body)
     return opt_out.file(ctx, body)
 
 

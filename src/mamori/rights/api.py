@@ -105,7 +105,8 @@ def send_code(ctx: PlainContext, request_id: RequestId, body: SendCodeIn) -> Res
 
 @router.post("/rights/{request_id}/verify", response_model=VerifyOut, responses=_E)
 def verify(ctx: PlainContext, request_id: RequestId, body: VerifyIn) -> VerifyOut:
-    """本人確認（R-37-1） / verify the requester. A wrong code is counted, then refused."""
+    """本人確認（R-37-1） / verify the requester. A wrong code is counted, then refused. ``customers_reached`` is
+    given to the privacy officer only (null for other staff: a call-back is no test of who is a customer)."""
     if body.method == "login":
         service.verify_login(ctx, request_id)
     if body.method == "email_code":
@@ -114,7 +115,9 @@ def verify(ctx: PlainContext, request_id: RequestId, body: VerifyIn) -> VerifyOu
         result = service.verify_code(ctx, request_id, body.identifier_id, body.code)
         if not result.verified:
             # Answered (not raised) so that the attempt counter is committed with the transaction.
-            return VerifyOut(verified=False, customers_reached=0, attempts_left=result.attempts_left)
+            return VerifyOut(
+                verified=False, customers_reached=result.subjects, attempts_left=result.attempts_left
+            )
         return VerifyOut(verified=True, customers_reached=result.subjects)
     if body.method == "callback":
         if not body.identifier_id:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from mamori.kernel import labels
+from mamori.kernel import files, labels
 from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
@@ -180,7 +181,7 @@ def verify(
     if method == "login":
         with st.transaction() as c:
             service.verify_login(c, request_id)
-    reached = 0
+    reached: int | None = 0  # None: not shown to this staff member (only the privacy officer sees the figure)
     if method == "email_code":
         if not identifier or not code:
             raise ValidationFailed(
@@ -229,7 +230,11 @@ def verify(
     if json_out:
         print_json({"verified": True, "customers_reached": reached})
     else:
-        console.print(st.t(f"確認しました（対象 {reached} 件）", f"verified ({reached} customers reached)"))
+        console.print(
+            st.t("確認しました", "verified")
+            if reached is None
+            else st.t(f"確認しました（対象 {reached} 件）", f"verified ({reached} customers reached)")
+        )
 
 
 @app.command("categories")
@@ -366,6 +371,9 @@ def fulfil(
         "--delivery",
         help="開示の方法（法第33条第1項）: electronic（電磁的記録の提供） / paper（書面の交付）",
     ),
+    force: bool = typer.Option(
+        False, "--force", help="既存の出力ファイルを置き換える / replace an existing file"
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """請求に対応する（全データ源を通じて） / fulfil the request through every data source."""
@@ -383,24 +391,36 @@ def fulfil(
         )
     corrections = _parse_corrections(correct)
     partial = _parse_partial(refuse_part)
-    with st.transaction() as c:
-        kind = service.show(c, request_id).kind
-        render.check_format(kind, fmt)  # G-20: before fulfilling, not after
-        if (kind in schemas.DISCLOSING or kind == "purpose_notice") and out is None:
-            raise ValidationFailed(
-                "開示パッケージの書き出し先を --out で指定してください。",
-                "Give --out for the disclosure package.",
-                rule_id=rules.R_33_1.id,
-                code="out_required",
+    # The package is written before the commit and published after it (the ExitStack closes after the
+    # transaction): no disclosure file without its record, never through a link (kernel.files).
+    with contextlib.ExitStack() as publish_after_commit:
+        with st.transaction() as c:
+            kind = service.show(c, request_id).kind  # authorises (RIGHTS_MANAGE)
+            render.check_format(kind, fmt)  # G-20: before fulfilling, not after
+            if out is not None:
+                files.check_output(out, force=force)  # an existing file: refused before anything is fulfilled
+            if (kind in schemas.DISCLOSING or kind == "purpose_notice") and out is None:
+                raise ValidationFailed(
+                    "開示パッケージの書き出し先を --out で指定してください。",
+                    "Give --out for the disclosure package.",
+                    rule_id=rules.R_33_1.id,
+                    code="out_required",
+                )
+            outcome, package = service.fulfil(
+                c,
+                request_id,
+                partial_refusals=partial,
+                corrections=corrections,
+                refusal_explanation=explanation,
             )
-        outcome, package = service.fulfil(
-            c, request_id, partial_refusals=partial, corrections=corrections, refusal_explanation=explanation
-        )
-        written = 0
-        if package is not None and out is not None:
-            written = render.write(
-                package, fmt, out, today_jst(c.clock), settings=c.runtime.settings, method=delivery
-            )
+            written = 0
+            if package is not None and out is not None:
+                body = render.render(
+                    package, fmt, today_jst(c.clock), settings=c.runtime.settings, method=delivery
+                )
+                fh = publish_after_commit.enter_context(files.output_file(out, force=force, binary=True))
+                fh.write(body)
+                written = len(body)
     if json_out:
         data = outcome.model_dump(mode="json")
         data["package"] = {"path": str(out), "format": fmt, "bytes": written} if package is not None else None

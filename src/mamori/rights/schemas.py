@@ -312,7 +312,9 @@ class VerifyIn(InputModel):
 
 class VerifyOut(BaseModel):
     verified: bool
-    customers_reached: int
+    # How many customers the verified identifier reached: shown to the privacy officer only; null for other staff,
+    # so that a call-back cannot be used to learn whether a number belongs to a customer (issue 17).
+    customers_reached: int | None
     attempts_left: int | None = None
 
 

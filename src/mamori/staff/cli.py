@@ -82,6 +82,34 @@ def add(
         )
 
 
+@app.command("add-service")
+@cli_command
+def add_service(
+    ctx: typer.Context,
+    username: str,
+    display_name: str = typer.Option(..., "--name", help="表示名（例: CRM 連携）"),
+    role: RoleOption = typer.Option(
+        ..., help="役割（admin・system は不可）: privacy_officer / sales / support / analyst / outsourcee"
+    ),
+    team: str | None = typer.Option(None),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """機械クライアント用のサービスアカウントを追加（管理者のみ、サインイン不可） / add a service account (admin)."""
+    st = state(ctx)
+    data = schemas.ServiceAccountCreate(
+        username=username, display_name=display_name, role=context.Role(role), team=team
+    )
+    with st.transaction() as c:
+        user = service.add_service(c, data)
+    _show_user(
+        st,
+        json_out,
+        user,
+        f"サービスアカウントを追加しました: {user.username}（トークンは staff tokens create {user.username} で発行）",
+        f"service account added: {user.username} (issue its tokens with staff tokens create {user.username})",
+    )
+
+
 @app.command("list")
 @cli_command
 def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
@@ -220,14 +248,17 @@ def enroll_2fa(ctx: typer.Context, username: str, json_out: bool = typer.Option(
 @cli_command
 def tokens_create(
     ctx: typer.Context,
-    username: str = typer.Argument(..., help="トークンが代理する担当者"),
+    username: str | None = typer.Argument(
+        None, help="サービスアカウント（管理者が発行）。省略時は自分（mamori login のセッションが必要）"
+    ),
     name: str = typer.Option(..., "--name", help="用途がわかる名前（例: crm-sync）"),
     role: RoleOption | None = typer.Option(None, help="トークンの役割（省略時は担当者の役割）"),
     purposes: list[str] = typer.Option([], "--purpose", "-p", help="許可する利用目的（複数指定可）"),
     days: int = typer.Option(90, "--days", min=1, max=365, help="有効日数"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """API トークンを発行する（管理者のみ、トークンは一度だけ表示） / issue an API token (admin; shown once)."""
+    """API トークンを発行（自分の分は mamori login の二要素認証済みセッションで、サービスアカウントの分は管理者が。
+    一度だけ表示） / create your own token (needs your `mamori login` session) or a service account's (admin)."""
     st = state(ctx)
     data = schemas.ApiTokenCreate(
         name=name,
@@ -235,8 +266,10 @@ def tokens_create(
         purposes=purposes,
         expires_in_days=days,
     )
+    token = st.session_token()
+    digest = service.token_digest(token) if token is not None else None
     with st.transaction() as c:
-        issued = service.create_token(c, username, data)
+        issued = service.create_token(c, username or c.actor.name, data, session_digest=digest)
     if json_out:
         print_json(issued.model_dump(mode="json"))
         return
@@ -259,7 +292,7 @@ def tokens_list(
     username: str | None = typer.Option(None, "--user", help="この担当者のトークンだけ"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """API トークン一覧（管理者のみ、トークン自体は表示しない） / list API tokens (admin)."""
+    """API トークン一覧（管理者は全員分、それ以外は自分の分。トークン自体は表示しない） / list API tokens."""
     st = state(ctx)
     with st.transaction() as c:
         items = service.list_tokens(c, username)
@@ -291,7 +324,7 @@ def tokens_list(
 @tokens_app.command("revoke")
 @cli_command
 def tokens_revoke(ctx: typer.Context, token_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
-    """API トークンを失効させる（管理者のみ） / revoke an API token (admin)."""
+    """API トークンを失効させる（管理者は誰の分でも、本人は自分の分） / revoke an API token (admin: any; owner)."""
     st = state(ctx)
     with st.transaction() as c:
         item = service.revoke_token(c, token_id)

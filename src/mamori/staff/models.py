@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.kernel.db import Base, UtcDateTime
@@ -32,6 +32,12 @@ class StaffUser(Base):
     # the last accepted 30-second step: a code for this step or an earlier one is refused (RFC 6238 §5.2)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # "person" (signs in) or "service" (a machine client: no password, no sign-in, only admin-issued tokens)
+    kind: Mapped[str] = mapped_column(String(16), default="person", server_default=text("'person'"))
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
 
     @property
     def mfa_enrolled(self) -> bool:
@@ -55,6 +61,20 @@ class StaffSignInFailure(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class StaffSignInMiss(Base):
+    """One failed sign-in not charged to an account (unknown name, disabled or locked account): the time only.
+
+    Written so that every failed sign-in does the same database work as a counted one (no timing oracle)."""
+
+    __tablename__ = "staff_sign_in_misses"
+    __table_args__ = (Index("ix_staff_sign_in_misses_at", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class StaffSession(Base):
     """A server-side, revocable sign-in session; the client holds the token, we keep only its SHA-256."""
 
@@ -71,6 +91,10 @@ class StaffSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # absolute expiry
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # True when this sign-in checked a TOTP code (the only sessions that may create API tokens)
+    mfa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # which client opened it: "web" or "api" (the browser cookie) or "cli" (`mamori login`, kept in a 0600 file)
+    channel: Mapped[str] = mapped_column(String(8), default="web", server_default=text("'web'"))
 
 
 class StaffApiToken(Base):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
-from mamori.staff.models import StaffApiToken, StaffSession, StaffSignInFailure, StaffUser
+from mamori.staff.models import StaffApiToken, StaffSession, StaffSignInFailure, StaffSignInMiss, StaffUser
 
 
 def by_username(username: str) -> Select[StaffUser]:
@@ -23,6 +23,13 @@ def failures_since(staff_id: str, since: datetime) -> Select[int, datetime]:
     """How many sign-in failures the account had after ``since``, and the oldest of them."""
     return select(func.count(StaffSignInFailure.id), func.min(StaffSignInFailure.at)).where(
         StaffSignInFailure.staff_id == staff_id, StaffSignInFailure.at > since
+    )
+
+
+def misses_since(since: datetime) -> Select[int, datetime]:
+    """How many failed sign-ins not charged to an account came after ``since`` (and the oldest of them)."""
+    return select(func.count(StaffSignInMiss.id), func.min(StaffSignInMiss.at)).where(
+        StaffSignInMiss.at > since
     )
 
 
@@ -50,10 +57,12 @@ def token_by_id(token_id: str) -> Select[StaffApiToken, StaffUser]:
     )
 
 
-def tokens(username: str | None = None) -> Select[StaffApiToken, StaffUser]:
+def tokens(username: str | None = None, *, staff_id: str | None = None) -> Select[StaffApiToken, StaffUser]:
     stmt = select(StaffApiToken, StaffUser).join(StaffUser, StaffUser.id == StaffApiToken.staff_id)
     if username is not None:
         stmt = stmt.where(StaffUser.username == username)
+    if staff_id is not None:
+        stmt = stmt.where(StaffUser.id == staff_id)
     return stmt.order_by(StaffApiToken.created_at, StaffApiToken.id)
 
 

@@ -50,6 +50,21 @@ class StaffRead(BaseModel):
     active: bool
     password_set: bool = False
     mfa_enrolled: bool = False
+    kind: str = "person"  # "service": a machine client's account (no sign-in; admin-issued tokens only)
+
+
+class ServiceAccountCreate(StaffCreate):
+    """A machine client's own account (issue 17): no password, no interactive sign-in, never admin or system."""
+
+    @field_validator("role")
+    @classmethod
+    def _service_role(cls, v: Role) -> Role:
+        if v in (Role.ADMIN, Role.SYSTEM, Role.PERSON):
+            raise Invalid(
+                "サービスアカウントに管理者・システムの役割は付けられません",
+                "role: a service account cannot be admin or system",
+            )
+        return v
 
 
 class SignedIn(BaseModel):

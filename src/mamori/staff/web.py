@@ -8,8 +8,14 @@ Staff administration — thin: parse, call the service (which authorises ``STAFF
 - ``GET  /staff/{staff_id}`` — one staff member with their API tokens and the actions;
 - ``POST /staff/{staff_id}/disable`` and ``/reset-2fa`` — first a confirmation page, then with ``confirm=1`` the
   action; ``POST /staff/{staff_id}/enable``;
-- ``POST /staff/{staff_id}/tokens`` — issue an API token: the token is on that response only, never again;
-- ``POST /staff/tokens/{token_id}/revoke`` — confirmation, then with ``confirm=1`` the revocation.
+- ``POST /staff/{staff_id}/tokens`` — issue a SERVICE ACCOUNT's API token (admin; issue 17): the token is on
+  that response only, never again; a person's tokens are made by that person only;
+- ``GET /staff/me/tokens`` + ``POST /staff/me/tokens`` — anyone signed in with a verification code: their own
+  tokens and a new one (the owner's role; acts as the owner);
+- ``POST /staff/tokens/{token_id}/revoke`` — confirmation, then with ``confirm=1`` the revocation (an admin any
+  token, anyone their own).
+
+``POST /staff/new`` with ``kind=service`` adds a service account (a machine client: no password, no sign-in).
 
 Staff are named in paths by their opaque id (never the user name); every write is a POST with the session's CSRF
 token (no GET has a side effect).
@@ -44,10 +50,16 @@ from mamori.kernel.http import pages
 from mamori.kernel.http.deps import Principal, runtime_of
 from mamori.kernel.http.templating import lang_of, render
 from mamori.kernel.labels import fmt_datetime, label
-from mamori.kernel.policy import Resource
+from mamori.kernel.policy import Resource, decide
 from mamori.staff import service
 from mamori.staff.permissions import STAFF_MANAGE
-from mamori.staff.schemas import ApiTokenCreate, EnrolmentStarted, StaffCreate, StaffRead
+from mamori.staff.schemas import (
+    ApiTokenCreate,
+    EnrolmentStarted,
+    ServiceAccountCreate,
+    StaffCreate,
+    StaffRead,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 router = APIRouter(include_in_schema=False)
@@ -79,6 +91,12 @@ def _may_manage(request: Request, who: Principal) -> MamoriError | None:
     except MamoriError as exc:
         return exc
     return None
+
+
+def _is_admin(request: Request, who: Principal) -> bool:
+    """Whether the user manages staff (no audit entry: this only picks the page to go back to)."""
+    with _transaction(request, who, readonly=True) as ctx:
+        return decide(ctx, STAFF_MANAGE, Resource(kind="staff")).allowed
 
 
 def _refusal(request: Request, who: Principal, exc: MamoriError, *, back: str = "/staff") -> HTMLResponse:
@@ -134,15 +152,20 @@ def add(
     role: Annotated[str, Form(max_length=32)] = "",
     team: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "staff",
 ) -> Response:
-    """Add a staff member with an initial password (the typed one, or a generated one shown once)."""
+    """Add a staff member with an initial password (the typed one, or a generated one shown once), or with
+    ``kind=service`` a service account (no password: it never signs in)."""
     who = pages.signed_in(request)
     if who is None:
         return pages.to_sign_in()
     if not pages.csrf_ok(request, who, csrf):
         return pages.csrf_refused(request, who)
+    if kind not in ("staff", "service"):
+        return _not_found(request, who)
+    model = ServiceAccountCreate if kind == "service" else StaffCreate
     try:
-        data = StaffCreate.model_validate(
+        data = model.model_validate(
             {
                 "username": username.strip(),
                 "display_name": display_name.strip(),
@@ -154,6 +177,14 @@ def add(
         return pages.invalid(request, who, exc, back="/staff/new")
     if not data.display_name:
         data = data.model_copy(update={"display_name": data.username})
+    if isinstance(data, ServiceAccountCreate):
+        try:
+            with _transaction(request, who) as ctx:
+                user = service.add_service(ctx, data)
+        except MamoriError as exc:
+            return _refusal(request, who, exc, back="/staff/new")
+        context = _common(request, who, user=user, generated_password=None, service_account=True)
+        return render(request, "staff/added.html", context, status_code=201)
     generated = password == ""
     initial = secrets.token_urlsafe(GENERATED_PASSWORD_BYTES) if generated else password
     try:
@@ -164,6 +195,59 @@ def add(
         return _refusal(request, who, exc, back="/staff/new")
     context = _common(request, who, user=user, generated_password=initial if generated else None)
     return render(request, "staff/added.html", context, status_code=201)
+
+
+# -- my own API tokens (issue 17) ---------------------------------------------------------------------------------
+
+MY_TOKENS = "/staff/me/tokens"
+
+
+def _mine(request: Request, who: Principal, *, notice: str | None = None, status: int = 200) -> HTMLResponse:
+    try:
+        with _transaction(request, who, readonly=True) as ctx:
+            tokens = service.list_tokens(ctx, who.actor.name)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back="/")
+    return render(
+        request, "staff/mine.html", _common(request, who, tokens=tokens, notice=notice), status_code=status
+    )
+
+
+@router.get(MY_TOKENS, response_class=HTMLResponse)
+def my_tokens(request: Request) -> Response:
+    """My API tokens and the form for a new one (it acts as me, with my role)."""
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    return _mine(request, who)
+
+
+@router.post(MY_TOKENS, response_class=HTMLResponse)
+def create_my_token(
+    request: Request,
+    csrf: Csrf = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    purposes: Annotated[str, Form(max_length=4000)] = "",
+    expires_in_days: Annotated[str, Form(max_length=8)] = "90",
+) -> Response:
+    """Create my own token: only from a session signed in with a verification code (the service checks it)."""
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    if not pages.csrf_ok(request, who, csrf):
+        return pages.csrf_refused(request, who)
+    try:
+        data = _token_data(name, purposes, expires_in_days)
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=MY_TOKENS)
+    try:
+        with _transaction(request, who) as ctx:
+            issued = service.create_token(ctx, who.actor.name, data, session_digest=_digest(who))
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=MY_TOKENS)
+    me = {"display_name": who.actor.name, "username": who.actor.name, "id": who.actor.id}
+    context = _common(request, who, user=me, issued=issued, back=MY_TOKENS)
+    return render(request, "staff/token_issued.html", context, status_code=201)
 
 
 # -- one staff member -----------------------------------------------------------------------------------------------
@@ -301,23 +385,31 @@ def create_token(
         return user
     back = f"/staff/{staff_id}"
     try:
-        data = ApiTokenCreate.model_validate(
-            {
-                "name": name.strip(),
-                "role": role or None,
-                "purposes": [p for p in re.split(r"[\s,、，]+", purposes) if p],
-                "expires_in_days": expires_in_days.strip() or "90",
-            }
-        )
+        data = _token_data(name, purposes, expires_in_days, role)
     except ValidationError as exc:
         return pages.invalid(request, who, exc, back=back)
     try:
         with _transaction(request, who) as ctx:
-            issued = service.create_token(ctx, user.username, data)
+            issued = service.create_token(ctx, user.username, data, session_digest=_digest(who))
     except MamoriError as exc:
         return _refusal(request, who, exc, back=back)
-    context = _common(request, who, user=user, issued=issued)
+    context = _common(request, who, user=user, issued=issued, back=back)
     return render(request, "staff/token_issued.html", context, status_code=201)
+
+
+def _digest(who: Principal) -> str | None:
+    return who.session_token_hash.decode() if who.session_token_hash else None
+
+
+def _token_data(name: str, purposes: str, expires_in_days: str, role: str = "") -> ApiTokenCreate:
+    return ApiTokenCreate.model_validate(
+        {
+            "name": name.strip(),
+            "role": role or None,
+            "purposes": [p for p in re.split(r"[\s,、，]+", purposes) if p],
+            "expires_in_days": expires_in_days.strip() or "90",
+        }
+    )
 
 
 @router.post("/staff/tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -329,17 +421,22 @@ def revoke_token(request: Request, token_id: str, csrf: Csrf = "", confirm: Conf
         return pages.csrf_refused(request, who)
     if not _ID.match(token_id):
         return _not_found(request, who)
+    admin = _is_admin(request, who)
     try:
         if confirm != "1":
             with _transaction(request, who, readonly=True) as ctx:
                 token = next((t for t in service.list_tokens(ctx) if t.id == token_id), None)
             if token is None:
-                return _not_found(request, who)
-            return _confirm_page(request, who, token=token, action="revoke")
+                refused = None if admin else _may_manage(request, who)  # another's token: audited refusal
+                return _refusal(request, who, refused) if refused else _not_found(request, who)
+            back = f"/staff/{token.staff_id}" if admin else MY_TOKENS
+            return _confirm_page(request, who, token=token, action="revoke", back_url=back)
         with _transaction(request, who) as ctx:
             token = service.revoke_token(ctx, token_id)
     except MamoriError as exc:
-        return _refusal(request, who, exc)
+        return _refusal(request, who, exc, back="/staff" if admin else MY_TOKENS)
+    if not admin:
+        return _mine(request, who, notice=label("web_staff.revoked_done", lang_of(request)))
     return _show(request, who, token.staff_id, notice="web_staff.revoked_done")
 
 

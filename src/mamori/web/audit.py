@@ -20,7 +20,6 @@ offers only ``tail`` and an oldest-first ``entries``); it decides nothing.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -32,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from mamori.kernel import labels
+from mamori.kernel import files, labels
 from mamori.kernel.audit import StoredEntry
 from mamori.kernel.audit import verify as audit_verify
 from mamori.kernel.auditing import authorise, record_info
@@ -53,7 +52,6 @@ ACTION_MAX = 64
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 _DECISIONS = ("allow", "deny", "info")
-_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 # Actions that share a first part form a group in the select (「同意の操作すべて」): ``consent`` matches consent.*.
 _GROUPS = (
     "customer",
@@ -387,11 +385,6 @@ _CSV_COLUMNS = (
 )
 
 
-def _cell(text: str) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    return "'" + text if text.startswith(_CSV_FORMULA) else text
-
-
 @router.get("/audit/export.csv")
 def export_csv(request: Request) -> Response:
     """The filtered entries as CSV (UTF-8 with BOM), newest first; the export is recorded in the audit log."""
@@ -421,23 +414,23 @@ def export_csv(request: Request) -> Response:
     except MamoriError as exc:
         return _refused(request, who, exc)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = files.csv_writer(out)  # every cell neutralised against formulas
     writer.writerow([labels.label(k, lang) for k in _CSV_COLUMNS])
     for r in rows:
         writer.writerow(
             [
                 str(r.seq),
                 labels.fmt_datetime(r.at, lang, seconds=True),
-                _cell(words.actor(r.actor)),
+                words.actor(r.actor),
                 words.role(r.actor_role),
-                _cell(words.action(r.action)),
+                words.action(r.action),
                 r.action,
                 words.decision(r.decision),
                 " ".join(r.rule_ids),
                 str(len(r.subject_ids)),
                 " ".join(r.subject_ids),
-                _cell(words.items(r.fields)),
-                _cell(words.purpose(r.purpose)),
+                words.items(r.fields),
+                words.purpose(r.purpose),
                 r.reason or "",
             ]
         )

@@ -224,3 +224,50 @@ __all__ = [
     "has_prefecture",
     "normal_phone",
 ]
+
+
+# -- lines --------------------------------------------------------------------------------------------------------
+
+# A line of a customer file is a few hundred bytes; even 20 addresses and 20 numbers stay under 10 KiB. A longer
+# physical line (a 50 MB line ended in a traceback, issue 17) is refused before anything is read or written.
+MAX_LINE_BYTES = 64 * 1024
+# One field (a quoted value may span lines) at most this many characters: csv.field_size_limit's default, which the
+# reader keeps; a longer field is refused in one line, as a long line is.
+MAX_FIELD_CHARS = 131_072
+
+
+def first_long_line(data: bytes, limit: int = MAX_LINE_BYTES) -> int | None:
+    """The number (1-based) of the first physical line longer than ``limit`` bytes, or None."""
+    if len(data) <= limit:
+        return None
+    for number, line in enumerate(data.splitlines(), start=1):
+        if len(line) > limit:
+            return number
+    return None
+
+
+def check_line_lengths(data: bytes) -> None:
+    """Refuse, naming the line, a file with a line longer than :data:`MAX_LINE_BYTES` (one line, no value)."""
+    from mamori.kernel.errors import ValidationFailed
+
+    number = first_long_line(data)
+    if number is not None:
+        raise ValidationFailed(
+            f"{number}行目が長すぎます（1行 {MAX_LINE_BYTES:,} バイトまで）。何も取り込んでいません。",
+            f"Line {number} is too long (at most {MAX_LINE_BYTES:,} bytes a line); nothing was imported.",
+            code="line_too_long",
+            details={"line": number, "max_bytes": MAX_LINE_BYTES},
+        )
+
+
+def unreadable_line(number: int) -> Exception:
+    """The one-line error for a line the CSV reader refuses (a field over :data:`MAX_FIELD_CHARS`, a bad quote)."""
+    from mamori.kernel.errors import ValidationFailed
+
+    return ValidationFailed(
+        f"{number}行目を CSV として読めません（1項目 {MAX_FIELD_CHARS:,} 文字まで）。何も取り込んでいません。",
+        f"Line {number} cannot be read as CSV (at most {MAX_FIELD_CHARS:,} characters a field); "
+        "nothing was imported.",
+        code="line_unreadable",
+        details={"line": number},
+    )

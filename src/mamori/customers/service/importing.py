@@ -25,6 +25,8 @@ from mamori.customers import queries
 from mamori.customers.models import BlindIndex, ContactPoint, CustomerPurpose, ImportJob, Provenance
 from mamori.customers.schemas import (
     GENDERS,
+    MAX_EMAILS,
+    MAX_PHONES,
     PROVIDER_METHODS,
     CustomerCreate,
     ProvenanceIn,
@@ -38,10 +40,13 @@ from mamori.customers.service.core import (
 )
 from mamori.customers.service.core.create import Intake, check_succession_purposes
 from mamori.customers.service.import_checks import (
+    MAX_FIELD_CHARS,
     ValueMemo,
+    check_line_lengths,
     clean_email_fast,
     clean_phone_fast,
     has_prefecture,
+    unreadable_line,
 )
 from mamori.customers.service.import_rows import Digests, NewCustomer, write_customers
 from mamori.kernel import registry, validation
@@ -216,15 +221,21 @@ def _row_to_customer(
         if not check("address", has_prefecture, address)[0]:
             bad("address", "must start with a prefecture (都道府県)")
         out["address"] = address
-    for fname, cleaner, target in (
-        ("phone", clean_phone_fast, "phones"),
-        ("email", clean_email_fast, "emails"),
+    for fname, cleaner, target, limit in (
+        ("phone", clean_phone_fast, "phones", MAX_PHONES),
+        ("email", clean_email_fast, "emails", MAX_EMAILS),
     ):
         text = raw.get(fname) or ""
         if ";" in text or "；" in text:
             values = [v.strip() for v in text.replace("；", ";").split(";") if v.strip()]
         else:
             values = [text.strip()] if text.strip() else []
+        if len(values) > limit:
+            bad(
+                fname,
+                validation.Invalid(f"{limit}件以内で指定してください", f"allows at most {limit} item(s)"),
+            )
+            values = []
         cleaned_values = []
         for v in values:
             try:
@@ -338,9 +349,14 @@ def decode_csv(data: bytes) -> str:
 
 
 def read_header(data: bytes) -> list[str]:
-    """The column names of the file's first line (the only line read)."""
+    """The column names of the file's first line (the only line read); a file with a line over the limit is
+    refused here already (:func:`check_line_lengths`)."""
+    check_line_lengths(data)
     reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
-    return next(reader, [])
+    try:
+        return next(reader, [])
+    except csv.Error:
+        raise unreadable_line(reader.line_num) from None
 
 
 # Column names a file from a Japanese office usually has, for a suggested mapping (the user confirms it).
@@ -400,11 +416,16 @@ def validate_data(
     """:func:`validate_file` for bytes held in memory. ``auto_map=False``: only the columns in ``mapping`` are
     read (a column named like a field but left out of the mapping is ignored)."""
     sha = hashlib.sha256(data).hexdigest()
+    check_line_lengths(data)  # a line over the limit: one line naming it, before anything is read (issue 17)
     text = decode_csv(data)
     # csv.reader read the way csv.DictReader reads (the same header, lines and values, without a dict per line):
     # blank lines are skipped, a short line's missing columns are empty, a line longer than the header is refused.
+    # A field over MAX_FIELD_CHARS (the reader's limit) or a broken quote: one line naming the line.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None) or []
+    try:
+        header = next(reader, None) or []
+    except csv.Error:
+        raise unreadable_line(reader.line_num) from None
     mapping = dict(mapping or {})
     for col in header if auto_map else ():
         if col not in mapping and col.strip() in IMPORT_FIELDS:
@@ -430,7 +451,7 @@ def validate_data(
     total = 0
     memo = ValueMemo()
     with cyclic_gc_paused():
-        for i, values in enumerate(v for v in reader if v):
+        for i, values in enumerate(v for v in _records(reader) if v):
             line = i + 2
             total += 1
             n = len(values)
@@ -446,6 +467,20 @@ def validate_data(
             if customer is not None:
                 rows.append((line, customer))
     return ValidatedFile(sha, total, rows, errors)
+
+
+def _records(reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a record it refuses becomes the one-line error naming its line."""
+    if csv.field_size_limit() < MAX_FIELD_CHARS:  # another module lowered the process-wide limit
+        csv.field_size_limit(MAX_FIELD_CHARS)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise unreadable_line(reader.line_num) from None
+        yield values
 
 
 # -- job steps (each called inside one transaction by the job runner) ---------------------------------------------

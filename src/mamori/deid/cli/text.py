@@ -23,6 +23,7 @@ from rich.console import Console
 
 from mamori.kernel.cli_support import lazy
 from mamori.kernel.errors import MamoriError
+from mamori.kernel.files import check_output, write_output
 
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
@@ -193,11 +194,14 @@ def redact_cmd(
     column: ColumnOpt = None,
     lang: LangOpt = None,
     ner: NerOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output file")] = False,
 ) -> None:
     """個人情報を墨消しする。要配慮の語は墨消しせず要確認として報告する（R-2.3-1）。"""
     lg = _lang(lang)
     try:
         _check_file(file)
+        if out is not None:
+            check_output(out, force=force)  # refused before any work
         policy = operators.Policy.from_json(policy_file) if policy_file else operators.Policy()
         policy = operators.Policy.from_pairs(operator or [], policy)
         uses_key = "pseudonym" in {policy.default, *policy.by_type.values()}
@@ -207,12 +211,7 @@ def redact_cmd(
                 file, policy, key=key or None, lang=lg, columns=column or None, progress=advance
             )
         if out is not None:
-            try:
-                out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise text_errors.InputUnreadable(
-                    "出力ファイルに書けません", "cannot write the output file"
-                ) from exc
+            write_output(out, text, force=force)  # never through a link (kernel.files)
         else:
             typer.echo(text, nl=False)
     except MamoriError as exc:

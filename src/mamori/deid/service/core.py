@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +47,7 @@ from mamori.kernel.auditing import record_denial, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied
+from mamori.kernel.files import FORMULA_PREFIXES, output_file, write_output
 from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.purposes import service as purposes_service
 
@@ -203,12 +205,29 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_table(df: pl.DataFrame, path: Path, sep: str = ",") -> None:
+def _formula_safe(df: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading ``'`` (OWASP; kernel.files.safe_cell)."""
+    pattern = "^[" + re.escape("".join(FORMULA_PREFIXES)) + "]"
+    return df.with_columns(
+        pl.when(pl.col(name).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in df.schema.items()
+        if dtype == pl.String
+    )
+
+
+def write_table(df: pl.DataFrame, path: Path, sep: str = ",", *, force: bool = False) -> None:
+    """Write the data file through kernel.files (a new 0600 file, never through a symbolic link; an existing file
+    only with ``force``); a CSV's formula-like text cells are neutralised."""
     try:
         if path.suffix.lower() == ".parquet":
-            df.write_parquet(path)
+            with output_file(path, force=force, binary=True) as fh:
+                df.write_parquet(fh)
         else:
-            df.write_csv(path, separator=sep)
+            with output_file(path, force=force, newline="") as fh:
+                _formula_safe(df).write_csv(fh, separator=sep)
     except OSError as exc:
         raise DatasetError(
             f"出力ファイル {path.name} に書けません。", f"cannot write the output file {path.name}"
@@ -265,6 +284,7 @@ def pseudonymise(
     keep: Sequence[str] = (),
     sep: str = ",",
     manifest_path: Path | None = None,
+    force: bool = False,
 ) -> PseudonymiseOutcome:
     """Create 仮名加工情報 (R-41-1) under the pseudonym key ``key_name`` (R-41-2), register it and audit it."""
     _authorise(ctx, DEID_PSEUDONYMISE)
@@ -277,7 +297,7 @@ def pseudonymise(
         keep=keep,
         now=ctx.clock.now(),
     )
-    write_table(result.data, output, sep)
+    write_table(result.data, output, sep, force=force)
     ds = _register(
         ctx,
         kind=PSEUDONYMISED,
@@ -289,7 +309,7 @@ def pseudonymise(
     )
     result.manifest.update({"dataset_id": ds.id, "sha256": ds.sha256, "purpose": ctx.purpose})
     manifest_path = manifest_path or output.with_name(output.name + MANIFEST_SUFFIX)
-    manifest_path.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_output(manifest_path, json.dumps(result.manifest, ensure_ascii=False, indent=2), force=force)
     removed = result.manifest["removed"]
     removed_count = sum(len(v) for v in removed.values()) if isinstance(removed, Mapping) else 0
     record_write(
@@ -333,6 +353,7 @@ def anonymise(
     keep: Sequence[str] = (),
     keep_suppressed: bool = False,
     sep: str = ",",
+    force: bool = False,
 ) -> AnonymiseOutcome:
     """Create 匿名加工情報 (R-43-1), register it and audit the run (k, l, t, counts — no values).
 
@@ -350,7 +371,7 @@ def anonymise(
         keep=keep,
         keep_suppressed=keep_suppressed,
     )
-    write_table(result.data, output, sep)
+    write_table(result.data, output, sep, force=force)
     ds = _register(
         ctx,
         kind=ANONYMISED,

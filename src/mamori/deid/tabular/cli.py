@@ -32,6 +32,7 @@ from mamori.deid.tabular.options import (
 )
 from mamori.kernel import labels
 from mamori.kernel.cli_support import cli_command, state
+from mamori.kernel.files import check_output, write_output
 
 if TYPE_CHECKING:
     import polars as pl
@@ -112,10 +113,21 @@ BuiltinOpt = Annotated[
 ]
 SepOpt = Annotated[str, typer.Option("--sep", help="入力 CSV の区切り文字")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="report.json (隣に report.html)")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="既存の出力ファイルを置き換える / replace existing output files")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="要約を JSON で標準出力へ")]
 PurposeOpt = Annotated[
     str | None, typer.Option("--purpose", "-p", help="利用目的コード（必須、例: analytics）")
 ]
+
+
+def _check_outputs(force: bool, output: Path | None, report: Path | None, *more: Path) -> None:
+    """Refuse, before any work, an output or report file that exists (without --force) or is a directory (the
+    files are written through kernel.files: never through a symbolic link)."""
+    paths = [p for p in (output, report, report.with_suffix(".html") if report else None, *more) if p]
+    for p in paths:
+        check_output(p, force=force)
 
 
 def _summary(data: dict[str, Any], as_json: bool) -> None:
@@ -162,8 +174,10 @@ def anonymise_cmd(
     ] = False,
     as_json: JsonOpt = False,
     purpose: PurposeOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """匿名加工情報を作成する (R-43-1 … R-43-5)。"""
+    _check_outputs(force, output, report)
     if l_kind not in L_KINDS or t_distance not in T_DISTANCES:
         raise DatasetError(
             f"--l-kind は {'|'.join(L_KINDS)}、--t-distance は {'|'.join(T_DISTANCES)} です。",
@@ -207,6 +221,7 @@ def anonymise_cmd(
             keep=_split(keep),
             keep_suppressed=keep_suppressed,
             sep=sep,
+            force=force,
         )
     result = outcome.result
     rep = anonymisation_report(
@@ -223,7 +238,7 @@ def anonymise_cmd(
         },
     )
     if report is not None:
-        write_report(rep, report)
+        write_report(rep, report, force=force)
     summary: dict[str, Any] = {
         "output": str(output),
         "dataset_id": outcome.dataset_id,
@@ -263,8 +278,10 @@ def pseudonymise_cmd(
     report: ReportOpt = None,
     as_json: JsonOpt = False,
     purpose: PurposeOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """仮名加工情報を作成する (R-41-1 … R-41-6)。鍵は鍵ストアの削除情報等 (R-41-2)。"""
+    _check_outputs(force, output, report, manifest or output.with_name(output.name + ".manifest.json"))
     from mamori.deid import service
     from mamori.deid.tabular.report import render_html
 
@@ -281,14 +298,17 @@ def pseudonymise_cmd(
             keep=_split(keep),
             sep=sep,
             manifest_path=manifest,
+            force=force,
         )
     result, manifest_path = outcome.result, outcome.manifest_path
     if report is not None:
-        report.write_text(
-            json.dumps({"manifest": result.manifest}, ensure_ascii=False, indent=2), encoding="utf-8"
+        write_output(
+            report, json.dumps({"manifest": result.manifest}, ensure_ascii=False, indent=2), force=force
         )
-        report.with_suffix(".html").write_text(
-            render_html({"kind": "仮名加工情報", "manifest": result.manifest}), encoding="utf-8"
+        write_output(
+            report.with_suffix(".html"),
+            render_html({"kind": "仮名加工情報", "manifest": result.manifest}),
+            force=force,
         )
     _summary(
         {
@@ -318,8 +338,10 @@ def risk_cmd(
     report: ReportOpt = None,
     as_json: JsonOpt = False,
     purpose: PurposeOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """再識別リスクを評価する（行番号・件数のみ表示）。"""
+    _check_outputs(force, None, report)
     from mamori.deid import service
     from mamori.deid.tabular.report import risk_report, write_report
 
@@ -330,7 +352,7 @@ def risk_cmd(
             c, df, _split(qi), source_name=input_path.name, population=pop, threshold=threshold, top=top
         )
     if report is not None:
-        write_report(risk_report(r), report)
+        write_report(risk_report(r), report, force=force)
     data = r.to_dict()
     if not as_json:
         data = {k: v for k, v in data.items() if k not in ("unique_combinations", "histogram_edges")}

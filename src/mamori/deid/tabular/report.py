@@ -10,6 +10,7 @@ from typing import Any
 
 from mamori.deid.tabular.anonymise import AnonymisationResult
 from mamori.deid.tabular.risk import RiskReport
+from mamori.kernel.files import check_output, write_output
 
 
 def anonymisation_report(
@@ -167,9 +168,11 @@ def render_html(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def write_report(report: dict[str, Any], path: Path) -> Path:
-    """Write ``path`` (JSON) and the HTML next to it (same name, .html); returns the HTML path."""
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+def write_report(report: dict[str, Any], path: Path, *, force: bool = False) -> Path:
+    """Write ``path`` (JSON) and the HTML next to it (same name, .html); returns the HTML path. Neither is written
+    through a link, nor over an existing file without ``force`` (kernel.files)."""
     html_path = path.with_suffix(".html")
-    html_path.write_text(render_html(report), encoding="utf-8")
+    check_output(html_path, force=force)
+    write_output(path, json.dumps(report, ensure_ascii=False, indent=2, default=str), force=force)
+    write_output(html_path, render_html(report), force=force)
     return html_path

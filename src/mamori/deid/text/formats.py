@@ -17,6 +17,7 @@ from pathlib import Path
 from mamori.deid.text.detect import Finding, detect
 from mamori.deid.text.errors import InputUnreadable
 from mamori.deid.text.operators import Policy, apply, masked_preview
+from mamori.kernel.files import csv_writer as safe_csv_writer
 
 _TIMING = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+")
 _CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
@@ -240,7 +241,7 @@ def redact_file(
     header, rows = _read_csv(text)
     idx = set(_csv_columns(header, columns))
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = safe_csv_writer(buf, lineterminator="\n")  # cells a spreadsheet would run get a leading '
     writer.writerow(header)
     all_findings: list[Finding] = []
     for row in rows:

@@ -8,7 +8,6 @@ One activity per purpose in force (its current version). What is not recorded an
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
@@ -27,6 +26,7 @@ from mamori.inventory.schemas import (
 )
 from mamori.inventory.service.common import can_read, split
 from mamori.inventory.service.items import dictionary
+from mamori.kernel import files
 from mamori.kernel.auditing import record_info
 from mamori.kernel.clock import ensure_aware
 from mamori.kernel.context import Context
@@ -356,7 +356,7 @@ ROPA_COLUMNS = (
 
 def ropa_csv(record: Ropa) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = files.csv_writer(buf, lineterminator="\n")  # formulas neutralised
     w.writerow(ROPA_COLUMNS)
     for a in record.activities:
         w.writerow(
@@ -438,7 +438,7 @@ COUNTRY_COLUMNS = ("country", "equivalent_country", "kind", "ref", "name", "safe
 
 def countries_csv(rows: list[Country]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = files.csv_writer(buf, lineterminator="\n")  # formulas neutralised
     w.writerow(COUNTRY_COLUMNS)
     for c in rows:
         for e in c.entries:

@@ -380,6 +380,7 @@ def pg_dump(store: Store, target: Path) -> dict[str, Any]:
             "--format=custom",
             "--no-owner",
             "--no-privileges",
+            "--enable-row-security",  # FORCEd RLS (0017): a connection that sets no row scope reads every row
             f"--snapshot={snapshot}",
             f"--file={target}",
             *_table_args(store.role),
@@ -410,6 +411,7 @@ def pg_restore(store: Store, path: Path) -> dict[str, dict[str, object]]:
         "--exit-on-error",
         "--no-owner",
         "--no-privileges",
+        "--enable-row-security",  # FORCEd RLS (0017): a connection that sets no row scope writes every row
         f"--dbname={conninfo}",
         str(path),
     ]

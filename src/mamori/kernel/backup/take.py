@@ -58,10 +58,13 @@ class BackupReport:
 
 
 def stores_of(settings: Settings) -> dict[str, Store]:
+    """Each store as a backup reads and a restore writes it: through the owner role where one is configured
+    (MAMORI_MIGRATION_*_URL, docs/postgres.md) — the app role may only append to the audit log, reads no sequence
+    and sees a sales rep's rows only — else through the app's own URL."""
     return {
-        "data": Store("data", settings.resolved_database_url()),
-        "audit": Store("audit", settings.resolved_audit_url()),
-        "keystore": Store("keystore", settings.resolved_keystore_url()),
+        "data": Store("data", settings.migration_database_url or settings.resolved_database_url()),
+        "audit": Store("audit", settings.migration_audit_url or settings.resolved_audit_url()),
+        "keystore": Store("keystore", settings.migration_keystore_url or settings.resolved_keystore_url()),
     }
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from mamori.kernel.auditing import record_edge_refusal
 from mamori.kernel.context import Actor, Context
 from mamori.kernel.db import unit_of_work
 from mamori.kernel.errors import MamoriError, PolicyDenied, Unauthenticated
@@ -98,15 +101,57 @@ def principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[Context]:
-    rt = runtime_of(request)
+def require_token_purpose(who: Principal, purpose: str | None) -> None:
+    """Refuse a purpose an API token was not issued for (R-23-2: each user's data scope). Every action that names
+    a purpose — the ``Mamori-Purpose`` header or a purpose in the body (a consent for a purpose) — is bound to the
+    token's purposes (issue 17). The message never repeats the submitted purpose (no request input echoed)."""
     if purpose is not None and who.purposes is not None and purpose not in who.purposes:
         raise PolicyDenied(
-            f"この API トークンは利用目的「{purpose}」に使えません。",
-            f"This API token is not allowed for purpose '{purpose}'.",
+            "この API トークンは、指定された利用目的には使えません。",
+            "This API token is not allowed for the declared purpose.",
             rule_id="R-23-2",
             code="token_purpose_not_allowed",
         )
+
+
+_PURPOSE_FIELD = re.compile(r"(?:^|_)purposes?$")
+
+
+def declared_purposes(value: object) -> frozenset[str]:
+    """Every purpose code a request body names: the values of its fields called ``purpose``, ``purposes`` or
+    ``…_purpose(s)`` (``notified_purpose``, ``prior_purposes``), at any depth."""
+    found: set[str] = set()
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            field = getattr(value, name)
+            if _PURPOSE_FIELD.search(name):
+                items = field if isinstance(field, list | tuple | set | frozenset) else (field,)
+                found.update(item for item in items if isinstance(item, str))
+            else:
+                found |= declared_purposes(field)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found |= declared_purposes(item)
+    return frozenset(found)
+
+
+def require_body_purposes(who: Principal, body: BaseModel) -> None:
+    """Bind every purpose a request body names to the API token's purposes (R-23-2, issue 17): a token issued for
+    ``contract`` cannot register customers for ``marketing``, provide data for it or cover it by a contract."""
+    if who.purposes is not None:
+        for purpose in sorted(declared_purposes(body)):
+            require_token_purpose(who, purpose)
+
+
+def _context(request: Request, who: Principal, purpose: str | None) -> Iterator[Context]:
+    rt = runtime_of(request)
+    try:
+        require_token_purpose(who, purpose)
+    except (
+        PolicyDenied
+    ) as exc:  # refused before a Context exists: audited on the audit store's own connection
+        record_edge_refusal(rt, who.actor, purpose, "api.token.purpose", exc)
+        raise
     lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
     with rt.transaction(who.actor, purpose, lang=lang, readonly=request.method in SAFE_METHODS) as ctx:
         yield ctx

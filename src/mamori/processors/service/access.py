@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import insert
 
 from mamori.customers.service import subjects
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import audits_refusals, record_write, refusals_audited
 from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
@@ -236,7 +236,7 @@ def write_log(
     rules = (R_25_1.id, R_27_2.id, R_28_1.id) if foreign else (R_25_1.id, R_27_2.id)
     record_write(
         ctx,
-        "processors.handover",
+        HANDOVER_ACTION,
         included,
         fields,
         rule_ids=rules,
@@ -254,6 +254,12 @@ def write_log(
 # -- handover ------------------------------------------------------------------------------------------------
 
 
+# Every refusal of a handover is audited (own connection, survives the rollback): the role, a contract that is not
+# running (R-25-1), fields the work does not need (R-25-1) — under the handover's own action name.
+HANDOVER_ACTION = "processors.handover"
+
+
+@audits_refusals(HANDOVER_ACTION)
 def handover(ctx: Context, contract_id: str, data: HandoverIn, *, method: str = "file") -> Handover:
     """Hand the contract's customers' data to the outsourcee: only the fields the work needs (R-25-1), only
     for a contract purpose, and for a foreign outsourcee only with the R-28-1 basis. Logged without values;
@@ -313,6 +319,17 @@ class _EntrustmentGate:
     """``provide --basis entrustment`` runs exactly the handover checks above (kernel registry hook)."""
 
     def check(
+        self,
+        ctx: Context,
+        counterparty_id: str,
+        purpose: str,
+        fields: Sequence[str],
+        customer_ids: Sequence[str],
+    ) -> EntrustmentCheck:
+        with refusals_audited(ctx, HANDOVER_ACTION):  # provide --basis entrustment: its refusals audited too
+            return self._check(ctx, counterparty_id, purpose, fields, customer_ids)
+
+    def _check(
         self,
         ctx: Context,
         counterparty_id: str,

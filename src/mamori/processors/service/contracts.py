@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, insert
 
 from mamori.customers.service import subjects
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import audits_refusals, record_write
 from mamori.kernel.clock import today_jst
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
@@ -164,6 +164,7 @@ def evaluate(ctx: Context, contract_id: str, data: EvaluationIn) -> EvaluationRe
     return evaluation_read(ev)
 
 
+@audits_refusals("processors.contract.activate")  # a refused start (R-25-1) is audited
 def activate(ctx: Context, contract_id: str) -> ContractRead:
     """Start the contract: every checklist clause present and the latest selection evaluation passed (R-25-1)."""
     authorise_processor(ctx, Action.PROCESSOR_MANAGE)

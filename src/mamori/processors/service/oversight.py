@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import record_write, refusals_audited
 from mamori.kernel.clock import today_jst
 from mamori.kernel.context import Context, Role
 from mamori.kernel.db import new_id
@@ -187,6 +187,11 @@ def request_subcontract(ctx: Context, contract_id: str, data: SubcontractIn) -> 
 
 
 def _decide_subcontract(ctx: Context, subcontract_id: str, status: str, data: DecisionIn) -> SubcontractRead:
+    with refusals_audited(ctx, f"processors.subcontract.{status}"):  # a refused decision is audited
+        return _decide(ctx, subcontract_id, status, data)
+
+
+def _decide(ctx: Context, subcontract_id: str, status: str, data: DecisionIn) -> SubcontractRead:
     authorise_processor(ctx, Action.PROCESSOR_MANAGE)
     if ctx.actor.role not in (Role.PRIVACY_OFFICER, Role.SYSTEM):
         raise PolicyDenied(

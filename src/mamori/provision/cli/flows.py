@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from mamori.kernel import labels
+from mamori.kernel import files, labels
 from mamori.kernel.cli_support import cli_command, console, err_console, lazy, print_json, state
 from mamori.provision.cli.common import JSON_OPT, _csv_list, app, header, print_fields, records_app
 
@@ -36,19 +35,22 @@ def _opts(domain: str, codes: tuple[str, ...] | list[str]) -> str:
 # --- provide ----------------------------------------------------------------------------------------------
 
 
-def _write_out(path: Path, rows: list[dict[str, str | None]], fields: list[str], fmt: str) -> None:
-    """Write the export readable by the owner only (it holds personal data)."""
+def _export_text(rows: list[dict[str, str | None]], fields: list[str], fmt: str) -> str:
+    """The export as text: CSV cells a spreadsheet would run as a formula get a leading ``'`` (kernel.files)."""
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["customer_id", *fields], lineterminator="\n")
+        writer = files.csv_dict_writer(buf, ["customer_id", *fields], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        text = buf.getvalue()
-    else:
-        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+        return buf.getvalue()
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def _write_out(
+    path: Path, rows: list[dict[str, str | None]], fields: list[str], fmt: str, *, force: bool = False
+) -> None:
+    """Write the export readable by the owner only (it holds personal data), by kernel.files' rules."""
+    files.write_output(path, _export_text(rows, fields, fmt), force=force)
 
 
 @cli_command
@@ -81,6 +83,9 @@ def provide(
     skip_refused: bool = typer.Option(False, "--skip-refused", help="提供できない人を除いて提供する"),
     out: Path | None = typer.Option(None, "--out", help="出力ファイル（.csv / .json）"),
     fmt: str | None = typer.Option(None, "--format", help="csv / json（省略時は --out の拡張子）"),
+    force: bool = typer.Option(
+        False, "--force", help="既存の出力ファイルを置き換える / replace an existing file"
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """第三者に提供する（本人ごとに根拠を確認し、記録を作成） / provide data to a counterparty."""
@@ -107,15 +112,17 @@ def provide(
         }
     )
     # The export is written to a private temporary file inside the transaction (a write error rolls the provision
-    # and its records back) and moved into place only after the commit: a file never exists without its record.
-    tmp = out.with_name(f".{out.name}.partial") if out is not None else None
+    # and its records back) and published only after the commit: a file never exists without its record. The file
+    # is never written through a link, nor over an existing one without --force (kernel.files).
+    # The file is opened only after the service has decided (a refusal is the refusal, not a file error); an
+    # existing file is refused there, which rolls the provision and its records back.
     try:
-        with st.transaction() as c:
-            result = service.provide(c, data)
-            if tmp is not None:
-                _write_out(tmp, result.rows, result.fields, data.out_format)
-        if tmp is not None and out is not None:
-            os.replace(tmp, out)
+        with ExitStack() as publish_after_commit:
+            with st.transaction() as c:
+                result = service.provide(c, data)
+                if out is not None:
+                    fh = publish_after_commit.enter_context(files.output_file(out, force=force, newline=""))
+                    fh.write(_export_text(result.rows, result.fields, data.out_format))
     except service.ProvisionRefused as exc:
         for r in exc.refusals:
             err_console.print(
@@ -127,9 +134,6 @@ def provide(
             f"{prefix} ({exc.code}) [{exc.rule_id}]: {summary}", markup=False, highlight=False, soft_wrap=True
         )
         raise typer.Exit(exc.exit_code) from None
-    finally:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
     for r in result.refused:
         err_console.print(
             st.t(

@@ -11,7 +11,6 @@ unknown id get the 404 page saying the download is one-time and the data was not
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 import threading
@@ -22,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from mamori.kernel import files
 from mamori.kernel.auditing import record_info
 from mamori.kernel.errors import MamoriError
 from mamori.kernel.http import pages
@@ -143,10 +143,11 @@ def state_of(pid: str, who: Principal) -> str:
 
 
 def to_csv(fields: list[str], rows: list[dict[str, str | None]]) -> bytes:
-    """UTF-8 with a BOM (Excel opens it in Japanese), the header ``customer_id`` + the fields."""
+    """UTF-8 with a BOM (Excel opens it in Japanese), the header ``customer_id`` + the fields; cells a spreadsheet
+    would run as a formula get a leading ``'`` (kernel.files)."""
     buf = io.StringIO()
     columns = ["customer_id", *fields]
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = files.csv_writer(buf, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])

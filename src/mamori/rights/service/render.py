@@ -8,7 +8,6 @@ font (IPAex Mincho; MAMORI_PDF_FONT names another) and ruling its tables. Packag
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -16,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mamori.kernel import files
 from mamori.kernel.errors import ConfigurationError, ValidationFailed
 from mamori.kernel.settings import Settings
 from mamori.law.rules import G_20
@@ -56,9 +56,10 @@ def to_json(p: DisclosurePackage) -> bytes:
 
 
 def to_csv(p: DisclosurePackage) -> bytes:
-    """One row per field of each record (machine-readable; G-20)."""
+    """One row per field of each record (machine-readable; G-20); cells a spreadsheet would run as a formula get
+    a leading ``'`` (kernel.files)."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = files.csv_writer(buf)
     w.writerow(
         ["source", "category", "record_id", "field", "value", "acquired_from", "purposes", "occurred_at"]
     )
@@ -291,10 +292,10 @@ def write(
     settings: Settings | None = None,
     lang: str | None = None,
     method: str = "electronic",
+    force: bool = False,
 ) -> int:
-    """Write the package to ``out`` (mode 0600); return the bytes written."""
+    """Write the package to ``out`` (mode 0600, never through a link, an existing file only with ``force``:
+    kernel.files); return the bytes written."""
     data = render(p, fmt, today, settings=settings, lang=lang, method=method)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    files.write_output(out, data, force=force)
     return len(data)

@@ -73,5 +73,8 @@ MASKING_EN = (
 )
 
 
-def reached(n: int) -> tuple[str, str]:
+def reached(n: int | None) -> tuple[str, str]:
+    """The words after a verification; without the figure for staff who may not see it (None)."""
+    if n is None:
+        return ("本人確認が済みました。", "Verified.")
     return (f"本人確認が済みました（対象の顧客 {n}人）。", f"Verified ({n} customers reached).")

@@ -17,7 +17,10 @@ Security baseline (SECURITY.md §3, ADR 0004):
   (ASVS4.0.3 2.2.1); one answer for unknown user, wrong password, wrong code and locked account (ASVS5 6.3.8);
 - server-side sessions: 256-bit random token stored as SHA-256 (ASVS5 7.2.3), new at every sign-in (7.2.4),
   idle 30 min / absolute 12 h (ASVS4.0.3 3.3.2), revoked at sign-out (7.4.1) and when the account is disabled (7.4.2);
-- API tokens: ``mamori_<random>``, shown once, stored as SHA-256, fixed role, allowed purposes, expiry.
+- API tokens: ``mamori_<random>``, shown once, stored as SHA-256, fixed role, allowed purposes, expiry; created
+  by their owner from a session that checked a second factor, with the owner's role; machine clients have
+  service accounts (``add_service``, no sign-in) whose tokens an administrator issues (issue 17);
+- equal timing for every failed sign-in: a dummy argon2 check and the same database and audit work.
 Audit entries name staff, session and token ids only — never a password, code, secret or token.
 """
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 from mamori.staff.service.accounts import (
     actor_for,
     add,
+    add_service,
     any_staff,
     disable,
     enable,
@@ -35,6 +39,7 @@ from mamori.staff.service.accounts import (
     list_staff,
     overview,
     reset_2fa,
+    service_account,
     set_password,
 )
 from mamori.staff.service.common import (
@@ -62,6 +67,8 @@ from mamori.staff.service.enrolment import (
     EnrolmentInvalid,
 )
 from mamori.staff.service.sessions import (
+    BROWSER_CHANNELS,
+    CHANNELS,
     COUNTED_FAILURES,
     DEFAULT_LOCKOUT,
     LockoutPolicy,
@@ -83,6 +90,8 @@ __all__ = [
     "ABSOLUTE_TIMEOUT",
     "API_TOKEN_BYTES",
     "API_TOKEN_PREFIX",
+    "BROWSER_CHANNELS",
+    "CHANNELS",
     "COUNTED_FAILURES",
     "DEFAULT_LOCKOUT",
     "ENROLMENT_TIMEOUT",
@@ -102,6 +111,7 @@ __all__ = [
     "MAX_ENROLMENT_ATTEMPTS",
     "actor_for",
     "add",
+    "add_service",
     "any_staff",
     "create_token",
     "data_subject",
@@ -119,6 +129,7 @@ __all__ = [
     "reset_2fa",
     "revoke_sessions",
     "revoke_token",
+    "service_account",
     "set_password",
     "sign_in",
     "sign_out",

@@ -9,11 +9,11 @@ from mamori.kernel.auditing import record_denial, record_write
 from mamori.kernel.clock import ensure_aware
 from mamori.kernel.context import Actor, Context, Role
 from mamori.kernel.db import new_id
-from mamori.kernel.errors import Conflict, NotFound
+from mamori.kernel.errors import Conflict, NotFound, PolicyDenied
 from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.staff import passwords, queries, totp
 from mamori.staff.models import StaffUser
-from mamori.staff.schemas import StaffCreate, StaffOverview, StaffRead
+from mamori.staff.schemas import ServiceAccountCreate, StaffCreate, StaffOverview, StaffRead
 from mamori.staff.service.common import (
     MAX_PASSWORD_INPUT,
     TOTP_COLUMN,
@@ -38,6 +38,29 @@ def add(ctx: Context, data: StaffCreate) -> StaffRead:
         or not decide(ctx, Action.PROCESSOR_MANAGE, Resource(kind="staff")).allowed
     ):
         require_manage(ctx)
+    return _create(ctx, data, "person")
+
+
+def add_service(ctx: Context, data: ServiceAccountCreate) -> StaffRead:
+    """A machine client's own account (admin): no password, no TOTP, no interactive sign-in; it acts only through
+    the API tokens an administrator issues it (:func:`.tokens.create_token`), and everything it does is audited
+    under its own name. Its role is never admin or system (the schema refuses them)."""
+    require_manage(ctx)
+    return _create(ctx, data, "service")
+
+
+def service_account(ctx: Context, username: str) -> StaffRead:
+    """A service account by user name (admin); NotFound for a person's account."""
+    require_manage(ctx)
+    user = ctx.session.execute(queries.by_username(username)).scalar_one_or_none()
+    if user is None or not user.is_service:
+        raise NotFound(
+            "サービスアカウントが見つかりません。", "No such service account.", code="unknown_service_account"
+        )
+    return StaffRead.model_validate(user)
+
+
+def _create(ctx: Context, data: StaffCreate, kind: str) -> StaffRead:
     if ctx.session.execute(queries.by_username(data.username)).scalar_one_or_none() is not None:
         raise Conflict(
             f"スタッフ「{data.username}」は既に存在します。",
@@ -52,12 +75,32 @@ def add(ctx: Context, data: StaffCreate) -> StaffRead:
         team=data.team,
         active=True,
         created_at=ctx.clock.now(),
+        kind=kind,
     )
     ctx.session.add(user)
     ctx.session.flush()
     ctx.runtime.keystore.create_data_keys([data_subject(user.id)])
-    record_write(ctx, "staff.add", (), ("username", "role"), details={"staff_id": user.id, "role": user.role})
+    action = "staff.service_account_added" if kind == "service" else "staff.add"
+    record_write(ctx, action, (), ("username", "role"), details={"staff_id": user.id, "role": user.role})
     return StaffRead.model_validate(user)
+
+
+def service_account_refused(ctx: Context, user: StaffUser, action: str) -> None:
+    """A service account has no password, no second factor and no interactive use: refused (audited)."""
+    if not user.is_service:
+        return
+    record_denial(
+        ctx,
+        action,
+        [],
+        Decision(False, ("R-23-5",), code="service_account_no_sign_in", reason_en="service account"),
+    )
+    raise PolicyDenied(
+        "サービスアカウントはサインインできません（パスワード・二要素認証なし、API トークンでのみ動作）。",
+        "A service account cannot sign in (no password, no second factor; it acts only through its API tokens).",
+        rule_id="R-23-5",
+        code="service_account_no_sign_in",
+    )
 
 
 def list_all(ctx: Context) -> list[StaffRead]:
@@ -109,6 +152,7 @@ def actor_for(ctx: Context, username: str) -> Actor:
             f"No active staff user '{username}'.",
             code="unknown_staff",
         )
+    service_account_refused(ctx, user, "staff.act_as")
     return actor_of(user)
 
 
@@ -163,6 +207,7 @@ def set_password(
     Every session of the account except ``keep_session_id`` is revoked (ASVS5 7.4.3).
     """
     user = find_user(ctx, username)
+    service_account_refused(ctx, user, "staff.password_set")
     decision = decide(ctx, Action.STAFF_MANAGE, Resource(kind="staff"))
     self_service = False
     if not decision.allowed:
@@ -214,6 +259,7 @@ def enroll_totp(ctx: Context, username: str) -> str:
     user = find_user(ctx, username)
     if not (is_self(ctx, user) and not user.mfa_enrolled):
         require_manage(ctx)
+    service_account_refused(ctx, user, "staff.totp_enrolled")
     secret = totp.new_secret()
     user.totp_secret_enc = ctx.runtime.cipher.encrypt(
         data_subject(user.id), TOTP_TABLE, TOTP_COLUMN, user.id, secret

@@ -19,7 +19,7 @@ from mamori.kernel.outbox import OUTBOX_PENDING
 from mamori.kernel.policy import Decision
 from mamori.kernel.runtime import Runtime
 from mamori.staff import passwords, queries, totp
-from mamori.staff.models import StaffSession, StaffSignInFailure, StaffUser
+from mamori.staff.models import StaffSession, StaffSignInFailure, StaffSignInMiss, StaffUser
 from mamori.staff.schemas import EnrolmentStarted, SignedIn
 from mamori.staff.service import enrolment
 from mamori.staff.service.common import (
@@ -90,18 +90,25 @@ def _failures(session: Session, staff_id: str, since: datetime) -> tuple[int, da
 def _precheck(
     session: Session, user: StaffUser | None, password: str, now: datetime, lockout: LockoutPolicy
 ) -> str | None:
-    """Why the password must not even be checked (unknown, disabled, no password, locked), else None."""
+    """Why the password must not even be checked (unknown, disabled, no password, locked), else None.
+
+    Every case runs the same failure-count query (an unknown name for an id no account has): equal work."""
+    count, _ = _failures(session, user.id if user is not None else NO_STAFF_ID, now - lockout.window)
     if user is None:
         return "unknown_user"
+    if user.is_service:  # a machine client's account never signs in (it has no password either)
+        return "service_account"
     if len(password) > MAX_PASSWORD_INPUT:
         return "input_too_long"
     if not user.active or user.password_hash is None:
         return "inactive" if not user.active else "no_password"
-    count, _ = _failures(session, user.id, now - lockout.window)
     locked_until = ensure_aware(user.locked_until) if user.locked_until is not None else None
     if (locked_until is not None and locked_until > now) or count >= lockout.hourly_cap:
         return "locked"
     return None
+
+
+NO_STAFF_ID = "0" * 32  # no account has it (ids are random): the look-ups of an unknown name use it
 
 
 def _check_second_factor(
@@ -143,10 +150,37 @@ def _count_failure(session: Session, user: StaffUser, now: datetime, lockout: Lo
     return count
 
 
+def _count_miss(session: Session, now: datetime, lockout: LockoutPolicy) -> int:
+    """A failure not charged to an account (unknown name, disabled, locked…): the same statements and the same
+    commit as :func:`_count_failure`, so that the database work does not tell the cases apart (issue 17: the
+    extra write of a counted failure let timing tell a real user name from an unknown one)."""
+    session.execute(delete(StaffSignInMiss).where(StaffSignInMiss.at <= now - lockout.window))
+    session.add(StaffSignInMiss(at=now))
+    session.flush()
+    count, _ = session.execute(queries.misses_since(now - lockout.window)).one()
+    session.flush()
+    return int(count or 0)
+
+
+CHANNELS = frozenset({"web", "api", "cli"})
+BROWSER_CHANNELS = frozenset({"web", "api"})  # the session cookie: the web sign-in and the API's sign-in
+
+
 def _open_session(
-    session: Session, user: StaffUser, now: datetime, *, idle_timeout: timedelta, absolute_timeout: timedelta
+    session: Session,
+    user: StaffUser,
+    now: datetime,
+    *,
+    idle_timeout: timedelta,
+    absolute_timeout: timedelta,
+    channel: str = "web",
 ) -> SignedIn:
-    """After a complete sign-in: clear the failure counter and the lock, and open a new server-side session."""
+    """After a complete sign-in: clear the failure counter and the lock, and open a new server-side session.
+
+    ``mfa`` is true when the account has a second factor: then this sign-in has just checked its code (every
+    account with TOTP must give it), and only such a session may create API tokens."""
+    if channel not in CHANNELS:
+        raise ValueError(f"session channel: one of {sorted(CHANNELS)}")
     session.execute(delete(StaffSignInFailure).where(StaffSignInFailure.staff_id == user.id))
     user.locked_until = None
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
@@ -158,6 +192,8 @@ def _open_session(
         last_seen_at=now,
         idle_seconds=int(idle_timeout.total_seconds()),
         expires_at=now + absolute_timeout,
+        mfa=user.mfa_enrolled,
+        channel=channel,
     )
     session.add(row)
     session.flush()
@@ -184,6 +220,7 @@ def sign_in(
     absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
     lockout: LockoutPolicy = DEFAULT_LOCKOUT,
     enrol: Literal[False] = False,
+    channel: str = "web",
 ) -> SignedIn: ...
 
 
@@ -199,6 +236,7 @@ def sign_in(
     absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
     lockout: LockoutPolicy = DEFAULT_LOCKOUT,
     enrol: Literal[True],
+    channel: str = "web",
 ) -> SignedIn | EnrolmentStarted: ...
 
 
@@ -213,6 +251,7 @@ def sign_in(
     absolute_timeout: timedelta = ABSOLUTE_TIMEOUT,
     lockout: LockoutPolicy = DEFAULT_LOCKOUT,
     enrol: bool = False,
+    channel: str = "web",
 ) -> SignedIn | EnrolmentStarted:
     """Check user name, password and (where required) TOTP code; open a new server-side session.
 
@@ -225,6 +264,10 @@ def sign_in(
     then the right password begins a TOTP enrolment (:func:`.enrolment.begin`) and its
     :class:`EnrolmentStarted` is returned instead; :func:`finish_enrolment` completes it. Nothing tells that
     enrolment would follow before the password is checked: a wrong password fails as always.
+
+    Equal timing (issue 17): every failure costs one argon2 verification (a dummy one when there is no password to
+    check), one write transaction (a counted failure of the account, or an uncharged miss) and one
+    ``staff.sign_in_failures`` audit entry. ``channel`` names the client ("web", "api", "cli").
     """
     if idle_timeout <= timedelta(0) or absolute_timeout < idle_timeout:
         raise ValueError("session timeouts: 0 < idle_timeout ≤ absolute_timeout")
@@ -232,6 +275,7 @@ def sign_in(
     now = clock.now()
     result: SignedIn | EnrolmentStarted | None = None
     failures = 0
+    misses = 0
     actor = UNKNOWN_ACTOR
     # 1. a short read: who, and may the password be checked at all
     with unit_of_work(runtime.sessions) as session:
@@ -254,7 +298,7 @@ def sign_in(
     #    code), then either open the session (or begin the enrolment) or count the failure
     with unit_of_work(runtime.sessions) as session:
         audit_ctx = Context(actor=actor, session=session, runtime=runtime, clock=clock)
-        user = session.execute(queries.by_id(staff_id)).scalar_one_or_none() if staff_id is not None else None
+        user = session.execute(queries.by_id(staff_id or NO_STAFF_ID)).scalar_one_or_none()
         if reason is None and user is not None:
             if user.password_hash != seen_hash:
                 reason = "changed_meanwhile"
@@ -266,12 +310,19 @@ def sign_in(
             if passwords.needs_rehash(seen_hash or ""):
                 user.password_hash = passwords.hash_password(password)
             result = _open_session(
-                session, user, now, idle_timeout=idle_timeout, absolute_timeout=absolute_timeout
+                session,
+                user,
+                now,
+                idle_timeout=idle_timeout,
+                absolute_timeout=absolute_timeout,
+                channel=channel,
             )
         elif reason == "mfa_not_enrolled" and enrol and user is not None:
             result = enrolment.begin(audit_ctx, user, now)
         elif reason in COUNTED_FAILURES and user is not None:
             failures = _count_failure(session, user, now, lockout)
+        else:
+            misses = _count_miss(session, now, lockout)
     # committed: now the audit entries (read/deny entries go to the audit store directly)
     if audit_ctx.memo.get(OUTBOX_PENDING):
         runtime.drain_outbox()
@@ -293,6 +344,12 @@ def sign_in(
             audit_ctx,
             "staff.sign_in_failures",
             details={"staff_id": actor.id, "failures_in_window": failures},
+        )
+    else:  # the same audit work for a failure not charged to an account (never the submitted name)
+        record_info(
+            audit_ctx,
+            "staff.sign_in_failures",
+            details={"staff_id": actor.id, "uncharged_in_window": misses},
         )
     raise sign_in_failed()
 
@@ -386,11 +443,12 @@ def finish_enrolment(
     return result
 
 
-def validate_session(ctx: Context, token: str) -> Actor:
+def validate_session(ctx: Context, token: str, *, channels: frozenset[str] = BROWSER_CHANNELS) -> Actor:
     """The Actor of a valid session token, updating its last use; :class:`AuthenticationFailed` otherwise.
 
-    Refused when unknown, revoked, idle longer than the session's idle timeout, past its absolute expiry, or
-    when the account is disabled. ``ctx`` is the authentication edge's system Context (there is no actor yet);
+    Refused when unknown, revoked, idle longer than the session's idle timeout, past its absolute expiry, when
+    the account is disabled, or when the session was opened by another kind of client than ``channels`` (a CLI
+    session is not a browser cookie, and a browser's session does not sign in the CLI). ``ctx`` is the authentication edge's system Context (there is no actor yet);
     the caller commits (the last-seen update, written at most once per ``LAST_SEEN_RESOLUTION``).
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -403,6 +461,8 @@ def validate_session(ctx: Context, token: str) -> Actor:
     idle_deadline = ensure_aware(row.last_seen_at) + timedelta(seconds=row.idle_seconds)
     if (
         row.revoked_at is not None
+        or row.channel not in channels
+        or user.is_service
         or not user.active
         or now >= ensure_aware(row.expires_at)
         or now >= idle_deadline

@@ -1,4 +1,9 @@
-"""API tokens: ``mamori_<random>``, shown once, stored as SHA-256, fixed role, allowed purposes, expiry."""
+"""API tokens: ``mamori_<random>``, shown once, stored as SHA-256, fixed role, allowed purposes, expiry.
+
+Issue 17: a person's token is created by that person after a second factor, with their own role; a machine
+client gets a service account of its own, whose tokens an administrator issues. Nobody creates a token that acts
+as somebody else; an administrator lists and revokes any token.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from mamori.kernel.auditing import record_write
+from mamori.kernel.auditing import record_denial, record_write
 from mamori.kernel.clock import ensure_aware
-from mamori.kernel.context import Actor, Context, Role
+from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.db import new_id
-from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.errors import Conflict, NotFound, PolicyDenied
+from mamori.kernel.policy import Action, Decision, Resource, decide
 from mamori.staff import queries
-from mamori.staff.models import StaffApiToken, StaffUser
+from mamori.staff.models import StaffApiToken, StaffSession, StaffUser
 from mamori.staff.schemas import ApiTokenCreate, ApiTokenIssued, ApiTokenRead
 from mamori.staff.service.common import (
     API_TOKEN_BYTES,
@@ -21,7 +27,6 @@ from mamori.staff.service.common import (
     MAX_TOKEN_LENGTH,
     actor_of,
     checked_tokens,
-    find_user,
     forget_checked_tokens,
     require_manage,
     token_digest,
@@ -46,11 +51,80 @@ def _token_read(token: StaffApiToken, user: StaffUser) -> ApiTokenRead:
     )
 
 
-def create_token(ctx: Context, username: str, data: ApiTokenCreate) -> ApiTokenIssued:
-    """Issue an API token acting as ``username`` with ``data.role`` (default: the user's role), limited to
-    ``data.purposes`` and expiring after ``data.expires_in_days``. The token is in the result only (admin)."""
-    require_manage(ctx)
-    user = find_user(ctx, username)
+IDENTITY_RULE = (
+    "R-23-5"  # identification and authentication: a token acts as its owner, never as someone else
+)
+
+
+def _refuse(ctx: Context, code: str, ja: str, en: str, *, staff_id: str | None = None) -> PolicyDenied:
+    """Audit a refused token creation under the one who asked (never the token or the request's values)."""
+    record_denial(
+        ctx,
+        "staff.token_created",
+        [],
+        Decision(False, (IDENTITY_RULE,), code=code, reason_en=en),
+    )
+    return PolicyDenied(ja, en, rule_id=IDENTITY_RULE, code=code)
+
+
+def _mfa_session_of(ctx: Context, session_digest: str | None) -> StaffSession | None:
+    """The caller's own live session that checked a second factor, or None."""
+    if not session_digest or len(session_digest) != 64:
+        return None
+    found = ctx.session.execute(queries.session_with_user(session_digest)).one_or_none()
+    if found is None:
+        return None
+    row, user = found
+    now = ctx.clock.now()
+    live = (
+        row.revoked_at is None
+        and now < ensure_aware(row.expires_at)
+        and now < ensure_aware(row.last_seen_at) + timedelta(seconds=row.idle_seconds)
+        and user.active
+        and not user.is_service
+    )
+    if not live or not row.mfa or user.id != ctx.actor.id or ctx.actor.kind not in OWN_KINDS:
+        return None
+    return row
+
+
+OWN_KINDS = (ActorKind.STAFF, ActorKind.OUTSOURCEE)
+
+
+def create_token(
+    ctx: Context, username: str, data: ApiTokenCreate, *, session_digest: str | None = None
+) -> ApiTokenIssued:
+    """Issue an API token for ``username``; the token is in the result only (stored as its SHA-256).
+
+    Two cases, nothing else (issue 17: an administrator could mint a token for anyone, with any role):
+
+    - a person's token is created by that person, from their own signed-in session that checked a TOTP code
+      (``session_digest``: the SHA-256 of the web/API/CLI session token), with the person's own role — an
+      administrator cannot create one for somebody else;
+    - a service account's token is issued by an administrator, with the service account's role.
+
+    The token acts as its owner: everything done with it is audited under the owner's (or service account's)
+    identity. Refusals are audited (``staff.token_created``, deny) and name rule R-23-5.
+    """
+    user = ctx.session.execute(queries.by_username(username)).scalar_one_or_none()
+    if user is not None and user.is_service:
+        require_manage(ctx)
+    elif user is None or user.id != ctx.actor.id or ctx.actor.kind not in OWN_KINDS:
+        raise _refuse(
+            ctx,
+            "token_for_other_user",
+            "API トークンは本人だけが作れます（管理者も他人のトークンは作れません。機械クライアントにはサービス"
+            "アカウントを使ってください）。",
+            "An API token can be created only by its owner (an administrator cannot create one for someone "
+            "else; give machine clients a service account).",
+        )
+    elif _mfa_session_of(ctx, session_digest) is None:
+        raise _refuse(
+            ctx,
+            "token_needs_mfa_session",
+            "API トークンを作るには、確認コード（二要素認証）でサインインしたセッションが必要です。",
+            "Creating an API token needs a session signed in with a verification code (second factor).",
+        )
     if not user.active:
         raise Conflict(
             "無効なアカウントにはトークンを発行できません。",
@@ -58,8 +132,13 @@ def create_token(ctx: Context, username: str, data: ApiTokenCreate) -> ApiTokenI
             code="staff_disabled",
         )
     role = data.role or Role(user.role)
-    if role == Role.SYSTEM:
-        raise ValidationFailed("システムロールのトークンは作れません。", "No token may have the system role.")
+    if role != Role(user.role):
+        raise _refuse(
+            ctx,
+            "token_role_above_owner",
+            "API トークンの役割は持ち主の役割と同じでなければなりません。",
+            "An API token has its owner's role, no other.",
+        )
     now = ctx.clock.now()
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(API_TOKEN_BYTES)
     row = StaffApiToken(
@@ -86,19 +165,32 @@ def create_token(ctx: Context, username: str, data: ApiTokenCreate) -> ApiTokenI
             "role": role.value,
             "purposes": row.purposes,
             "expires_in_days": data.expires_in_days,
+            "service_account": user.is_service,
         },
     )
     return ApiTokenIssued(**_token_read(row, user).model_dump(), token=token)
 
 
+def _may_manage(ctx: Context) -> bool:
+    return decide(ctx, Action.STAFF_MANAGE, Resource(kind="staff")).allowed
+
+
 def list_tokens(ctx: Context, username: str | None = None) -> list[ApiTokenRead]:
-    require_manage(ctx)
-    return [_token_read(t, u) for t, u in ctx.session.execute(queries.tokens(username)).all()]
+    """Every token (an administrator), or the caller's own tokens (anyone signed in as a person)."""
+    if _may_manage(ctx):
+        return [_token_read(t, u) for t, u in ctx.session.execute(queries.tokens(username)).all()]
+    if ctx.actor.kind not in OWN_KINDS or (username is not None and username != ctx.actor.name):
+        require_manage(ctx)  # refused and audited
+    rows = ctx.session.execute(queries.tokens(staff_id=ctx.actor.id)).all()
+    return [_token_read(t, u) for t, u in rows]
 
 
 def revoke_token(ctx: Context, token_id: str) -> ApiTokenRead:
-    require_manage(ctx)
+    """Revoke a token: an administrator any token, anyone their own."""
     found = ctx.session.execute(queries.token_by_id(token_id)).one_or_none()
+    own = found is not None and ctx.actor.kind in OWN_KINDS and found[1].id == ctx.actor.id
+    if not own:
+        require_manage(ctx)
     if found is None:
         raise NotFound("API トークンが見つかりません。", "No such API token.", code="unknown_token")
     row, user = found
@@ -142,11 +234,13 @@ def validate_api_token(ctx: Context, token: str) -> tuple[Actor, frozenset[str]]
 
 
 def require_purpose_allowed(purposes: frozenset[str], purpose: str | None) -> None:
-    """Refuse a purpose the API token was not issued for (R-23-2: the data scope of each user)."""
+    """Refuse a purpose the API token was not issued for (R-23-2: the data scope of each user).
+
+    The message does not repeat the submitted purpose (no request input in an error body, issue 17)."""
     if purpose is not None and purpose not in purposes:
         raise PolicyDenied(
-            f"この API トークンは利用目的「{purpose}」に使えません。",
-            f"This API token is not allowed for purpose '{purpose}'.",
+            "この API トークンは、指定された利用目的には使えません。",
+            "This API token is not allowed for the declared purpose.",
             rule_id="R-23-2",
             code="token_purpose_not_allowed",
         )

@@ -19,17 +19,20 @@ from mamori.customers.schemas import (
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.customers.service.import_rows import NewCustomer, write_customers
-from mamori.kernel.auditing import authorise, record_write
+from mamori.kernel import registry
+from mamori.kernel.auditing import audits_refusals, authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.policy import (
     Action,
+    Category,
     Resource,
 )
 from mamori.law.rules import R_21_1, R_30_1
 
 
+@audits_refusals("customer.create")  # every refusal audited (R-20-2, R-30-1)
 def bulk_create(
     ctx: Context,
     items: Sequence[tuple[CustomerCreate, ProvenanceIn, Sequence[str], str | None, Sequence[ActivityIn]]],
@@ -79,6 +82,8 @@ def bulk_create(
                     ),
                     "created_by": ctx.actor.label,
                     "purpose": None,
+                    # R-2.3-1: _sensitive_guard above refused any 要配慮 body (no consent yet): behaviour only.
+                    "category": Category.BEHAVIOUR.value if registry.text_scanning_available() else None,
                 }
             )
     # the same rows as customer_rows + insert_rows, built as tuples (customers.service.import_rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from mamori.customers import queries
 from mamori.customers.models import (
@@ -13,6 +14,9 @@ from mamori.customers.models import (
 )
 from mamori.customers.schemas import (
     FIELD_CATEGORIES,
+    MAX_ATTRIBUTES,
+    MAX_EMAILS,
+    MAX_PHONES,
     SCALAR_FIELDS,
     ActivityIn,
     AttributeIn,
@@ -31,7 +35,7 @@ from mamori.customers.service.core.common import (
 )
 from mamori.customers.service.core.reads import get
 from mamori.kernel import registry
-from mamori.kernel.auditing import authorise, record_denial, record_write
+from mamori.kernel.auditing import audits_refusals, authorise, record_denial, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, PreconditionFailed, ValidationFailed
@@ -46,6 +50,7 @@ from mamori.purposes import service as purposes_service
 
 
 # R-22-1: corrections keep personal data accurate; each one is a new version of the row, audited.
+@audits_refusals("customer.update")  # every refusal audited (R-20-2 guards included)
 def update(
     ctx: Context, customer_id: str, changes: CustomerUpdate, *, expected_version: int | None = None
 ) -> CustomerView:
@@ -66,6 +71,7 @@ def update(
             "Someone else changed this customer first; reload and retry.",
             code="version_conflict",
         )
+    _check_contact_limits(ctx, row.id, data)
     cid = row.id
     now = ctx.clock.now()
     idx = ctx.runtime.indexer
@@ -96,6 +102,20 @@ def update(
     return get(ctx, cid, include_activities=False)
 
 
+def _check_contact_limits(ctx: Context, customer_id: str, data: dict[str, Any]) -> None:
+    """A customer holds at most MAX_PHONES numbers and MAX_EMAILS addresses in all (issue 17): the request's own
+    list is capped by the schema; here what is already stored counts too."""
+    held = {kind: n for kind, n in ctx.session.execute(queries.contact_point_counts(customer_id)).all()}
+    for key, kind, limit in (("add_phones", "phone", MAX_PHONES), ("add_emails", "email", MAX_EMAILS)):
+        if held.get(kind, 0) + len(data.get(key, [])) > limit:
+            raise ValidationFailed(
+                f"1人の顧客に登録できる{'電話番号' if kind == 'phone' else 'メールアドレス'}は{limit}件までです。",
+                f"A customer may hold at most {limit} {'phone numbers' if kind == 'phone' else 'e-mail addresses'}.",
+                code="too_many_contacts",
+            )
+
+
+@audits_refusals("customer.update")  # every refusal audited (R-20-2 guards included)
 def add_attribute(
     ctx: Context, customer_id: str, attribute: AttributeIn, *, sensitive_exception: str | None = None
 ) -> None:
@@ -114,9 +134,14 @@ def add_attribute(
         authorise(ctx, Action.SENSITIVE_WRITE, resource, [row.id])
     else:
         _check(ctx, Action.CUSTOMER_UPDATE, row, fields)
-    existing = [
-        a for a in ctx.session.execute(queries.attributes(row.id)).scalars() if a.key == attribute.key
-    ]
+    held = list(ctx.session.execute(queries.attributes(row.id)).scalars())
+    existing = [a for a in held if a.key == attribute.key]
+    if not existing and len(held) >= MAX_ATTRIBUTES:
+        raise ValidationFailed(
+            f"1人の顧客に登録できる属性は{MAX_ATTRIBUTES}件までです。",
+            f"A customer may hold at most {MAX_ATTRIBUTES} attributes.",
+            code="too_many_attributes",
+        )
     for a in existing:
         ctx.session.delete(a)
     ctx.session.flush()
@@ -163,6 +188,7 @@ _NOTE_TYPE_CATEGORIES: dict[str, Category] = {
 _NEVER_IN_NOTES = frozenset({"my_number", "credit_card", "bank_account"})
 
 
+@audits_refusals("activity.write")  # every refusal audited (R-20-2 guards included)
 def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[str, list[NoteWarning]]:
     """Log a purchase, inquiry, call or note. Free text is scanned: personal information the purpose does not
     cover gives a warning; 要配慮 information without consent is refused (R-20-2)."""
@@ -170,6 +196,9 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
     decision = _check(ctx, Action.ACTIVITY_WRITE, row, {"activities": Category.BEHAVIOUR})
     del decision
     warnings: list[NoteWarning] = []
+    # R-2.3-1: the note is stored under the category of what it holds — "sensitive" when the scanner finds 要配慮
+    # (then masked for every purpose that does not cover 要配慮 data, R-20-2), else "behaviour".
+    note_category: str | None = Category.BEHAVIOUR.value if registry.text_scanning_available() else None
     if activity.body and registry.text_scanning_available():
         findings = registry.scan_text(activity.body)
         facts = purposes_service.facts(ctx, ctx.purpose)
@@ -184,6 +213,8 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
                 code="sensitive_in_note",
                 details={"types": sorted({f.type for f in findings if f.sensitive})},
             )
+        if any(f.sensitive for f in findings):
+            note_category = Category.SENSITIVE.value
         allowed = facts.categories if facts else frozenset()
         for ftype in sorted({f.type for f in findings if not f.sensitive}):
             category = _NOTE_TYPE_CATEGORIES.get(ftype, Category.IDENTIFIER)
@@ -216,6 +247,7 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
             created_by=ctx.actor.label,
             purpose=ctx.purpose,
             withheld=activity.withheld,
+            category=note_category,
         )
     )
     ctx.session.flush()
@@ -224,7 +256,8 @@ def add_activity(ctx: Context, customer_id: str, activity: ActivityIn) -> tuple[
         Action.ACTIVITY_WRITE,
         [cid],
         ["activities"],
-        details={"kind": activity.kind, "warnings": len(warnings)},
+        rule_ids=(R_20_2.id,) if note_category == Category.SENSITIVE else (),
+        details={"kind": activity.kind, "warnings": len(warnings), "category": note_category},
     )
     return aid, warnings
 

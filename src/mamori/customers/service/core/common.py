@@ -21,6 +21,7 @@ from mamori.customers.schemas import (
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial
 from mamori.kernel.context import ActorKind, Context
+from mamori.kernel.db import hidden_customer_scope
 from mamori.kernel.errors import NotFound, PolicyDenied
 from mamori.kernel.policy import (
     Action,
@@ -221,6 +222,17 @@ def _check(ctx: Context, action: Action, row: Customer, fields: dict[str, Catego
     return authorise(ctx, action, resources(ctx, [row], fields)[row.id], [row.id])
 
 
+def hidden_resource(ctx: Context, customer_id: str) -> Resource | None:
+    """PostgreSQL: the customer row-level security hid from this transaction (migration 0017: outside a sales
+    rep's own customers), as a Resource to decide on — so a rep asking for another rep's customer gets the same
+    audited R-23-2 refusal as on SQLite, not a silent "not found". None for no such customer, an erased one, or
+    on SQLite (nothing is hidden there)."""
+    hidden = hidden_customer_scope(ctx.session, customer_id)
+    if hidden is None or hidden[2]:
+        return None
+    return Resource(kind="customer", subject_id=customer_id, owner_id=hidden[0], team=hidden[1])
+
+
 def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
     found = ctx.session.execute(
         queries.customer_and(purposes_service.catalog_stamp_column()), {"customer_id": customer_id}
@@ -228,6 +240,10 @@ def _load(ctx: Context, customer_id: str, action: Action) -> Customer:
     row = None if found is None else found[0]
     if found is not None:
         purposes_service.note_catalog_stamp(ctx, found[1])
+    if row is None and (hidden := hidden_resource(ctx, customer_id)) is not None:
+        authorise(
+            ctx, action, hidden, [customer_id]
+        )  # out of the actor's scope: refused and audited (R-23-2)
     if row is None or row.erased_at is not None:  # an erased person is a tombstone: nothing to read or change
         record_denial(ctx, action, [customer_id], Decision(False, (), frozenset(), "", "", "not_found"))
         raise _not_found(customer_id)
@@ -262,6 +278,16 @@ def _validate_purposes(ctx: Context, purposes: Sequence[str]) -> dict[str, int]:
                 code="purpose_retired",
             )
     return {code: versions[code][0] for code in purposes}
+
+
+def text_category(text: str | None) -> str | None:
+    """R-2.3-1: the data category free text is stored under — "sensitive" when the registered scanners find 要配慮
+    in it, else "behaviour"; None when no scanner is registered (not classified)."""
+    if not registry.text_scanning_available():
+        return None
+    if text and any(f.sensitive for f in registry.scan_text(text)):
+        return Category.SENSITIVE.value
+    return Category.BEHAVIOUR.value
 
 
 def _sensitive_guard(

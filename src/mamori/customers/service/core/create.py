@@ -27,7 +27,7 @@ from mamori.customers.schemas import (
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
 from mamori.kernel import registry
-from mamori.kernel.auditing import authorise, record_write
+from mamori.kernel.auditing import audits_refusals, authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
@@ -333,6 +333,7 @@ def insert_rows(ctx: Context, rows: dict[str, list[dict[str, object]]]) -> None:
             conn.execute(insert(TABLES[table].__table__), rows[table])  # type: ignore[arg-type]
 
 
+@audits_refusals("customer.create")  # every refusal audited (R-20-2, R-30-1 guards included)
 def create(
     ctx: Context,
     data: CustomerCreate,

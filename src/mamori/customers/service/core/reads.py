@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from mamori.customers import queries
 from mamori.customers.models import (
+    Activity,
     Customer,
 )
 from mamori.customers.schemas import (
@@ -21,7 +22,15 @@ from mamori.customers.schemas import (
     PurposeNoticeRead,
     prefecture_of,
 )
-from mamori.customers.service.core.common import _dec, _grant, _load, policy_facts
+from mamori.customers.service.core.common import (
+    _dec,
+    _grant,
+    _load,
+    hidden_resource,
+    policy_facts,
+    text_category,
+)
+from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial, record_read
 from mamori.kernel.context import Context
 from mamori.kernel.errors import ValidationFailed
@@ -35,6 +44,7 @@ from mamori.kernel.policy import (
     grant_refusal,
     row_scope,
 )
+from mamori.law.rules import R_20_2
 from mamori.purposes import service as purposes_service
 
 
@@ -93,36 +103,74 @@ def _fields_for(attributes: Sequence[_Attr], include_activities: bool) -> dict[s
     return fields
 
 
+# R-20-2 / R-2.3-1: the pseudo-field of a person's 要配慮 notes. Its category is SENSITIVE, so the policy engine
+# masks it — like a sensitive attribute — for every purpose that does not cover 要配慮 data, without the person's
+# consent to it, or (GDPR subject) without an Art. 9(2) condition; the note's text is then never decrypted.
+SENSITIVE_NOTES = "activities:sensitive"
+WITHHELD_NOTE = {
+    "ja": "要配慮個人情報のため非表示（R-20-2）",
+    "en": "Withheld: special care-required information (R-20-2)",
+}
+
+
+def withheld_note(lang: str) -> str:
+    """The placeholder shown instead of a 要配慮 note the purpose may not see (never the text)."""
+    return WITHHELD_NOTE["en" if lang == "en" else "ja"]
+
+
 def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> CustomerView:
     """Read one customer for ``ctx.purpose``: denied unless allowed, masked outside the purpose, audited.
 
     Four statements besides the audit append (issue 16): the customer row with the purpose catalog's stamp,
     its attributes / contact points / provenance (one UNION ALL), every policy fact (one UNION ALL), and the
-    person's data key when it is not in the keystore's cache (a read without the write lock).
+    person's data key when it is not in the keystore's cache (a read without the write lock); with activities,
+    one more for them.
+
+    Notes the scanner flagged 要配慮 (stored under the category "sensitive") are decided as the field
+    ``activities:sensitive`` (R-20-2): when it is masked their text is replaced by a placeholder, never
+    decrypted, and the read's audit entry names what was withheld (the field and how many, rule R-20-2).
     """
     row = _load(ctx, customer_id, Action.CUSTOMER_READ)
     parts = _parts(ctx, row.id)
     fields = _fields_for(parts.attributes, include_activities)
+    acts = list(ctx.session.execute(queries.activities(row.id)).scalars()) if include_activities else []
+    if any(_maybe_sensitive(a) for a in acts):
+        fields[SENSITIVE_NOTES] = Category.SENSITIVE
     by_id, notices = policy_facts(ctx, [row], fields)
     resource = by_id[row.id]
     decision = authorise(ctx, Action.CUSTOMER_READ, resource, [row.id])
-    view = _view(
+    view, withheld = _view(
         ctx,
         row,
         decision,
         parts,
         sorted(resource.notified_purposes),
         notices.get(row.id, []),
-        include_activities,
+        acts,
     )
+    masked = set(decision.masked_fields)
+    if SENSITIVE_NOTES in masked and not withheld:
+        masked.discard(SENSITIVE_NOTES)  # only notes of an older store, none of them 要配慮 after all
+        view.masked = sorted(masked)
     record_read(
         ctx,
         Action.CUSTOMER_READ,
         [row.id],
-        [f for f in fields if f not in decision.masked_fields],
-        masked=decision.masked_fields,
+        [f for f in fields if f not in masked],
+        masked=masked,
+        rule_ids=(R_20_2.id,) if withheld else (),
+        details={"withheld_category": Category.SENSITIVE.value, "withheld": len(withheld)}
+        if withheld
+        else None,
     )
     return view
+
+
+def _maybe_sensitive(act: Activity) -> bool:
+    """Stored as 要配慮, or written before activities had a category (classified when read)."""
+    if act.category == Category.SENSITIVE:
+        return True
+    return act.category is None and act.body_enc is not None and registry.text_scanning_available()
 
 
 def _view(
@@ -132,9 +180,10 @@ def _view(
     parts: _Parts,
     notified: list[str],
     notices: list[PurposeNoticeRead],
-    include_activities: bool,
-) -> CustomerView:
-    """Decrypt what the decision allows (masked fields are never decrypted); facts already read are passed in."""
+    activities: Sequence[Activity],
+) -> tuple[CustomerView, list[str]]:
+    """Decrypt what the decision allows (masked fields are never decrypted); facts already read are passed in.
+    Returns the view and the ids of the 要配慮 notes withheld from it (R-20-2)."""
     masked = decision.masked_fields
     cid = row.id
     values: dict[str, object] = {}
@@ -161,19 +210,31 @@ def _view(
         for a in parts.attributes
     ]
     acts: list[ActivityRead] = []
-    if include_activities and "activities" not in masked:
-        for act in ctx.session.execute(queries.activities(cid)).scalars():
+    withheld: list[str] = []
+    hide_sensitive = SENSITIVE_NOTES in masked
+    if "activities" not in masked:
+        for act in activities:
             amount = _dec(ctx, cid, "activities", "amount", act.id, act.amount_enc)
+            body: str | None
+            if act.category == Category.SENSITIVE and hide_sensitive:
+                body = None  # R-20-2: stored as 要配慮 and the purpose may not see it: never decrypted
+            else:
+                body = _dec(ctx, cid, "activities", "body", act.id, act.body_enc)
+                if hide_sensitive and act.category is None and text_category(body) == Category.SENSITIVE:
+                    body = None  # an older store's note that holds 要配慮 (classified as it is read)
+            if body is None and act.body_enc is not None:
+                withheld.append(act.id)
+                body = withheld_note(ctx.lang)
             acts.append(
                 ActivityRead(
                     id=act.id,
                     kind=act.kind,
                     occurred_at=act.occurred_at,
-                    body=_dec(ctx, cid, "activities", "body", act.id, act.body_enc),
+                    body=body,
                     amount=int(amount) if amount is not None else None,
                 )
             )
-    return CustomerView(
+    view = CustomerView(
         id=cid,
         owner_id=row.owner_id,
         origin=row.origin,
@@ -189,6 +250,7 @@ def _view(
         version=row.version,
         **values,
     )
+    return view, withheld
 
 
 def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[CustomerSummary]:
@@ -255,6 +317,11 @@ def find(
     ).all():
         purposes_service.note_catalog_stamp(ctx, stamp)
         rows.append(row)
+    seen = {row.id for row in rows}
+    for cid in ids:  # PostgreSQL: a match row-level security hid is a denial, audited as on SQLite (R-23-2)
+        hidden = None if cid in seen else hidden_resource(ctx, cid)
+        if hidden is not None and not (decision := decide(ctx, Action.CUSTOMER_READ, hidden)).allowed:
+            record_denial(ctx, Action.CUSTOMER_READ, [cid], decision)
     return _summaries(ctx, rows, Action.CUSTOMER_READ)
 
 

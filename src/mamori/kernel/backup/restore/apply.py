@@ -42,7 +42,7 @@ from mamori.kernel.crypto.journal import append_destructions, read_journal
 from mamori.kernel.crypto.keystore import DATA_KEYS
 from mamori.kernel.db import chunks
 from mamori.kernel.errors import ConfigurationError
-from mamori.kernel.runtime import Runtime, migrate
+from mamori.kernel.runtime import Runtime
 from mamori.kernel.settings import STORE_FILE
 
 
@@ -208,7 +208,7 @@ def restore(
 
     rt = Runtime(settings, clock=clock)
     try:
-        migrate(rt.data_engine)
+        rt.migrate_schemas()  # as the owner where one is configured, then the app role's grants again (PostgreSQL)
         rt.keystore.init_schema()
         rt.audit.init_schema()
         step("schema")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mamori.customers.service import subjects as customer_subjects
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
-from mamori.kernel.policy import Action, Resource
+from mamori.kernel.policy import Action, Resource, decide
+from mamori.kernel.runtime import all_rows
 from mamori.law.rules import R_37_1
 from mamori.rights.models import RightsIdentifier, RightsRequest, RightsSubject
 from mamori.rights.service.core.common import CODE_MAX_ATTEMPTS, _identifiers, event, subject_ids
@@ -26,7 +27,19 @@ from mamori.rights.service.sealing import open_value as _open
 class VerifyResult:
     verified: bool
     attempts_left: int
-    subjects: int = 0
+    subjects: int | None = 0  # None: hidden from this staff member (see may_see_reach)
+
+
+def may_see_reach(ctx: Context) -> bool:
+    """Whether the actor may learn how many customers a verified identifier reached: only who manages requests
+    (the privacy officer). Anyone else with intake could otherwise call back any number and learn from the answer
+    whether it belongs to a customer (issue 17); for them the figure is left out. Not a refusal: nothing is
+    denied, so nothing is audited as one."""
+    return decide(ctx, Action.RIGHTS_MANAGE, Resource(kind="rights_request")).allowed
+
+
+def _shown(ctx: Context, reached: int) -> int | None:
+    return reached if may_see_reach(ctx) else None
 
 
 def _check_code(ctx: Context, req: RightsRequest, ident: RightsIdentifier, code: str) -> VerifyResult:
@@ -56,11 +69,13 @@ def verify_code(ctx: Context, request_id: str, identifier_id: str, code: str) ->
     """Staff enter the code the person read out; see also public_verify."""
     authorise(ctx, Action.RIGHTS_INTAKE, Resource(kind="rights_request"))
     req = _open_request(ctx, request_id)
-    return _check_code(ctx, req, _ident(ctx, req, identifier_id), code)
+    result = _check_code(ctx, req, _ident(ctx, req, identifier_id), code)
+    return replace(result, subjects=_shown(ctx, result.subjects or 0))
 
 
-def verify_callback(ctx: Context, request_id: str, identifier_id: str) -> int:
-    """Staff called the REGISTERED number back and the person answered (R-37-1). Returns customers reached."""
+def verify_callback(ctx: Context, request_id: str, identifier_id: str) -> int | None:
+    """Staff called the REGISTERED number back and the person answered (R-37-1). Returns customers reached, or
+    None for a staff member who may not see it (:func:`may_see_reach`)."""
     authorise(ctx, Action.RIGHTS_INTAKE, Resource(kind="rights_request"))
     req = _open_request(ctx, request_id)
     ident = _ident(ctx, req, identifier_id)
@@ -71,7 +86,7 @@ def verify_callback(ctx: Context, request_id: str, identifier_id: str) -> int:
             rule_id=R_37_1.id,
             code="callback_needs_phone",
         )
-    return _mark_verified(ctx, req, ident, method="callback")
+    return _shown(ctx, _mark_verified(ctx, req, ident, method="callback"))
 
 
 def verify_document(ctx: Context, request_id: str, customer_id: str, document: str) -> int:
@@ -103,6 +118,15 @@ def verify_login(ctx: Context, request_id: str) -> int:
     )
 
 
+def _locate(ctx: Context, kind: str, value: str) -> list[str]:
+    """The customers a verified identifier reaches — every customer, whatever the verifying staff member's own row
+    scope (a sales rep may take a request; the person's request covers all their data, R-37-1). On PostgreSQL the
+    row-level security of 0017 is lifted for this look-up only; what the rep learns of it is limited by
+    ``customers_reached`` (privacy officer only)."""
+    with all_rows(ctx):
+        return list(customer_subjects.locate(ctx, kind, value))
+
+
 def _mark_verified(
     ctx: Context, req: RightsRequest, ident: RightsIdentifier, *, method: str, customer_id: str | None = None
 ) -> int:
@@ -115,7 +139,7 @@ def _mark_verified(
         reached = [customer_id] if customer_id else []
     else:
         value = _open(ctx, ident)
-        reached = customer_subjects.locate(ctx, ident.kind, value) if value is not None else []
+        reached = _locate(ctx, ident.kind, value) if value is not None else []
     # R-37-1: an email or phone shared by several customers (a household address, a company switchboard) proves
     # control of that contact, not which of them is asking. It reaches someone only when a second verified
     # identifier of this request reaches the same customer (or when it reaches exactly one customer).
@@ -125,7 +149,7 @@ def _mark_verified(
         for other in _identifiers(ctx, req.id):
             if other.id != ident.id and other.verified_at is not None and other.kind != "customer":
                 other_value = _open(ctx, other)
-                found = customer_subjects.locate(ctx, other.kind, other_value) if other_value else []
+                found = _locate(ctx, other.kind, other_value) if other_value else []
                 if len(found) == 1:  # two shared contacts of one household do not tell its members apart
                     others.update(found)
         reached = [cid for cid in reached if cid in others]
