@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo's operator is fictional (the published notice, the letters and the e-mails name it); production sets
+# its own MAMORI_OPERATOR_* and MAMORI_PRIVACY_CONTACT (docs/notice.md). Only for `make run`, never the tests.
+run: export MAMORI_OPERATOR_NAME ?= 架空商事株式会社（デモ）
+run: export MAMORI_OPERATOR_ADDRESS ?= 〒100-0000 東京都千代田区丸の内0-0-0（架空の住所）
+run: export MAMORI_OPERATOR_REPRESENTATIVE ?= 代表取締役 守山 花子（架空）
+run: export MAMORI_PRIVACY_CONTACT ?= 個人情報お問い合わせ窓口 privacy@example.jp（架空・平日10時〜17時）
 run: install
 	$(BIN)/mamori init
 	@if [ ! -f "$(MAMORI_HOME)/.demo-done" ]; then \
@@ -28,6 +34,7 @@ run: install
 	else echo "デモデータは作成済みです / demo data already present ($(MAMORI_HOME))"; fi
 	@echo; echo "== デモ用ログイン / demo logins ($(MAMORI_HOME)/demo-logins.txt) =="; cat "$(MAMORI_HOME)/demo-logins.txt"
 	@echo; echo "ブラウザで開く / open http://127.0.0.1:8000/    API: http://127.0.0.1:8000/docs    CLI ツアー / CLI tour: make tour"
+	@echo "プライバシーセンター（ご本人向け） / privacy center: http://127.0.0.1:8000/privacy    送信メール / e-mails sent: $(MAMORI_HOME)/outbox"
 	$(BIN)/mamori serve --host 127.0.0.1 --port 8000
 
 tour: install

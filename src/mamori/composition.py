@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import typer
 
     from mamori.kernel.context import Actor, Context
+    from mamori.kernel.notice import NoticeVersion
     from mamori.kernel.registry import DatasetUse, TextFinding
     from mamori.kernel.runtime import Runtime
 
@@ -36,8 +37,10 @@ def register_all() -> None:
     from mamori.deid import permissions as deid_permissions
     from mamori.inventory import permissions as inventory_permissions
     from mamori.kernel import errors, registry, rulebook
+    from mamori.kernel import notice as kernel_notice
     from mamori.kernel import permissions as kernel_permissions
     from mamori.law import rules as law_rules
+    from mamori.notice import permissions as notice_permissions
     from mamori.processors import permissions as processors_permissions
     from mamori.processors import sources as processors_sources
     from mamori.provision import permissions as provision_permissions
@@ -57,6 +60,7 @@ def register_all() -> None:
     rights_permissions.register()
     deid_permissions.register()
     inventory_permissions.register()
+    notice_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
@@ -68,6 +72,7 @@ def register_all() -> None:
     registry.register_sensitive_consent_recorder(_record_sensitive_consent)  # R-20-2 consent at collection
     rulebook.register_rule_book(law_rules.in_force)  # rules checked with their effective dates (ADR 0009)
     errors.register_citer(_staff_article)  # staff texts: the rule id with the article it implements
+    kernel_notice.register_notice_versions(_NoticeVersions())  # R-21-2: the versions of the published notice
     _registered = True
 
 
@@ -94,6 +99,20 @@ def _record_sensitive_consent(ctx: Context, customer_id: str, method: str, evide
     consent_service.grant_sensitive(
         ctx, customer_id, ConsentIn.model_validate({"method": method, "evidence": evidence})
     )
+
+
+class _NoticeVersions:
+    """The notice slice's published versions (``mamori.notice.service.Versions``), imported at first use."""
+
+    def current(self, ctx: Context) -> NoticeVersion | None:
+        from mamori.notice import service as notice_service
+
+        return notice_service.Versions().current(ctx)
+
+    def get(self, ctx: Context, version: int) -> NoticeVersion | None:
+        from mamori.notice import service as notice_service
+
+        return notice_service.Versions().get(ctx, version)
 
 
 def resolve_actor(runtime: Runtime, username: str) -> Actor:

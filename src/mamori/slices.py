@@ -16,6 +16,7 @@ SLICES: tuple[str, ...] = (
     "rights",
     "deid",
     "inventory",
+    "notice",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tests.api.edge_ops_support import store_env
+from tests.rights.notice_support import publish
 
 NAME = "山田マーカー太郎"
 PHONE = "+819047110815"
@@ -76,13 +77,17 @@ def served(runtime, tmp_path: Path, **extra: str) -> Iterator[tuple[str, Path]]:
                 proc.wait()
 
 
-def _file_requests(base: str, n: int) -> list[int]:
+def _file_requests(base: str, n: int, notice_version: int) -> list[int]:
     statuses = []
     with httpx.Client(base_url=base, timeout=30) as c:
         for i in range(n):
             r = c.post(
                 "/api/v1/privacy-requests",
-                json={"kind": "disclosure", "email": f"person{i}@example.com"},
+                json={
+                    "kind": "disclosure",
+                    "email": f"person{i}@example.com",
+                    "notice_version": notice_version,
+                },
                 headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
             )
             statuses.append(r.status_code)
@@ -92,8 +97,9 @@ def _file_requests(base: str, n: int) -> list[int]:
 def test_forwarded_for_is_ignored_unless_the_proxy_is_configured(runtime, tmp_path):
     from mamori.rights.api import FILE_PER_IP
 
+    version = publish(runtime)  # the public intake needs the notice its form showed (R-21-2)
     with served(runtime, tmp_path) as (base, _log):
-        statuses = _file_requests(base, FILE_PER_IP + 1)
+        statuses = _file_requests(base, FILE_PER_IP + 1, version)
     # every request came from 127.0.0.1, whatever the header said: the 21st is over the per-IP limit
     assert statuses[:FILE_PER_IP] == [202] * FILE_PER_IP, statuses
     assert statuses[FILE_PER_IP] == 429, statuses
@@ -108,8 +114,9 @@ def test_forwarded_for_is_used_from_a_configured_proxy(settings_factory, clock, 
     rt = Runtime(settings_factory(), clock=clock)
     rt.init()
     try:
+        version = publish(rt)  # the public intake needs the notice its form showed (R-21-2)
         with served(rt, tmp_path, MAMORI_FORWARDED_ALLOW_IPS="127.0.0.1") as (base, _log):
-            statuses = _file_requests(base, FILE_PER_IP + 1)
+            statuses = _file_requests(base, FILE_PER_IP + 1, version)
     finally:
         rt.close()
     # each request is counted under the address the trusted proxy forwarded
@@ -158,6 +165,7 @@ def test_oversized_bodies_are_refused_without_reading_them(runtime, tmp_path):
 
 def test_logs_are_json_with_request_ids_and_no_personal_data(runtime, tmp_path):
     incoming = "0123456789abcdef0123456789abcdef"
+    version = publish(runtime)  # the public intake needs the notice its form showed (R-21-2)
     with served(runtime, tmp_path, MAMORI_LOG_FORMAT="json", MAMORI_LOG_LEVEL="INFO") as (base, log):
         with httpx.Client(base_url=base, timeout=30) as c:
             r = c.get(f"/api/v1/customers/{CUSTOMER_ID}", params={"q": NAME, "phone": PHONE, "email": EMAIL})
@@ -175,8 +183,11 @@ def test_logs_are_json_with_request_ids_and_no_personal_data(runtime, tmp_path):
                 "/api/v1/privacy-requests", json={"kind": "disclosure", "email": EMAIL, "purpose": NAME}
             )
             assert r.status_code == 422
-            r = c.post("/api/v1/privacy-requests", json={"kind": "disclosure", "email": EMAIL})
-            assert r.status_code == 202
+            r = c.post(
+                "/api/v1/privacy-requests",
+                json={"kind": "disclosure", "email": EMAIL, "notice_version": version},
+            )
+            assert r.status_code == 202, r.text
             r = c.get(f"/no/such/{EMAIL}/{CUSTOMER_ID}", params={"n": NAME})
             assert r.status_code == 404
             r = c.post("/sign-in", data={"username": NAME, "password": PHONE})

@@ -121,9 +121,12 @@ _OWN: tuple[Mutant, ...] = (
     Mutant(
         "R-33-1",
         "rights/service/fulfil.py",
-        "    if req.closed_at is None or ctx.clock.now() > req.closed_at + timedelta(days=DOWNLOAD_DAYS):\n",
-        "    if req.closed_at is None:\n",
-        ("tests/rights/test_api.py::test_public_request_verify_scope_and_staff_fulfil_R_37_1_R_33_1",),
+        "    if until is None or today_jst(ctx.clock) > until:\n",
+        "    if until is None:\n",
+        (
+            "tests/rights/test_api.py::test_public_request_verify_scope_and_staff_fulfil_R_37_1_R_33_1",
+            "tests/rights/test_delivery_answers.py::test_a_web_disclosure_is_downloadable_from_the_answer_not_the_delivery",
+        ),
         "the disclosure package can still be downloaded after its download period",
     ),
     Mutant(

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from mamori.slices import SLICES as ALL_SLICES
 from tests.architecture.test_architecture import PERSONAL_MODELS, SRC
 
-SLICES = ("staff", "purposes", "customers", "consent", "provision", "processors", "rights")
+SLICES = ("staff", "purposes", "customers", "consent", "provision", "processors", "rights", "notice")
 # Tables of the later slices that hold data about one person (their rows name a customer or are sealed under a
 # person's key), on top of the customers and consent tables of test_architecture.
 PERSONAL_MODELS_ALL = PERSONAL_MODELS | {

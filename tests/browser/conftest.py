@@ -9,6 +9,7 @@ only when that browser is not installed (``.ci/run`` installs it).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import secrets
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -49,6 +51,7 @@ class Live:
     home: Path
     logins: dict[str, Login]
     env: dict[str, str]  # what a CLI call needs to reach the same store (set per test, never left behind)
+    runtime: Any = None  # the served app's runtime (tests that read the store directly)
 
 
 def _free_port() -> int:
@@ -57,10 +60,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+@contextlib.contextmanager
+def serve_demo(home: Path, env: dict[str, str], *, customers: int, port: int | None = None) -> Iterator[Live]:
+    """A fresh store with the demo data (``mamori init`` + ``mamori demo``) served by uvicorn in a thread.
+
+    The environment (``env`` plus MAMORI_HOME/KEK/KEY_DIR given by the caller) is set only while the store is made
+    and the runtime opened (the server then holds its own settings); it is restored at once, so the other tests
+    of this worker never see it."""
     import uvicorn
     from typer.testing import CliRunner
 
@@ -69,16 +75,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from mamori.kernel.runtime import open_runtime
     from mamori.kernel.settings import get_settings, reset_settings_cache
 
-    home = tmp_path_factory.mktemp("web") / "home"
-    env = {
-        "MAMORI_HOME": str(home),
-        "MAMORI_KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "MAMORI_KEY_DIR": str(home.parent / "keys"),  # never under the real HOME
-        "MAMORI_SESSION_IDLE_MINUTES": "2",  # the idle lock, shortened (seed 001 case 5)
-    }
     cleared = ("MAMORI_DATABASE_URL", "MAMORI_KEYSTORE_URL", "MAMORI_AUDIT_URL", "MAMORI_AS", "MAMORI_LANG")
-    # The environment is changed only while the store is made and the runtime opened (the server then holds its
-    # own settings); it is restored at once, so the other tests of this worker never see it.
     saved = {k: os.environ.get(k) for k in (*env, *cleared)}
     os.environ.update(env)
     for k in cleared:
@@ -87,7 +84,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         runner = CliRunner()
         assert runner.invoke(cli_app, ["init"], catch_exceptions=False).exit_code == 0
-        assert runner.invoke(cli_app, ["demo", "--customers", "20"], catch_exceptions=False).exit_code == 0
+        demo = ["demo", "--customers", str(customers)]
+        assert runner.invoke(cli_app, demo, catch_exceptions=False).exit_code == 0
         runtime = open_runtime(get_settings())
     finally:
         for k, v in saved.items():
@@ -101,7 +99,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         m = re.match(r"^(\S+)\s+password: (\S+)\s+totp-secret: (\S+)", line)
         if m:
             logins[m.group(1)] = Login(m.group(1), m.group(2), m.group(3))
-    port = _free_port()
+    port = port or _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -111,14 +109,34 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         if server.started:
             break
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", home, logins, env)
-    server.should_exit = True
-    thread.join(timeout=10)
-    runtime.close()
+    try:
+        yield Live(f"http://127.0.0.1:{port}", home, logins, env, runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        runtime.close()
 
 
 @pytest.fixture(scope="session")
-def browser(live: Live):
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("web") / "home"
+    env = {
+        "MAMORI_HOME": str(home),
+        "MAMORI_KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "MAMORI_KEY_DIR": str(home.parent / "keys"),  # never under the real HOME
+        "MAMORI_SESSION_IDLE_MINUTES": "2",  # the idle lock, shortened (seed 001 case 5)
+    }
+    with serve_demo(home, env, customers=20) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session (Playwright's sync API allows one running instance per thread)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -72,6 +72,7 @@ ALL = {
     "settings.demo_logins",
     "settings.logs",
     "settings.limits",
+    "mail.backend",
     "keys.dir",
     "keys.kek",
     "store.data",
@@ -194,6 +195,29 @@ def test_production_settings_that_leak_fail(store):
     assert code == 1 and found["settings.logs"]["status"] == "fail"
     code, found = checks(rt, "--backup-dir", str(backups), MAMORI_LOG_LEVEL="LOUD")
     assert code == 1 and found["settings.logs"]["status"] == "fail"
+
+
+def test_mail_backend_that_cannot_send_fails_in_one_line(store):
+    """issue 18: SMTP chosen without a server or a sender, or an unknown backend, is a failed check naming the
+    setting; the password never appears."""
+    rt, backups = store
+    code, found = checks(rt, "--backup-dir", str(backups))
+    assert found["mail.backend"]["status"] == "ok" and "file" in found["mail.backend"]["message_en"]
+    code, found = checks(rt, "--backup-dir", str(backups), MAMORI_MAIL_BACKEND="smtp")
+    assert code == 1 and found["mail.backend"]["status"] == "fail"
+    assert "MAMORI_SMTP_HOST" in found["mail.backend"]["message_en"]
+    code, found = checks(
+        rt,
+        "--backup-dir",
+        str(backups),
+        MAMORI_MAIL_BACKEND="smtp",
+        MAMORI_SMTP_HOST="mail.example.jp",
+        MAMORI_SMTP_PASSWORD="not-a-real-password-7",
+    )
+    assert code == 1 and "MAMORI_MAIL_FROM" in found["mail.backend"]["message_en"]
+    assert "not-a-real-password-7" not in json.dumps(found)
+    code, found = checks(rt, "--backup-dir", str(backups), MAMORI_MAIL_BACKEND="pigeon")
+    assert code == 1 and found["mail.backend"]["status"] == "fail"
 
 
 def test_wrong_kek_fails(store):

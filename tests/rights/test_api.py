@@ -40,17 +40,24 @@ def problem(r, status, code=None, rule=None):
     return body
 
 
-def test_public_request_verify_scope_and_staff_fulfil_R_37_1_R_33_1(api, people):
+def test_public_request_verify_scope_and_staff_fulfil_R_37_1_R_33_1(api, people, published_notice):
     public, _ = api.client()
     # given the person files a disclosure request with their email, naming B's customer id as well
     r = public.post(
-        f"{API}/privacy-requests", json={"kind": "disclosure", "email": A_EMAIL, "customer_id": people["b"]}
+        f"{API}/privacy-requests",
+        json={
+            "kind": "disclosure",
+            "email": A_EMAIL,
+            "notice_version": published_notice,
+            "customer_id": people["b"],
+        },
     )
     assert r.status_code == 202, r.text
     receipt = r.json()
     rid, token = receipt["request_id"], receipt["token"]
     unknown = public.post(
-        f"{API}/privacy-requests", json={"kind": "disclosure", "email": "nobody@example.org"}
+        f"{API}/privacy-requests",
+        json={"kind": "disclosure", "email": "nobody@example.org", "notice_version": published_notice},
     )
     # the answer never says whether the person is a customer
     assert unknown.status_code == 202 and set(unknown.json()) == set(receipt)
@@ -116,7 +123,8 @@ def test_public_request_verify_scope_and_staff_fulfil_R_37_1_R_33_1(api, people)
     problem(public.get(f"{API}/privacy-requests/{rid}/package?format=docx", headers=hdr), 422)
     # an unanswered request has nothing to download
     other = public.post(
-        f"{API}/privacy-requests", json={"kind": "disclosure", "email": "nobody2@example.org"}
+        f"{API}/privacy-requests",
+        json={"kind": "disclosure", "email": "nobody2@example.org", "notice_version": published_notice},
     ).json()
     problem(
         public.get(
@@ -167,31 +175,44 @@ def test_staff_fulfil_returns_a_pdf_letter_R_33_1(api, people):
     pdf = po.post(f"{API}/rights/{rid}/fulfil", headers=h, json={"format": "pdf"})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and pdf.headers["mamori-outcome"] == "fulfilled"
+    # answered with the package staff hand over: refused until the letter is recorded as posted
     problem(
         po.post(f"{API}/rights/{rid}/extend", headers=h, json={"months": 1, "reason": "volume"}),
         403,
-        "request_closed",
+        "request_answered",
     )
 
 
-def test_public_endpoints_are_throttled_per_identifier_and_per_request(api, people):
+def test_public_endpoints_are_throttled_per_identifier_and_per_request(api, people, published_notice):
     public, _ = api.client()
     for _ in range(5):
         assert (
-            public.post(f"{API}/privacy-requests", json={"kind": "disclosure", "email": A_EMAIL}).status_code
+            public.post(
+                f"{API}/privacy-requests",
+                json={"kind": "disclosure", "email": A_EMAIL, "notice_version": published_notice},
+            ).status_code
             == 202
         )
     problem(
-        public.post(f"{API}/privacy-requests", json={"kind": "disclosure", "email": A_EMAIL}),
+        public.post(
+            f"{API}/privacy-requests",
+            json={"kind": "disclosure", "email": A_EMAIL, "notice_version": published_notice},
+        ),
         429,
         "too_many_attempts",
     )
     # the same limit applies whatever the case / spacing of the address
     problem(
-        public.post(f"{API}/privacy-requests", json={"kind": "erasure", "email": " Hanako.Sato@example.jp"}),
+        public.post(
+            f"{API}/privacy-requests",
+            json={"kind": "erasure", "email": " Hanako.Sato@example.jp", "notice_version": published_notice},
+        ),
         429,
     )
-    r = public.post(f"{API}/privacy-requests", json={"kind": "disclosure", "email": B_EMAIL})
+    r = public.post(
+        f"{API}/privacy-requests",
+        json={"kind": "disclosure", "email": B_EMAIL, "notice_version": published_notice},
+    )
     rid, hdr = r.json()["request_id"], {"Mamori-Request-Token": r.json()["token"]}
     statuses = [
         public.post(f"{API}/privacy-requests/{rid}/verify", headers=hdr, json={"code": "123456"}).status_code
@@ -368,3 +389,43 @@ def test_every_staff_route_refuses_roles_without_the_permission_R_23_2(api, peop
         ),
         422,
     )
+
+
+def test_public_request_without_the_shown_notice_is_refused_R_21_2(api, people):
+    public, _ = api.client()
+    from sqlalchemy import text
+
+    from tests.rights.notice_support import publish
+
+    def count() -> int:
+        with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+            return int(ctx.session.execute(text("SELECT count(*) FROM rights_requests")).scalar_one())
+
+    # no notice published: nothing can name a shown version
+    body = {"kind": "disclosure", "email": A_EMAIL}
+    problem(public.post(f"{API}/privacy-requests", json=body), 422, "notice_not_shown", "R-21-2")
+    problem(
+        public.post(f"{API}/privacy-requests", json={**body, "notice_version": 1}),
+        422,
+        "notice_not_shown",
+        "R-21-2",
+    )
+    version = publish(api.rt)
+    # published, but the form did not say which version it showed, or named one that does not exist
+    missing = problem(public.post(f"{API}/privacy-requests", json=body), 422, "notice_not_shown", "R-21-2")
+    assert "公表事項" in missing["detail"] and A_EMAIL not in str(missing)
+    problem(
+        public.post(f"{API}/privacy-requests", json={**body, "notice_version": version + 1}),
+        422,
+        "notice_not_shown",
+        "R-21-2",
+    )
+    assert count() == 0 and not [m for m in outbox(api.rt) if m["to"] == A_EMAIL]  # nothing stored or sent
+    ok = public.post(f"{API}/privacy-requests", json={**body, "notice_version": version})
+    assert ok.status_code == 202, ok.text
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+        stored = ctx.session.execute(
+            text("SELECT notice_version FROM rights_requests WHERE id = :i"),
+            {"i": ok.json()["request_id"]},
+        ).scalar_one()
+    assert stored == version

@@ -120,8 +120,15 @@ def test_open_verify_fulfil_disclosure_to_a_file(cli, customer, tmp_path):
     done = j(cli("--as", "hoshino", "rights", "fulfil", rid, "--out", str(out), "--format", "pdf", "--json"))
     assert done["outcome"] == "fulfilled" and done["package"]["bytes"] > 1000
     assert out.read_bytes().startswith(b"%PDF")
+    # the package was written for staff to hand over: the request waits until the posting is recorded
     shown = j(cli("--as", "hoshino", "rights", "show", rid, "--json"))
-    assert shown["status"] == "closed" and shown["events"][-1]["event"] == "fulfilled"
+    assert shown["status"] == "verified" and shown["answer_state"] == "posting"
+    assert shown["events"][-1]["event"] == "fulfilled"
+    assert [v["id"] for v in j(cli("--as", "hoshino", "rights", "list", "--json"))] == [rid]
+    assert cli("--as", "hoshino", "rights", "posted", rid).exit_code == 0
+    shown = j(cli("--as", "hoshino", "rights", "show", rid, "--json"))
+    assert shown["status"] == "closed" and shown["answer_state"] == "posted"
+    assert [e["event"] for e in shown["events"]][-2:] == ["fulfilled", "answered"]
     assert j(cli("--as", "hoshino", "rights", "list", "--json")) == []
     assert len(j(cli("--as", "hoshino", "rights", "list", "--all", "--json"))) == 1
     text = cli("--as", "hoshino", "rights", "show", rid)

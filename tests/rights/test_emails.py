@@ -125,7 +125,7 @@ def runtime(settings_factory, clock):
     rt.close()
 
 
-def test_public_request_e_mails_are_in_the_language_of_the_request(runtime):
+def test_public_request_e_mails_are_in_the_language_of_the_request(runtime, published_notice):
     api = Api(runtime)
     from mamori.kernel.context import SYSTEM_ACTOR
     from mamori.staff import service as staff_service
@@ -137,13 +137,21 @@ def test_public_request_e_mails_are_in_the_language_of_the_request(runtime):
         runtime, po, name="Anna Schmidt", email="anna@example.de", phone="090-3333-4444", origin="DE"
     )
     public, _ = api.client()
-    r = public.post(f"{API}/privacy-requests", json={"kind": "disclosure", "email": "hanako@example.jp"})
+    r = public.post(
+        f"{API}/privacy-requests",
+        json={"kind": "disclosure", "email": "hanako@example.jp", "notice_version": published_notice},
+    )
     assert r.status_code == 202, r.text
     ja = r.json()
     assert RECEIPT.fullmatch(ja["receipt_no"]) and ja["message"].startswith("受け付けました（回答期限 2026年")
     r = public.post(
         f"{API}/privacy-requests",
-        json={"kind": "erasure", "regime": "gdpr", "email": "anna@example.de"},
+        json={
+            "kind": "erasure",
+            "regime": "gdpr",
+            "email": "anna@example.de",
+            "notice_version": published_notice,
+        },
         headers={"Accept-Language": "en"},
     )
     assert r.status_code == 202, r.text
@@ -225,7 +233,12 @@ def test_stop_notices_say_exactly_what_was_stopped_R_35_1(cli, person, tmp_path,
 def test_erasure_has_one_text_sent_and_returned_R_35_1(cli, person, tmp_path, kept):
     v = opened(cli, tmp_path, "erasure")
     done = ok(cli("--as", "hoshino", "rights", "fulfil", v["id"], "--json"))
-    notices = [m for m in kept.messages if m.request_id == v["id"] and "確認コード" not in m.body]
+    # the result notice (the code and the receipt notice sent on verification aside)
+    notices = [
+        m
+        for m in kept.messages
+        if m.request_id == v["id"] and "確認コード" not in m.body and "受付のお知らせ" not in m.subject
+    ]
     assert len(notices) == 1
     [notice] = notices
     assert notice.body == done["notice_ja"]  # one text: what was sent is what staff see

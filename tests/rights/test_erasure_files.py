@@ -139,7 +139,7 @@ def test_sqlite_connections_of_every_store_have_secure_delete_and_wal(runtime):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_after_erasure_no_file_holds_the_person_R_35_1_G_17(runtime, tmp_path_factory):
+def test_after_erasure_no_file_holds_the_person_R_35_1_G_17(runtime, tmp_path_factory, published_notice):
     api = Api(runtime)
     with runtime.transaction(SYSTEM_ACTOR, readonly=True) as s:
         po = staff_service.actor_for(s, "po")
@@ -155,7 +155,9 @@ def test_after_erasure_no_file_holds_the_person_R_35_1_G_17(runtime, tmp_path_fa
         customers_service.add_activity(ctx, person, ActivityIn(kind="note", body=NOTE))
 
     def file(kind: str, email: str) -> tuple[str, dict[str, str]]:
-        r = public.post(f"{API}/privacy-requests", json={"kind": kind, "email": email})
+        r = public.post(
+            f"{API}/privacy-requests", json={"kind": kind, "email": email, "notice_version": published_notice}
+        )
         assert r.status_code == 202, r.text
         return r.json()["request_id"], {"Mamori-Request-Token": r.json()["token"]}
 

@@ -67,12 +67,17 @@ def test_a_sales_rep_cannot_learn_through_the_api_whether_a_number_is_a_customer
     assert shown.status_code == 403 and shown.json()["rule_id"] == "R-23-2"
 
 
-def test_the_public_verification_answers_in_the_same_shape_for_a_customer_and_a_stranger(api):
+def test_the_public_verification_answers_in_the_same_shape_for_a_customer_and_a_stranger(
+    api, published_notice
+):
     make_customer(api.rt, _po(api.rt), name="佐藤 花子", email="hanako@example.jp", phone=PHONE)
     public, _ = api.client()
     answers = []
     for email in ("hanako@example.jp", "stranger@example.org"):
-        r = public.post(f"{API}/privacy-requests", json={"kind": "disclosure", "email": email})
+        r = public.post(
+            f"{API}/privacy-requests",
+            json={"kind": "disclosure", "email": email, "notice_version": published_notice},
+        )
         rid, token = r.json()["request_id"], r.json()["token"]
         hdr = {"Mamori-Request-Token": token}
         code = last_code(api.rt, email)

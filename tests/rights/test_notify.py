@@ -31,6 +31,7 @@ def test_file_outbox_writes_one_private_file_per_message(tmp_path):
         "to": "a@example.jp",
         "subject": "件名",
         "body": "本文 123456",
+        "html": None,  # the HTML part (issue 18), none here
         "at": AT.isoformat(),
         "subject_ids": ["c1"],
         "request_id": "r1",

@@ -16,13 +16,14 @@ from sqlalchemy import insert, select
 
 from mamori.customers import service as customers_service
 from mamori.customers.schemas import CustomerUpdate
+from mamori.kernel.clock import today_jst
 from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.kernel.crypto import make_aead, seal_with
 from mamori.kernel.errors import PolicyDenied
 from mamori.rights import service
 from mamori.rights.models import RightsAttempt, RightsEvent, RightsIdentifier, RightsRequest
 from mamori.rights.schemas import RequestOpen
-from mamori.rights.service import sealing
+from mamori.rights.service import delivery, sealing
 from tests.factories import make_customer, seed_basics
 from tests.rights.helpers import last_code, open_and_verify, outbox
 
@@ -79,6 +80,10 @@ def test_claimed_values_are_sealed_under_the_request_key_destroyed_at_close(runt
     assert ks.has_data_key(sealing.request_key_id(rid))
     with runtime.transaction(actors["po"]) as ctx:
         service.fulfil(ctx, rid)
+    # the purpose notice is handed over by staff: the key stays until the posting is recorded
+    assert ks.has_data_key(sealing.request_key_id(rid))
+    with runtime.transaction(actors["po"]) as ctx:
+        delivery.record_posted(ctx, rid, today_jst(ctx.clock))
     assert ks.is_destroyed(sealing.request_key_id(rid))
 
 
@@ -147,7 +152,11 @@ def test_erasure_forgets_every_request_that_reached_or_named_the_person_R_35_1_G
     assert b_values == {B_EMAIL, None} and mother_values == {FAMILY, "090-3333-4444"}
     details = json.loads(fulfilled.details)
     assert details["request_keys_destroyed"] == 3 and details["throttle_rows_dropped"] == 1
-    assert details["messages_purged"] >= 3 and details["identifiers_scrubbed"] >= 4
+    assert details["identifiers_scrubbed"] >= 4
+    # the kept copies of what was sent to A (codes, notices) are gone, the erasure's own notice included once
+    # it was delivered; B's are still there
+    sent_to = [m["to"] for m in outbox(runtime)]
+    assert A_EMAIL not in sent_to and B_EMAIL in sent_to
     # every kept message about A is gone, whatever the address; B's and the mother's stay
     kept = outbox(runtime)
     assert all(m["to"] != A_EMAIL and a not in m.get("subject_ids", []) for m in kept)
@@ -200,6 +209,7 @@ def test_a_request_taken_before_request_keys_still_works_and_closes(runtime, act
         assert {sealing.open_value(ctx, i) for i in _idents(runtime, "f" * 32, ctx)} == {A_EMAIL, A_PHONE}
     with runtime.transaction(actors["po"]) as ctx:
         service.fulfil(ctx, "f" * 32)
+        delivery.record_posted(ctx, "f" * 32, today_jst(ctx.clock))  # staff posted the package
     assert runtime.keystore.is_destroyed(sealing.request_key_id("f" * 32))
     assert all(i.value_enc is None for i in _idents(runtime, "f" * 32))
 

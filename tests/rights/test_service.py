@@ -15,12 +15,13 @@ from mamori.customers.models import Customer
 from mamori.customers.schemas import ActivityIn, AttributeIn
 from mamori.customers.service import subjects as customer_subjects
 from mamori.kernel import registry
+from mamori.kernel.clock import today_jst
 from mamori.kernel.errors import IntegrityFailure, MamoriError, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.registry import Recipient, SubjectRecord
 from mamori.rights import service
 from mamori.rights.models import RightsEvent, RightsIdentifier, RightsRequest
 from mamori.rights.schemas import RequestOpen
-from mamori.rights.service import render
+from mamori.rights.service import delivery, render
 from tests.factories import grant, make_customer, seed_basics
 from tests.rights.helpers import last_code, open_and_verify, outbox
 
@@ -113,11 +114,22 @@ def test_disclosure_end_to_end_only_the_verified_persons_data_R_33_1_R_16_4(
     assert "悪質クレーム" not in text and "要注意顧客" not in text and "claimer_flag" not in text
     assert held["customers:activity"] == 1 and held["customers:attribute"] == 0
     assert outcome.outcome == "fulfilled" and {"R-16-4", "R-33-1"} <= set(outcome.rule_ids)
+    # taken by phone, the package is handed over by staff: the request waits until the posting is recorded
     with runtime.transaction(actors["po"]) as ctx:
         shown = service.show(ctx, v.id)
-    assert shown.status == "closed" and shown.withheld_count == 2
-    assert [e.event for e in shown.events] == ["received", "code_sent", "verified", "fulfilled"]
-    fulfilled = shown.events[-1]
+    assert shown.status == "verified" and shown.withheld_count == 2
+    with runtime.transaction(actors["po"]) as ctx:
+        shown = delivery.record_posted(ctx, v.id, today_jst(ctx.clock))
+    assert shown.status == "closed"
+    assert [e.event for e in shown.events] == [
+        "received",
+        "code_sent",
+        "verified",
+        "receipt_sent",
+        "fulfilled",
+        "answered",
+    ]
+    fulfilled = shown.events[-2]
     assert fulfilled.details["withheld"] == 2 and "R-33-1" in fulfilled.rule_ids
     # the handling log holds no personal value
     assert "佐藤" not in json.dumps([e.details for e in shown.events], ensure_ascii=False)
@@ -347,7 +359,7 @@ def test_correction_before_after_notice_R_34_1_G_16(runtime, actors, people):
     with runtime.transaction(actors["po"], "contract") as ctx:
         assert customers_service.get(ctx, people["a"]).address == "東京都港区芝公園4-2-8"
         assert customers_service.get(ctx, people["b"]).address == "大阪府大阪市北区梅田9-9-9"
-    fulfilled = _events(runtime, rid)[-1]
+    fulfilled = next(e for e in _events(runtime, rid) if e.event == "fulfilled")
     assert "港区" not in fulfilled.details and "address" in fulfilled.details
     assert json.loads(fulfilled.details)["notified"] is True
     notice = outbox(runtime)[-1]  # R-34-1: the result, with before and after, is notified to the person
@@ -456,6 +468,8 @@ def test_gdpr_regime_from_origin_month_deadline_and_extension_G_12_G_15(runtime,
     with runtime.transaction(actors["po"]) as ctx:
         outcome, package = service.fulfil(ctx, rid)
     assert "G-15" in outcome.rule_ids and package.subject_ids == [eu] and package.regime == "gdpr"
+    with runtime.transaction(actors["po"]) as ctx:  # staff sent the package: the officer records it
+        delivery.record_posted(ctx, rid, today_jst(ctx.clock))
     # a second GDPR request: extending after the first month is refused
     rid2 = open_and_verify(runtime, actors["support"], "portability", "anna@example.de")
     runtime.clock.advance(timedelta(days=32))
@@ -578,7 +592,7 @@ def test_erasure_crypto_shreds_keeps_evidence_and_lists_recipients_R_35_1_G_17_G
     assert all(i.value_enc is None and i.code_hash is None for i in idents)
     assert all(m["to"] != A_EMAIL for m in outbox(runtime))  # the kept copies of codes sent to A are gone
     events = _events(runtime, rid)
-    assert [e.event for e in events][-1] == "fulfilled"
+    assert [e.event for e in events][-2:] == ["fulfilled", "answered"]  # closed once the notice was delivered
     assert all("佐藤" not in e.details and "example.jp" not in e.details for e in events)
     # a second erasure request for the same person finds nobody
     with runtime.transaction(actors["support"]) as ctx:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from mamori.kernel.clock import JST
 from mamori.kernel.context import SYSTEM_ACTOR
 from mamori.rights import service
 from mamori.rights.schemas import RequestOpen
@@ -177,6 +178,14 @@ def test_intake_send_code_verify_and_fulfil_as_a_pdf_download_R_37_1_R_33_1(api,
     assert got.headers["content-disposition"].startswith("attachment;")
     assert got.headers["cache-control"] == "no-store"
     assert got.content.startswith(b"%PDF")
+    # a disclosure taken by staff is handed over by post (issue 18): open until the officer records the posting
+    after = po.get(f"/rights/{rid}")
+    assert "回答の郵送待ち" in after.text and "郵送で回答済みにする" in after.text
+    assert _show(api, rid).status == "verified"
+    today = api.rt.clock.now().astimezone(JST).date().isoformat()
+    done = po.post(f"/rights/{rid}/posted", data={"csrf": csrf, "posted_on": today})
+    assert done.status_code == 200, done.text
+    urls.append(done.url)
     after = po.get(f"/rights/{rid}")
     assert "完了" in after.text and "対応済み" in after.text and "対応完了" in after.text
     assert _show(api, rid).status == "closed"
@@ -501,7 +510,7 @@ def test_part_of_a_disclosure_is_withheld_with_its_reason_R_33_2(api, person):
         r["category"] for r in package["records"]
     }
     assert A_EMAIL not in got.text  # the withheld contact point is not in the answer
-    assert _show(api, v.id).status == "closed"
+    assert _show(api, v.id).status == "verified"  # answered; open until the posting is recorded (issue 18)
 
 
 def test_a_correction_is_made_from_the_request_page_R_34_1(api, person):

@@ -17,12 +17,14 @@ from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.http import problems
 from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders, RequestContext, RequestLimits
 from mamori.kernel.runtime import Runtime, open_runtime
+from mamori.notice.api import router as notice_router
 from mamori.processors.api import router as processors_router
 from mamori.provision.api import router as provision_router
 from mamori.purposes.api import router as purposes_router
 from mamori.rights.api import router as rights_router
 from mamori.staff.api import router as staff_router
 from mamori.web import app as web_app
+from mamori.web import mail as mail_pages
 
 API = "/api/v1"
 DESCRIPTION = """
@@ -59,6 +61,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     problems.install(app)
     observability.install_health(app)
     web_app.mount(app)  # the staff web app: /, /sign-in, /static, /docs (issue 15)
+    app.include_router(mail_pages.router)  # /mail: the e-mail queue (issue 18)
 
     @app.exception_handler(MamoriError)
     async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:
@@ -103,6 +106,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rights_router,
         deid_router,
         inventory_router,
+        notice_router,  # /notice: the published notice (R-32-1); its reads are public
         audit.router,
     ):
         app.include_router(router, prefix=API)

@@ -1,4 +1,5 @@
-"""Audit routes (privacy officer): the newest entries and a full verification; the periodic checkpointer."""
+"""Audit routes (privacy officer): the newest entries and a full verification; the server's lifespan: the periodic
+checkpointer and the e-mail delivery worker."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from mamori.kernel.audit import verify as audit_verify
 from mamori.kernel.auditing import authorise
 from mamori.kernel.http.deps import PlainContext
 from mamori.kernel.http.problems import responses
+from mamori.kernel.mail import backend as mail_backend
+from mamori.kernel.mail import worker as mail_worker
 from mamori.kernel.policy import Action, Resource
 from mamori.kernel.runtime import Runtime
 
@@ -115,15 +118,20 @@ async def checkpoint_lifespan(app: FastAPI) -> AsyncIterator[None]:
     since the last one (appends also checkpoint by count and by age, but an idle server would otherwise leave
     its last entries unanchored); and once more at shutdown."""
     rt: Runtime = app.state.runtime
+    # E-mail: a misconfigured SMTP backend stops the start-up with one line naming the setting; the delivery
+    # worker (kernel/mail/worker.py) sends what transactions enqueue and runs the periodic jobs (docs/mail.md).
+    mail_backend.check(rt.settings)
     stop = threading.Event()
     interval = max(1.0, float(rt.settings.audit_checkpoint_minutes) * 60.0)
     worker = threading.Thread(
         target=_checkpoint_loop, args=(rt, stop, interval), name="mamori-audit-checkpoint", daemon=True
     )
     worker.start()
+    mail_worker.start_worker(rt)
     try:
         yield
     finally:
+        mail_worker.stop_worker(rt)
         stop.set()
         worker.join(timeout=30)
         if "audit" in rt.__dict__:

@@ -437,10 +437,16 @@ def generate(
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         for location in _storage_locations(runtime):
             inventory_service.ensure_location(ctx, location)
+    # the published notice (公表事項, R-32-1), version 1 — so the privacy center works at once (docs/notice.md)
+    from mamori.notice import service as notice_service
+
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        notice = notice_service.publish(ctx)
     return {
         "customers": made,
         "activities": activities,
         "privacy": privacy,
+        "notice_version": notice.version,
         "staff": staff_out,
         "logins_file": str(logins),
         "generated_at": datetime.now(UTC).isoformat(),

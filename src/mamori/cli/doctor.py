@@ -52,6 +52,7 @@ _NAMES = {
     "settings.demo_logins": ("デモ用ログイン", "demo logins"),
     "settings.logs": ("ログ", "logs"),
     "settings.limits": ("リクエスト上限", "request limits"),
+    "mail.backend": ("メール送信", "e-mail delivery"),
     "keys.dir": ("鍵ディレクトリ", "key directory"),
     "keys.kek": ("鍵暗号化鍵（KEK）", "key-encryption key"),
     "store.data": ("データストア", "data store"),
@@ -499,6 +500,7 @@ def run_checks(settings: Settings, *, backup_dirs: list[Path], max_backup_age_da
     from mamori.kernel.errors import MamoriError
 
     checks = check_settings(settings)
+    checks.append(check_mail(settings))
     try:
         settings.store_id()
     except MamoriError as exc:
@@ -561,6 +563,22 @@ def run_checks(settings: Settings, *, backup_dirs: list[Path], max_backup_age_da
         for engine in engines:
             engine.dispose()
     return checks
+
+
+def check_mail(settings: Settings) -> Check:
+    """The e-mail backend can work (docs/mail.md): the file outbox, or SMTP with a server and a sender."""
+    from mamori.kernel.errors import MamoriError
+    from mamori.kernel.mail import backend
+
+    try:
+        backend.check(settings)
+    except MamoriError as exc:
+        return _fail("mail.backend", exc.message_ja, exc.message_en)
+    d = backend.describe(settings)
+    where = f"{d['backend']}" + (
+        f" {d.get('host')}:{d.get('port')} ({d.get('security')})" if d.get("host") else ""
+    )
+    return _ok("mail.backend", f"メールの送信: {where}", f"E-mail delivery: {where}")
 
 
 def _skipped(check: str, because: str) -> Check:

@@ -13,6 +13,7 @@ from mamori import __version__
 from mamori import composition as bootstrap
 from mamori.cli import backup as backup_cli
 from mamori.cli import doctor as doctor_cli
+from mamori.cli import mail as mail_cli
 from mamori.cli import session as session_cli
 from mamori.consent.cli import app as consent_app
 from mamori.customers.cli import app as customers_app
@@ -20,6 +21,7 @@ from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import IntegrityFailure
+from mamori.notice.cli import app as notice_app
 from mamori.processors.cli import app as processors_app
 from mamori.provision import cli as provision_cli
 from mamori.provision.cli import app as provision_app
@@ -423,11 +425,13 @@ app.add_typer(provision_app, name="provision")
 app.add_typer(processors_app, name="processors")
 app.add_typer(rights_app, name="rights")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(notice_app, name="notice")
 app.command("provide")(provision_cli.provide)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(audit_app, name="audit")
+app.add_typer(mail_cli.app, name="mail")
 app.add_typer(keys_app, name="keys")
 bootstrap.mount_deid(app)
 

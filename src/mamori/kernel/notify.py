@@ -1,8 +1,10 @@
 """Notification delivery: one protocol, a file outbox by default.
 
 The default :class:`FileOutbox` writes each message to its own file under ``$MAMORI_HOME/outbox`` (directory
-0700, file 0600): useful on a single machine and in tests. Production plugs an SMTP (or SMS) sender in here by
-calling :func:`set_notifier` at start-up; nothing else in mamori sends messages.
+0700, file 0600): useful on a single machine and in tests. ``MAMORI_MAIL_BACKEND=smtp`` sends e-mail through SMTP
+instead (:mod:`mamori.kernel.mail.smtp`); :func:`set_notifier` plugs in any other sender (it wins over the
+setting). E-mail goes through the sealed queue of :mod:`mamori.kernel.mail` (``enqueue``), which calls the
+notifier after the transaction commits.
 
 Every message says whom it concerns: ``subject_ids`` (the customers it is about, when known) and ``request_id``
 (the request from the person it belongs to). A notifier that keeps copies (the file outbox) stores these tags,
@@ -34,6 +36,7 @@ class Message:
     body: str
     subject_ids: tuple[str, ...] = ()  # the customers the message concerns (ids only)
     request_id: str | None = None  # the request from the person it belongs to
+    html: str | None = None  # the HTML alternative of ``body`` (e-mail only)
 
 
 class Notifier(Protocol):
@@ -66,6 +69,7 @@ class FileOutbox:
             "to": message.to,
             "subject": message.subject,
             "body": message.body,
+            "html": message.html,
             "at": at.isoformat(),
             "subject_ids": list(message.subject_ids),
             "request_id": message.request_id,
@@ -164,6 +168,12 @@ def set_notifier(notifier: Notifier | None) -> None:
     _override = notifier
 
 
+def override() -> Notifier | None:
+    """The notifier plugged in with :func:`set_notifier`, if any (it wins over ``MAMORI_MAIL_BACKEND``)."""
+    return _override
+
+
 def notifier_for(home: Path) -> Notifier:
-    """The plugged-in notifier, or the file outbox under ``home/outbox``."""
+    """The plugged-in notifier, or the file outbox under ``home/outbox`` (the configured backend, SMTP included, is
+    :func:`mamori.kernel.mail.backend.notifier`)."""
     return _override if _override is not None else FileOutbox(home / "outbox")

@@ -46,6 +46,7 @@ from mamori.kernel.settings import Settings, get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Context.memo flag set by an erasure: after the commit, Runtime.transaction scrubs the stores' files.
 SCRUB_PENDING = "scrub_pending"
+MAIL_PENDING = "mamori.mail_pending"  # Session.info: mail enqueued in this transaction (kernel.mail.queue)
 
 
 class Runtime:
@@ -257,6 +258,12 @@ class Runtime:
             self.drain_outbox()
         if ctx.memo.get(SCRUB_PENDING):
             self.scrub()
+        if MAIL_PENDING in session.info:
+            # E-mail enqueued in this transaction (kernel.mail.enqueue): wake the delivery worker, or deliver now.
+            from mamori.kernel.mail.queue import take_committed
+            from mamori.kernel.mail.worker import after_commit
+
+            after_commit(self, take_committed(session.info))
 
     def scrub(self, *, attempts: int = 20) -> bool:
         """After an erasure commits: leave no old page of the person in the SQLite files.

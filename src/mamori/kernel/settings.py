@@ -95,6 +95,36 @@ class Settings(BaseSettings):
     # Logs: "json" (one JSON object per line with the request id; never personal data) or "text" (MAMORI_LOG_FORMAT).
     log_format: str = "json"
     log_level: str = "INFO"
+    # E-mail (issue 18, docs/mail.md). MAMORI_MAIL_BACKEND: "file" (the development default: one file per message
+    # under $MAMORI_HOME/outbox) or "smtp" (MAMORI_SMTP_HOST, _PORT, _SECURITY starttls | tls | none, _USER,
+    # _PASSWORD or _PASSWORD_FILE, _TIMEOUT; the sender MAMORI_MAIL_FROM). A failed send is retried up to
+    # MAMORI_MAIL_MAX_ATTEMPTS times, waiting MAMORI_MAIL_RETRY_SECONDS and doubling each time.
+    mail_backend: str = "file"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str | None = None
+    mail_max_attempts: int = Field(default=6, ge=1, le=20)
+    mail_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    # Reminders of the person's requests due within 3 days go to MAMORI_REMINDER_TO (comma-separated addresses:
+    # the privacy team's mailbox).
+    reminder_to: str | None = None
+    # Links in e-mails to the privacy center (MAMORI_PUBLIC_BASE_URL, e.g. https://privacy.example.co.jp); unset →
+    # http://127.0.0.1:8000.
+    public_base_url: str | None = None
+    # The published notice (公表事項, R-32-1) beside the operator settings above: the fee for a disclosure or
+    # purpose-notification request (MAMORI_REQUEST_FEE_YEN, R-38-1; unset = free) and how it is paid
+    # (MAMORI_FEE_PAYMENT), the accredited body (認定個人情報保護団体, MAMORI_ACCREDITED_BODY), and the operator's own
+    # summary of its security measures (MAMORI_SECURITY_MEASURES_FILE, UTF-8 text; unset → the summary mamori
+    # writes from the measures it takes itself).
+    request_fee_yen: int | None = Field(default=None, ge=0, le=10_000)
+    fee_payment: str | None = None
+    accredited_body: str | None = None
+    security_measures_file: Path | None = None
 
     @property
     def home_path(self) -> Path:

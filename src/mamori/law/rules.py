@@ -176,6 +176,13 @@ R_31_3 = Rule(
     "ACT 31(3); 規則28",
     _RENUMBERED,
 )
+R_32_1 = Rule(
+    "R-32-1",
+    "保有個人データに関する事項の公表等",
+    "Publishing the matters on retained personal data",
+    "ACT 32(1); 政令10; GL-T 3-8-1",
+    _RENUMBERED,
+)
 R_32_2 = Rule(
     "R-32-2", "利用目的の通知の求め", "Notifying the purposes on request", "ACT 32(2)-(3)", _RENUMBERED
 )
@@ -391,6 +398,7 @@ ALL_RULES: tuple[Rule, ...] = (
     R_31_1,
     R_31_2,
     R_31_3,
+    R_32_1,
     R_32_2,
     R_33_1,
     R_33_2,

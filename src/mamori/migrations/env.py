@@ -9,6 +9,7 @@ import mamori.customers.models
 import mamori.deid.models
 import mamori.inventory.models
 import mamori.kernel.outbox
+import mamori.notice.models
 import mamori.processors.models
 import mamori.provision.models
 import mamori.purposes.models

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from mamori.kernel import labels
-from mamori.kernel.context import Actor, ActorKind, Role
 from mamori.kernel.errors import PolicyDenied
 from mamori.kernel.http.deps import PlainContext, runtime_of
 from mamori.kernel.http.problems import responses
@@ -39,23 +38,20 @@ from mamori.rights.schemas import (
     VerifyIn,
     VerifyOut,
 )
-from mamori.rights.service import render
+from mamori.rights.service import core, render
 
 router = APIRouter(tags=["rights"])
 RequestId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 TokenHeader = Annotated[str, Header(alias="Mamori-Request-Token", min_length=16, max_length=64)]
 
-# Public throttles (per hour): filing per IP / per identifier, verification per IP / per request.
-FILE_PER_IP = 20
-FILE_PER_IDENTIFIER = 5
-VERIFY_PER_IP = 30
-VERIFY_PER_REQUEST = 10
-
-
-def _person(request_id: str = "new") -> Actor:
-    # The person has no staff role; the public routes authorise by possession of the request token. ANALYST is
-    # used only because it holds no rights permission (see docs/rights.md: a PERSON role is wanted).
-    return Actor(kind=ActorKind.PERSON, id=f"request:{request_id}", name="本人", role=Role.PERSON)
+# Public throttles (per hour), shared with the privacy center's pages: see mamori.rights.service.core.scope.
+FILE_PER_IP = core.FILE_PER_IP
+FILE_PER_IDENTIFIER = core.FILE_PER_IDENTIFIER
+VERIFY_PER_IP = core.VERIFY_PER_IP
+VERIFY_PER_REQUEST = core.VERIFY_PER_REQUEST
+STATUS_PER_IP = core.STATUS_PER_IP
+PACKAGE_PER_REQUEST = core.PACKAGE_PER_REQUEST
+_person = core.person
 
 
 def _lang(request: Request) -> str:
@@ -243,6 +239,7 @@ def file_request(request: Request, body: PublicRequestIn) -> PublicReceipt:
             "categories": body.categories,
             "purpose": body.purpose,
             "stop_scope": body.stop_scope,
+            "notice_version": body.notice_version,
         }
     )
     with rt.transaction(_person(), lang=lang) as ctx:
@@ -300,7 +297,7 @@ def public_status(request: Request, request_id: RequestId, token: TokenHeader) -
     """請求の状況（本人確認後は保有している区分も） / the request's status."""
     rt = runtime_of(request)
     with rt.transaction(_person(request_id), lang=_lang(request)) as ctx:
-        service.throttle(ctx, [("status-ip", _ip(request), VERIFY_PER_IP * 2)])
+        service.throttle(ctx, [("status-ip", _ip(request), STATUS_PER_IP)])
     with rt.transaction(_person(request_id), lang=_lang(request)) as ctx:
         return service.public_status(ctx, request_id, token)
 
@@ -335,7 +332,10 @@ def public_package(
     """開示の回答をダウンロード（回答から30日以内、保存はしない） / download the answer to a disclosure request."""
     rt = runtime_of(request)
     with rt.transaction(_person(request_id), lang=_lang(request)) as ctx:
-        service.throttle(ctx, [("package-ip", _ip(request), VERIFY_PER_IP), ("package-req", request_id, 10)])
+        service.throttle(
+            ctx,
+            [("package-ip", _ip(request), VERIFY_PER_IP), ("package-req", request_id, PACKAGE_PER_REQUEST)],
+        )
     with rt.transaction(_person(request_id), lang=_lang(request)) as ctx:
         package = service.public_package(ctx, request_id, token)
         from mamori.kernel.clock import today_jst

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
     from mamori.law import rules
     from mamori.rights import grounds as grounds_mod
     from mamori.rights import schemas, service
-    from mamori.rights.service import render
+    from mamori.rights.service import delivery, render
 else:
     rules = lazy("mamori.law.rules")
     grounds_mod = lazy("mamori.rights.grounds")
     schemas = lazy("mamori.rights.schemas")
     service = lazy("mamori.rights.service")
     render = lazy("mamori.rights.service.render")
+    delivery = lazy("mamori.rights.service.delivery")
 
 app = typer.Typer(help="本人からの請求 / requests from the person", no_args_is_help=True)
 JSON_OPT = typer.Option(False, "--json", help="JSON で出力")
@@ -274,7 +275,16 @@ def show(ctx: typer.Context, request_id: str, json_out: bool = JSON_OPT) -> None
     st = state(ctx)
     with st.transaction() as c:
         v = service.show(c, request_id)
-    print_json(v) if json_out else _print_view(st, v)
+        state_ = delivery.answer_states(c, [v.id]).get(v.id)
+    if json_out:
+        print_json({**v.model_dump(mode="json"), "answer_state": state_})
+        return
+    _print_view(st, v)
+    if state_:
+        word = delivery.state_word(state_, st.lang)
+        console.print(
+            f"{st.t('回答の送付', 'answer')}: {'[red]' + word + '[/red]' if state_ == 'undelivered' else word}"
+        )
 
 
 @app.command("list")
@@ -470,6 +480,78 @@ def refuse(
             f"不対応を決定し通知しました: {labels.value('refusal_ground', ground, 'ja')}",
             f"refused: {labels.value('refusal_ground', ground, 'en')}",
         )
+    )
+
+
+@app.command("resend")
+@cli_command
+def resend(ctx: typer.Context, request_id: str, json_out: bool = JSON_OPT) -> None:
+    """回答未送達の回答メールを再送する（新しいメールとして） / e-mail an undelivered answer again."""
+    st = state(ctx)
+    with st.transaction() as c:
+        v = delivery.resend(c, request_id)
+    print_json(v) if json_out else console.print(
+        st.t(f"回答を再送しました: {_ref(v)}", f"answer sent again: {_ref(v)}"), markup=False
+    )
+
+
+@app.command("posted")
+@cli_command
+def posted(
+    ctx: typer.Context,
+    request_id: str,
+    on: str | None = typer.Option(None, "--on", help="郵送した日 YYYY-MM-DD（省略時は今日）"),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """回答を郵送したことを記録し、請求を完了する / record that the answer letter was posted."""
+    from datetime import date
+
+    st = state(ctx)
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise ValidationFailed(
+            "郵送した日は YYYY-MM-DD の形で入力してください。",
+            "Give the posting date as YYYY-MM-DD.",
+            code="bad_posted_on",
+        ) from None
+    with st.transaction() as c:
+        v = delivery.record_posted(c, request_id, day or today_jst(c.clock))
+    print_json(v) if json_out else console.print(
+        st.t(f"郵送で回答済みにしました: {_ref(v)}", f"recorded as answered by post: {_ref(v)}"), markup=False
+    )
+
+
+@app.command("remind")
+@cli_command
+def remind(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
+    """期限が3日以内の請求を担当者にメールで知らせる（1日1回まで） / remind staff of requests due within 3 days."""
+    st = state(ctx)
+    with st.transaction() as c:
+        result = delivery.remind_due(c)
+    if not result.configured:
+        console.print(
+            st.t(
+                "通知先が設定されていません（MAMORI_REMINDER_TO）。リマインダーは送っていません。",
+                "No reminder address is set (MAMORI_REMINDER_TO); no reminder was sent.",
+            ),
+            markup=False,
+        )
+        raise typer.Exit(1)
+    if json_out:
+        print_json(result.as_dict())
+        return
+    listed = "、".join(result.receipt_nos) if st.lang != "en" else ", ".join(result.receipt_nos)
+    console.print(
+        st.t(
+            f"期限が3日以内の請求: {result.due}件、今回知らせた請求: {len(result.receipt_nos)}件"
+            + (f"（{listed}）" if listed else "")
+            + f"、送信: {result.sent}通",
+            f"due within 3 days: {result.due}; reminded now: {len(result.receipt_nos)}"
+            + (f" ({listed})" if listed else "")
+            + f"; messages: {result.sent}",
+        ),
+        markup=False,
     )
 
 

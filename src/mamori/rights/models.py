@@ -30,7 +30,7 @@ class RightsRequest(Base):
     regime: Mapped[str] = mapped_column(String(8))  # appi / gdpr
     regime_source: Mapped[str] = mapped_column(String(8))  # chosen (at intake) / origin (EU/UK) / default
     channel: Mapped[str] = mapped_column(String(16))  # web / phone / letter / counter / email
-    status: Mapped[str] = mapped_column(String(16))  # received / verified / closed
+    status: Mapped[str] = mapped_column(String(16))  # received / verified / closed (answered and delivered)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # fulfilled / partial / refused
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     due_on: Mapped[date] = mapped_column(Date)
@@ -51,6 +51,22 @@ class RightsRequest(Base):
     alternative_measure_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     withheld_count: Mapped[int] = mapped_column(Integer, default=0)  # 政令5 records left out (R-16-4)
     token_hash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the person's access token
+    # The published notice's version shown before a web request was submitted (R-21-2); NULL for staff intake.
+    notice_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The answer's delivery (issue 18): NULL until answered; then sending (the answer e-mail is queued) → delivered
+    # (the request closes at the delivery time), undelivered (the mail finally failed: resend or post), posting
+    # (no e-mail, or a package handed over by staff: the letter is posted and the privacy officer records it) →
+    # posted. The request stays open (status) until delivered or posted.
+    answer_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    answer_message_id: Mapped[str | None] = mapped_column(
+        String(32), nullable=True
+    )  # kernel.mail's opaque id
+    answered_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True
+    )  # the decision; download window
+    # The answer e-mail as sent (subject, text, HTML), sealed under the request's own key while it is not yet
+    # delivered, for a resend to the person's current address; dropped when the request closes.
+    answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

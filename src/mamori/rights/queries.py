@@ -77,3 +77,36 @@ def request_by_receipt(receipt_no: str) -> Select[RightsRequest]:
 def last_receipt_no(prefix: str) -> Select[str | None]:
     """The highest 受付番号 starting with ``prefix`` (R-2026-): the year's sequence so far."""
     return select(func.max(RightsRequest.receipt_no)).where(RightsRequest.receipt_no.like(f"{prefix}%"))
+
+
+def answer_states(request_ids: Sequence[str]) -> Select[str, str | None]:
+    """Each request's answer state (issue 18: sending / undelivered / posting)."""
+    return select(RightsRequest.id, RightsRequest.answer_state).where(RightsRequest.id.in_(list(request_ids)))
+
+
+def open_requests_by_due() -> Select[RightsRequest]:
+    """Every open request, by due date (the reminders pick those due within 3 days)."""
+    return select(RightsRequest).where(RightsRequest.status != "closed").order_by(RightsRequest.due_on)
+
+
+def reminded_between(request_id: str, start: datetime, end: datetime) -> Select[int]:
+    """A "reminded" event of the request in [start, end) (one reminder per request per day)."""
+    return (
+        select(RightsEvent.seq)
+        .where(
+            RightsEvent.request_id == request_id,
+            RightsEvent.event == "reminded",
+            RightsEvent.at >= start,
+            RightsEvent.at < end,
+        )
+        .limit(1)
+    )
+
+
+def has_event(request_id: str, name: str) -> Select[int]:
+    """Whether the request's handling log holds an event of this name (e.g. "receipt_sent": sent once)."""
+    return (
+        select(RightsEvent.seq)
+        .where(RightsEvent.request_id == request_id, RightsEvent.event == name)
+        .limit(1)
+    )

@@ -142,6 +142,9 @@ class RequestOpen(InputModel):
         ]
         | None
     ) = None
+    # The published notice's version the person was shown before submitting (R-21-2): required on the public
+    # intake (web), recorded on the request.
+    notice_version: int | None = Field(default=None, ge=1)
     agent_kind: Literal["legal_representative", "mandated_agent"] | None = None
     agent_document: (
         Literal["family_register", "guardianship_registry", "power_of_attorney", "seal_certificate"] | None
@@ -199,6 +202,8 @@ class RequestView(BaseModel):
     channel: str
     status: str
     outcome: str | None = None
+    # the answer on its way (issue 18): sending / undelivered / posting; delivered once closed
+    answer_state: str | None = None
     received_at: datetime
     due_on: date
     extended_due_on: date | None = None
@@ -235,9 +240,14 @@ class PublicStatus(BaseModel):
     kind: str
     status: str
     outcome: str | None = None
+    # answered: the answer is given (its e-mail may still be on its way; the request closes on delivery)
+    answered: bool = False
     due_on: date
     verified_identifiers: int
     categories_held: dict[str, int] | None = None  # after verification only
+    # Before verification: how many more codes may be tried (0: the code expired or the 5th wrong code locked the
+    # request; the person then turns to the contact point). The same for a stranger's address as for a customer's.
+    attempts_left: int = 0
 
 
 class RecordOut(BaseModel):
@@ -377,6 +387,14 @@ class PublicRequestIn(InputModel):
     )
     purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
     stop_scope: Literal["purpose", "all", "provision"] | None = None
+    # Required by R-21-2, checked by the service (a missing or unknown version is refused with code
+    # notice_not_shown and the rule id, not as a bare schema error).
+    notice_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="公表事項の版（必須。フォームが送信前に示した版。R-21-2） / the notice version the form "
+        "showed (required)",
+    )
 
 
 class PublicVerifyIn(InputModel):

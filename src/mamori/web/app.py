@@ -183,6 +183,7 @@ def docs(request: Request) -> Response:
 def mount(app: FastAPI) -> None:
     from mamori.consent import web as consent_web
     from mamori.customers import web as customers_web
+    from mamori.notice import web as notice_web
     from mamori.processors import web as processors_web
     from mamori.provision import web as provision_web
     from mamori.purposes import web as purposes_web
@@ -192,7 +193,16 @@ def mount(app: FastAPI) -> None:
 
     templating.add_template_dir(Path(__file__).resolve().parent / "templates")
     app.include_router(audit_pages.router)
-    slices = (staff_web, purposes_web, customers_web, consent_web, provision_web, processors_web, rights_web)
+    slices = (
+        staff_web,
+        purposes_web,
+        customers_web,
+        consent_web,
+        provision_web,
+        processors_web,
+        rights_web,
+        notice_web,
+    )
     for slice_web in slices:  # each slice's pages, like its api.py routers
         templating.add_template_dir(slice_web.TEMPLATES)
         app.include_router(slice_web.router)

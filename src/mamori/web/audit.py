@@ -62,6 +62,8 @@ _GROUPS = (
     "processors",
     "deid",
     "inventory",
+    "notice",
+    "mail",
     "staff",
     "audit",
     "store",

@@ -71,7 +71,11 @@ def is_htmx(request: Request) -> bool:
 
 
 def lang_of(request: Request) -> str:
-    """The page language: the ``mamori_lang`` cookie (the language switch), else Accept-Language, else ja."""
+    """The page language: ``?lang=`` (the privacy center's switch: it sets no cookie), the ``mamori_lang`` cookie
+    (the staff app's switch), else Accept-Language, else ja."""
+    asked = request.query_params.get("lang")
+    if asked in ("ja", "en"):
+        return asked
     chosen = request.cookies.get("mamori_lang")
     if chosen in ("ja", "en"):
         return chosen

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from mamori.consent import service as consent_service
-from mamori.kernel import labels, registry
+from mamori.kernel import labels, mail, registry
 from mamori.kernel.auditing import authorise
+from mamori.kernel.clock import today_jst
 from mamori.kernel.context import Context
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.notify import notifier_for, purge_concerning
@@ -46,7 +46,7 @@ from mamori.rights.schemas import (
     RecordOut,
     rule_for,
 )
-from mamori.rights.service import core, forget, letters, sealing
+from mamori.rights.service import core, delivery, forget, letters, sealing
 
 _CATEGORY = re.compile(r"[a-z0-9_.-]{1,32}:[a-z0-9_.-]{1,32}")
 STOPPING = frozenset({"stop_use", "stop_provision", "restriction", "objection"})
@@ -266,6 +266,9 @@ def _stop(ctx: Context, req: RightsRequest, ids: Sequence[str]) -> list[str]:
     return out
 
 
+_ERASURE_ANSWER = ("rights", "erasure_answer")  # the erasure's result notice, queued before the values go
+
+
 def _erase(
     ctx: Context, req: RightsRequest, ids: Sequence[str]
 ) -> tuple[dict[str, int], list[dict[str, Any]], dict[str, int]]:
@@ -280,19 +283,21 @@ def _erase(
     done = Outcome(
         request_id=req.id, kind=req.kind, outcome="fulfilled", rule_ids=[], recipients_to_notify=recipients
     )
-    core._notify_person(ctx, req, *letters.result_notice(ctx, req, done))
-    # Nothing of the person may remain outside a destroyed key: the copies of every message the notifier kept
-    # about them (one-time codes, notices — whatever address they went to, an old one included), the claimed
-    # values and keyed digests of their identifiers in every request, the throttle counts kept under them, and
-    # the keys of the requests that reached them. The edge then checkpoints the SQLite files (SCRUB_PENDING).
-    purged = purge_concerning(
-        notifier_for(ctx.runtime.settings.home_path),
-        subject_ids=ids,
-        request_ids=trace.requests,
-        recipients=trace.emails,
+    # The result notice is queued now, while the person's address can still be read, and kept through the
+    # erasure: it must still reach them (sealed in the queue, its content erased once sent).
+    answer_id = delivery.send(ctx, req, letters.result_notice(ctx, req, done), delivery.TOPIC_ANSWER)
+    # Nothing else of the person may remain outside a destroyed key: every other queued message about them and
+    # the copies the mail backend kept (one-time codes, notices — whatever address they went to, an old one
+    # included), the claimed values and keyed digests of their identifiers in every request, the throttle counts
+    # kept under them, and the keys of the requests that reached them. The edge then checkpoints the SQLite
+    # files (SCRUB_PENDING).
+    purged = mail.forget(
+        ctx, subject_ids=ids, request_ids=trace.requests, keep=[answer_id] if answer_id else []
     )
+    purged += purge_concerning(notifier_for(ctx.runtime.settings.home_path), recipients=trace.emails)
     scrubbed, throttles, keys = forget.forget_person(ctx, trace)
     ctx.memo[SCRUB_PENDING] = True
+    ctx.memo[_ERASURE_ANSWER] = answer_id
     counts = {
         "messages_purged": purged,
         "identifiers_scrubbed": scrubbed,
@@ -409,12 +414,38 @@ def fulfil(
     if unverified and outcome.outcome == "fulfilled":
         outcome.outcome = "partial"  # what unverified identifiers asked for is refused (R-37-1)
         outcome.rule_ids.append(R_37_1.id)
-    subject, outcome.notice_ja = _notice(ctx, req, outcome)
-    if req.kind not in DISCLOSING_KINDS and req.kind != "erasure":
-        # Notify the result without delay (R-34-1, R-35-1) to the person's email; disclosure packages are sent
-        # by staff, and an erasure notice goes out before the values are dropped (see _erase).
-        details["notified"] = core._notify_person(ctx, req, subject, outcome.notice_ja)
-    core.close(ctx, req, outcome.outcome)
+    # The answer (R-34-1, R-35-1: the result notified without delay). The request stays open until it reaches the
+    # person (delivery): by e-mail when it can go by e-mail — a result notice; a disclosure filed in the privacy
+    # center, where the person downloads the package — else posted by staff (the package or the purpose notice
+    # handed over, or no e-mail on file) and recorded by the privacy officer.
+    req.answered_at = ctx.clock.now()
+    notice = letters.result_notice(
+        ctx,
+        req,
+        outcome,
+        download_until=delivery.download_until(req) if req.kind in DISCLOSING_KINDS else None,
+    )
+    outcome.notice_ja = notice.text
+    by_email = (req.kind not in DISCLOSING_KINDS and req.kind != "purpose_notice") or (
+        req.kind in DISCLOSING_KINDS and req.channel == "web" and bool(req.token_hash)
+    )
+    if req.kind == "erasure":  # queued before the values were dropped (see _erase)
+        queued = ctx.memo.pop(_ERASURE_ANSWER, None)
+        answer_id = queued if isinstance(queued, str) else None
+        state = delivery.answer(
+            ctx,
+            req,
+            outcome.outcome,
+            None,
+            delivery.TOPIC_ANSWER,
+            message_id=answer_id,
+        )
+    else:
+        state = delivery.answer(
+            ctx, req, outcome.outcome, notice if by_email else None, delivery.TOPIC_ANSWER
+        )
+    details["notified"] = state == delivery.SENDING
+    details["answer_state"] = state
     core.event(ctx, req, "fulfilled", outcome.rule_ids, subjects=ids, outcome=outcome.outcome, **details)
     if unverified:
         core.event(
@@ -423,32 +454,26 @@ def fulfil(
     return outcome, package
 
 
-def _notice(ctx: Context, req: RightsRequest, outcome: Outcome) -> tuple[str, str]:
-    """The result notice sent to the person (R-34-1, R-35-1: notify the result without delay): subject and body,
-    in the person's language, from the template (mamori.rights.service.letters)."""
-    return letters.result_notice(ctx, req, outcome)
-
-
 DOWNLOAD_DAYS = 30
 
 
 def public_package(ctx: Context, request_id: str, token: str) -> DisclosurePackage:
     """The person downloads the answer to their fulfilled disclosure request (token holder, verified subjects
-    only), within DOWNLOAD_DAYS of the answer. Built again from the sources — never stored — with the partial
+    only), until DOWNLOAD_DAYS after the answer (the day in JST), whether or not the notice e-mail has arrived. Built again from the sources — never stored — with the partial
     refusals recorded at fulfilment; each download is recorded."""
     req = core._by_token(ctx, request_id, token)
-    if (
-        req.kind not in DISCLOSING_KINDS
-        or req.status != "closed"
-        or req.outcome not in ("fulfilled", "partial")
-    ):
+    answered = req.answered_at is not None or req.status == "closed"  # closed before answer_state existed
+    if req.kind not in DISCLOSING_KINDS or not answered or req.outcome not in ("fulfilled", "partial"):
         raise PolicyDenied(
             "この請求には、お渡しできる開示の回答がありません。",
             "There is no disclosure answer to download for this request.",
             rule_id=R_33_1.id,
             code="no_package",
         )
-    if req.closed_at is None or ctx.clock.now() > req.closed_at + timedelta(days=DOWNLOAD_DAYS):
+    # The window runs from the answer, not from the e-mail's delivery: the package is on the request's page, the
+    # e-mail only says it is there (and may arrive late, or not at all — then the person is written to).
+    until = delivery.download_until(req)
+    if until is None or today_jst(ctx.clock) > until:
         raise PolicyDenied(
             "ダウンロードの期限が過ぎました。改めてご請求ください。",
             "The download period has ended; please file a new request.",

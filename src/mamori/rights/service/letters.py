@@ -2,8 +2,10 @@
 
 Each text is a Jinja2 template under ``mamori/rights/templates/rights/``; an operator overrides one by putting a
 file of the same name under ``$MAMORI_HOME/templates/rights/`` (looked up first). E-mail templates
-(``email_*.<lang>.txt.j2``) give the subject on their first line and the body after a blank line; the letter
-(``letter.html.j2``) is HTML, and the PDF is drawn from the same :func:`letter_context`.
+(``email_*.<lang>.txt.j2``) give the subject on their first line and the body after a blank line; each has an HTML
+twin (``email_*.<lang>.html.j2``, autoescaped, the same words, no style, image or tracking) for the HTML part of the
+mail; an override of one part does not need the other. The letter (``letter.html.j2``) is HTML, and the PDF is
+drawn from the same :func:`letter_context`.
 
 What every text carries: the sender (事業者名 in the subject and the body; address, representative and 窓口 from
 the settings — a clear placeholder such as 「（事業者名未設定）」 when one is not configured), the 受付番号
@@ -83,13 +85,42 @@ def _lang(lang: str | None) -> str:
     return "en" if lang == "en" else "ja"
 
 
-def _email(settings: Settings, name: str, **values: Any) -> tuple[str, str]:
-    """Render ``rights/<name>.<lang>.txt.j2``: the first line is the subject, the rest (after a blank line) the
-    body."""
+@dataclass(frozen=True)
+class Email:
+    """One e-mail as rendered: the subject, the plain text and the HTML part (the same words)."""
+
+    subject: str
+    text: str
+    html: str
+    lang: str = "ja"
+
+
+def _email(settings: Settings, name: str, **values: Any) -> Email:
+    """Render ``rights/<name>.<lang>.txt.j2`` (the first line is the subject, the rest after a blank line the
+    body) and its HTML twin ``rights/<name>.<lang>.html.j2`` (given the subject as ``subject``)."""
     lang = _lang(values.get("lang"))
-    text = environment(settings).get_template(f"rights/{name}.{lang}.txt.j2").render(**values)
+    env = environment(settings)
+    text = env.get_template(f"rights/{name}.{lang}.txt.j2").render(**values)
     subject, _, body = text.lstrip("\n").partition("\n")
-    return subject.strip(), body.strip("\n") + "\n"
+    subject = subject.strip()
+    html = env.get_template(f"rights/{name}.{lang}.html.j2").render(subject=subject, **values)
+    return Email(subject=subject, text=body.strip("\n") + "\n", html=html.strip("\n") + "\n", lang=lang)
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def public_url(settings: Settings, path: str) -> str:
+    """An address on the privacy center (``public_base_url``, else the development server's). Only opaque ids go
+    into a path, never a token or a personal value."""
+    base = (settings.public_base_url or DEFAULT_BASE_URL).rstrip("/")
+    return f"{base}{path}"
+
+
+def status_path(request_id: str) -> str:
+    """The privacy center's page of one request (the id is random and says nothing; the page asks for the
+    person's access details)."""
+    return f"/privacy/requests/{request_id}"
 
 
 # -- the sender and the request ----------------------------------------------------------------------------------
@@ -150,7 +181,7 @@ def _base(ctx: Context, req: RightsRequest) -> dict[str, Any]:
 # -- e-mails -----------------------------------------------------------------------------------------------------
 
 
-def code_email(ctx: Context, req: RightsRequest, code: str, expires_at: datetime) -> tuple[str, str]:
+def code_email(ctx: Context, req: RightsRequest, code: str, expires_at: datetime) -> Email:
     """The one-time code (R-37-1): who sends it and why, the code, until when it is valid (a clock time in JST),
     not to pass it on, what to do if the request is not theirs. No link to click."""
     lang = _lang(req.lang)
@@ -183,9 +214,13 @@ def _show(field: str, value: Any, lang: str) -> str:
     return format_value(field, value, lang)
 
 
-def result_notice(ctx: Context, req: RightsRequest, outcome: Outcome) -> tuple[str, str]:
+def result_notice(
+    ctx: Context, req: RightsRequest, outcome: Outcome, *, download_until: date | None = None
+) -> Email:
     """The result of a correction, stop of use / provision, erasure (法第34条第3項, 第35条第7項; GDPR 12(3)) —
-    and the cover text of a disclosure or purpose notice. One text per kind: what exactly was done."""
+    and the cover text of a disclosure or purpose notice. One text per kind: what exactly was done. With
+    ``download_until`` (a disclosure filed in the privacy center) it says where the answer is downloaded and
+    until when."""
     lang = _lang(req.lang)
     corrections = [
         {
@@ -210,11 +245,13 @@ def result_notice(ctx: Context, req: RightsRequest, outcome: Outcome) -> tuple[s
         unverified=unverified,
         citation=cite(rule_for(req.kind, req.regime), lang),
         recipients_citation=cite(G_19, lang),
+        download_url=public_url(ctx.runtime.settings, status_path(req.id)) if download_until else None,
+        download_until=labels.fmt_date(download_until, lang) if download_until else None,
         **_base(ctx, req),
     )
 
 
-def extension_notice(ctx: Context, req: RightsRequest, new_due: date, reason: str) -> tuple[str, str]:
+def extension_notice(ctx: Context, req: RightsRequest, new_due: date, reason: str) -> Email:
     """GDPR 12(3): the extension, its new due date and its reason, within the first month."""
     lang = _lang(req.lang)
     return _email(
@@ -229,7 +266,7 @@ def extension_notice(ctx: Context, req: RightsRequest, new_due: date, reason: st
 
 def refusal_notice(
     ctx: Context, req: RightsRequest, ground: Ground, explanation: str, alternative: str | None
-) -> tuple[str, str]:
+) -> Email:
     """The refusal (法第32条第3項, 第33条第3項, 第34条第3項, 第35条第7項; 法第36条; GDPR 12(4)): that the request
     will not be answered (or not as asked), the ground's plain reason, the concrete explanation, the alternative
     measure when one is taken (法第35条 ただし書), the article, and where to complain."""
@@ -244,6 +281,63 @@ def refusal_notice(
         gdpr=req.regime == "gdpr",
         gdpr_complaint="Art. 12(4) GDPR" if lang == "en" else "GDPR第12条第4項",
         **_base(ctx, req),
+    )
+
+
+def received_notice(ctx: Context, req: RightsRequest) -> Email:
+    """受付のお知らせ, sent once the person's address is proven: the receipt number, what was asked, the answer
+    deadline (回答期限) and how to follow the request — the privacy center's page for a request filed there (its
+    opaque id in the address, never the token), else the 窓口. Nothing in it says whether data was found."""
+    lang = _lang(req.lang)
+    web = req.channel == "web" and bool(req.token_hash)
+    return _email(
+        ctx.runtime.settings,
+        "email_received",
+        due_on=labels.fmt_date(req.extended_due_on or req.due_on, lang),
+        status_url=public_url(ctx.runtime.settings, status_path(req.id)) if web else None,
+        **_base(ctx, req),
+    )
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """One line of the staff reminder: no personal data, only what the board shows."""
+
+    receipt_no: str
+    kind: str
+    due: date
+    days_left: int
+    state: str | None = None  # an answer waiting for delivery / undelivered / to be posted, in words
+
+
+def reminder_digest(settings: Settings, rows: Sequence[DueRow], today: date) -> Email:
+    """期限が3日以内の請求 — to staff (settings.reminder_to): receipt numbers, kinds, due dates and days left; no
+    personal data at all. Japanese, English when the installation's language is English."""
+    lang = _lang(settings.lang)
+
+    def left(n: int) -> str:
+        if lang == "en":
+            return f"{n} day(s) left" if n > 0 else ("due today" if n == 0 else f"{-n} day(s) overdue")
+        return f"残り{n}日" if n > 0 else ("本日が期限" if n == 0 else f"{-n}日超過")
+
+    lines = [
+        {
+            "receipt_no": r.receipt_no,
+            "kind": labels.value("kind", r.kind, lang),
+            "due": labels.fmt_date(r.due, lang),
+            "left": left(r.days_left),
+            "state": r.state,
+        }
+        for r in rows
+    ]
+    return _email(
+        settings,
+        "email_reminder",
+        lang=lang,
+        sender=sender(settings, lang),
+        rows=lines,
+        today=labels.fmt_date(today, lang),
+        board_url=public_url(settings, "/rights"),
     )
 
 

@@ -12,6 +12,9 @@ service, render the template.
 
 The service authorises (RIGHTS_INTAKE / RIGHTS_MANAGE) and audits; a refusal is shown in plain Japanese with its
 rule id (:mod:`.common`); the handling log is in words (:mod:`.words`).
+
+The person's own pages (the privacy center, no staff login: file a request, verify with the e-mailed code, follow
+it, download the answer) are in :mod:`.public`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from mamori.rights.web import board, request
+from mamori.rights.web import board, public, request
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 router.include_router(board.router)  # /rights/new before /rights/{rid}
 router.include_router(request.router)
+router.include_router(public.router)  # the person's pages in the privacy center (/privacy/requests/...)

@@ -22,6 +22,7 @@ from mamori.rights.schemas import (
     KINDS,
     RequestOpen,
 )
+from mamori.rights.service import delivery
 from mamori.rights.web.common import (
     OPENED,
     Csrf,
@@ -51,12 +52,21 @@ def board(request: Request, closed: str = "") -> Response:
     try:
         with transaction(request, who, readonly=True) as ctx:
             rows = service.board(ctx, include_closed=closed == "1")
+            states = delivery.answer_states(ctx, [v.id for v in rows])
     except MamoriError as err:
         return error_page(request, who, err)
+    lang = lang_of(request)
     return templating.render(
         request,
         "rights/web_board.html",
-        page_ctx(request, who, rows=[(v, deadline(v)) for v in rows], include_closed=closed == "1"),
+        page_ctx(
+            request,
+            who,
+            rows=[
+                (v, deadline(v), states.get(v.id), delivery.state_word(states.get(v.id), lang)) for v in rows
+            ],
+            include_closed=closed == "1",
+        ),
     )
 
 

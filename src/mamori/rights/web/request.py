@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -32,6 +33,7 @@ from mamori.rights.schemas import (
     RequestView,
     ScopeIn,
 )
+from mamori.rights.service import delivery as answers
 from mamori.rights.service import render as package_render
 from mamori.rights.web.common import (
     ID,
@@ -72,11 +74,17 @@ def _request_context(ctx: Context, who: Principal, v: RequestView, lang: str) ->
     ]
     names = {f"staff:{s.id}": s.display_name or s.username for s in staff_service.list_staff(ctx)}
     held: dict[str, int] = {}
-    if v.status != "closed" and any(i.verified for i in v.identifiers):
+    if v.status != "closed" and any(i.verified for i in v.identifiers) and not v.outcome:
         held = service.held_categories(ctx, v.id)
+    answer_state = answers.answer_states(ctx, [v.id]).get(v.id)
     return {
         "v": v,
         "deadline": deadline(v),
+        "answer_state": answer_state,
+        "answer_word": answers.state_word(answer_state, lang),
+        "workable": v.status != "closed" and not answer_state,  # answered: only the delivery actions remain
+        "waiting": v.status != "closed" and answer_state in answers.WAITING,
+        "today_iso": today_jst(ctx.clock).isoformat(),
         "grounds": usable,
         "partial_grounds": [g for g in usable if g["partial"]],
         "sources": sorted({key.split(":", 1)[0] for key in held}),
@@ -360,15 +368,59 @@ def fulfil(
                 },
             )
         rules = "、".join(outcome.rule_ids)
+        state = answers.answer_states(ctx, [rid]).get(rid)
+        then = (
+            f"回答の送付: {answers.state_word(state, 'ja')}（届いた時点、又は郵送を記録した時点で完了します）。",
+            f" Answer: {answers.state_word(state, 'en')} (closed once delivered, or once the posting is recorded).",
+        )
         if outcome.corrections:
             n = len(outcome.corrections)
             return (
-                f"{n}件を訂正し、ご本人に通知しました（{rules}）。",
-                f"Corrected {n} item(s); the person has been notified ({', '.join(outcome.rule_ids)}).",
+                f"{n}件を訂正しました（{rules}）。" + then[0],
+                f"Corrected {n} item(s) ({', '.join(outcome.rule_ids)})." + then[1],
             )
         return (
-            f"対応しました: {labels.value('outcome', outcome.outcome, 'ja')}（{rules}）。",
-            f"Done: {labels.value('outcome', outcome.outcome, 'en')} ({', '.join(outcome.rule_ids)}).",
+            f"対応しました: {labels.value('outcome', outcome.outcome, 'ja')}（{rules}）。" + then[0],
+            f"Done: {labels.value('outcome', outcome.outcome, 'en')} ({', '.join(outcome.rule_ids)})."
+            + then[1],
+        )
+
+    return _act(request, rid, csrf, run)
+
+
+@router.post("/rights/{rid}/resend", response_class=HTMLResponse)
+def resend(request: Request, rid: str, csrf: Csrf = "") -> Response:
+    """回答未送達: e-mail the answer again (a new message to the request's current address)."""
+
+    def run(ctx: Context) -> tuple[str, str]:
+        answers.resend(ctx, rid)
+        return (
+            "回答のメールをもう一度送りました。届いた時点で請求は完了します。",
+            "The answer has been e-mailed again; the request closes once it is delivered.",
+        )
+
+    return _act(request, rid, csrf, run)
+
+
+@router.post("/rights/{rid}/posted", response_class=HTMLResponse)
+def posted(
+    request: Request, rid: str, csrf: Csrf = "", posted_on: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    """郵送で回答済みにする: the privacy officer records the day the answer letter was posted; the request closes."""
+
+    def run(ctx: Context) -> tuple[str, str]:
+        try:
+            day = date.fromisoformat(posted_on.strip())
+        except ValueError:
+            raise ValidationFailed(
+                "郵送した日を入力してください（例: 2026-12-06）。",
+                "Enter the date the answer was posted (e.g. 2026-12-06).",
+                code="bad_posted_on",
+            ) from None
+        answers.record_posted(ctx, rid, day)
+        return (
+            f"{labels.fmt_date(day, 'ja')}に郵送で回答したことを記録し、請求を完了しました。",
+            f"Recorded as answered by post on {labels.fmt_date(day, 'en')}; the request is closed.",
         )
 
     return _act(request, rid, csrf, run)

@@ -53,6 +53,23 @@ def event_words(details: dict[str, Any], lang: str) -> list[tuple[str, str]]:
             for c in str(details["categories"]).split(",")
         ]
         out.append(("Scope" if en else "範囲", ("、" if not en else ", ").join(cats)))
+    if details.get("delivery") in ("email", "post"):  # how the answer reached the person (issue 18)
+        by_post = details["delivery"] == "post"
+        out.append(
+            (
+                "Delivered by" if en else "送付",
+                ("post" if by_post else "e-mail") if en else ("郵送" if by_post else "メール"),
+            )
+        )
+    if details.get("posted_on"):
+        out.append(
+            (
+                "Posted on" if en else "郵送した日",
+                labels.fmt_date(date.fromisoformat(details["posted_on"]), lang),
+            )
+        )
+    if "days_left" in details and details.get("due"):  # a reminder to staff
+        out.append(("Due" if en else "回答期限", labels.fmt_date(date.fromisoformat(details["due"]), lang)))
     if "notified" in details:
         out.append(
             (

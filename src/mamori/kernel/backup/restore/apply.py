@@ -241,6 +241,11 @@ def restore(
         step("keys")
 
         duplicates = _drop_drained_outbox(rt, int(doc["audit"].get("seq_before_data_copy", 0)))
+        # Mail the backup carried (waiting or failed then) is stale and may concern someone erased since: its sealed
+        # content is erased and what was waiting is marked failed ("restored"), never sent (docs/mail.md).
+        from mamori.kernel.mail.queue import erase_all_content
+
+        erase_all_content(rt)
 
         # The data store: erase the residue of everyone destroyed since the backup began (or possibly in flight
         # while it was taken); anyone destroyed earlier was already erased in the copy.

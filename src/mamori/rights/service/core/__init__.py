@@ -42,10 +42,17 @@ from mamori.rights.service.core.opening import add_identifier as add_identifier
 from mamori.rights.service.core.opening import open_public as open_public
 from mamori.rights.service.core.opening import open_request as open_request
 from mamori.rights.service.core.opening import send_code as send_code
+from mamori.rights.service.core.scope import FILE_PER_IDENTIFIER as FILE_PER_IDENTIFIER
+from mamori.rights.service.core.scope import FILE_PER_IP as FILE_PER_IP
+from mamori.rights.service.core.scope import PACKAGE_PER_REQUEST as PACKAGE_PER_REQUEST
+from mamori.rights.service.core.scope import STATUS_PER_IP as STATUS_PER_IP
+from mamori.rights.service.core.scope import VERIFY_PER_IP as VERIFY_PER_IP
+from mamori.rights.service.core.scope import VERIFY_PER_REQUEST as VERIFY_PER_REQUEST
 from mamori.rights.service.core.scope import _by_token as _by_token
 from mamori.rights.service.core.scope import _held as _held
 from mamori.rights.service.core.scope import _scope as _scope
 from mamori.rights.service.core.scope import held_categories as held_categories
+from mamori.rights.service.core.scope import person as person
 from mamori.rights.service.core.scope import public_scope as public_scope
 from mamori.rights.service.core.scope import public_status as public_status
 from mamori.rights.service.core.scope import public_verify as public_verify

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
 
 from mamori.kernel.auditing import record_write
 from mamori.kernel.clock import today_jst
@@ -20,6 +22,7 @@ from mamori.rights.schemas import (
     RequestView,
     rule_for,
 )
+from mamori.rights.service.sealing import destroy_request_keys
 
 CODE_TTL = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -112,6 +115,7 @@ def view(ctx: Context, req: RightsRequest, *, with_events: bool = True) -> Reque
         channel=req.channel,
         status=req.status,
         outcome=req.outcome,
+        answer_state=req.answer_state,
         received_at=req.received_at,
         due_on=req.due_on,
         extended_due_on=req.extended_due_on,
@@ -141,6 +145,23 @@ def view(ctx: Context, req: RightsRequest, *, with_events: bool = True) -> Reque
         events=events,
         rule_id=rule_for(req.kind, req.regime),
     )
+
+
+def close(ctx: Context, req: RightsRequest, outcome: str, *, at: datetime | None = None) -> None:
+    """Close the request (answered: the answer delivered or posted, ``at`` that time), drop every claimed value it
+    still holds (only keyed hashes remain) and the sealed answer, and destroy the request's key, so no copy of
+    those values (a backup, an old WAL page) can be opened any more."""
+    req.status = "closed"
+    req.outcome = outcome
+    req.closed_at = at or ctx.clock.now()
+    req.answer_enc = None
+    ctx.session.execute(
+        update(RightsIdentifier)
+        .where(RightsIdentifier.request_id == req.id)
+        .values(value_enc=None, code_hash=None, code_expires_at=None)
+    )
+    ctx.session.flush()
+    destroy_request_keys(ctx, [req.id])
 
 
 # -- intake -----------------------------------------------------------------------------------------------------

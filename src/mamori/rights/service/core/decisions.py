@@ -4,33 +4,29 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import update
-
 from mamori.kernel import labels
 from mamori.kernel.auditing import authorise, record_info
 from mamori.kernel.clock import JST, today_jst
 from mamori.kernel.context import Context
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
-from mamori.kernel.notify import Message, notifier_for
 from mamori.kernel.policy import Action, Resource
 from mamori.law import requests as deadlines
 from mamori.law.rules import G_12, R_33_2, R_35_1, R_38_1, R_39_1
 from mamori.rights import grounds, queries
 from mamori.rights.grounds import GROUNDS, MIN_EXPLANATION, Ground
-from mamori.rights.models import RightsIdentifier, RightsRequest
+from mamori.rights.models import RightsRequest
 from mamori.rights.schemas import (
     FEE_ALLOWED,
     RequestView,
     rule_for,
 )
-from mamori.rights.service import letters
-from mamori.rights.service.core.common import _identifiers, _load, event, subject_ids, view
+from mamori.rights.service import delivery, letters
+from mamori.rights.service.core.common import _load, event, subject_ids, view
+from mamori.rights.service.core.common import close as close  # re-exported: core.close
 from mamori.rights.service.core.opening import _open_request
 from mamori.rights.service.sealing import (
-    destroy_request_keys,
     seal_reason,
 )
-from mamori.rights.service.sealing import open_value as _open
 
 
 def board(ctx: Context, *, include_closed: bool = False, limit: int = 200) -> list[RequestView]:
@@ -48,21 +44,6 @@ def show(ctx: Context, request_id: str) -> RequestView:
 
 
 # -- refusal, extension, fee, closing -------------------------------------------------------------------------------
-
-
-def close(ctx: Context, req: RightsRequest, outcome: str) -> None:
-    """Close the request, drop every claimed value it still holds (only keyed hashes remain) and destroy the
-    request's key, so no copy of those values (a backup, an old WAL page) can be opened any more."""
-    req.status = "closed"
-    req.outcome = outcome
-    req.closed_at = ctx.clock.now()
-    ctx.session.execute(
-        update(RightsIdentifier)
-        .where(RightsIdentifier.request_id == req.id)
-        .values(value_enc=None, code_hash=None, code_expires_at=None)
-    )
-    ctx.session.flush()
-    destroy_request_keys(ctx, [req.id])
 
 
 def refuse(
@@ -100,9 +81,12 @@ def refuse(
     req.refusal_explanation_enc = seal_reason(ctx, req.id, "refusal_explanation_enc", reason)
     if alt is not None:
         req.alternative_measure_enc = seal_reason(ctx, req.id, "alternative_measure_enc", alt)
-    subject, body = letters.refusal_notice(ctx, req, spec, reason, alt)
-    notified = _notify_person(ctx, req, subject, body)
-    close(ctx, req, "refused")
+    # The request stays open until the refusal reaches the person (delivery.answer: sending → the delivered hook
+    # closes it; no e-mail → posted and recorded).
+    state = delivery.answer(
+        ctx, req, "refused", letters.refusal_notice(ctx, req, spec, reason, alt), delivery.TOPIC_REFUSAL
+    )
+    notified = state == delivery.SENDING
     event(
         ctx,
         req,
@@ -176,7 +160,9 @@ def extend(ctx: Context, request_id: str, months: int, reason: str) -> RequestVi
     req.extension_reason = reason
     req.extension_notified_at = ctx.clock.now()
     ctx.session.flush()
-    notified = _notify_person(ctx, req, *letters.extension_notice(ctx, req, new_due, reason))
+    notified = _notify_person(
+        ctx, req, letters.extension_notice(ctx, req, new_due, reason), delivery.TOPIC_EXTENSION
+    )
     event(
         ctx,
         req,
@@ -190,26 +176,10 @@ def extend(ctx: Context, request_id: str, months: int, reason: str) -> RequestVi
     return view(ctx, req)
 
 
-def _notify_person(ctx: Context, req: RightsRequest, subject: str, body: str) -> bool:
-    """Send a notice to the request's email (verified first); False if no email is on file (staff then write)."""
-    idents = sorted(_identifiers(ctx, req.id), key=lambda i: i.verified_at is None)
-    for ident in idents:
-        if ident.kind == "email":
-            value = _open(ctx, ident)
-            if value:
-                notifier_for(ctx.runtime.settings.home_path).send(
-                    Message(
-                        channel="email",
-                        to=value,
-                        subject=subject,
-                        body=body,
-                        subject_ids=tuple(subject_ids(ctx, req.id)),
-                        request_id=req.id,
-                    ),
-                    at=ctx.clock.now(),
-                )
-                return True
-    return False
+def _notify_person(ctx: Context, req: RightsRequest, email: letters.Email, topic: str) -> bool:
+    """Queue a notice to the request's e-mail (a verified one first); False if no e-mail is on file (staff then
+    write). Delivered after the commit through the kernel's mail queue (retried, recorded)."""
+    return delivery.send(ctx, req, email, topic) is not None
 
 
 def set_fee(ctx: Context, request_id: str, fee_yen: int) -> RequestView:

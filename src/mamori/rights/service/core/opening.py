@@ -13,10 +13,10 @@ from mamori.kernel.clock import JST
 from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
-from mamori.kernel.notify import Message, notifier_for
+from mamori.kernel.notice import notice_version
 from mamori.kernel.policy import Action, Resource
 from mamori.law import requests as deadlines
-from mamori.law.rules import G_12, R_37_1, R_38_1
+from mamori.law.rules import G_12, R_21_2, R_37_1, R_38_1
 from mamori.rights import queries
 from mamori.rights.models import RightsIdentifier, RightsRequest
 from mamori.rights.schemas import (
@@ -27,7 +27,7 @@ from mamori.rights.schemas import (
     RequestView,
     rule_for,
 )
-from mamori.rights.service import letters
+from mamori.rights.service import delivery, letters
 from mamori.rights.service.core.common import (
     _LEGAL_REP_DOCS,
     _MANDATE_DOCS,
@@ -35,7 +35,6 @@ from mamori.rights.service.core.common import (
     _identifiers,
     _load,
     event,
-    subject_ids,
     view,
 )
 from mamori.rights.service.sealing import (
@@ -257,15 +256,30 @@ def open_public(ctx: Context, data: RequestOpen) -> tuple[RequestView, str]:
             rule_id=R_37_1.id,
             code="email_required",
         )
+    _require_notice_shown(ctx, data.notice_version)
     data = data.model_copy(update={"channel": "web"})
     token = secrets.token_urlsafe(24)
     req = _create(ctx, data, token_hash=b"")
+    req.notice_version = data.notice_version
     req.token_hash = _mac(ctx, KEY_DIGEST, "token", req.id, token)
     ctx.session.flush()
     for ident in _identifiers(ctx, req.id):
         if ident.kind == "email":
             _send_code(ctx, req, ident)
     return view(ctx, req, with_events=False), token
+
+
+def _require_notice_shown(ctx: Context, version: int | None) -> None:
+    """R-21-2: a form that takes the person's data states the purposes before submission. The privacy center's
+    form shows the published notice (公表事項) and sends the version it showed; a request naming no published
+    version was not preceded by the notice and is refused (nothing is stored)."""
+    if version is None or notice_version(ctx, version) is None:
+        raise ValidationFailed(
+            "送信前に表示した公表事項（利用目的）の版が確認できません。公表事項を表示してから送信してください。",
+            "The form must show the published notice (the purposes) before submission and send its version.",
+            rule_id=R_21_2.id,
+            code="notice_not_shown",
+        )
 
 
 def add_identifier(ctx: Context, request_id: str, kind: str, value: str) -> IdentifierView:
@@ -283,6 +297,12 @@ def _open_request(ctx: Context, request_id: str) -> RightsRequest:
     req = _load(ctx, request_id)
     if req.status == "closed":
         raise PolicyDenied("この請求は対応済みです。", "This request is closed.", code="request_closed")
+    if req.answer_state is not None:  # answered; waiting for the answer to reach the person (delivery)
+        raise PolicyDenied(
+            "この請求には回答済みです（回答の送付を待っています）。",
+            "This request has been answered; the answer is on its way to the person.",
+            code="request_answered",
+        )
     return req
 
 
@@ -310,18 +330,10 @@ def _send_code(ctx: Context, req: RightsRequest, ident: RightsIdentifier) -> Non
     ident.code_expires_at = ctx.clock.now() + CODE_TTL
     ident.code_attempts = 0
     ctx.session.flush()
-    subject, body = letters.code_email(ctx, req, code, ident.code_expires_at)
-    notifier = notifier_for(ctx.runtime.settings.home_path)
-    notifier.send(
-        Message(
-            channel="email",
-            to=value,
-            subject_ids=tuple(subject_ids(ctx, req.id)),
-            request_id=req.id,
-            subject=subject,
-            body=body,
-        ),
-        at=ctx.clock.now(),
+    # Queued (sealed) in this transaction and delivered after the commit (kernel.mail); the code itself is kept
+    # only as a keyed hash here, and the queued copy is erased once sent.
+    delivery.send(
+        ctx, req, letters.code_email(ctx, req, code, ident.code_expires_at), delivery.TOPIC_CODE, to=value
     )
     event(ctx, req, "code_sent", (R_37_1.id,), identifier_id=ident.id, channel="email")
 

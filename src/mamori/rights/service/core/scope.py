@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_info
-from mamori.kernel.context import Context
+from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Resource
 from mamori.law.rules import R_37_1
@@ -19,6 +19,7 @@ from mamori.rights.schemas import (
     RequestView,
 )
 from mamori.rights.service.core.common import (
+    CODE_MAX_ATTEMPTS,
     TooManyAttempts,
     _identifiers,
     _load,
@@ -98,15 +99,27 @@ def public_status(ctx: Context, request_id: str, token: str) -> PublicStatus:
         ids = subject_ids(ctx, req.id)
         record_info(ctx, "rights.categories", ids, details={"request_id": req.id})
         held = _held(ctx, ids)
+    now = ctx.clock.now()
+    left = [
+        CODE_MAX_ATTEMPTS - i.code_attempts
+        for i in idents
+        if i.kind == "email"
+        and i.verified_at is None
+        and i.code_hash is not None
+        and i.code_expires_at is not None
+        and now <= i.code_expires_at
+    ]
     return PublicStatus(
         request_id=req.id,
         receipt_no=req.receipt_no,
         kind=req.kind,
         status=req.status,
         outcome=req.outcome,
+        answered=req.answered_at is not None or req.status == "closed",
         due_on=req.extended_due_on or req.due_on,
         verified_identifiers=verified,
         categories_held=held,
+        attempts_left=0 if verified or req.status == "closed" else max([0, *left]),
     )
 
 
@@ -138,6 +151,21 @@ def public_scope(ctx: Context, request_id: str, token: str, categories: Sequence
 
 
 # -- throttling of the public endpoints ---------------------------------------------------------------------------
+
+# Per hour: filing per IP / per identifier, verification per IP / per request, status per IP, downloads per
+# request. The API (mamori.rights.api) and the privacy center's pages (mamori.rights.web.public) count under the
+# same keys, so the person has one budget whichever door they use.
+FILE_PER_IP = 20
+FILE_PER_IDENTIFIER = 5
+VERIFY_PER_IP = 30
+VERIFY_PER_REQUEST = 10
+STATUS_PER_IP = VERIFY_PER_IP * 2
+PACKAGE_PER_REQUEST = 10
+
+
+def person(request_id: str = "new") -> Actor:
+    """The person on the public routes: no staff role; they are authorised by possession of the request token."""
+    return Actor(kind=ActorKind.PERSON, id=f"request:{request_id}", name="本人", role=Role.PERSON)
 
 
 def throttle(

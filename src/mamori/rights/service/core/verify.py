@@ -174,6 +174,11 @@ def _mark_verified(
         customers_reached=len(reached),
         shared_identifier=shared,
     )
+    # 受付のお知らせ (issue 18): once per request, when the person's address is proven (delivery.send_received
+    # sends it only to a verified e-mail and only once).
+    from mamori.rights.service import delivery
+
+    delivery.send_received(ctx, req)
     return len(reached)
 
 
