@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from mamori.kernel import labels
 from mamori.kernel import notice as kernel_notice
@@ -40,7 +39,7 @@ from mamori.kernel.http import pages, templating
 from mamori.kernel.http.deps import runtime_of
 from mamori.kernel.notice import NoticeVersion
 from mamori.law.rules import R_21_2
-from mamori.purposes.models import Purpose, PurposeVersion
+from mamori.purposes import service as purposes_service
 from mamori.rights import service
 from mamori.rights.schemas import DISCLOSING, GDPR_ONLY, KINDS, PublicRequestIn, PublicStatus, RequestOpen
 from mamori.rights.service import render as package_render
@@ -208,17 +207,8 @@ def _purposes(request: Request) -> list[tuple[str, str]]:
     """The purposes in force (code, title): published in the notice, so a person may name one to stop."""
     lang = _lang(request)
     with runtime_of(request).transaction(_person(), lang=lang, readonly=True) as ctx:
-        rows = ctx.session.execute(
-            select(Purpose.code, PurposeVersion.title_ja, PurposeVersion.title_en)
-            .join(
-                PurposeVersion,
-                (PurposeVersion.purpose_id == Purpose.id)
-                & (PurposeVersion.version == Purpose.current_version),
-            )
-            .where(Purpose.retired_at.is_(None))
-            .order_by(Purpose.code)
-        ).all()
-    return [(code, en if lang == "en" else ja) for code, ja, en in rows]
+        rows = purposes_service.list_purposes(ctx, include_retired=False)
+    return [(p.code, p.title_en if lang == "en" else p.title_ja) for p in sorted(rows, key=lambda p: p.code)]
 
 
 def _form(
