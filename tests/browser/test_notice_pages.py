@@ -36,3 +36,18 @@ def test_the_privacy_officers_notice_page_passes_axe(page, live: Live):
     assert page.locator("h1").count() == 1
     assert serious_violations(page) == []
     assert "第1版" in page.get_by_role("table").last.inner_text()
+
+
+def test_the_mail_queue_page_for_the_privacy_officer_and_refused_to_sales(page, live: Live):
+    """/mail (issue 18): the privacy officer sees the queue (counts, no address) and axe finds nothing serious; a
+    sales rep is refused with the 403 page (bad input and CSRF are covered in tests/kernel/test_mail_page.py)."""
+    sign_in(page, live, "hoshino")
+    response = page.goto(live.url + "/mail")
+    assert response is not None and response.status == 200
+    assert page.locator("h1").inner_text() == "メール送信キュー"
+    assert "@" not in page.inner_text("main")  # ids, topics, counts and codes only
+    assert serious_violations(page) == []
+    page.context.clear_cookies()
+    sign_in(page, live, "sato")
+    refused = page.goto(live.url + "/mail")
+    assert refused is not None and refused.status == 403
