@@ -70,8 +70,12 @@ def test_file_with_bad_rows_is_rejected_line_by_line_and_writes_nothing(runtime,
     rows[2][6] = "12345"
     rows[3][4] = "1000001x"
     rows[4][2] = "昭和99年13月1日"
-    rows[5][5] = "千代田区のどこか"
-    rows.append(["", "", "", "", "", "", "", ""])
+    rows[5][5] = "千代田区のどこか"  # no 都道府県 and no postal code to take it from
+    rows[5][4] = ""
+    rows.append(
+        ["", "", "", "", "", "", "", ""]
+    )  # a blank line (Excel's trailing ones) is skipped, not refused
+    rows.append(["", "", "", "", "100-0001", "", "", ""])
     f = write_csv(tmp_path / "bad.csv", rows)
     report = run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
     assert not report.written
@@ -81,7 +85,7 @@ def test_file_with_bad_rows_is_rejected_line_by_line_and_writes_nothing(runtime,
         (5, "postal_code"),
         (6, "birth_date"),
         (7, "address"),
-        (8, "name"),
+        (9, "name"),
     }
     assert all("not-an-email" not in e.reason and "12345" not in e.reason for e in report.errors)
     assert count(runtime) == 0 and count(runtime, ImportJob) == 0
@@ -144,10 +148,14 @@ def test_column_mapping_and_shift_jis(runtime, actors, tmp_path):
     assert report.created == 1
     with pytest.raises(ValidationFailed):
         parse_mapping(["氏名=nickname"])
+    # without a mapping, the usual Japanese headings are mapped as suggested (氏名 → name …): the same person again
+    again = run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
+    assert again.created == 0 and len(again.duplicates) == 1
+    odd = write_csv(tmp_path / "odd.csv", [["x", "y"]], header=["列A", "列B"])
     with pytest.raises(ValidationFailed):
         run_import(
-            runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV
-        )  # no name column
+            runtime, actors["po"], odd, source="s", purposes=["contract"], provenance=PROV
+        )  # no column maps to name
 
 
 @pytest.mark.parametrize("source", ["", "   "])
@@ -176,10 +184,44 @@ def test_third_party_import_with_only_a_free_text_source_is_refused_R_30_1(runti
 
 def test_import_needs_permission(runtime, actors, tmp_path):
     f = write_csv(tmp_path / "c.csv", [good_row(0)])
-    with pytest.raises(PolicyDenied) as exc:
-        run_import(runtime, actors["sato"], f, source="s", purposes=["contract"], provenance=PROV)
-    assert exc.value.rule_id == "R-23-2"
+    for who in ("analyst", "support"):
+        with pytest.raises(PolicyDenied) as exc:
+            run_import(runtime, actors[who], f, source="s", purposes=["contract"], provenance=PROV)
+        assert exc.value.rule_id == "R-23-2"
     assert count(runtime) == 0
+
+
+def test_a_sales_rep_imports_into_their_own_book_only_R_23_2(runtime, actors, tmp_path):
+    f = write_csv(tmp_path / "cards.csv", [good_row(0)])
+    with pytest.raises(PolicyDenied) as exc:
+        run_import(
+            runtime,
+            actors["sato"],
+            f,
+            source="名刺",
+            purposes=["contract"],
+            provenance=PROV,
+            owner_id=actors["suzuki"].id,
+        )
+    assert exc.value.rule_id == "R-23-2" and exc.value.code == "import_own_book_only"
+    assert count(runtime) == 0
+    report = run_import(runtime, actors["sato"], f, source="名刺", purposes=["contract"], provenance=PROV)
+    assert report.created == 1
+    with runtime.sessions() as s:
+        assert s.scalars(select(Customer.owner_id)).all() == [actors["sato"].id]
+    # a line naming another owner in the file is refused with its line number
+    g = write_csv(tmp_path / "cards2.csv", [good_row(1) + ["suzuki"]], header=[*HEADER, "担当営業"])
+    bad = run_import(
+        runtime,
+        actors["sato"],
+        g,
+        source="名刺",
+        purposes=["contract"],
+        provenance=PROV,
+        mapping=parse_mapping([f"{h}={h}" for h in HEADER] + ["担当営業=owner"]),
+    )
+    assert not bad.written and [(e.line, e.field) for e in bad.errors] == [(2, "owner")]
+    assert "R-23-2" in bad.errors[0].reason and count(runtime) == 1
 
 
 def test_rerun_of_a_finished_file_starts_a_new_job_and_reports_duplicates(runtime, actors, tmp_path):
@@ -188,7 +230,8 @@ def test_rerun_of_a_finished_file_starts_a_new_job_and_reports_duplicates(runtim
     again = run_import(runtime, actors["po"], f, source="s", purposes=["contract"], provenance=PROV)
     assert again.created == 0 and len(again.duplicates) == 3
     assert count(runtime) == 3
-    assert count(runtime, BlindIndex) == 3 * 4  # name, kana, email, phone
+    # name, kana, email, phone and the identity key (name + kana + birth date + postal code)
+    assert count(runtime, BlindIndex) == 3 * 5
 
 
 def test_third_party_intake_without_the_receipt_path_is_refused_fail_closed_R_30_1(
@@ -230,9 +273,10 @@ def test_a_third_party_batch_without_its_receipt_is_refused_R_30_1(runtime, acto
             ctx,
             job.id,
             vf.rows,
-            provenance=ProvenanceIn(method="third_party", channel="import", source="架空名簿株式会社"),
-            purposes=["contract"],
-            on_duplicate="report",
+            importing.BatchOptions(
+                provenance=ProvenanceIn(method="third_party", channel="import", source="架空名簿株式会社"),
+                purposes=["contract"],
+            ),
             last_line=2,
             seen={},
         )
@@ -246,3 +290,35 @@ def test_sensitive_information_in_a_free_text_column_is_not_imported_R_20_2(runt
     assert not report.written and [(e.line, e.field) for e in report.errors] == [(2, "occupation")]
     assert "糖尿病" not in report.errors[0].reason
     assert count(runtime) == 0
+
+
+def test_columns_left_out_of_an_explicit_mapping_are_named_as_a_hint_and_not_read(runtime, actors, tmp_path):
+    header = ["氏名", "郵便番号", "住所"]
+    f = write_csv(tmp_path / "hint.csv", [["架空 四郎", "100-0001", "千代田区千代田4-4"]], header=header)
+    report = run_import(
+        runtime,
+        actors["po"],
+        f,
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+        mapping=parse_mapping(["氏名=name", "住所=address"]),
+        dry_run=True,
+    )
+    # the address has no 都道府県 and the postal code that would give it is not mapped: refused, with the hint
+    assert [(e.line, e.field) for e in report.errors] == [(2, "address")]
+    assert report.unmapped == {"郵便番号": "postal_code"} and report.to_dict()["unmapped_columns"]
+    mapped = run_import(
+        runtime,
+        actors["po"],
+        f,
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+        mapping=parse_mapping(["氏名=name", "住所=address", "郵便番号=postal_code"]),
+    )
+    assert mapped.created == 1 and mapped.unmapped == {}
+    with runtime.sessions() as s:
+        cid = s.scalar(select(Customer.id).where(Customer.import_job_id == mapped.job_id))
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        assert service.get(ctx, cid).address == "東京都千代田区千代田4-4"  # 都道府県 from Japan Post's data

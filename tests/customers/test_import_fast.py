@@ -33,9 +33,16 @@ from mamori.customers.service.import_checks import (
     normal_phone,
 )
 from mamori.customers.service.import_rows import Digests, NewCustomer, write_customers
-from mamori.customers.service.importing import GENDER_ALIASES, RowError, _row_to_customer, validate_data
+from mamori.customers.service.importing import (
+    _NO_SUCH_POSTAL,
+    GENDER_ALIASES,
+    RowError,
+    _row_to_customer,
+    validate_data,
+)
 from mamori.kernel import registry, validation
 from mamori.kernel.crypto import normalise_phone
+from mamori.kernel.jptext import complete_address, postal_exists
 from tests.factories import seed_basics
 
 # -- the reference: the row check as it was before issue 16 (every value through the schema cleaners) ----------
@@ -84,11 +91,23 @@ def _row_to_customer_reference(
         if g not in GENDERS:
             bad("gender", "expected female / male / other / unknown")
         out["gender"] = g
+    postal = out.get("postal_code")
+    if postal is not None and not postal_exists(
+        postal
+    ):  # issue 19: a code Japan Post does not know is refused
+        bad("postal_code", _NO_SUCH_POSTAL)
+        postal = None
     address = (raw.get("address") or "").strip()
     if address:
-        if prefecture_of(address) is None:
+        if prefecture_of(address) is not None:
+            out["address"] = address
+        elif postal is not None:  # issue 19: the 都道府県 taken from the postal code
+            try:
+                out["address"] = complete_address(address, postal)
+            except ValueError as exc:
+                bad("address", exc)
+        elif not (raw.get("postal_code") or "").strip():
             bad("address", "must start with a prefecture (都道府県)")
-        out["address"] = address
     for fname, cleaner, target in (("phone", clean_phone, "phones"), ("email", clean_email, "emails")):
         values = [v.strip() for v in (raw.get(fname) or "").replace("；", ";").split(";") if v.strip()]
         cleaned = []
@@ -638,3 +657,58 @@ def test_bulk_create_writes_people_that_read_back_and_are_found(runtime, actors)
             assert [n.purpose for n in view.notices] == ["contract"]
             assert [f.id for f in service.find(ctx, phone=f"０９０－５５５５－{1000 + i}")] == [cid]
             assert [f.id for f in service.find(ctx, email=f"bulk{i}@example.JP")] == [cid]
+
+
+# -- issue 19: phones as Japanese files write them (prefixes, extensions, every dash, Excel's dropped 0) ----------
+
+PHONES_AS_WRITTEN = [
+    "TEL:03-1234-5678",
+    "TEL：０３－１２３４－５６７８",
+    "Tel. 03-1234-5678",
+    "電話:090-1234-5678",
+    "☎ 03-1234-5678",
+    "℡03-1234-5678",
+    "03-1234-5678（内線123）",
+    "03-1234-5678(内線123)",
+    "03-1234-5678 内線 123",
+    "03-1234-5678 (内)12",
+    "0312345678 ext.12",
+    "03-1234-5678 x12",
+    "03-1234-5678#12",
+    "+81312345678;ext=12",
+    "+81-3-1234-5678 内線1",
+    "TEL:03ー1234ー5678 内線12",
+    "03─1234━5678",
+    "03﹣1234﹣5678",
+    "03‒1234–5678",
+    "312345678",  # Excel dropped the 0
+    "9012345678",
+    "３１２３４５６７８",
+    "120123456",
+    "TEL:12345",
+    "03-1234-5678 内線",
+    "03-1234-5678 内線abc",
+    "03-1234-5678 ext.123456789",
+    "TEL:",
+    "内線12",
+    "+1-212-555-1234 ext. 7",
+]
+
+
+@pytest.mark.parametrize("value", PHONES_AS_WRITTEN)
+def test_the_fast_phone_check_agrees_on_prefixes_extensions_and_dashes(value):
+    assert _outcome(clean_phone_fast, value) == _outcome(clean_phone, value)
+    assert _outcome(normal_phone, value) == _outcome(normalise_phone, value)
+
+
+def test_the_fast_phone_check_agrees_on_generated_prefixed_and_extended_numbers():
+    rng = random.Random(19)
+    prefixes = ["", "", "TEL:", "TEL ", "Tel.", "電話：", "☎", "℡", "ＴＥＬ："]
+    extensions = ["", "", "", "（内線12）", " 内線 3", " ext.45", " x6", "#789", ";ext=10", " 内線"]
+    decided = 0
+    for number in _random_phones(2000, seed=19):
+        value = rng.choice(prefixes) + number + rng.choice(extensions)
+        assert _outcome(clean_phone_fast, value) == _outcome(clean_phone, value), value
+        assert _outcome(normal_phone, value) == _outcome(normalise_phone, value), value
+        decided += _fast_decides(value)
+    assert decided > 100  # the fast path itself is compared, not only its fallback

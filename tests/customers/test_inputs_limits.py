@@ -125,7 +125,7 @@ def test_an_import_with_an_over_long_line_is_refused_naming_the_line(api, run, t
     )
     assert r.exit_code == 3 and "R-23-2" in r.stderr
     c, csrf = api.client("po")
-    body = {"csv": "name,email\n山田 太郎," + huge + "\n", "purposes": ["contract"]}
+    body = {"csv": "name,email\n山田 太郎," + huge + "\n", "purposes": ["contract"], "source": "展示会"}
     r = c.post(f"{API}/customers/imports", json=body, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 422 and r.json()["code"] == "line_too_long" and "xxxx" not in r.text
     assert "2行目" in r.json()["detail"] or "2行目" in r.text

@@ -97,6 +97,8 @@ def test_tokens_are_equal_exactly_when_the_normal_forms_are(a: str, b: str):
 def test_normalisers_give_the_documented_forms():
     assert normalise_email("  ＡＢＣ@Example.JP ") == "abc@example.jp"
     assert normalise_phone("０９０-１２３４-５６７８") == "+819012345678"
+    # the digest covers the number only: with or without its extension, the same normal form (issue 19)
+    assert normalise_phone("+81312345678;ext=12") == normalise_phone("03-1234-5678 ext. 12") == "+81312345678"
     assert normalise_phone("+1 650-253-0000", region="US") == "+16502530000"
     assert normalise_phone("650-253-0000", region="US") == "+16502530000"
     assert normalise_name("Ｙａｍａｄａ\u3000Taro") == "yamadataro"
@@ -114,7 +116,7 @@ def test_normalisers_give_the_documented_forms():
         "090-1234",
         "+81 00 0000 0000",
         "0120-ABC-DEF",
-        "03-1234-5678 ext. 12",
+        "03-1234-5678 ext. twelve",  # an extension is dropped (issue 19), letters are not
         "1" * 40,
     ],
 )

@@ -10,6 +10,7 @@ from mamori import composition as bootstrap
 from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
 from mamori.customers.api import router as customers_router
+from mamori.customers.api_mappings import router as customer_mappings_router
 from mamori.deid.api import router as deid_router
 from mamori.inventory.api import router as inventory_router
 from mamori.kernel import observability
@@ -97,6 +98,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     for router in (
         auth.router,
+        customer_mappings_router,  # /customers/import-mappings, before /customers/{customer_id}
         customers_router,
         consent_router,
         purposes_router,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path as FsPath
+import base64
+import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -28,6 +28,8 @@ from mamori.customers.schemas import (
     PendingNoticeList,
     PurposeNoticeRead,
 )
+from mamori.customers.service import import_mapping, importing
+from mamori.kernel import idempotency
 from mamori.kernel.errors import MamoriError, ValidationFailed
 from mamori.kernel.http.deps import (
     PageDep,
@@ -52,12 +54,41 @@ def _etag(version: int) -> str:
     return f'"v{version}"'
 
 
+CREATE_SCOPE = "POST /api/v1/customers"
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="再送しても二重登録しないためのキー（1〜200 文字、24 時間保持、送信者ごと）。同じキーと同じ内容なら"
+        "最初の応答（同じ id）を返し、内容が違えば 422 idempotency_key_reused / a key that makes a retry safe "
+        "(1-200 characters, kept 24 hours, per caller): the same key with the same body returns the first answer "
+        "(the same id); with another body, 422 idempotency_key_reused.",
+    ),
+]
+
+
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=Created, responses=responses(401, 403, 422)
+    "", status_code=status.HTTP_201_CREATED, response_model=Created, responses=responses(401, 403, 409, 422)
 )
-def create_customer(ctx: PlainContext, who: PrincipalDep, body: CustomerCreateRequest) -> Created:
-    """顧客を登録する / create a customer (purposes notified at collection are required)."""
+def create_customer(
+    ctx: PlainContext,
+    who: PrincipalDep,
+    body: CustomerCreateRequest,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Created:
+    """顧客を登録する（Idempotency-Key で再送も一度だけ） / create a customer (purposes notified at collection are
+    required; an Idempotency-Key makes a retry create nothing twice)."""
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
     require_body_purposes(who, body)
+    if idempotency_key is not None:
+        fingerprint = idempotency.request_hash(body.model_dump(mode="json"))
+        replay = idempotency.begin(ctx, CREATE_SCOPE, idempotency_key, fingerprint)
+        if replay is not None:  # the first answer again: nothing is created twice
+            response.status_code = replay.status_code
+            response.headers["Idempotent-Replayed"] = "true"
+            return Created(id=replay.resource_id or "")
     view = service.create(
         ctx,
         body.customer,
@@ -66,6 +97,8 @@ def create_customer(ctx: PlainContext, who: PrincipalDep, body: CustomerCreateRe
         sensitive_basis=body.sensitive_basis,
         sensitive_consent=body.sensitive_consent,
     )
+    if idempotency_key is not None:
+        idempotency.complete(ctx, CREATE_SCOPE, idempotency_key, status.HTTP_201_CREATED, view.id)
     return Created(id=view.id)
 
 
@@ -76,21 +109,50 @@ def create_customer(ctx: PlainContext, who: PrincipalDep, body: CustomerCreateRe
     responses=responses(401, 403, 404, 422),
 )
 def import_customers(request: Request, who: PrincipalDep, body: CustomerImportRequest) -> dict[str, object]:
-    """CSV の一括登録（第三者・事業承継は受領の確認と記録を同じ処理単位で, R-30-1） / import customers from CSV."""
+    """CSV / Excel の一括登録（第三者・事業承継は受領の確認と記録を同じ処理単位で, R-30-1） / import customers.
+
+    The file is ``csv`` (UTF-8 text) or ``file_base64`` (any file the CLI reads: .xlsx, CP932 / UTF-16 text);
+    ``map`` / ``seps`` / ``mapping_name`` as the CLI's --map / --sep / --mapping; ``dry_run`` writes nothing and
+    returns the same report. The file is held in memory, never written to disk."""
     require_body_purposes(who, body)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = FsPath(tmp) / "import.csv"
-        path.write_text(body.csv, encoding="utf-8")
-        report = jobs.run_import(
-            runtime_of(request),
-            who.actor,
-            path,
-            source=body.source,
-            purposes=list(body.purposes),
-            provenance=body.provenance,
-            skip_bad_rows=body.skip_bad_rows,
-            on_duplicate=body.on_duplicate,
+    if body.file_base64 is not None:
+        try:
+            data = base64.b64decode(body.file_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationFailed(
+                "file_base64 が base64 として読めません。",
+                "file_base64 is not valid base64.",
+                code="bad_base64",
+            ) from None
+    else:
+        data = (body.csv or "").encode("utf-8")
+    rt = runtime_of(request)
+    mapping = None
+    if body.mapping_name:
+        with rt.transaction(who.actor, readonly=True) as ctx:
+            mapping = import_mapping.get(ctx, body.mapping_name)
+    if body.map or body.seps:
+        given = importing.parse_mapping(body.map, body.seps)
+        mapping = (
+            given
+            if mapping is None
+            else mapping.model_copy(update={"fields": {**mapping.fields, **given.fields}})
         )
+    report = jobs.run_import(
+        rt,
+        who.actor,
+        data,
+        file_name=body.file_name,
+        source=body.source,
+        purposes=list(body.purposes),
+        provenance=body.provenance,
+        mapping=mapping,
+        sheet=body.sheet,
+        id_system=body.id_system,
+        skip_bad_rows=body.skip_bad_rows,
+        on_duplicate=body.on_duplicate,
+        dry_run=body.dry_run,
+    )
     return report.to_dict(
         "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
     )
@@ -105,9 +167,18 @@ def list_customers(ctx: PurposeContext, page: PageDep) -> CustomerPage:
 
 @router.post("/find", response_model=CustomerPage, responses=responses(401, 403, 422))
 def find_customers(ctx: PurposeContext, body: FindRequest) -> CustomerPage:
-    """メール・電話・氏名・フリガナで完全一致検索 / exact-match lookup (one criterion)."""
+    """メール・電話・氏名・フリガナ・顧客番号で完全一致検索 / exact-match lookup (one criterion; a customer
+    number optionally with its issuing system)."""
     return CustomerPage(
-        items=service.find(ctx, email=body.email, phone=body.phone, name=body.name, kana=body.kana),
+        items=service.find(
+            ctx,
+            email=body.email,
+            phone=body.phone,
+            name=body.name,
+            kana=body.kana,
+            customer_no=body.customer_no,
+            system=body.system,
+        ),
         next_cursor=None,
     )
 

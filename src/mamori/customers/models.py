@@ -116,6 +116,8 @@ class Provenance(Base):
     # R-18-2: data acquired by succession may be used only for these purpose codes (comma-separated) without the
     # person's consent — the purposes that applied before the succession.
     purpose_limit: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 取得の経緯 as the importer stated it (issue 19: e.g. 「2026年秋の展示会で名刺交換」); shown in disclosure.
+    acquisition: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CustomerPurpose(Base):
@@ -167,7 +169,71 @@ class ImportJob(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     merged: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # rows held for the privacy officer's approval (their notified purposes do not cover the import's, issue 19)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
     options: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class ImportMapping(Base):
+    """A saved column mapping (issue 19), reused by name from the CLI (``--mapping``) and the web import wizard.
+
+    ``body`` is the mapping's JSON (customers.service.import_mapping): column names, joins, separators and value
+    maps (e.g. 性別 codes, 担当営業 names → staff usernames, consent columns → purposes). It holds the file's
+    headings and code values, never a customer's data."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomerExternalId(Base):
+    """A customer's number in another system (顧客番号), unique per issuing system and searchable (issue 19).
+
+    ``value_enc`` is sealed under the person's data key like every personal value; ``digest`` is the blind
+    indexer's HMAC of ``system || 0x00 || normal form`` (kind ``external_id``), so a number is found and kept
+    unique per system without being stored in clear. Like ``blind_index``, the table has no row-level security:
+    duplicate detection must see every number, and it holds no readable value."""
+
+    __tablename__ = "customer_external_ids"
+    __table_args__ = (UniqueConstraint("system", "digest"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    system: Mapped[str] = mapped_column(String(200))  # the issuing system / list (no personal data)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    value_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ImportPending(Base):
+    """An imported row held for the privacy officer's approval instead of being written (issue 19, seed 001 case 3):
+    the purposes notified to the person (a per-row column) do not cover the import's purposes.
+
+    ``row_enc`` is the validated row (JSON) sealed under the pending row's own data key (subject id = this row's id),
+    destroyed when the row is approved (written as a customer) or rejected."""
+
+    __tablename__ = "import_pending"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(32), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    owner_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    purposes: Mapped[str] = mapped_column(String(400))  # the import's purpose codes (comma-separated)
+    notified: Mapped[str] = mapped_column(String(400))  # the purposes the row says were notified
+    reason: Mapped[str] = mapped_column(String(64))  # a code, e.g. purpose_not_notified
+    rule_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    row_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending / approved / rejected
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # set when approved

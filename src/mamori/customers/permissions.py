@@ -15,6 +15,9 @@ CUSTOMER_READ: Final = Action("customer.read")
 CUSTOMER_CREATE: Final = Action("customer.create")
 CUSTOMER_UPDATE: Final = Action("customer.update")
 CUSTOMER_IMPORT: Final = Action("customer.import")
+# Decide a row an import held back for the privacy officer (issue 19, seed 001 case 3): open it, approve it (it is
+# written as a customer) or reject it (its data key is destroyed).
+CUSTOMER_IMPORT_APPROVE: Final = Action("customer.import_approve")
 ACTIVITY_WRITE: Final = Action("activity.write")
 SENSITIVE_WRITE: Final = Action("customer.write_sensitive")
 
@@ -23,6 +26,7 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
     ActionSpec("CUSTOMER_CREATE", CUSTOMER_CREATE),
     ActionSpec("CUSTOMER_UPDATE", CUSTOMER_UPDATE, personal_data=True, writes=True),
     ActionSpec("CUSTOMER_IMPORT", CUSTOMER_IMPORT),
+    ActionSpec("CUSTOMER_IMPORT_APPROVE", CUSTOMER_IMPORT_APPROVE),
     ActionSpec("ACTIVITY_WRITE", ACTIVITY_WRITE, personal_data=True, writes=True),
     ActionSpec("SENSITIVE_WRITE", SENSITIVE_WRITE, personal_data=True, writes=True, sensitive=True),
 )
@@ -34,6 +38,7 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
         CUSTOMER_UPDATE: Scope.ALL,
         CUSTOMER_CREATE: Scope.ALL,
         CUSTOMER_IMPORT: Scope.ALL,
+        CUSTOMER_IMPORT_APPROVE: Scope.ALL,
         ACTIVITY_WRITE: Scope.ALL,
         SENSITIVE_WRITE: Scope.ALL,
     },
@@ -41,6 +46,9 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
         CUSTOMER_READ: Scope.OWN,
         CUSTOMER_UPDATE: Scope.OWN,
         CUSTOMER_CREATE: Scope.OWN,
+        # issue 19: a rep imports their own business cards into their own book (the importer makes the rep the
+        # owner of every row); rows whose notified purposes fall short wait for the privacy officer.
+        CUSTOMER_IMPORT: Scope.OWN,
         ACTIVITY_WRITE: Scope.OWN,
         SENSITIVE_WRITE: Scope.OWN,
     },

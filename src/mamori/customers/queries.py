@@ -31,6 +31,7 @@ from mamori.customers.models import (
     CustomerAttribute,
     CustomerPurpose,
     ImportJob,
+    ImportPending,
     Provenance,
 )
 from mamori.kernel.context import Context
@@ -225,6 +226,25 @@ def ids_by_digest(kind: str, digests: Sequence[bytes]) -> Select[str, bytes]:
 
 def import_job(job_id: str) -> Select[ImportJob]:
     return select(ImportJob).where(ImportJob.id == job_id)
+
+
+def finished_imports(file_sha256: str) -> Select[str]:
+    """The finished import jobs of this exact file (a re-run creates nothing twice, issue 19)."""
+    return select(ImportJob.id).where(ImportJob.file_sha256 == file_sha256, ImportJob.status == "done")
+
+
+def lines_imported(job_ids: Sequence[str]) -> Select[int | None, str]:
+    """(line, customer id) of every customer these import jobs created."""
+    return select(Customer.import_line, Customer.id).where(
+        Customer.import_job_id.in_(list(job_ids)), Customer.import_line.is_not(None)
+    )
+
+
+def lines_held(job_ids: Sequence[str]) -> Select[int, str | None]:
+    """(line, customer id once approved) of every line these import jobs held for approval."""
+    return select(ImportPending.line, ImportPending.customer_id).where(
+        ImportPending.job_id.in_(list(job_ids))
+    )
 
 
 def unfinished_import(file_sha256: str) -> Select[ImportJob]:

@@ -8,14 +8,17 @@ from datetime import date, datetime
 from typing import Literal, get_args
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from mamori.kernel.crypto import normalise_phone
+from mamori.kernel.crypto.blind_index import phone_e164
 from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.jptext import PREFECTURES as PREFECTURES  # re-exported: the customers slice's names
+from mamori.kernel.jptext import clean_postal as clean_postal
+from mamori.kernel.jptext import complete_address, fold, parse_date, split_phone
+from mamori.kernel.jptext import prefecture_of as prefecture_of
 from mamori.kernel.policy import Category
 from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
-from mamori.kernel.wareki import parse_wareki
 
 # Limits on what one person's record may hold (issue 17: one customer with 20,000 e-mails was accepted). Generous
 # for a real company — a person has a handful of addresses and numbers — and small enough that one request cannot
@@ -42,56 +45,6 @@ FIELD_CATEGORIES: dict[str, Category] = {
 }
 SCALAR_FIELDS = ("name", "kana", "birth_date", "gender", "postal_code", "address", "occupation", "employer")
 GENDERS = ("female", "male", "other", "unknown")
-PREFECTURES = (
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-)
-_POSTAL = re.compile(r"^〒?\s*(\d{3})-?(\d{4})$")
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\s\u3000]+$")
 
 
@@ -104,27 +57,26 @@ def clean_email(value: str) -> str:
         raise Invalid("メールアドレスの形式が正しくありません", "not a valid address") from None
 
 
+def _bad_phone() -> Invalid:
+    return Invalid(
+        "電話番号の形式が正しくありません（例: 090-1234-5678 または +81-90-1234-5678）",
+        "not a valid Japanese or international number",
+    )
+
+
 def clean_phone(value: str) -> str:
+    """E.164, or ``E.164;ext=NNN`` (RFC 3966) when an extension was given: ``TEL:03-1234-5678（内線123）`` →
+    ``+81312345678;ext=123``; full-width digits, every dash form, a 9–10 digit number Excel stripped of its 0."""
+    number, extension = split_phone(value)
     try:
-        return normalise_phone(value)
+        e164 = phone_e164(number)
     except ValidationFailed:
-        raise Invalid(
-            "電話番号の形式が正しくありません（例: 090-1234-5678 または +81-90-1234-5678）",
-            "not a valid Japanese or international number",
-        ) from None
-
-
-def clean_postal(value: str) -> str:
-    m = _POSTAL.match(unicodedata.normalize("NFKC", value).strip())
-    if not m:
-        raise Invalid(
-            "郵便番号の形式が正しくありません（例: 123-4567）", "expected a postal code like 123-4567"
-        )
-    return f"{m.group(1)}-{m.group(2)}"
+        raise _bad_phone() from None
+    return e164 if extension is None else f"{e164};ext={extension}"
 
 
 def clean_kana(value: str) -> str:
-    v = unicodedata.normalize("NFKC", value).strip()
+    v = fold(value)
     if not _KANA.match(v):
         raise Invalid(
             "フリガナはカタカナまたはひらがなで入力してください", "kana only (katakana or hiragana)"
@@ -133,27 +85,16 @@ def clean_kana(value: str) -> str:
 
 
 def parse_birth_date(value: str | date) -> date:
+    """Every form :func:`mamori.kernel.jptext.parse_date` reads (西暦, 和暦 incl. letters and 元年, Excel serials)."""
     if isinstance(value, date):
         return value
-    v = unicodedata.normalize("NFKC", value).strip()
-    wareki = parse_wareki(v)
-    if wareki is not None:
-        return wareki
-    try:
-        return date.fromisoformat(v.replace("/", "-"))
-    except ValueError:
-        raise Invalid(
-            "日付の形式が正しくありません（例: 1985-01-05 または 昭和60年1月5日）",
-            "is not a valid date (e.g. 1985-01-05 or 昭和60年1月5日)",
-        ) from None
+    return parse_date(value)
 
 
-def prefecture_of(address: str) -> str | None:
-    a = unicodedata.normalize("NFKC", address).strip()
-    for p in PREFECTURES:
-        if a.startswith(p):
-            return p
-    return None
+def clean_address(value: str, postal_code: str | None = None) -> str:
+    """The folded address; one without a 都道府県 gets the postal code's (Japan Post's data); Invalid if it has
+    none and the postal code cannot give it."""
+    return complete_address(value, postal_code)
 
 
 # 政令5 grounds for records that are not 保有個人データ (R-16-4); see customers.service.subjects.
@@ -202,6 +143,8 @@ class ProvenanceIn(InputModel):
     channel: str | None = Field(default=None, max_length=32)
     notice_version: str | None = Field(default=None, max_length=64)
     source: str | None = Field(default=None, max_length=200)
+    # 取得の経緯: how the data was acquired, as the person would be told (issue 19; shown in disclosure)
+    acquisition: str | None = Field(default=None, max_length=400)
     receipt: ReceiptIn | None = None  # required for third_party / succession (R-30-1)
 
 
@@ -248,13 +191,11 @@ class CustomerCreate(InputModel):
 
     @field_validator("address")
     @classmethod
-    def _address(cls, v: str | None) -> str | None:
+    def _address(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is None or not v.strip():
             return None
-        v = unicodedata.normalize("NFKC", v).strip()
-        if prefecture_of(v) is None:
-            raise Invalid("都道府県から始めてください", "must start with a prefecture (都道府県)")
-        return v
+        # folded; without a 都道府県, the one of the postal code given with it (validated before: field order)
+        return clean_address(v, info.data.get("postal_code"))
 
     @field_validator("phones")
     @classmethod
@@ -332,6 +273,14 @@ class PurposeNoticeRead(BaseModel):
     pending: bool = False
 
 
+class ExternalIdRead(BaseModel):
+    """A customer's number in another system (顧客番号, issue 19); ``value`` is None when the purpose does not
+    cover identifiers (``external_ids`` is then in the view's ``masked``)."""
+
+    system: str
+    value: str | None
+
+
 class CustomerView(BaseModel):
     """A customer as the current purpose allows: masked fields are None and listed in `masked`."""
 
@@ -356,6 +305,7 @@ class CustomerView(BaseModel):
     notices: list[PurposeNoticeRead] = Field(default_factory=list)
     masked: list[str] = Field(default_factory=list)
     version: int = 1
+    external_ids: list[ExternalIdRead] = Field(default_factory=list)  # 顧客番号 (issue 19)
 
 
 class CustomerSummary(BaseModel):
@@ -421,12 +371,40 @@ class CustomerImportRequest(InputModel):
     """A CSV import through the API (as ``customers import``); third-party / succession data carries its receipt
     facts in ``provenance.receipt`` and is written with its receipt in one transaction (R-30-1)."""
 
-    csv: str = Field(min_length=1, max_length=5_000_000, description="CSV text (UTF-8)")
+    csv: str | None = Field(default=None, min_length=1, max_length=5_000_000, description="CSV text (UTF-8)")
+    file_base64: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=14_000_000,
+        description="または、ファイルそのもの（base64）: .xlsx、Shift_JIS(CP932) / UTF-16 の CSV・TSV",
+    )
+    file_name: str = Field(
+        default="import.csv",
+        max_length=200,
+        pattern=r"^[^/\\\x00-\x1f]+$",
+        description="ファイル名（拡張子で形式を補助）",
+    )
     source: str = Field(default="", max_length=200, description="取得元（第三者・事業承継は提供元の登録名）")
     purposes: list[str] = Field(min_length=1, max_length=20)
     provenance: ProvenanceIn = ProvenanceIn(channel="import")
+    map: list[str] = Field(
+        default_factory=list, max_length=200, description="列の対応付け（CLI の --map と同じ: 姓+名=name）"
+    )
+    seps: list[str] = Field(default_factory=list, max_length=50, description="結合の区切り（address= など）")
+    mapping_name: str | None = Field(default=None, max_length=64, description="保存済みの対応付けの名前")
+    sheet: str | None = Field(default=None, max_length=100, description="Excel のシート名")
+    id_system: str | None = Field(default=None, max_length=200, description="顧客番号の発番元")
     skip_bad_rows: bool = False
+    dry_run: bool = False
     on_duplicate: Literal["report", "merge", "create"] = "report"
+
+    @model_validator(mode="after")
+    def _one_file(self) -> CustomerImportRequest:
+        if (self.csv is None) == (self.file_base64 is None):
+            raise Invalid(
+                "csv か file_base64 のどちらか一方を指定してください", "give exactly one of csv / file_base64"
+            )
+        return self
 
 
 class CustomerPage(BaseModel):
@@ -441,6 +419,14 @@ class FindRequest(InputModel):
     phone: str | None = Field(default=None, max_length=40)
     name: str | None = Field(default=None, max_length=200)
     kana: str | None = Field(default=None, max_length=200)
+    customer_no: str | None = Field(
+        default=None, max_length=200, description="顧客番号（他システムでの番号, issue 19） / customer number"
+    )
+    system: str | None = Field(
+        default=None,
+        max_length=200,
+        description="顧客番号の発行元（省略時はすべての発行元） / the number's issuing system (all when omitted)",
+    )
 
 
 class ActivityCreated(BaseModel):

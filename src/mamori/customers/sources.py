@@ -20,11 +20,12 @@ from mamori.customers.models import (
     ContactPoint,
     Customer,
     CustomerAttribute,
+    CustomerExternalId,
     CustomerPurpose,
     Provenance,
 )
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerUpdate
-from mamori.customers.service import notices, subjects
+from mamori.customers.service import external_ids, notices, subjects
 from mamori.customers.service.core import _dec, reindex_name
 from mamori.customers.service.core.common import text_category
 from mamori.kernel import registry
@@ -82,6 +83,7 @@ class CustomersSource:
             "activity": count(Activity, Activity.customer_id == subject_id, Activity.withheld.is_(None)),
             "provenance": count(Provenance, Provenance.customer_id == subject_id),
             "purpose": count(CustomerPurpose, CustomerPurpose.customer_id == subject_id),
+            "external_id": count(CustomerExternalId, CustomerExternalId.customer_id == subject_id),
         }
 
     def export(self, ctx: Context, subject_id: str) -> Sequence[SubjectRecord]:
@@ -165,6 +167,21 @@ class CustomersSource:
                     correctable=("body",),
                 )
             )
+        for x in external_ids.rows_of(ctx, cid):  # 顧客番号 (issue 19): the number and its issuing system
+            out.append(
+                SubjectRecord(
+                    NAME,
+                    "external_id",
+                    x.id,
+                    {
+                        "system": x.system,
+                        "value": _dec(ctx, cid, external_ids.TABLE, "value", x.id, x.value_enc),
+                    },
+                    acquired_from=origin,
+                    purposes=purposes,
+                    occurred_at=x.created_at,
+                )
+            )
         for p in provenance:
             out.append(
                 SubjectRecord(
@@ -175,6 +192,7 @@ class CustomersSource:
                         "method": p.method,
                         "channel": p.channel,
                         "source": p.source,
+                        "acquisition": p.acquisition,
                         "notice_version": p.notice_version,
                     },
                     acquired_from=p.source or p.channel or p.method,
@@ -309,6 +327,8 @@ class CustomersSource:
             removed = subjects.erase(ctx, subject_id)
         except NotFound:
             return 0  # not a customer of ours: nothing held here
+        # 顧客番号 (issue 19): the sealed number AND its digest go, so the number no longer finds or links the person
+        removed += external_ids.erase(ctx, subject_id)
         # The deleted rows' old pages stay in the SQLite WAL until it is reset: the edge checkpoints it with
         # TRUNCATE once this transaction has committed (Runtime.scrub).
         ctx.memo[SCRUB_PENDING] = True

@@ -1,9 +1,11 @@
-"""和暦 (Japanese era) dates: formatting for display and parsing for import."""
+"""和暦 (Japanese era) dates: formatting for display and parsing for import.
+
+The era table lives here (one copy); the parser is :func:`mamori.kernel.jptext.wareki_date`, which
+:func:`parse_wareki` and :func:`mamori.kernel.jptext.parse_date` both use.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 
 ERAS: tuple[tuple[str, date], ...] = (
@@ -13,8 +15,8 @@ ERAS: tuple[tuple[str, date], ...] = (
     ("大正", date(1912, 7, 30)),
     ("明治", date(1868, 1, 25)),
 )
-
-_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日$")
+# The letters Excel's "g" format and people write for the eras (upper or lower case): S60.1.5 = 昭和60年1月5日.
+ERA_LETTERS: dict[str, str] = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
 
 
 def to_wareki(day: date) -> str:
@@ -27,21 +29,12 @@ def to_wareki(day: date) -> str:
 
 
 def parse_wareki(text: str) -> date | None:
-    """Parse 「昭和60年1月2日」 / 「令和元年5月1日」; None if the text is not a 和暦 date or not a real day."""
-    m = _WAREKI.match(unicodedata.normalize("NFKC", text).replace(" ", ""))
-    if not m:
-        return None
-    era, y, mo, d = m.groups()
-    start = dict(ERAS)[era]
-    year = start.year + (0 if y == "元" else int(y) - 1)
+    """Parse 「昭和60年1月2日」 / 「令和元年5月1日」 / 「S60.1.2」 / 「h1-1-8」 / 「R元/5/1」 (full-width digits, any
+    dash); None if the text is not a 和暦 date or not a real day of that era."""
+    from mamori.kernel.jptext import fold, wareki_date
+    from mamori.kernel.validation import Invalid
+
     try:
-        result = date(year, int(mo), int(d))
-    except ValueError:
+        return wareki_date(fold(text))
+    except Invalid:
         return None
-    if result < start:
-        return None
-    names = [n for n, _ in ERAS]
-    i = names.index(era)
-    if i > 0 and result >= ERAS[i - 1][1]:
-        return None  # past the era's last day (e.g. 平成31年5月1日 is 令和元年5月1日)
-    return result

@@ -8,6 +8,8 @@ import mamori.consent.models
 import mamori.customers.models
 import mamori.deid.models
 import mamori.inventory.models
+import mamori.kernel.idempotency
+import mamori.kernel.mail.models
 import mamori.kernel.outbox
 import mamori.notice.models
 import mamori.processors.models

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mamori.customers import jobs as customer_jobs
 from mamori.customers.schemas import ProvenanceIn, ReceiptIn
-from mamori.customers.service.importing import ImportReport
+from mamori.customers.service.importing import ImportReport, MappingLike
 from mamori.kernel.context import Actor
 from mamori.kernel.runtime import Runtime
 from mamori.provision.schemas import ReceiptRead, ReceiveIn
@@ -26,7 +26,7 @@ def receive_file(
     data: ReceiveIn,
     *,
     purposes: list[str],
-    mapping: dict[str, str] | None = None,
+    mapping: MappingLike = None,
     skip_bad_rows: bool = False,
     on_duplicate: str = "report",
     file_name: str = "receipt.csv",

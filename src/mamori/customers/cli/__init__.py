@@ -13,7 +13,7 @@ from mamori.kernel.labels import fmt_phone
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
     from mamori.customers import jobs, schemas, service
-    from mamori.customers.service import importing
+    from mamori.customers.service import import_mapping, importing
     from mamori.kernel import context, policy
     from mamori.staff import service as staff_service
 else:
@@ -21,6 +21,7 @@ else:
     schemas = lazy("mamori.customers.schemas")
     service = lazy("mamori.customers.service")
     importing = lazy("mamori.customers.service.importing")
+    import_mapping = lazy("mamori.customers.service.import_mapping")
     context = lazy("mamori.kernel.context")
     policy = lazy("mamori.kernel.policy")
     staff_service = lazy("mamori.staff.service")
@@ -220,7 +221,7 @@ def _show_view(st: CliState, v: schemas.CustomerView) -> None:
         return "" if value in (None, [], "") else str(value)
 
     sep = ", " if lang == "en" else "、"
-    phones = sep.join(national(p) for p in v.phones)
+    phones = sep.join(national(p, st.lang) for p in v.phones)
     gender = labels.value("gender", v.gender, lang) if v.gender else None
     bd = labels.fmt_birth_date(v.birth_date, lang) if v.birth_date else None
     rows = [
@@ -237,6 +238,13 @@ def _show_view(st: CliState, v: schemas.CustomerView) -> None:
         (_h(st, "field.occupation"), val("occupation", v.occupation)),
         (_h(st, "field.employer"), val("employer", v.employer)),
     ]
+    for x in v.external_ids:  # 顧客番号 (issue 19): one row per issuing system
+        rows.append(
+            (
+                st.t(f"顧客番号（{x.system}）", f"Customer no. ({x.system})"),
+                val("external_ids", x.value),
+            )
+        )
     for a in v.attributes:
         rows.append(
             (
@@ -312,12 +320,22 @@ def find(
     phone: str | None = typer.Option(None),
     name: str | None = typer.Option(None),
     kana: str | None = typer.Option(None),
+    customer_no: str | None = typer.Option(
+        None, "--customer-no", help="顧客番号（他システムでの番号） / customer number in another system"
+    ),
+    system: str | None = typer.Option(
+        None,
+        "--system",
+        help="顧客番号の発行元（省略時はすべて） / the number's issuing system (all if omitted)",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """メール・電話・氏名・フリガナで完全一致検索 / exact-match lookup."""
+    """メール・電話・氏名・フリガナ・顧客番号で完全一致検索 / exact-match lookup."""
     st = state(ctx)
     with st.transaction(purpose) as c:
-        items = service.find(c, email=email, phone=phone, name=name, kana=kana)
+        items = service.find(
+            c, email=email, phone=phone, name=name, kana=kana, customer_no=customer_no, system=system
+        )
     _print_summaries(st, items, json_out, None)
 
 
@@ -462,7 +480,10 @@ def attr(
 @cli_command
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV (UTF-8 / Shift_JIS)"),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV / TSV / TXT（UTF-8・Shift_JIS(CP932)・UTF-16、区切り文字は自動判定）または Excel (.xlsx)",
+    ),
     source: str = typer.Option(
         "", help="取得元（例: 2026年秋 展示会名刺）。第三者・事業承継は --from で登録済みの提供元を指定"
     ),
@@ -472,7 +493,11 @@ def import_(
     provider: str | None = FROM_OPT,
     variant: str | None = VARIANT_OPT,
     identity: str | None = IDENTITY_OPT,
-    acquisition: str | None = ACQUISITION_OPT,
+    acquisition: str | None = typer.Option(
+        None,
+        "--acquisition",
+        help="取得の経緯（例: 展示会で名刺交換）。第三者・事業承継では提供元の取得の経緯（R-30-1 (b)）",
+    ),
     lawful: bool = LAWFUL_OPT,
     ppc_published: bool = PPC_OPT,
     consent_confirmed: bool = CONSENT_CONFIRMED_OPT,
@@ -482,9 +507,23 @@ def import_(
     mapping: list[str] = typer.Option(
         [],
         "--map",
-        help="列名=項目 (name, kana, birth_date, gender, postal_code, address, phone, email, occupation, employer)",
+        help="列=項目。複数列の結合は 姓+名=name、電話は複数列可（電話1=phone 電話2=phone）、"
+        "独自項目は 備考=attr:note[:category]。項目: name kana birth_date gender postal_code address phone email "
+        "occupation employer external_id registered_on owner notified_purposes",
+    ),
+    seps: list[str] = typer.Option([], "--sep", help='結合の区切り 項目=区切り（例: address=" "）'),
+    mapping_name: str | None = typer.Option(None, "--mapping", help="保存済みの対応付けの名前"),
+    mapping_file: Path | None = typer.Option(None, "--mapping-file", help="対応付けファイル（JSON / TOML）"),
+    save_mapping: str | None = typer.Option(None, "--save-mapping", help="この対応付けを名前を付けて保存"),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel のシート名（既定: 最初のシート）"),
+    id_system: str | None = typer.Option(
+        None, "--id-system", help="顧客番号の発番元（既定: 対応付けの id_system、なければ取得元）"
     ),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="不正な行を除いて取り込む"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="検証だけ行い、何も書き込まない（同じ報告を表示）"),
+    errors_out: Path | None = typer.Option(
+        None, "--errors-out", help="不正な行の行番号・列・理由を CSV に書き出す（値は含みません）"
+    ),
     on_duplicate: str = typer.Option("report", "--on-duplicate", help="report / merge / create"),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, max=20000),
     owner: str | None = typer.Option(
@@ -492,18 +531,26 @@ def import_(
     ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """CSV から一括登録（全行検証・重複検出・中断からの再開） / import customers from CSV."""
+    """CSV / Excel から一括登録（全行検証・重複検出・中断からの再開） / import customers from CSV or Excel."""
     st = state(ctx)
     purposes = _notified_purposes(notified_purposes, legacy_purposes)
     if on_duplicate not in ("report", "merge", "create"):
         raise typer.BadParameter("report / merge / create")
     actor = st.actor()
+    provider_method = method in ("third_party", "succession")
     owner_id = None
     if owner:
         with st.runtime.transaction(context.SYSTEM_ACTOR, readonly=True) as system:
             owner_id = staff_service.actor_for(system, owner).id
     receipt = _receipt(
-        provider, variant, identity, acquisition, lawful, ppc_published, consent_confirmed, prior_purposes
+        provider,
+        variant,
+        identity,
+        acquisition if provider_method else None,
+        lawful,
+        ppc_published,
+        consent_confirmed,
+        prior_purposes,
     )
     prov = schemas.ProvenanceIn.model_validate(
         {
@@ -511,14 +558,25 @@ def import_(
             "channel": channel,
             "notice_version": notice_version,
             "source": source or None,
+            "acquisition": acquisition or None,
             "receipt": receipt,
         }
     )
+    chosen = _import_mapping(st, mapping, seps, mapping_name, mapping_file)
+    if save_mapping:
+        if chosen is None:
+            raise typer.BadParameter(
+                st.t("保存する対応付けがありません（--map などで指定）", "no mapping to save")
+            )
+        with st.runtime.transaction(actor) as tx:
+            import_mapping.save(tx, save_mapping, chosen)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, disable=json_out, transient=True) as progress:
-        task = progress.add_task(st.t("取り込み中", "importing"), total=None)
+        task = progress.add_task(
+            st.t("検証中" if dry_run else "取り込み中", "checking" if dry_run else "importing")
+        )
         report = jobs.run_import(
             st.runtime,
             actor,
@@ -526,60 +584,135 @@ def import_(
             source=source,
             purposes=purposes,
             provenance=prov,
-            mapping=importing.parse_mapping(mapping),
+            mapping=chosen,
+            sheet=sheet,
             skip_bad_rows=skip_bad_rows,
             on_duplicate=on_duplicate,
             batch_size=batch_size,
             owner_id=owner_id,
+            dry_run=dry_run,
+            id_system=id_system,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
+    if errors_out is not None:
+        errors_out.write_text(report.errors_csv(st.lang), encoding="utf-8-sig", newline="")
     if json_out:
-        print_json(report.to_dict())
+        print_json(report.to_dict(st.lang))
     else:
-        for e in report.errors:
-            err_console.print(
-                e.text(st.lang),
-                markup=False,
-                soft_wrap=True,
+        _print_import_report(st, report, errors_out)
+    if not report.written and not dry_run:
+        raise typer.Exit(1)
+
+
+def _import_mapping(
+    st: CliState,
+    pairs: list[str],
+    seps: list[str],
+    name: str | None,
+    path: Path | None,
+) -> import_mapping.ImportMapping | None:
+    """The mapping from --mapping NAME, --mapping-file or --map/--sep (one of them; --map/--sep refine the others)."""
+    if name and path:
+        raise typer.BadParameter(
+            st.t(
+                "--mapping と --mapping-file は同時に指定できません", "use one of --mapping / --mapping-file"
             )
-        for d in report.duplicates:
-            target = d.customer_id or st.t("ファイル内の前の行", "an earlier line")
-            on = labels.value("match_key", d.matched_on, st.lang)
-            action = labels.value("duplicate_action", d.action, st.lang)
+        )
+    base = None
+    if name:
+        with st.runtime.transaction(st.actor(), readonly=True) as tx:
+            base = import_mapping.get(tx, name)
+    elif path is not None:
+        base = import_mapping.load_file(path)
+    if not pairs and not seps:
+        return base
+    given = importing.parse_mapping(pairs, seps)
+    if base is None:
+        return given
+    return base.model_copy(update={"fields": {**base.fields, **given.fields}})
+
+
+def _print_import_report(st: CliState, report: importing.ImportReport, errors_out: Path | None) -> None:
+    if report.unmapped:
+        # not read (only what was mapped is imported), but worth a look: e.g. 郵便番号 fills a missing 都道府県
+        listed = "、".join(
+            f"{col}（{labels.label(f'field.{target}', st.lang, default=target)}）"
+            for col, target in report.unmapped.items()
+        )
+        err_console.print(
+            st.t(
+                f"対応付けていない列（取り込みません）: {listed}。必要なら --map で指定してください。",
+                f"columns not mapped (not imported): {listed}. Map them with --map if needed.",
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
+    for e in report.errors:
+        err_console.print(e.text(st.lang), markup=False, soft_wrap=True)
+    for d in report.duplicates:
+        target = d.customer_id or st.t("ファイル内の前の行", "an earlier line")
+        on = labels.value("match_key", d.matched_on, st.lang)
+        action = labels.value("duplicate_action", d.action, st.lang)
+        err_console.print(
+            st.t(
+                f"{d.line}行目: 重複（{on}）→ {target}: {action}",
+                f"line {d.line}: duplicate ({on}) of {target}: {action}",
+            ),
+            markup=False,
+        )
+    if report.errors:
+        err_console.print(st.t("不正な行の内訳:", "refused lines by reason:"), markup=False)
+        for _code, text, lines in report.summary(st.lang):
+            err_console.print(st.t(f"  {text}: {lines}行", f"  {text}: {lines} line(s)"), markup=False)
+        if errors_out is not None:
             err_console.print(
                 st.t(
-                    f"{d.line}行目: 重複（{on}）→ {target}: {action}",
-                    f"line {d.line}: duplicate ({on}) of {target}: {action}",
+                    f"不正な行の一覧を書き出しました: {errors_out}", f"refused lines written to {errors_out}"
                 ),
                 markup=False,
             )
-        if not report.written:
-            err_console.print(
-                st.t(
-                    f"エラー (import_rejected): {len({e.line for e in report.errors})}行が不正なため何も書き込んでいません"
-                    "（--skip-bad-rows で不正行を除いて取り込めます）。",
-                    f"error (import_rejected): {len({e.line for e in report.errors})} bad lines; nothing was written "
-                    "(use --skip-bad-rows to import the rest).",
-                ),
-                markup=False,
-            )
-        else:
+    bad = len({e.line for e in report.errors})
+    if report.dry_run:
+        console.print(
+            st.t(
+                f"検証のみ（何も書き込んでいません）: 全{report.total}行、新規 {report.created}人、統合 {report.merged}人、"
+                f"重複 {len(report.duplicates)}件、承認待ち {report.pending}件、不正 {bad}行",
+                f"dry run (nothing written): {report.total} lines, {report.created} would be created, "
+                f"{report.merged} merged, {len(report.duplicates)} duplicates, {report.pending} held for approval, "
+                f"{bad} bad lines",
+            ),
+            markup=False,
+        )
+    elif not report.written:
+        err_console.print(
+            st.t(
+                f"エラー (import_rejected): {bad}行が不正なため何も書き込んでいません"
+                "（--skip-bad-rows で不正行を除いて取り込めます）。",
+                f"error (import_rejected): {bad} bad lines; nothing was written "
+                "(use --skip-bad-rows to import the rest).",
+            ),
+            markup=False,
+        )
+    else:
+        console.print(
+            st.t(
+                f"取り込み完了: 新規 {report.created}人、統合 {report.merged}人、重複 {len(report.duplicates)}件、"
+                f"承認待ち {report.pending}件、不正行スキップ {report.skipped_bad}件"
+                + (f"（{report.resumed_from_line}行目から再開）" if report.resumed_from_line else ""),
+                f"imported: {report.created} created, {report.merged} merged, {len(report.duplicates)} duplicates, "
+                f"{report.pending} held for approval, {report.skipped_bad} bad lines skipped"
+                + (f" (resumed after line {report.resumed_from_line})" if report.resumed_from_line else ""),
+            ),
+            markup=False,
+        )
+        if report.pending:
             console.print(
                 st.t(
-                    f"取り込み完了: 新規 {report.created}人、統合 {report.merged}人、重複 {len(report.duplicates)}件、"
-                    f"不正行スキップ {report.skipped_bad}件"
-                    + (f"（{report.resumed_from_line}行目から再開）" if report.resumed_from_line else ""),
-                    f"imported: {report.created} created, {report.merged} merged, {len(report.duplicates)} duplicates, "
-                    f"{report.skipped_bad} bad lines skipped"
-                    + (
-                        f" (resumed after line {report.resumed_from_line})"
-                        if report.resumed_from_line
-                        else ""
-                    ),
-                )
+                    "承認待ちの行は個人情報保護管理者が確認します（mamori customers pending list）。",
+                    "Held lines wait for the privacy officer (mamori customers pending list).",
+                ),
+                markup=False,
             )
-    if not report.written:
-        raise typer.Exit(1)
 
 
 def _notice_label(st: CliState, n: schemas.PurposeNoticeRead) -> str:
@@ -596,4 +729,6 @@ def _notice_label(st: CliState, n: schemas.PurposeNoticeRead) -> str:
 
 
 # The purpose-notice commands (notify, pending-notice, notice-exception) live in their own module.
+from mamori.customers.cli import mappings as _mappings  # noqa: E402, F401  (issue 19: saved import mappings)
 from mamori.customers.cli import notices as _notices  # noqa: E402, F401
+from mamori.customers.cli import pending as _pending  # noqa: E402, F401  (issue 19: rows held for approval)

@@ -1,8 +1,9 @@
 """The import's per-value checks without needless work (issue 16): the same answers as the cleaners in
 ``customers.schemas``, faster.
 
-- **Phones.** A Japanese number written the usual way (``090-1234-5678``, ``+81-90-1234-5678``, full-width digits,
-  any of the dashes people type) is checked against phonenumbers' own metadata for JP — the patterns and lengths
+- **Phones.** After :func:`mamori.kernel.jptext.split_phone` (the folding of width and dashes, ``TEL:`` prefixes
+  and extensions every phone path shares), a Japanese number written the usual way (``090-1234-5678``,
+  ``+81-90-1234-5678``) is checked against phonenumbers' own metadata for JP — the patterns and lengths
   that ``phonenumbers.is_valid_number`` uses — without the general parser; the E.164 form is then ``+81`` and the
   national significant number. Anything else (other countries, brackets, spaces, ``010`` international prefix, an
   invalid number) goes through :func:`~mamori.customers.schemas.clean_phone` itself, so an error is always its
@@ -35,13 +36,13 @@ from email_validator.rfc_constants import (
     LOCAL_PART_MAX_LENGTH,
 )
 
-from mamori.customers.schemas import PREFECTURES, clean_email, clean_phone
-from mamori.kernel.crypto import normalise_phone
+from mamori.customers.schemas import clean_email, clean_phone
+from mamori.kernel.crypto.blind_index import phone_e164
+from mamori.kernel.jptext import PREFECTURES, fold, split_phone
 
 # -- phones -------------------------------------------------------------------------------------------------------
 
-# The same folding as kernel.crypto.blind_index.normalise_phone (NFKC, strip, hyphen-like characters → "-").
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
+# After kernel.jptext.split_phone (the folding, prefixes and extensions every phone path shares):
 # 0 + a non-zero digit (not 010, JP's international prefix), then digits and single hyphens: national form.
 _NATIONAL = re.compile(r"0[1-9][0-9]*(?:-[0-9]+)*")
 # +81 then a non-zero digit: international form of a JP number (no trunk 0 after the country code).
@@ -107,16 +108,16 @@ _KNOWN_E164: set[str] = set()
 _KNOWN_E164_MAX = 200_000
 
 
-def _fast_e164(value: str) -> str | None:
-    """The E.164 form of a JP number in the usual national or +81 form; None: not decided here (the caller
-    uses the full parser, which also gives the refusal)."""
-    if value in _KNOWN_E164:
-        return value
-    text = unicodedata.normalize("NFKC", value).strip().translate(_DASHES)
-    if _NATIONAL.fullmatch(text):
-        nsn = text[1:].replace("-", "")
-    elif _INTERNATIONAL_JP.fullmatch(text):
-        nsn = text[3:].replace("-", "")
+def _fast_number(number: str) -> str | None:
+    """The E.164 form of the number part (:func:`~mamori.kernel.jptext.split_phone`) of a JP number in the usual
+    national or +81 form; None: not decided here (the caller uses the full parser, which also gives the
+    refusal)."""
+    if number in _KNOWN_E164:
+        return number
+    if _NATIONAL.fullmatch(number):
+        nsn = number[1:].replace("-", "")
+    elif _INTERNATIONAL_JP.fullmatch(number):
+        nsn = number[3:].replace("-", "")
     else:
         return None
     if not 8 <= len(nsn) <= 17 or not _JP_VALID(nsn):
@@ -128,14 +129,30 @@ def _fast_e164(value: str) -> str | None:
     return e164
 
 
+def _fast_e164(value: str) -> str | None:
+    """What :func:`~mamori.customers.schemas.clean_phone` gives (``E.164`` or ``E.164;ext=NNN``) when the number
+    is a JP number in the usual form; None: not decided here."""
+    if value in _KNOWN_E164:
+        return value
+    number, extension = split_phone(value)
+    e164 = _fast_number(number)
+    if e164 is None or extension is None:
+        return e164
+    return f"{e164};ext={extension}"
+
+
 def clean_phone_fast(value: str) -> str:
-    """:func:`~mamori.customers.schemas.clean_phone`: the same E.164 string or the same error."""
+    """:func:`~mamori.customers.schemas.clean_phone`: the same string or the same error."""
     return _fast_e164(value) or clean_phone(value)
 
 
 def normal_phone(value: str) -> str:
-    """``normalise_phone`` (the blind index's normal form): the same string or the same error."""
-    return _fast_e164(value) or normalise_phone(value)
+    """``normalise_phone`` (the blind index's normal form: the number's E.164, no extension): the same string or
+    the same error."""
+    if value in _KNOWN_E164:
+        return value
+    number, _extension = split_phone(value)
+    return _fast_number(number) or phone_e164(number)
 
 
 # -- emails -------------------------------------------------------------------------------------------------------
@@ -182,8 +199,8 @@ _PREFECTURE_SET = frozenset(PREFECTURES)
 
 
 def has_prefecture(address: str) -> bool:
-    """``prefecture_of(address) is not None``: the address starts with a prefecture (after NFKC, strip)."""
-    a = unicodedata.normalize("NFKC", address).strip()
+    """``prefecture_of(address) is not None``: the address starts with a prefecture (after :func:`fold`)."""
+    a = fold(address)
     return any(a[:n] in _PREFECTURE_SET for n in _PREFECTURE_LENGTHS)
 
 

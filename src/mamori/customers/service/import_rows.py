@@ -40,6 +40,8 @@ from mamori.customers.models import (
     Provenance,
 )
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerCreate, ProvenanceIn
+from mamori.customers.service.identity import KIND as IDENTITY
+from mamori.customers.service.identity import identity_digest
 from mamori.customers.service.import_checks import normal_phone
 from mamori.kernel.context import Context
 from mamori.kernel.crypto import field_aad, normalise_email, normalise_kana, normalise_name
@@ -79,6 +81,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "import_job_id",
         "receipt_id",
         "purpose_limit",
+        "acquisition",
     ),
     "customer_purposes": ("customer_id", "purpose_code", "purpose_version", "method", "notified_at"),
     "blind_index": ("customer_id", "kind", "digest"),
@@ -201,6 +204,8 @@ class NewCustomer:
     sensitive_basis: str | None = None
     # (kind, digest) of each email then each phone, when the caller has them already (duplicate detection)
     contact_digests: Sequence[tuple[str, bytes]] | None = None
+    # the identity token when the caller has it (b"": none for this person; None: computed here)
+    identity: bytes | None = None
 
 
 def write_customers(
@@ -223,6 +228,7 @@ def write_customers(
     now = ctx.clock.now()
     digests = digests or Digests(ctx.runtime)
     digest = digests.digest
+    indexer = ctx.runtime.indexer
     aeads = ctx.runtime.keystore.aeads([p.customer_id for p in people])
     actor = ctx.actor.label
     limit = ",".join(purpose_limit) if purpose_limit else None
@@ -282,6 +288,13 @@ def write_customers(
             contacts.append((cp_id, cid, kind, None, next(sealed), cp_now))
             dg = known[i][1] if known is not None else digest(kind, value)
             blind.append((cid, kind, dg))
+        ident = (
+            p.identity
+            if p.identity is not None
+            else identity_digest(indexer, data.name, data.kana, data.birth_date, data.postal_code)
+        )
+        if ident:
+            blind.append((cid, IDENTITY, ident))
         prov = p.provenance
         provenance.append(
             (
@@ -296,6 +309,7 @@ def write_customers(
                 import_job_id,
                 receipt_id,
                 limit,
+                prov.acquisition,
             )
         )
         for code, version in p.purpose_versions.items():

@@ -4,8 +4,8 @@ URLs (nothing personal in any of them: search terms travel in POST bodies, custo
 
 - ``GET  /customers`` — the search form; with ``?purpose=<code>[&after=<id>]`` also the customers in your scope
   (a sales rep's own customers), one page at a time.
-- ``POST /customers/search`` — exact match on e-mail / phone / name / kana for the purpose chosen (htmx: the
-  result list alone).
+- ``POST /customers/search`` — exact match on e-mail / phone / name / kana / 顧客番号 for the purpose chosen
+  (htmx: the result list alone).
 - ``GET  /customers/{id}`` — first 「この顧客情報を開く目的」, then the customer as that purpose allows.
 - ``POST /customers/{id}/open`` — declare the purpose; remembered for this session's work on that customer
   (a cookie signed with the session's CSRF secret, so it is void in any other session).
@@ -177,6 +177,7 @@ def _shown_for(view: CustomerView, purposes: list[PurposeRead], lang: str) -> di
     whether such a purpose may be used for this person is still the service's decision when it is chosen)."""
     categories: dict[str, Category] = dict(FIELD_CATEGORIES)
     categories.update({f"attr:{a.key}": a.category for a in view.attributes})
+    categories["external_ids"] = Category.IDENTIFIER  # 顧客番号 (issue 19)
     out: dict[str, str] = {}
     sep = ", " if lang == "en" else "、"
     for field in view.masked:
@@ -214,7 +215,7 @@ def _customer_page(
         current_purpose_title=_title(view.purpose, purposes, lang),
         purpose_title=lambda code: _title(code, purposes, lang),
         shown_for=_shown_for(view, purposes, lang),
-        phones=[_national(p) for p in view.phones],
+        phones=[_national(p, lang) for p in view.phones],
         saved=saved,
         warnings=warnings or [],
         note_kinds=_NOTE_KINDS,
@@ -265,8 +266,11 @@ def search(
     phone: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     kana: Annotated[str, Form()] = "",
+    customer_no: Annotated[str, Form()] = "",
+    system: Annotated[str, Form()] = "",
 ) -> Response:
-    """Exact match on one of e-mail / phone / name / kana; the terms stay in this body (never in a URL)."""
+    """Exact match on one of e-mail / phone / name / kana / 顧客番号 (with its issuing system or of any system);
+    the terms stay in this body (never in a URL)."""
     who = _who(request)
     if who is None:
         return _to_sign_in()
@@ -280,7 +284,14 @@ def search(
         query = FindRequest.model_validate(
             {
                 k: v.strip() or None
-                for k, v in (("email", email), ("phone", phone), ("name", name), ("kana", kana))
+                for k, v in (
+                    ("email", email),
+                    ("phone", phone),
+                    ("name", name),
+                    ("kana", kana),
+                    ("customer_no", customer_no),
+                    ("system", system),
+                )
             }
         )
     except ValidationError as exc:
@@ -288,7 +299,13 @@ def search(
     try:
         with runtime_of(request).transaction(who.actor, purpose, lang=lang, readonly=True) as ctx:
             results = service.find(
-                ctx, email=query.email, phone=query.phone, name=query.name, kana=query.kana
+                ctx,
+                email=query.email,
+                phone=query.phone,
+                name=query.name,
+                kana=query.kana,
+                customer_no=query.customer_no,
+                system=query.system,
             )
     except MamoriError as exc:
         return _failure(request, who, exc)

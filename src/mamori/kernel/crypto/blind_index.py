@@ -20,30 +20,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 from collections.abc import Callable
 
 import jaconv
 import phonenumbers
 
 from mamori.kernel.errors import ValidationFailed
+from mamori.kernel.jptext import fold, split_phone
 
 DIGEST_LEN = 16
 MIN_KEY_LEN = 32
 KINDS = ("email", "phone", "name", "kana")
 
 
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value)
-
-
 def normalise_email(value: str) -> str:
-    """NFKC, strip, lower-case: ``ＡＢＣ@example.jp`` → ``abc@example.jp``."""
-    return _nfkc(value).strip().lower()
+    """Folded (:func:`~mamori.kernel.jptext.fold`: NFKC, dashes, strip), lower-case: ``ＡＢＣ@example.jp`` →
+    ``abc@example.jp``."""
+    return fold(value).lower()
 
 
-# Hyphen-like characters people type between digit groups (incl. the long-vowel mark ー), folded to "-".
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー", "-"))
 _PHONE_CHARS = re.compile(r"[0-9+()\-.\s]+")
 
 
@@ -53,38 +48,47 @@ _KNOWN_E164: set[str] = set()
 _KNOWN_E164_MAX = 200_000
 
 
-def normalise_phone(value: str, region: str = "JP") -> str:
-    """E.164 (``+819012345678``) from national or international forms, full-width digits, hyphens
-    (including ー and −), spaces and parentheses. Letters (vanity numbers) and extensions are refused.
-    ValidationFailed if it is not a valid number (the message never contains the value)."""
-    text = _nfkc(value).strip().translate(_DASHES) if isinstance(value, str) else ""
-    if text in _KNOWN_E164:  # already produced by this function (validation, then indexing): no second parse
-        return text
-    number = None
-    if text and _PHONE_CHARS.fullmatch(text):  # no letters (vanity numbers), no extensions
+def phone_e164(number: str, region: str = "JP") -> str:
+    """E.164 of the number part :func:`~mamori.kernel.jptext.split_phone` gives (folded, no prefix, no
+    extension). ValidationFailed if it is not a valid number (the message never contains the value)."""
+    if (
+        number in _KNOWN_E164
+    ):  # already produced by this function (validation, then indexing): no second parse
+        return number
+    parsed = None
+    if number and _PHONE_CHARS.fullmatch(number):  # no letters (vanity numbers)
         try:
-            number = phonenumbers.parse(text, region)
+            parsed = phonenumbers.parse(number, region)
         except phonenumbers.NumberParseException:
-            number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+            parsed = None
+    if parsed is None or parsed.extension or not phonenumbers.is_valid_number(parsed):
         raise ValidationFailed(
             "電話番号として認識できません。", "Not a valid phone number.", code="bad_phone"
         )
-    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    e164 = str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
     if len(_KNOWN_E164) >= _KNOWN_E164_MAX:
         _KNOWN_E164.clear()
     _KNOWN_E164.add(e164)
     return e164
 
 
+def normalise_phone(value: str, region: str = "JP") -> str:
+    """E.164 (``+819012345678``) of the NUMBER only, from national or international forms, full-width digits,
+    every dash form, spaces and parentheses, a ``TEL:`` prefix; an extension (``内線12``, ``ext.12``, the stored
+    ``;ext=12``) is dropped, so a search by the number finds it. Letters (vanity numbers) are refused.
+    ValidationFailed if it is not a valid number (the message never contains the value)."""
+    number, _extension = split_phone(value) if isinstance(value, str) else ("", None)
+    return phone_e164(number, region)
+
+
 def normalise_name(value: str) -> str:
-    """NFKC, remove all whitespace (including U+3000), casefold."""
-    return "".join(_nfkc(value).split()).casefold()
+    """Folded (NFKC, dashes), all whitespace removed (including U+3000), casefolded."""
+    return "".join(fold(value).split()).casefold()
 
 
 def normalise_kana(value: str) -> str:
-    """NFKC (half-width → full-width), hiragana → katakana, remove whitespace and ・: ﾔﾏﾀﾞ = ヤマダ = やまだ."""
-    katakana = str(jaconv.hira2kata(_nfkc(value)))
+    """Folded (half-width → full-width), hiragana → katakana, whitespace and ・ removed: ﾔﾏﾀﾞ = ヤマダ = やまだ."""
+    katakana = str(jaconv.hira2kata(fold(value)))
     return "".join(katakana.split()).replace("・", "")
 
 

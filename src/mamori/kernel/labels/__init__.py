@@ -164,12 +164,14 @@ def fmt_yen(amount: int | None, lang: str = "ja") -> str:
     return f"JPY {amount:,}" if lang == "en" else f"{amount:,}円"
 
 
-def fmt_phone(e164: str) -> str:
-    """+819012345678 → 090-1234-5678 (Japanese numbers the way people write them; others international)."""
+def fmt_phone(e164: str, lang: str = "ja") -> str:
+    """+819012345678 → 090-1234-5678 (Japanese numbers the way people write them; others international); a stored
+    extension (``+81312345678;ext=12``) is shown as 「03-1234-5678 内線12」 (ja) / "03-1234-5678 ext. 12" (en)."""
     import phonenumbers
 
+    number_text, sep, extension = e164.partition(";ext=")
     try:
-        number = phonenumbers.parse(e164, "JP")
+        number = phonenumbers.parse(number_text, "JP")
     except phonenumbers.NumberParseException:
         return e164
     fmt = (
@@ -177,7 +179,10 @@ def fmt_phone(e164: str) -> str:
         if number.country_code == 81
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
-    return str(phonenumbers.format_number(number, fmt))
+    shown = str(phonenumbers.format_number(number, fmt))
+    if not sep or not extension:
+        return shown
+    return f"{shown} ext. {extension}" if lang == "en" else f"{shown} 内線{extension}"
 
 
 def fmt_count(n: int, unit: str = "件", lang: str = "ja") -> str:

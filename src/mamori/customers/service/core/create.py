@@ -26,6 +26,8 @@ from mamori.customers.schemas import (
     notice_method_for,
 )
 from mamori.customers.service.core.common import _enc, _sensitive_guard, _validate_purposes
+from mamori.customers.service.identity import KIND as IDENTITY
+from mamori.customers.service.identity import identity_digest
 from mamori.kernel import registry
 from mamori.kernel.auditing import audits_refusals, authorise, record_write
 from mamori.kernel.context import Context
@@ -258,6 +260,9 @@ def customer_rows(
                 }
             )
             blind.append({"customer_id": cid, "kind": kind, "digest": idx.digest(kind, value)})
+    ident = identity_digest(idx, data.name, data.kana, data.birth_date, data.postal_code)
+    if ident is not None:  # duplicates of people without an e-mail or phone (issue 19)
+        blind.append({"customer_id": cid, "kind": IDENTITY, "digest": ident})
     attrs: list[dict[str, object]] = []
     for a in data.attributes:
         aid = new_id()
@@ -285,6 +290,7 @@ def customer_rows(
             "import_job_id": import_job_id,
             "receipt_id": receipt_id,
             "purpose_limit": ",".join(purpose_limit) if purpose_limit else None,
+            "acquisition": provenance.acquisition,
         }
     ]
     notified: list[dict[str, object]] = [

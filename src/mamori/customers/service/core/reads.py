@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    LargeBinary,
+    String,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from mamori.customers import queries
 from mamori.customers.models import (
     Activity,
     Customer,
+    CustomerExternalId,
 )
 from mamori.customers.schemas import (
     FIELD_CATEGORIES,
@@ -18,10 +33,12 @@ from mamori.customers.schemas import (
     AttributeRead,
     CustomerSummary,
     CustomerView,
+    ExternalIdRead,
     ProvenanceRead,
     PurposeNoticeRead,
     prefecture_of,
 )
+from mamori.customers.service import external_ids
 from mamori.customers.service.core.common import (
     _dec,
     _grant,
@@ -64,24 +81,63 @@ class _Contact:
 
 
 @dataclass(frozen=True)
+class _ExternalId:
+    id: str
+    system: str
+    value_enc: bytes | None
+
+
+@dataclass(frozen=True)
 class _Parts:
-    """A customer's attributes, contact points and provenance, read in one round trip (still sealed)."""
+    """A customer's attributes, contact points, provenance and numbers in other systems, read in one round trip
+    (still sealed)."""
 
     attributes: list[_Attr]
     contacts: list[_Contact]
     provenance: list[ProvenanceRead]
+    external_ids: list[_ExternalId]
+
+
+# The customer's external ids (顧客番号, issue 19) as a fourth part "x" = (system) of the record's UNION ALL, so
+# a purpose-checked read still fetches its parts in one round trip.
+EXTERNAL_IDS_FIELD = "external_ids"
+
+
+def _none(type_: type[String] | type[LargeBinary]) -> Any:
+    return type_coerce(null(), type_())
+
+
+@functools.cache
+def _record_parts() -> CompoundSelect[Any]:
+    base = queries.record_parts()
+    return union_all(
+        *base.selects,
+        select(
+            literal_column("'x'"),
+            CustomerExternalId.id,
+            CustomerExternalId.system,
+            _none(String),
+            _none(String),
+            _none(String),
+            CustomerExternalId.value_enc,
+            CustomerExternalId.created_at,
+        ).where(CustomerExternalId.customer_id == bindparam("customer_id")),
+    )
 
 
 def _parts(ctx: Context, customer_id: str) -> _Parts:
     attrs: list[tuple[str, _Attr]] = []
     contacts: list[tuple[datetime, str, _Contact]] = []
     prov: list[tuple[datetime, str, ProvenanceRead]] = []
-    rows = ctx.session.execute(queries.record_parts(), {"customer_id": customer_id}).all()
+    xids: list[tuple[str, datetime, str, _ExternalId]] = []
+    rows = ctx.session.execute(_record_parts(), {"customer_id": customer_id}).all()
     for part, rid, a, b, c, d, blob, at in rows:
         if part == "a":
             attrs.append((a, _Attr(rid, a, b, blob)))
         elif part == "c":
             contacts.append((at, rid, _Contact(rid, a, blob)))
+        elif part == "x":
+            xids.append((a, at, rid, _ExternalId(rid, a, blob)))
         else:
             prov.append(
                 (at, rid, ProvenanceRead(method=a, channel=b, notice_version=c, source=d, acquired_at=at))
@@ -91,6 +147,7 @@ def _parts(ctx: Context, customer_id: str) -> _Parts:
         # stable sorts: rows with the same time keep the store's order, as the ORDER BY of one table did
         contacts=[x for _, _, x in sorted(contacts, key=lambda t: t[0])],
         provenance=[x for _, _, x in sorted(prov, key=lambda t: t[0])],
+        external_ids=[x for _, _, _, x in sorted(xids, key=lambda t: (t[0], t[1], t[2]))],
     )
 
 
@@ -133,6 +190,8 @@ def get(ctx: Context, customer_id: str, *, include_activities: bool = True) -> C
     row = _load(ctx, customer_id, Action.CUSTOMER_READ)
     parts = _parts(ctx, row.id)
     fields = _fields_for(parts.attributes, include_activities)
+    if parts.external_ids:  # 顧客番号: identifiers, masked for a purpose that does not cover them
+        fields[EXTERNAL_IDS_FIELD] = Category.IDENTIFIER
     acts = list(ctx.session.execute(queries.activities(row.id)).scalars()) if include_activities else []
     if any(_maybe_sensitive(a) for a in acts):
         fields[SENSITIVE_NOTES] = Category.SENSITIVE
@@ -234,8 +293,17 @@ def _view(
                     amount=int(amount) if amount is not None else None,
                 )
             )
+    hide_xids = EXTERNAL_IDS_FIELD in masked
+    xids = [
+        ExternalIdRead(
+            system=x.system,
+            value=None if hide_xids else _dec(ctx, cid, external_ids.TABLE, "value", x.id, x.value_enc),
+        )
+        for x in parts.external_ids
+    ]
     view = CustomerView(
         id=cid,
+        external_ids=xids,
         owner_id=row.owner_id,
         origin=row.origin,
         purpose=ctx.purpose or "",
@@ -297,18 +365,37 @@ def find(
     phone: str | None = None,
     name: str | None = None,
     kana: str | None = None,
+    customer_no: str | None = None,
+    system: str | None = None,
 ) -> list[CustomerSummary]:
-    """Exact-match lookup through the blind index (normalised: NFKC, width, case, kana, E.164)."""
-    given = [(k, v) for k, v in (("email", email), ("phone", phone), ("name", name), ("kana", kana)) if v]
-    if len(given) != 1:
+    """Exact-match lookup through the blind index (normalised: NFKC, width, case, kana, E.164), or by a
+    customer number (顧客番号) of ``system`` — of any issuing system when ``system`` is None. The actor sees only
+    the matches their row scope covers (the others are audited denials), as for every criterion."""
+    given = [
+        (k, v)
+        for k, v in (
+            ("email", email),
+            ("phone", phone),
+            ("name", name),
+            ("kana", kana),
+            ("customer_no", customer_no),
+        )
+        if v
+    ]
+    if len(given) != 1 or (system is not None and customer_no is None):
         raise ValidationFailed(
-            "検索条件をひとつ指定してください（email / phone / name / kana）。",
-            "Give exactly one of email, phone, name or kana.",
+            "検索条件をひとつ指定してください（email / phone / name / kana / 顧客番号）。"
+            "発行元は顧客番号とともに指定します。",
+            "Give exactly one of email, phone, name, kana or customer number; a system only with a customer"
+            " number.",
             code="bad_query",
         )
     kind, value = given[0]
-    digest = ctx.runtime.indexer.digest(kind, value)
-    ids = sorted({cid for cid, _ in ctx.session.execute(queries.ids_by_digest(kind, [digest])).all()})
+    if kind == "customer_no":
+        ids = external_ids.lookup(ctx, system, value)
+    else:
+        digest = ctx.runtime.indexer.digest(kind, value)
+        ids = sorted({cid for cid, _ in ctx.session.execute(queries.ids_by_digest(kind, [digest])).all()})
     if not ids:
         return []
     rows = []
