@@ -255,6 +255,9 @@ def mamori_run(tmp: Path, path: Path, n: int, lookups: list[str], home: str = "h
         purposes=["contract"],
         provenance=ProvenanceIn(method="direct", channel="import"),
         batch_size=1000,
+        # the synthetic pools repeat a person now and then (same name, kana, birth date and postal code: the
+        # identity key of issue 19); every row is written, as the baseline writes every row
+        on_duplicate="create",
     )
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - c0
@@ -265,7 +268,7 @@ def mamori_run(tmp: Path, path: Path, n: int, lookups: list[str], home: str = "h
             s = time.perf_counter()
             found = customers_service.find(ctx, email=email)
             times.append(time.perf_counter() - s)
-            assert len(found) == 1
+            assert len(found) >= 1
     rt.close()
     if not lookups:
         return {

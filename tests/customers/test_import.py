@@ -322,3 +322,58 @@ def test_columns_left_out_of_an_explicit_mapping_are_named_as_a_hint_and_not_rea
         cid = s.scalar(select(Customer.id).where(Customer.import_job_id == mapped.job_id))
     with runtime.transaction(actors["po"], "contract") as ctx:
         assert service.get(ctx, cid).address == "東京都千代田区千代田4-4"  # 都道府県 from Japan Post's data
+
+
+def test_the_identity_key_finds_people_without_contacts_and_follows_corrections(runtime, actors, tmp_path):
+    from mamori.customers.schemas import CustomerUpdate
+    from mamori.customers.sources import CustomersSource
+
+    header = ["name", "kana", "birth_date", "postal_code"]
+    person = ["識別 花子", "シキベツ ハナコ", "1990-02-03", "100-0001"]
+    first = run_import(
+        runtime,
+        actors["po"],
+        write_csv(tmp_path / "a.csv", [person], header=header),
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+    )
+    assert first.created == 1
+    # another list, the same person written differently (width, era, dashes): found by the identity key
+    same = ["識別　花子", "ｼｷﾍﾞﾂ ﾊﾅｺ", "平成2年2月3日", "１００ー０００１", "x"]
+    again = run_import(
+        runtime,
+        actors["po"],
+        write_csv(tmp_path / "b.csv", [same], header=[*header, "memo"]),
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+    )
+    assert again.created == 0 and [d.matched_on for d in again.duplicates] == ["identity"]
+    with runtime.sessions() as s:
+        cid = s.scalar(select(Customer.id).where(Customer.import_job_id == first.job_id))
+    # corrected birth date (an update, then a correction through the person's request): the key follows
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        service.update(ctx, cid, CustomerUpdate(birth_date="1990-02-04"))
+    moved = ["識別 花子", "シキベツ ハナコ", "1990-02-04", "100-0001", "y"]
+    found = run_import(
+        runtime,
+        actors["po"],
+        write_csv(tmp_path / "c.csv", [moved], header=[*header, "memo"]),
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+    )
+    assert found.created == 0 and [d.customer_id for d in found.duplicates] == [cid]
+    with runtime.transaction(actors["po"], "contract") as ctx:
+        CustomersSource().correct(ctx, cid, cid, {"postal_code": "530-0001"})
+    old = ["識別 花子", "シキベツ ハナコ", "1990-02-04", "100-0001", "z"]
+    new = run_import(
+        runtime,
+        actors["po"],
+        write_csv(tmp_path / "d.csv", [old], header=[*header, "memo"]),
+        source="s",
+        purposes=["contract"],
+        provenance=PROV,
+    )
+    assert new.created == 1  # the old postal code no longer matches the corrected person

@@ -27,7 +27,7 @@ from mamori.customers.models import (
 from mamori.customers.schemas import SCALAR_FIELDS, CustomerUpdate
 from mamori.customers.service import external_ids, notices, subjects
 from mamori.customers.service.core import _dec, reindex_name
-from mamori.customers.service.core.common import text_category
+from mamori.customers.service.core.common import IDENTITY_PARTS, reindex_identity, text_category
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
@@ -229,6 +229,7 @@ class CustomersSource:
         now = ctx.clock.now()
         out: list[Correction] = []
         if record_id == cid:
+            identity_changed = False
             for f, value in changes.items():
                 if f not in SCALAR_FIELDS:
                     raise _bad_value(f)
@@ -246,7 +247,11 @@ class CustomersSource:
                 )
                 if f in ("name", "kana"):
                     reindex_name(ctx, cid, f, value)
+                if f in IDENTITY_PARTS:
+                    identity_changed = True
                 out.append(Correction(NAME, "profile", cid, f, before, value))
+            if identity_changed:
+                reindex_identity(ctx, row)
         else:
             out.extend(self._correct_child(ctx, cid, record_id, changes))
         row.version += 1

@@ -25,18 +25,17 @@ from mamori.customers.schemas import (
     NoteWarning,
 )
 from mamori.customers.service.core.common import (
+    IDENTITY_PARTS,
     SENSITIVE_BASES,
     _check,
-    _dec,
     _enc,
     _load,
     _sensitive_guard,
+    reindex_identity,
     reindex_name,
     resources,
 )
 from mamori.customers.service.core.reads import get
-from mamori.customers.service.identity import KIND as IDENTITY
-from mamori.customers.service.identity import identity_digest
 from mamori.kernel import registry
 from mamori.kernel.auditing import audits_refusals, authorise, record_denial, record_write
 from mamori.kernel.context import Context
@@ -50,8 +49,6 @@ from mamori.kernel.policy import (
 )
 from mamori.law.rules import R_20_2
 from mamori.purposes import service as purposes_service
-
-IDENTITY_PARTS = ("name", "kana", "birth_date", "postal_code")
 
 
 # R-22-1: corrections keep personal data accurate; each one is a new version of the row, audited.
@@ -86,13 +83,8 @@ def update(
             setattr(row, f"{f}_enc", _enc(ctx, cid, "customers", f, cid, value))
             if f in ("name", "kana"):
                 reindex_name(ctx, cid, f, value)
-    if any(f in data for f in ("name", "kana", "birth_date", "postal_code")):
-        # the identity token (duplicates without e-mail or phone) follows the four values it is made of
-        parts = {f: _dec(ctx, cid, "customers", f, cid, getattr(row, f"{f}_enc")) for f in IDENTITY_PARTS}
-        ctx.session.query(BlindIndex).filter_by(customer_id=cid, kind=IDENTITY).delete()
-        ident = identity_digest(idx, *(parts[f] for f in IDENTITY_PARTS))
-        if ident is not None:
-            ctx.session.add(BlindIndex(customer_id=cid, kind=IDENTITY, digest=ident))
+    if any(f in data for f in IDENTITY_PARTS):
+        reindex_identity(ctx, row)  # the identity token follows the four values it is made of
     for key, kind in (("add_phones", "phone"), ("add_emails", "email")):
         for value in data.get(key, []):
             cp_id = new_id()

@@ -18,6 +18,8 @@ from mamori.customers.schemas import (
     AttributeIn,
     PurposeNoticeRead,
 )
+from mamori.customers.service.identity import KIND as IDENTITY
+from mamori.customers.service.identity import identity_digest
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_denial
 from mamori.kernel.context import ActorKind, Context
@@ -61,6 +63,20 @@ def reindex_name(ctx: Context, cid: str, kind: str, value: str | None) -> None:
         ctx.session.add(
             BlindIndex(customer_id=cid, kind=kind, digest=ctx.runtime.indexer.digest(kind, value))
         )
+
+
+IDENTITY_PARTS = ("name", "kana", "birth_date", "postal_code")
+
+
+def reindex_identity(ctx: Context, row: Customer) -> None:
+    """Replace the person's identity token (duplicates without e-mail or phone, issue 19) after any of its four
+    values changed; the values are read back from the row as it now is."""
+    cid = row.id
+    parts = [_dec(ctx, cid, "customers", f, cid, getattr(row, f"{f}_enc")) for f in IDENTITY_PARTS]
+    ctx.session.query(BlindIndex).filter_by(customer_id=cid, kind=IDENTITY).delete()
+    digest = identity_digest(ctx.runtime.indexer, *parts)
+    if digest is not None:
+        ctx.session.add(BlindIndex(customer_id=cid, kind=IDENTITY, digest=digest))
 
 
 def _not_found(customer_id: str) -> NotFound:
