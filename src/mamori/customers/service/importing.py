@@ -117,11 +117,17 @@ class RowError:
             return label("pydantic.literal_error", "ja").format(expected=choices("gender", GENDERS, "ja"))
         return validation.value_error_text(self.reason, "ja")
 
-    def field_text(self, lang: str = "ja") -> str:
-        """The field's label, with the file's column when it differs: 「電話番号［電話1列］」 / "Phone [column 電話1]"."""
-        name = (
+    def field_label(self, lang: str = "ja") -> str:
+        """The field's label alone (「電話番号」; a custom attribute's key); "" for the whole line."""
+        if self.field == "*":
+            return ""
+        return (
             validation.field_name(self.field, lang) if not self.field.startswith("attr:") else self.field[5:]
         )
+
+    def field_text(self, lang: str = "ja") -> str:
+        """The field's label, with the file's column when it differs: 「電話番号［電話1列］」 / "Phone [column 電話1]"."""
+        name = self.field_label(lang)
         if not self.column or self.column in (self.field, name):
             return name
         return f"{name} [column {self.column}]" if lang == "en" else f"{name}［{self.column}列］"
@@ -198,7 +204,7 @@ class ImportReport:
             key = (e.field, e.reason)
             groups.setdefault(key, set()).add(e.line)
             if key not in texts:
-                name = e.field_text(lang).split("［")[0].split(" [")[0] if e.field != "*" else ""
+                name = e.field_label(lang)
                 texts[key] = f"{name}: {e.reason_text(lang)}" if name else e.reason_text(lang)
         rows = [(f"{k[0]}:{k[1]}", texts[k], len(lines)) for k, lines in groups.items()]
         return sorted(rows, key=lambda r: (-r[2], r[0]))
@@ -209,7 +215,7 @@ class ImportReport:
         w = csv.writer(out, lineterminator="\r\n")
         w.writerow(["line", "column", "field", "reason"] if lang == "en" else ["行", "列", "項目", "理由"])
         for e in sorted(self.errors, key=lambda e: e.line):
-            name = "" if e.field == "*" else e.field_text(lang).split("［")[0].split(" [")[0]
+            name = e.field_label(lang)
             w.writerow([e.line, e.column or "", name, e.reason_text(lang)])
         return out.getvalue()
 
