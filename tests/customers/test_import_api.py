@@ -4,6 +4,7 @@ with joins, a saved mapping by name, a dry run — and refuses bad input and the
 from __future__ import annotations
 
 import base64
+import functools
 import io
 
 import pytest
@@ -26,7 +27,10 @@ def _count(rt, model) -> int:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
+@functools.cache
 def _xlsx() -> bytes:
+    """One file's bytes for the whole module: openpyxl stamps the time of saving into the workbook, so two saves a
+    second apart are two different files (and a re-run is recognised by the file's digest)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "顧客"
