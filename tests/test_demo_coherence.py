@@ -14,7 +14,8 @@ import pytest
 from faker import Faker
 
 from mamori.cli import demo
-from mamori.customers.schemas import FIELD_CATEGORIES
+from mamori.customers.schemas import FIELD_CATEGORIES, FIELD_CHANNELS
+from mamori.kernel.policy import CHANNELS, OPT_IN_CHANNELS
 from tests.factories import demo_cli
 
 # The words a purpose text uses for the fields of a person (shared/UI.md, labels core.toml [field]).
@@ -94,6 +95,33 @@ def test_named_fields_reads_the_words():
     assert named_fields("購買履歴・年代・性別を分析し") == {"activities", "birth_date", "gender"}
 
 
+def channel_states(store, customer_id: str) -> dict[str, str]:
+    """channel → opt_in / opt_out / none, as the consent ledger says (issue 20); and under "purposes" the
+    person's consent per purpose (consent to an advertising purpose is its opt-in too, TE-3)."""
+    shown = j(store(*PO, "consent", "show", customer_id, "--json"))
+    out: dict = {c: "none" for c in CHANNELS}
+    for e in shown["events"]:
+        if e["kind"] == "channel":
+            out[e["target"]] = e["action"]
+    out["purposes"] = shown["purposes"]
+    return out
+
+
+def blocked_fields(p: dict, states: dict) -> set[str]:
+    """The contact fields a purpose with channels hides for this person: every channel of the purpose the field
+    serves is do-not-contact, or needs an opt-in (marketing e-mail / SMS, TE-3) the person has not given (by an
+    opt-in line, or by consenting to the advertising purpose itself)."""
+    channels = set(p["channels"])
+    consented = states["purposes"].get(p["code"]) == "granted"
+    blocked = {
+        c
+        for c in channels
+        if states[c] == "opt_out"
+        or (p["marketing"] and c in OPT_IN_CHANNELS and states[c] != "opt_in" and not consented)
+    }
+    return {f for f, served in FIELD_CHANNELS.items() if (s := channels & set(served)) and s <= blocked}
+
+
 def test_every_demo_purpose_text_names_exactly_the_fields_staff_see(store):
     purposes = j(store("purposes", "list", "--json"))
     assert {p["code"] for p in purposes} >= {p.code for p in demo.PURPOSES}
@@ -103,10 +131,22 @@ def test_every_demo_purpose_text_names_exactly_the_fields_staff_see(store):
         shown = None
         for item in items:  # the first person this purpose may be used for (notified, consent where needed)
             r = store(*PO, "customers", "show", item["id"], "-p", p["code"], "--json")
-            if r.exit_code == 0:
-                shown = json.loads(r.stdout)
+            if r.exit_code != 0:
+                continue
+            view = json.loads(r.stdout)
+            # issue 20: a do-not-contact (or a missing e-mail opt-in) hides that contact point under a purpose
+            # with channels — exactly those fields, and the person without any such block sees all the text names
+            hidden = blocked_fields(p, channel_states(store, item["id"])) if p["channels"] else set()
+            visible = ALL_FIELDS - set(view["masked"])
+            assert named_fields(p["text_ja"]) - hidden == visible, (
+                p["code"],
+                sorted(hidden),
+                sorted(visible),
+            )
+            if not hidden:
+                shown = view
                 break
-        assert shown is not None, f"no demo customer can be shown under {p['code']}"
+        assert shown is not None, f"no demo customer can be shown in full under {p['code']}"
         visible = ALL_FIELDS - set(shown["masked"])
         assert named_fields(p["text_ja"]) == visible, (p["code"], p["text_ja"], sorted(visible))
 
@@ -213,3 +253,95 @@ def test_demo_addresses_stay_unique_after_fakers_own_list_runs_out(monkeypatch):
     seen = {_email(fake) for _ in range(3000)}
     assert len(seen) == 3000
     assert all(re.search(r"\.\d{7}@", e) for e in seen)
+
+
+# -- issue 20: channels on the demo purposes, opt-in, do-not-contact and stop of use ----------------------------------
+
+
+def test_every_demo_purposes_channels_are_valid_and_billing_and_support_name_none(store):
+    purposes = {p["code"]: p for p in j(store("purposes", "list", "--json"))}
+    for p in purposes.values():
+        assert set(p["channels"]) <= set(CHANNELS), p["code"]
+    assert purposes["contract"]["channels"] == [] and purposes["support"]["channels"] == []
+    assert (
+        purposes["outbound"]["channels"] == ["phone", "email", "post"] and purposes["outbound"]["marketing"]
+    )
+    assert purposes["marketing-email"]["channels"] == ["email"] and purposes["marketing-email"]["marketing"]
+    for code in ("outbound", "marketing-email"):  # the text tells the person about the e-mail opt-in
+        assert "同意" in purposes[code]["text_ja"], code
+
+
+def _outbound_people(store) -> list[tuple[str, dict[str, str]]]:
+    items = j(store(*PO, "customers", "list", "-p", "outbound", "--limit", "500", "--json"))["items"]
+    return [(item["id"], channel_states(store, item["id"])) for item in items]
+
+
+def test_a_demo_do_not_contact_customers_phone_is_masked_for_outbound_and_visible_for_support(store):
+    people = _outbound_people(store)
+    dnc = [cid for cid, states in people if states["phone"] == "opt_out"]
+    assert dnc, "the demo has customers who asked not to be called"
+    checked = 0
+    for cid in dnc:
+        outbound = store(*PO, "customers", "show", cid, "-p", "outbound", "--json")
+        if outbound.exit_code != 0:  # the one who stopped use altogether
+            continue
+        assert "phones" in j(outbound)["masked"]
+        support = j(store(*PO, "customers", "show", cid, "-p", "support", "--json"))
+        assert "phones" not in support["masked"] and support["phones"]
+        contract = j(store(*PO, "customers", "show", cid, "-p", "contract", "--json"))
+        assert "phones" not in contract["masked"]  # billing unaffected
+        checked += 1
+    assert checked
+    # someone who said nothing about the phone is reachable by phone under outbound
+    free = next(
+        cid
+        for cid, states in people
+        if states["phone"] == "none" and store(*PO, "customers", "show", cid, "-p", "outbound").exit_code == 0
+    )
+    assert "phones" not in j(store(*PO, "customers", "show", free, "-p", "outbound", "--json"))["masked"]
+
+
+def test_demo_email_opt_ins_are_consent_lines_with_method_and_evidence(store):
+    opted = 0
+    for cid, states in _outbound_people(store)[:30]:
+        events = j(store(*PO, "consent", "show", cid, "--json"))["events"]
+        for e in events:
+            if e["kind"] == "channel" and e["target"] == "email" and e["action"] == "opt_in":
+                assert e["method"] == "checkbox" and e["evidence"] == "web-form"
+                opted += 1
+        view = store(*PO, "customers", "show", cid, "-p", "outbound", "--json")
+        if view.exit_code == 0:  # no opt-in (or a stop): the address is hidden under outbound (TE-3)
+            assert ("emails" in j(view)["masked"]) == (states["email"] != "opt_in")
+    assert opted
+
+
+def test_one_demo_customer_stopped_use_for_outbound(store):
+    stopped = [
+        view["id"]
+        for view in contract_views(store)  # every demo customer (a stopped one is not on the outbound list)
+        if "outbound" in j(store(*PO, "consent", "show", view["id"], "--json"))["suppressed"]
+    ]
+    assert len(stopped) == 1
+    r = store(*PO, "customers", "show", stopped[0], "-p", "outbound", "--json")
+    assert r.exit_code != 0 and "R-35-1" in r.stderr
+    assert store(*PO, "customers", "show", stopped[0], "-p", "support", "--json").exit_code == 0
+
+
+def test_the_demo_reports_counts_of_its_contact_story_and_nothing_personal(runtime):
+    from mamori import composition
+
+    composition.ensure_admin(runtime)  # as `mamori demo` does
+    result = demo.generate(runtime, customers=20, seed=5)
+    contact = result["contact"]
+    assert set(contact) == {"outbound", "email_opt_in", "email_stopped", "do_not_contact_phone", "stopped"}
+    assert all(isinstance(n, int) for n in contact.values())
+    assert contact["outbound"] and contact["email_opt_in"] and contact["stopped"] == 1
+    out = json.dumps(result, ensure_ascii=False)
+    assert "@" not in out and not re.search(r"\+81|0[5-9]0-?\d{4}", out)  # no e-mail address, no phone number
+    from mamori.customers.service import subjects
+    from mamori.kernel.context import SYSTEM_ACTOR
+
+    with runtime.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+        ids = subjects.ids_with_purpose(ctx, "outbound")
+        names = subjects.read_fields(ctx, sorted(ids), ["name"])
+    assert names and not any(v["name"] in out for v in names.values() if v.get("name"))

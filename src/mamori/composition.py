@@ -32,6 +32,9 @@ def register_all() -> None:
         return
     from mamori.consent import permissions as consent_permissions
     from mamori.consent import sources as consent_sources
+    from mamori.contact import permissions as contact_permissions
+    from mamori.contact import sources as contact_sources
+    from mamori.contact.service import campaigns as _campaign_mail  # noqa: F401  (the "campaign" mail hooks)
     from mamori.customers import permissions as customers_permissions
     from mamori.customers import sources as customers_sources
     from mamori.deid import permissions as deid_permissions
@@ -61,10 +64,12 @@ def register_all() -> None:
     deid_permissions.register()
     inventory_permissions.register()
     notice_permissions.register()
+    contact_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
     processors_sources.register()
+    contact_sources.register()
     # The deid slice's text scanner and dataset guard are registered as thin wrappers that import the slice at
     # their first use: deid.text loads its dictionaries and deid.service the tabular engine (issue 16).
     registry.register_text_scanner(_scan_text)  # R-2.3-1: 要配慮 and PII in free text

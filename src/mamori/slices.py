@@ -17,6 +17,7 @@ SLICES: tuple[str, ...] = (
     "deid",
     "inventory",
     "notice",
+    "contact",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

@@ -24,6 +24,7 @@ __all__ = ["MUTANTS", "ROOT", "SRC", "Mutant", "apply", "copy_src", "run_tests",
 
 
 POLICY = "kernel/policy/engine.py"
+TEST_POLICY_CHANNELS = "tests/kernel/test_policy_channels.py"
 TEST_POLICY = "tests/kernel/test_policy.py"
 RIGHTS_TESTS = "tests/rights/test_service.py"
 DISCLOSURE = f"{RIGHTS_TESTS}::test_disclosure_end_to_end_only_the_verified_persons_data_R_33_1_R_16_4"
@@ -69,6 +70,43 @@ _OWN: tuple[Mutant, ...] = (
         "    if False:\n",
         (f"{TEST_POLICY}::test_stop_use_denies_R_35_1",),
         "policy.decide ignores a stop-use request",
+    ),
+    # -- issue 20: contact channels (the 特定電子メール法 TE-3, do-not-contact R-35-1, channels of a purpose) ----------
+    Mutant(
+        "TE-3",
+        POLICY,
+        '    if channel in facts.opt_in_channels and not _opted_in(state, channel) and applies(ctx, "TE-3", "R-CNS-1"):\n',
+        "    if False:\n",
+        (
+            f"{TEST_POLICY_CHANNELS}::test_advertising_mail_needs_a_prior_opt_in_and_stops_when_withdrawn_TE_3",
+        ),
+        "advertising e-mail is allowed without the person's prior opt-in",
+    ),
+    Mutant(
+        "R-35-1",
+        POLICY,
+        '    if channel in state.channels_out and applies(ctx, "R-35-1"):\n',
+        "    if False:\n",
+        (
+            f"{TEST_POLICY_CHANNELS}::test_a_call_on_a_refused_channel_is_denied_with_R_35_1_and_another_channel_is_not",
+        ),
+        "a call on a channel the person refused is allowed",
+    ),
+    Mutant(
+        "R-35-1",
+        POLICY,
+        "    if blocked and not registered.writes and resource.channel is None:\n",
+        "    if False:\n",
+        (f"{TEST_POLICY_CHANNELS}::test_a_phone_do_not_contact_masks_the_phone_for_outbound_only_R_35_1",),
+        "a refused channel's contact point is shown for a contact purpose",
+    ),
+    Mutant(
+        "R-18-1",
+        POLICY,
+        '    if channel not in facts.channels and applies(ctx, "R-18-1"):\n',
+        "    if False:\n",
+        (f"{TEST_POLICY_CHANNELS}::test_a_channel_the_purpose_does_not_name_is_refused_R_18_1",),
+        "a contact on a channel the purpose does not name is allowed",
     ),
     Mutant(
         "R-CNS-1",

@@ -88,6 +88,7 @@ RULE_IDS_WITH_MUTANTS = [
     "R-CNS-1",
     "R-R8-3",
     "R-R8-4",
+    "TE-3",
 ]
 
 

@@ -93,3 +93,30 @@ def test_only_the_privacy_officer_revises_R_23_2(runtime):
     with pytest.raises(PolicyDenied) as exc, runtime.transaction(actors["sato"]) as ctx:
         service.revise(ctx, PURPOSES["contract"].model_copy(update={"lawful_basis": "contract"}))
     assert exc.value.rule_id == "R-23-2"
+
+
+def test_channels_are_kept_per_version_and_an_old_notice_reaches_only_the_channels_both_name(runtime):
+    """Issue 20: revising a purpose's channels is a new version; a person told of v1 is contacted only on the
+    channels v1 and the current version both name, and the stricter opt-in need (advertising) applies."""
+    seed_basics(runtime)
+    v1_in = PURPOSES["contract"].model_copy(update={"channels": ["phone", "post"]})
+    v2_in = PURPOSES["contract"].model_copy(update={"channels": ["email", "phone"], "marketing": True})
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        first = service.revise(ctx, v1_in)
+        second = service.revise(ctx, v2_in)
+        assert first.channels == ["phone", "post"] and not first.marketing
+        assert second.channels == ["phone", "email"] and second.marketing  # CHANNELS order
+        history = {r.version: r for r in service.history(ctx, "contract")}
+        assert history[first.version].channels == ["phone", "post"]
+        told_first = service.facts_for_version(ctx, "contract", first.version)
+        told_second = service.facts_for_version(ctx, "contract", second.version)
+    assert told_first is not None and told_second is not None
+    assert told_first.channels == {"phone"} and told_first.marketing
+    assert told_second.channels == {"phone", "email"} and told_second.opt_in_channels == {"email"}
+
+
+def test_an_unknown_channel_is_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="phone, email, post, sms, visit"):
+        PURPOSES["contract"].model_copy(update={}).model_validate(
+            {**PURPOSES["contract"].model_dump(), "channels": ["fax"]}
+        )

@@ -9,6 +9,7 @@ from mamori import __version__
 from mamori import composition as bootstrap
 from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
+from mamori.contact.api import router as contact_router
 from mamori.customers.api import router as customers_router
 from mamori.customers.api_mappings import router as customer_mappings_router
 from mamori.deid.api import router as deid_router
@@ -101,6 +102,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         customer_mappings_router,  # /customers/import-mappings, before /customers/{customer_id}
         customers_router,
         consent_router,
+        contact_router,  # /contact: lists, reach checks, campaigns, inbound (issue 20)
         purposes_router,
         staff_router,
         provision_router,

@@ -87,6 +87,27 @@ PURPOSES = [
         consent_appi=True,
         consent_gdpr=True,
         retention_days=730,
+        channels=["email"],  # issue 20: advertising e-mail — only to persons who opted in (TE-3)
+        marketing=True,
+    ),
+    PurposeCreate(
+        code="outbound",
+        title_ja="お電話・郵便・メールでの新商品のご案内",
+        title_en="Offers by phone, post and email",
+        text_ja="新商品・キャンペーンのご案内をお電話、郵便（ダイレクトメール）、また事前に受信に同意いただいた方には"
+        "メールでお届けするために、氏名・フリガナ・郵便番号・住所・電話番号・メールアドレスを利用します。ご案内の"
+        "連絡は、方法ごとにいつでも停止をお申し出いただけます。",
+        text_en="We use your name and its reading, postal code, address, phone numbers and email addresses to tell "
+        "you about new products and campaigns by phone and post, and by email if you agreed beforehand to receive "
+        "it. You can ask us at any time to stop contacting you, one way at a time.",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        retention_days=1095,
+        lawful_basis="legitimate_interests",  # G-6: GDPR 6(1)(f) (direct marketing, recital 47)
+        balancing_ref="LIA-2026-04-outbound",
+        # issue 20: a do-not-contact on one of these masks its contact point here and refuses the contact (R-35-1);
+        # e-mail advertising needs the person's opt-in (TE-3). contract / support name no channel: unaffected.
+        channels=["phone", "email", "post"],
+        marketing=True,
     ),
     PurposeCreate(
         code="partner-sharing",
@@ -314,6 +335,8 @@ def generate(
     fake = Faker("ja_JP")
     fake.seed_instance(seed)
     rng = random.Random(seed)
+    crng = random.Random(seed + 20)  # issue 20's contact plan, apart: the rest of the data stays as it was
+    contact = {"outbound": 0, "email_opt_in": 0, "email_stopped": 0, "do_not_contact_phone": 0, "stopped": 0}
     now = runtime.clock.now()
     owners: dict[str, str] = {}
     staff_out = []
@@ -352,6 +375,8 @@ def generate(
                 codes.append("partner-sharing")
             if rng.random() < 0.5:
                 codes.append("analytics")
+            if crng.random() < 0.6:  # told of outbound offers (phone, post, e-mail with opt-in)
+                codes.append("outbound")
             roll = rng.random()
             if partner:  # the point-card application form, on paper: purposes stated in writing (明示)
                 prov = ProvenanceIn(
@@ -386,11 +411,14 @@ def generate(
                     acts.append(ActivityIn(kind="inquiry", body=rng.choice(INQUIRIES), occurred_at=when))
             activities += len(acts)
             items.append((data, prov, codes, rng.choice(owner_ids) if owner_ids else None, acts))
-            plan.append((marketing, partner))
+            plan.append((marketing, partner, "outbound" in codes))
         with runtime.transaction(SYSTEM_ACTOR) as ctx:
             ids = customers_service.bulk_create(ctx, items)
             grants = []
-            for cid, (marketing, partner) in zip(ids, plan, strict=True):
+            lines: list[tuple[str, str, bool, ConsentIn]] = []  # (customer, channel, opt-in?, how): issue 20
+            for cid, (marketing, partner, outbound) in zip(ids, plan, strict=True):
+                if outbound and crng.random() < 0.15:  # 「もう電話してこないで」 (seed 003 Q2)
+                    lines.append((cid, "phone", False, ConsentIn(method="oral", evidence="call-center")))
                 if partner:
                     grants.append(
                         (
@@ -407,26 +435,32 @@ def generate(
                     )
                 if marketing and rng.random() < 0.75:
                     at = now - timedelta(days=rng.randint(30, 700))
-                    grants.append(
-                        (
-                            cid,
-                            "marketing-email",
-                            "granted",
-                            ConsentIn(
-                                method="checkbox", notice_version=NOTICE, evidence="web-form", occurred_at=at
-                            ),
-                        )
+                    how = ConsentIn(
+                        method="checkbox", notice_version=NOTICE, evidence="web-form", occurred_at=at
                     )
+                    grants.append((cid, "marketing-email", "granted", how))
+                    # the same checkbox is the opt-in to advertising e-mail (特定電子メール法 第3条, TE-3)
+                    lines.append((cid, "email", True, how))
                     if rng.random() < 0.1:
-                        grants.append(
-                            (
-                                cid,
-                                "marketing-email",
-                                "withdrawn",
-                                ConsentIn(method="email", occurred_at=at + timedelta(days=20)),
-                            )
-                        )
+                        stop = ConsentIn(method="email", occurred_at=at + timedelta(days=20))
+                        grants.append((cid, "marketing-email", "withdrawn", stop))
+                        lines.append((cid, "email", False, stop))  # 配信停止: no more advertising e-mail
             consent_service.bulk_grant(ctx, grants)
+            for cid, channel, opt_in, how in lines:
+                (consent_service.allow_contact if opt_in else consent_service.do_not_contact)(
+                    ctx, cid, channel, how
+                )
+            contact["outbound"] += sum(1 for *_, outbound in plan if outbound)
+            contact["email_opt_in"] += sum(1 for _, ch, opt_in, _ in lines if ch == "email" and opt_in)
+            contact["email_stopped"] += sum(1 for _, ch, opt_in, _ in lines if ch == "email" and not opt_in)
+            contact["do_not_contact_phone"] += sum(1 for _, ch, _, _ in lines if ch == "phone")
+            if not contact["stopped"]:  # one person asked to stop the outbound offers altogether (R-35-1)
+                blocked = {cid for cid, ch, _, _ in lines if ch == "phone"}
+                told = [cid for cid, (*_, outbound) in zip(ids, plan, strict=True) if outbound]
+                stop_for = next((cid for cid in told if cid not in blocked), None)
+                if stop_for is not None:
+                    consent_service.suppress(ctx, stop_for, "purpose", "outbound", "demo-stop-request-1")
+                    contact["stopped"] = 1
         made += n
         if progress:
             progress(made)
@@ -446,6 +480,7 @@ def generate(
         "customers": made,
         "activities": activities,
         "privacy": privacy,
+        "contact": contact,  # counts only (issue 20)
         "notice_version": notice.version,
         "staff": staff_out,
         "logins_file": str(logins),

@@ -16,6 +16,7 @@ from mamori.cli import doctor as doctor_cli
 from mamori.cli import mail as mail_cli
 from mamori.cli import session as session_cli
 from mamori.consent.cli import app as consent_app
+from mamori.contact.cli import app as contact_app
 from mamori.customers.cli import app as customers_app
 from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import labels
@@ -421,6 +422,7 @@ session_cli.register(app)  # mamori login / logout (production mode: the CLI sig
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(customers_app, name="customers")
 app.add_typer(consent_app, name="consent")
+app.add_typer(contact_app, name="contact")
 app.add_typer(provision_app, name="provision")
 app.add_typer(processors_app, name="processors")
 app.add_typer(rights_app, name="rights")

@@ -28,7 +28,7 @@ CustomerId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 @router.get("/consents", response_model=ConsentSummary, responses=responses(401, 403, 404, 422))
 def show_consents(ctx: PlainContext, customer_id: CustomerId) -> ConsentSummary:
-    """同意の現在の状態と台帳 / current state and the ledger."""
+    """同意の現在の状態と台帳（連絡手段ごとの状態: opt_in / opt_out / none） / current state and the ledger."""
     return service.show(ctx, customer_id)
 
 
@@ -76,9 +76,16 @@ def record_consent(
 def contact_preference(
     ctx: PlainContext, who: PrincipalDep, customer_id: CustomerId, body: ContactPreference
 ) -> ConsentEventRead:
-    """連絡手段ごとの連絡停止・解除 / per-channel do-not-contact."""
+    """連絡手段ごとの連絡停止（``allow: false``、R-35-1）と受信の同意（``allow: true``: オプトイン。広告宣伝のメール・SMS
+    に必要、特定電子メール法 第3条。方法 ``method`` と証跡 ``evidence`` を記録） / per-channel do-not-contact, or
+    opt-in (``allow: true``, with its method and evidence)."""
     if body.allow:
         _no_purpose_limit(who)
-    data = ConsentIn(method=body.method, notice_version=body.notice_version, evidence=body.evidence)
+    data = ConsentIn(
+        method=body.method,
+        notice_version=body.notice_version,
+        evidence=body.evidence,
+        occurred_at=body.occurred_at,
+    )
     fn = service.allow_contact if body.allow else service.do_not_contact
     return fn(ctx, customer_id, body.channel, data)

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
+from mamori.kernel.errors import ValidationFailed
 
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
@@ -94,30 +95,95 @@ def withdraw(
     )
 
 
+_CHANNEL_HELP = "連絡手段: " + _opts("dnc_channel", ("phone", "email", "post", "sms", "visit"))
+
+
 @app.command("dnc")
 @cli_command
 def dnc(
     ctx: typer.Context,
     customer_id: str,
-    channel: str = typer.Option(
-        ..., help="連絡手段: " + _opts("dnc_channel", ("phone", "email", "post", "sms", "visit"))
-    ),
-    allow: bool = typer.Option(False, "--allow", help="連絡停止を解除する"),
+    channel: str = typer.Option(..., help=_CHANNEL_HELP),
+    allow: bool = typer.Option(False, "--allow", help="連絡停止を解除する（その手段の受信の同意として記録）"),
     method: str = METHOD_OPT,
+    evidence: str | None = typer.Option(None, help="証跡の参照（受付番号など。個人情報を書かない）"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """連絡手段ごとの連絡停止 / per-channel do-not-contact."""
+    """連絡手段ごとの連絡停止（R-35-1。次の判断から効く） / per-channel do-not-contact."""
+    _channel_line(ctx, customer_id, channel, allow, method, evidence, None, json_out)
+
+
+@app.command("optin")
+@cli_command
+def optin(
+    ctx: typer.Context,
+    customer_id: str,
+    channel: str = typer.Option(..., help=_CHANNEL_HELP),
+    method: str = METHOD_OPT,
+    evidence: str | None = typer.Option(
+        None, help="証跡の参照（申込フォームの番号など。個人情報を書かない）"
+    ),
+    notice_version: str | None = typer.Option(None, "--notice-version", help="同意を得たときの説明文の版"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """連絡手段ごとの受信の同意（オプトイン）を記録する。広告宣伝のメール・SMSに必要（特定電子メール法 第3条、TE-3） /
+    record a per-channel opt-in (needed for advertising e-mail and SMS). Stop it with: consent dnc ID --channel …"""
+    _channel_line(ctx, customer_id, channel, True, method, evidence, notice_version, json_out)
+
+
+def _channel_line(
+    ctx: typer.Context,
+    customer_id: str,
+    channel: str,
+    allow: bool,
+    method: str,
+    evidence: str | None,
+    notice_version: str | None,
+    json_out: bool,
+) -> None:
     st = state(ctx)
-    data = schemas.ConsentIn(method=method)
+    if channel not in CHANNELS:  # said without echoing what was typed
+        raise ValidationFailed(
+            f"不明な連絡手段です（{', '.join(CHANNELS)}）",
+            f"Unknown channel ({', '.join(CHANNELS)})",
+            code="bad_channel",
+        )
+    data = schemas.ConsentIn(method=method, evidence=evidence, notice_version=notice_version)
     with st.transaction() as c:
         ev = (service.allow_contact if allow else service.do_not_contact)(c, customer_id, channel, data)
-    print_json(ev) if json_out else console.print(
+    if json_out:
+        print_json(ev)
+        return
+    what = _channel_state(st, ev.action)
+    console.print(
         st.t(
-            f"{'連絡再開' if allow else '連絡停止'}を記録しました（{labels.value('dnc_channel', ev.target)}、番号 {ev.seq}）",
-            f"{'contact allowed' if allow else 'do-not-contact'} recorded "
-            f"({labels.value('dnc_channel', ev.target, 'en')}, no. {ev.seq})",
-        )
+            f"{labels.value('dnc_channel', ev.target)}: {what}を記録しました（番号 {ev.seq}）",
+            f"{labels.value('dnc_channel', ev.target, 'en')}: {what} recorded (no. {ev.seq})",
+        ),
+        markup=False,
+        highlight=False,
     )
+
+
+def channel_states(summary: schemas.ConsentSummary) -> dict[str, schemas.ConsentEventRead | None]:
+    """Every channel with its newest ledger line (None: nothing recorded): opt_in / opt_out is the state."""
+    last: dict[str, schemas.ConsentEventRead | None] = dict.fromkeys(CHANNELS)
+    for e in summary.events:
+        if e.kind == "channel" and e.target in last:
+            last[e.target] = e
+    return last
+
+
+CHANNELS = ("phone", "email", "post", "sms", "visit")  # as kernel.policy.CHANNELS (tests hold them equal)
+
+
+def _channel_state(st: CliState, action: str | None) -> str:
+    """A channel's state in words: opted in (also after a do-not-contact was lifted), do-not-contact, or none."""
+    if action == "opt_in":
+        return st.t("受信に同意（オプトイン）", "opted in")
+    if action == "opt_out":
+        return st.t("連絡停止", "do not contact")
+    return st.t("記録なし", "nothing recorded")
 
 
 @app.command("show")
@@ -127,8 +193,14 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
     st = state(ctx)
     with st.transaction() as c:
         summary = service.show(c, customer_id)
-    if json_out:
-        print_json(summary)
+    states = channel_states(summary)
+    if json_out:  # as GET /api/v1/customers/{id}/consents: every channel's state (opt_in / opt_out / none)
+        print_json(
+            {
+                **summary.model_dump(mode="json"),
+                "channels": {c: (e.action if e else "none") for c, e in states.items()},
+            }
+        )
         return
     sep = ", " if st.lang == "en" else "、"
     purposes = sep.join(
@@ -145,6 +217,20 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
         console.print(
             f"{_h(st, key)}{': ' if st.lang == 'en' else '：'}{text}", markup=False, highlight=False
         )
+    console.print(st.t("連絡手段ごとの状態:", "By channel:"), markup=False, highlight=False)
+    for channel, e in states.items():
+        when = ""
+        if e is not None:
+            method = labels.value("consent_method", e.method, st.lang, staff=True)
+            ref = f"{sep}{e.evidence}" if e.evidence else ""
+            when = f"（{labels.fmt_datetime(e.occurred_at, st.lang)}{sep}{method}{ref}）"
+            when = when if st.lang != "en" else f" ({when[1:-1]})"
+        console.print(
+            f"  {labels.value('dnc_channel', channel, st.lang)}: {_channel_state(st, e.action if e else None)}{when}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     table = Table(
         *(
             _h(st, f"consent_field.{k}")
@@ -157,7 +243,9 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
             labels.fmt_datetime(e.occurred_at, st.lang),
             labels.value("consent_kind", e.kind, st.lang),
             _event_target(st, e.kind, e.target),
-            labels.value("consent_action", e.action, st.lang),
+            _channel_state(st, e.action)
+            if e.kind == "channel"
+            else labels.value("consent_action", e.action, st.lang),
             labels.value("consent_method", e.method, st.lang, staff=True),
             e.recorded_by,
         )

@@ -5,10 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from mamori.kernel.policy import CHANNELS as CHANNELS  # issue 20: one list, the policy engine's
 from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
 
-CHANNELS = ("phone", "email", "post", "sms", "visit")
 METHODS = ("checkbox", "button", "email", "oral", "paper", "web_form", "import")
 GUARDIANS = ("parent", "guardian")  # 親権者 / 未成年後見人: the 法定代理人 of a minor (R-R8-4)
 
@@ -45,6 +45,9 @@ class ConsentSummary(BaseModel):
     do_not_contact: list[str]  # channels opted out
     suppressed: list[str] = []  # stop-use in force (R-35-1): purpose codes, "*" (all) or "@provision"
     events: list[ConsentEventRead]
+    # Issue 20: every contact channel's state: ``opt_in`` (opted in, or a do-not-contact lifted: advertising e-mail /
+    # SMS may be sent, TE-3), ``opt_out`` (do-not-contact, R-35-1) or ``none`` (nothing recorded).
+    channels: dict[str, Literal["opt_in", "opt_out", "none"]] = {}
 
 
 # -- request and response bodies of the REST API (api.py) ------------------------------------------------------

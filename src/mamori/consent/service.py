@@ -198,8 +198,8 @@ def withdraw_sensitive(ctx: Context, customer_id: str, data: ConsentIn) -> Conse
 def _channel(channel: str) -> str:
     if channel not in CHANNELS:
         raise ValidationFailed(
-            f"不明な連絡手段です: {channel}（{', '.join(CHANNELS)}）",
-            f"Unknown channel: {channel} ({', '.join(CHANNELS)})",
+            f"不明な連絡手段です（{', '.join(CHANNELS)} のいずれか）",
+            f"Unknown channel (one of {', '.join(CHANNELS)})",
             code="bad_channel",
         )
     return channel
@@ -238,6 +238,16 @@ def show(ctx: Context, customer_id: str) -> ConsentSummary:
         purposes=purposes,
         sensitive=sensitive,
         do_not_contact=sorted(c for c, a in channels.items() if a == "opt_out"),
+        channels={
+            c: (
+                "opt_in"
+                if channels.get(c) == "opt_in"
+                else "opt_out"
+                if channels.get(c) == "opt_out"
+                else "none"
+            )
+            for c in CHANNELS
+        },
         suppressed=sorted(t for t, a in suppressed.items() if a == "stopped"),
         events=[_read(e) for e in events],
     )
@@ -260,7 +270,9 @@ class PurposeStates:
     statement as its own facts); ``fold`` reads them."""
 
     def statement(self) -> Select[str, str, str, str, int]:
-        return queries.state_rows(["purpose", "sensitive", "suppression"], [ALL_PURPOSES, PROVISION])
+        return queries.state_rows(
+            ["purpose", "sensitive", "suppression", "channel"], [ALL_PURPOSES, PROVISION, *CHANNELS]
+        )
 
     def fold(
         self, rows: Iterable[StateRow], subject_ids: Sequence[str], purpose: str
@@ -268,6 +280,9 @@ class PurposeStates:
         consent: dict[str, ConsentState] = {}
         sensitive: dict[str, bool] = {}
         stops: dict[tuple[str, str], bool] = {}
+        channels: dict[
+            str, dict[str, str]
+        ] = {}  # issue 20: person -> channel -> last action (opt_in / opt_out)
         for customer_id, kind, target, action, _seq in sorted(rows, key=lambda r: r[4]):
             if kind == "purpose":
                 if target == purpose:
@@ -278,6 +293,8 @@ class PurposeStates:
                 sensitive[customer_id] = action == "granted"
             elif kind == "suppression" and target in (purpose, ALL_PURPOSES, PROVISION):
                 stops[(customer_id, target)] = action == "stopped"
+            elif kind == "channel" and target in CHANNELS:
+                channels.setdefault(customer_id, {})[target] = action
         stopped = {sid for (sid, t), on in stops.items() if on and t in (purpose, ALL_PURPOSES)}
         provision_stopped = {sid for (sid, t), on in stops.items() if on and t == PROVISION}
         return {
@@ -286,9 +303,15 @@ class PurposeStates:
                 sensitive_consent=sensitive.get(sid, False),
                 stopped=sid in stopped,
                 provision_stopped=sid in provision_stopped,
+                channels_out=frozenset(c for c, a in channels.get(sid, {}).items() if a == "opt_out"),
+                channels_in=frozenset(c for c, a in channels.get(sid, {}).items() if a == "opt_in"),
             )
             for sid in subject_ids
-            if sid in consent or sid in sensitive or sid in stopped or sid in provision_stopped
+            if sid in consent
+            or sid in sensitive
+            or sid in stopped
+            or sid in provision_stopped
+            or sid in channels
         }
 
 

@@ -43,7 +43,7 @@ from mamori.kernel.http import pages
 from mamori.kernel.http.deps import Principal, runtime_of
 from mamori.kernel.http.templating import is_htmx, lang_of, render
 from mamori.kernel.labels import label
-from mamori.kernel.policy import Action
+from mamori.kernel.policy import OPT_IN_CHANNELS, Action
 from mamori.kernel.policy.actions import scope_for
 from mamori.purposes import service as purposes_service
 from mamori.purposes.schemas import PurposeRead
@@ -119,6 +119,8 @@ def _common(request: Request, who: Principal, purposes: list[PurposeRead], **ext
         methods=METHODS,
         guardians=GUARDIANS,
         channels=CHANNELS,
+        opt_in_channels=OPT_IN_CHANNELS,
+        channel_state=channel_state,
         scopes=SUPPRESSION_SCOPES,
         **extra,
     )
@@ -265,6 +267,12 @@ def change_suppression(
 def _last(summary: ConsentSummary) -> dict[tuple[str, str], ConsentEventRead]:
     """The newest ledger line per (kind, target): what the state's date and method come from."""
     return {(e.kind, e.target): e for e in summary.events}
+
+
+def channel_state(last: dict[tuple[str, str], ConsentEventRead], channel: str) -> str:
+    """A channel's state (issue 20): opt_in (opted in, or a do-not-contact lifted), opt_out, or none."""
+    e = last.get(("channel", channel))
+    return e.action if e is not None and e.action in ("opt_in", "opt_out") else "none"
 
 
 def _customer_page(
@@ -437,8 +445,12 @@ def record_contact(
     channel: Short = "",
     allow: Short = "",
     method: Short = "oral",
+    evidence: Short = "",
+    notice_version: Short = "",
 ) -> Response:
-    """Do-not-contact for one channel, or contact allowed again (seed 003: 「二度と電話しないで」)."""
+    """Do-not-contact for one channel (seed 003: 「二度と電話しないで」, R-35-1), or with ``allow=1`` the person's
+    opt-in to the channel — contact allowed again, and the prior consent advertising e-mail / SMS needs (TE-3) —
+    with its method and evidence."""
     who = _guard(request, cid, csrf)
     if not isinstance(who, Principal):
         return who
@@ -447,7 +459,7 @@ def record_contact(
         return _bad(request, who, "bad_channel", back)
     if allow not in ("", "0", "1"):
         return _bad(request, who, "bad_choice", back)
-    data = _consent_in(request, who, cid, method, "", "", "")
+    data = _consent_in(request, who, cid, method, evidence, notice_version, "")
     if isinstance(data, HTMLResponse):
         return data
     fn = service.allow_contact if allow == "1" else service.do_not_contact

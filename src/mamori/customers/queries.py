@@ -391,3 +391,101 @@ def attribute_categories(ids: Sequence[str], keys: Sequence[str]) -> Select[str,
     return select(CustomerAttribute.customer_id, CustomerAttribute.key, CustomerAttribute.category).where(
         CustomerAttribute.customer_id.in_(ids), CustomerAttribute.key.in_(keys)
     )
+
+
+# -- issue 20: contact lists (contactable.py) ---------------------------------------------------------------------
+
+
+def _contact_scope(
+    stmt: Any,
+    ctx: Context,
+    scope: Scope,
+    *,
+    ids: Sequence[str] | None,
+    only: frozenset[str] | None,
+    owner_id: str | None,
+) -> Any:
+    """``stmt`` narrowed to ``ids`` (whatever the scope: the policy refuses the ones outside it, R-23-2) or, without
+    ``ids``, to the actor's row scope; and to one owner's customers when ``owner_id`` is given."""
+    if ids is not None:
+        stmt = stmt.where(Customer.id.in_(list(ids)))
+    elif scope == Scope.OWN:
+        stmt = stmt.where(Customer.owner_id == ctx.actor.id)
+    elif scope == Scope.TEAM:
+        stmt = stmt.where(Customer.team == ctx.actor.team)
+    elif scope == Scope.GRANT:
+        stmt = stmt.where(Customer.id.in_(sorted(only or ())))
+    elif scope != Scope.ALL:
+        stmt = stmt.where(Customer.id.is_(None))
+    if owner_id is not None:
+        stmt = stmt.where(Customer.owner_id == owner_id)
+    return stmt
+
+
+def contact_candidates(
+    ctx: Context,
+    scope: Scope,
+    *,
+    purpose: str,
+    ids: Sequence[str] | None = None,
+    only: frozenset[str] | None = None,
+    owner_id: str | None = None,
+) -> Select[str, str | None, str | None, str, Any, int | None]:
+    """Row-scope and notice facts of the customers a contact list considers, in ONE statement: (id, owner id,
+    team, origin, erased_at, version of ``purpose`` notified to them or NULL). No personal value.
+
+    Without ``ids``: every customer of the actor's row scope (erased ones too: the caller counts them). With
+    ``ids``: those customers, whatever the scope (the policy refuses the ones outside it, R-23-2)."""
+    stmt = (
+        select(
+            Customer.id,
+            Customer.owner_id,
+            Customer.team,
+            Customer.origin,
+            Customer.erased_at,
+            CustomerPurpose.purpose_version,
+        )
+        .outerjoin(
+            CustomerPurpose,
+            (CustomerPurpose.customer_id == Customer.id) & (CustomerPurpose.purpose_code == purpose),
+        )
+        .order_by(Customer.id)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=owner_id)  # type: ignore[no-any-return]
+
+
+def contact_values(
+    ctx: Context,
+    scope: Scope,
+    columns: Sequence[str],
+    *,
+    ids: Sequence[str] | None = None,
+    only: frozenset[str] | None = None,
+    owner_id: str | None = None,
+) -> Select[Any]:
+    """The sealed ``columns`` (e.g. "name", "kana", "address") of the live customers of ``ids`` or, without ids,
+    of the actor's row scope (one statement, no id list), as (id, *blobs)."""
+    stmt = select(Customer.id, *(getattr(Customer, f"{c}_enc") for c in columns)).where(
+        Customer.erased_at.is_(None)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=owner_id)  # type: ignore[no-any-return]
+
+
+def contact_points_of_kind(
+    ctx: Context,
+    scope: Scope,
+    kind: str,
+    *,
+    ids: Sequence[str] | None = None,
+    only: frozenset[str] | None = None,
+    owner_id: str | None = None,
+) -> Select[str, str, bytes]:
+    """The contact points of one kind (phone / email) of the live customers of ``ids`` or of the actor's row
+    scope, sealed, in the order they were registered, as (customer id, contact point id, value blob)."""
+    stmt = (
+        select(ContactPoint.customer_id, ContactPoint.id, ContactPoint.value_enc)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(ContactPoint.kind == kind, Customer.erased_at.is_(None))
+        .order_by(ContactPoint.customer_id, ContactPoint.created_at, ContactPoint.id)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=owner_id)  # type: ignore[no-any-return]

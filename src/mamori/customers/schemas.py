@@ -43,6 +43,15 @@ FIELD_CATEGORIES: dict[str, Category] = {
     "employer": Category.ATTRIBUTE,
     "activities": Category.BEHAVIOUR,
 }
+# Issue 20: which contact channels each contact field serves. Under a purpose that names channels, a field whose
+# every channel is blocked for the person (do-not-contact, a missing opt-in) is masked by the policy engine.
+FIELD_CHANNELS: dict[str, tuple[str, ...]] = {
+    "phones": ("phone", "sms"),
+    "emails": ("email",),
+    "postal_code": ("post", "visit"),
+    "address": ("post", "visit"),
+}
+
 SCALAR_FIELDS = ("name", "kana", "birth_date", "gender", "postal_code", "address", "occupation", "employer")
 GENDERS = ("female", "male", "other", "unknown")
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\s\u3000]+$")

@@ -37,6 +37,8 @@ class Message:
     subject_ids: tuple[str, ...] = ()  # the customers the message concerns (ids only)
     request_id: str | None = None  # the request from the person it belongs to
     html: str | None = None  # the HTML alternative of ``body`` (e-mail only)
+    # Extra header lines (e-mail only), e.g. List-Unsubscribe (RFC 2369 / 8058); checked by the mail queue.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Notifier(Protocol):
@@ -64,7 +66,7 @@ class FileOutbox:
         os.chmod(self.directory, 0o700)
         ref = f"{at:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}"
         path = self.directory / f"{ref}.json"
-        payload = {
+        payload: dict[str, object] = {
             "channel": message.channel,
             "to": message.to,
             "subject": message.subject,
@@ -74,6 +76,8 @@ class FileOutbox:
             "subject_ids": list(message.subject_ids),
             "request_id": message.request_id,
         }
+        if message.headers:
+            payload["headers"] = [[name, value] for name, value in message.headers]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, ensure_ascii=False)

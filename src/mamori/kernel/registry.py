@@ -37,6 +37,10 @@ class PurposeState:
     stopped: bool = False  # a stop-use (利用停止) applies to this purpose (R-35-1)
     sensitive_consent: bool = False  # consent to acquire 要配慮 data (R-20-2)
     provision_stopped: bool = False  # 第三者提供の停止 requested (R-35-1): no provision to third parties
+    # Contact channels (issue 20): the channels whose last consent-ledger line is a do-not-contact (opt_out) and
+    # those whose last line is an opt-in (特定電子メール法 Art. 3: prior consent to advertising e-mail / SMS).
+    channels_out: frozenset[str] = frozenset()
+    channels_in: frozenset[str] = frozenset()
 
 
 # --- subject data sources (rights, incidents) -------------------------------------------------------------
@@ -219,6 +223,8 @@ def merge_purpose_states(
                 stopped=prev.stopped or state.stopped,
                 sensitive_consent=prev.sensitive_consent or state.sensitive_consent,
                 provision_stopped=prev.provision_stopped or state.provision_stopped,
+                channels_out=prev.channels_out | state.channels_out,
+                channels_in=prev.channels_in | state.channels_in,
             )
     return merged
 

@@ -85,6 +85,11 @@ def _part(part: str, lang: str) -> str | None:
     for kind in ("政令", "規則"):
         if part.startswith(kind):
             return "、".join(_numbered(kind, b, lang) for b in _items(part[len(kind) :]))
+    if part.startswith("特電法 "):  # issue 20: the 特定電子メール法 (TE-3, TE-4)
+        items = _items(part[4:])
+        if lang == "en":
+            return ", ".join(_item_en(i) for i in items) + " of the Specified Electronic Mail Act"
+        return "特定電子メール法" + "、".join(_item_ja(i) for i in items)
     if part.startswith("GL-T "):
         return f"通則ガイドライン {part[5:]}" if lang != "en" else f"PPC General Guidelines {part[5:]}"
     if part.startswith("GL-R "):

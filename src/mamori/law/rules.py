@@ -77,6 +77,28 @@ R_35_1 = Rule("R-35-1", "利用停止等", "Suspension of use or erasure", "ACT 
 R_CNS_1 = Rule("R-CNS-1", "有効な同意", "Valid consent", "GL-T 2-16", _RENUMBERED)
 G_6 = Rule("G-6", "GDPR 適法性の根拠", "GDPR lawful basis", "GDPR 6, 9, 10", date(2018, 5, 25))
 G_7 = Rule("G-7", "GDPR 同意の条件", "GDPR conditions for consent", "GDPR 7, 8", date(2018, 5, 25))
+# Issue 20: the Act on Regulation of Transmission of Specified Electronic Mail (特定電子メールの送信の適正化等に関する
+# 法律, 平成14年法律第26号), opt-in since its 2008 amendment (in force 2008-12-01). Not in APPI-RULES.md: a second
+# statute the contact slice applies to advertising e-mail and SMS. TE-3: no advertising mail without the
+# recipient's prior consent, and none after they refuse it (Art. 3(1), (3)); TE-4: every message names the sender,
+# its address and how to refuse further mail (Art. 4; 施行規則).
+_TE_OPT_IN = date(2008, 12, 1)
+TE_3 = Rule(
+    "TE-3",
+    "特定電子メールの送信の制限（オプトイン）",
+    "Advertising e-mail only with prior consent (opt-in)",
+    "特電法 3(1),(3)",
+    _TE_OPT_IN,
+    source_version="特定電子メール法 (平成20年改正)",
+)
+TE_4 = Rule(
+    "TE-4",
+    "特定電子メールの表示義務",
+    "What every advertising e-mail must show",
+    "特電法 4",
+    _TE_OPT_IN,
+    source_version="特定電子メール法 (平成20年改正)",
+)
 # Provision, outsourcees, cross-border (Art. 25, 27-31) and requests from the person (Art. 16(4), 32-39)
 R_16_4 = Rule(
     "R-16-4",
@@ -376,6 +398,8 @@ ALL_RULES: tuple[Rule, ...] = (
     R_CNS_1,
     G_6,
     G_7,
+    TE_3,
+    TE_4,
     R_R8_3,
     R_R8_4,
     R_16_4,

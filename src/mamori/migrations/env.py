@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import mamori.consent.models
+import mamori.contact.models
 import mamori.customers.models
 import mamori.deid.models
 import mamori.inventory.models

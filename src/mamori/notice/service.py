@@ -181,6 +181,7 @@ def _purposes(ctx: Context) -> tuple[Section, dict[str, Words]]:
                     ),
                 )
             )
+        facts.extend(_contact_facts(p.channels, p.marketing))
         entries.append(
             Entry(heading=_w(p.title_ja, p.title_en), paragraphs=[_w(p.text_ja, p.text_en)], facts=facts)
         )
@@ -204,6 +205,52 @@ def _purposes(ctx: Context) -> tuple[Section, dict[str, Words]]:
         ),
     )
     return section, titles
+
+
+# Issue 20: the channels in the order of kernel.policy.CHANNELS, and those whose advertising needs prior consent.
+_CHANNEL_ORDER = ("phone", "email", "post", "sms", "visit")
+_OPT_IN = ("email", "sms")
+
+
+def _contact_facts(channels: list[str], marketing: bool) -> list[Fact]:
+    """How a purpose contacts the person (its channels), and for advertising by e-mail or SMS that it is sent
+    only with prior consent and can be stopped at any time (特定電子メール法 第3条; TE-3). None for a purpose
+    that contacts nobody, so such a purpose's entry reads as before."""
+    if not channels:
+        return []
+    ordered = [c for c in _CHANNEL_ORDER if c in channels]
+    facts = [
+        Fact(
+            label=_w("ご連絡の方法", "How we contact you"),
+            value=_joined([_label("dnc_channel", c) for c in ordered]),
+        )
+    ]
+    optin = [c for c in ordered if marketing and c in _OPT_IN]
+    if optin:
+        words = _joined([_label("dnc_channel", c) for c in optin])
+        facts.append(
+            Fact(
+                label=_w("広告・宣伝のメール等", "Advertising e-mail and messages"),
+                value=_w(
+                    f"広告・宣伝の{words.ja}は、あらかじめ受信に同意いただいた方にだけお送りします。配信はいつでも"
+                    "停止でき、停止のお申し出の後はお送りしません。",
+                    f"We send advertising by {words.en} only to those who agreed beforehand to receive it. "
+                    "You can stop it at any time; after you ask, we send no more.",
+                ),
+            )
+        )
+    if marketing:
+        facts.append(
+            Fact(
+                label=_w("ご連絡の停止", "Stopping contact"),
+                value=_w(
+                    "ご案内の連絡は、方法ごとに（例えばお電話だけ）いつでも停止をお申し出いただけます。",
+                    "You can ask us at any time to stop contacting you with offers, one way at a time (for example "
+                    "by phone only).",
+                ),
+            )
+        )
+    return facts
 
 
 def _item(code: str) -> Words:

@@ -256,9 +256,13 @@ def open_relay(ctx: PlainContext, body: RelayOpenIn) -> RelayRead:
 
 @router.post("/relays/{relay_id}/consent", response_model=RelayRead, responses=R)
 def relay_consent(ctx: PlainContext, relay_id: Id, body: RelayConsentIn) -> RelayRead:
+    """相手方の回答を記録（取次の前でも後でも。取次後の提供同意は連絡先をこの応答で渡す） / record the other
+    customer's answer, before or after delivery (after delivery, a consent to share returns the contact here)."""
     return relay.consent(ctx, relay_id, body)
 
 
 @router.post("/relays/{relay_id}/deliver", response_model=RelayRead, responses=R)
 def relay_deliver(ctx: PlainContext, relay_id: Id) -> RelayRead:
+    """伝言を取り出して取り次ぐ（1回限り、回答の前でも後でも） / take the message for delivery (once, before or
+    after the answer)."""
     return relay.deliver(ctx, relay_id)

@@ -294,7 +294,7 @@ class RelayRequest(Base):
     requester_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     message_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # requester's data key
-    status: Mapped[str] = mapped_column(String(16))  # open / consented / declined / delivered
+    status: Mapped[str] = mapped_column(String(16))  # open / consented / delivered / completed / declined
     share_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_method: Mapped[str | None] = mapped_column(String(32), nullable=True)
     consent_evidence: Mapped[str | None] = mapped_column(String(200), nullable=True)

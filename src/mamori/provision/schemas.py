@@ -423,14 +423,18 @@ class RelayRead(BaseModel):
     id: str
     requester_id: str
     target_id: str
-    status: str
+    status: str  # open / consented / delivered / completed / declined (service/relay.py)
     share_contact: bool
     consented_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+    answer: Literal["agreed", "declined"] | None = None  # the other customer's answer, once recorded
+    delivered: bool = False  # the message was passed on
+    contact_provided: bool = False  # the contact was handed over (with its provision record, R-29-2)
+    closed: bool = False  # nothing more can happen
     disclosure_refused_rule: str | None = None
-    message: str | None = None  # only when delivering
-    contact: dict[str, str | None] | None = None  # only when the target consented to share it
+    message: str | None = None  # only from deliver (once)
+    contact: dict[str, str | None] | None = None  # only at the hand-over (R-29-2)
 
 
 class PurgeResult(BaseModel):

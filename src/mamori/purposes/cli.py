@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.table import Table
@@ -47,6 +47,7 @@ def list_(
             labels.label(f"purpose_field.{k}", st.lang)
             for k in ("code", "version", "title", "categories", "consent", "lawful_basis", "third_party")
         ),
+        st.t("連絡手段", "Channels"),
         labels.label("field.status", st.lang),
     )
     for p in items:
@@ -58,6 +59,7 @@ def list_(
             _consent_label(st, p.consent_appi, p.consent_gdpr),
             _basis_label(st, p.lawful_basis, p.art9_condition, p.art10),
             _yesno(st, p.third_party),
+            _channels_label(st, p.channels, p.marketing),
             labels.value("purpose_status", "retired" if p.retired else "active", st.lang),
         )
     console.print(table)
@@ -103,6 +105,8 @@ def show(
             rows.append(("purpose_field.balancing", p.balancing_ref))
         for key, text in rows:
             console.print(f"  {labels.label(key, st.lang)}{sep}{text}", markup=False, highlight=False)
+        for head, text in _channel_rows(st, p.channels, p.marketing):
+            console.print(f"  {head}{sep}{text}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _version(st: CliState, version: int) -> str:
@@ -133,6 +137,69 @@ def _basis_label(st: CliState, basis: str | None, art9: str | None, art10: bool)
     return ("; " if st.lang == "en" else "、").join(parts)
 
 
+def _channel_words(st: CliState, channels: list[str]) -> str:
+    """The contact channels in words (「電話、メール」), 「なし」 when the purpose contacts nobody."""
+    if not channels:
+        return st.t("なし", "none")
+    return labels.values("dnc_channel", list(channels), st.lang)
+
+
+def _channels_label(st: CliState, channels: list[str], marketing: bool) -> str:
+    """For ``purposes list``: the channels, with 「（広告宣伝）」 for a marketing purpose."""
+    words = _channel_words(st, channels)
+    return words + st.t("（広告宣伝）", " (advertising)") if marketing else words
+
+
+def optin_channels(channels: list[str], marketing: bool) -> list[str]:
+    """The channels of a marketing purpose that need the person's prior opt-in (TE-3: 特定電子メール法 第3条)."""
+    return [c for c in channels if marketing and c in HELP_OPT_IN_CHANNELS]
+
+
+def optin_note(st: CliState, channels: list[str], marketing: bool) -> str | None:
+    """What a marketing purpose with e-mail or SMS means for staff (TE-3), or None."""
+    need = optin_channels(channels, marketing)
+    if not need:
+        return None
+    words = labels.values("dnc_channel", need, st.lang)
+    return st.t(
+        f"広告宣伝の{words}は、本人が事前に受信に同意（オプトイン）した人にだけ送れます"
+        "（特定電子メール法 第3条、TE-3）。同意はこの目的への同意（consent grant -p）か、"
+        "mamori consent optin ID --channel email で記録します。",
+        f"Advertising by {words} may be sent only to persons who opted in beforehand (TE-3, Act on Specified "
+        "Electronic Mail Art. 3): consent to this purpose (consent grant -p), or mamori consent optin ID "
+        "--channel email",
+    )
+
+
+def _channel_rows(st: CliState, channels: list[str], marketing: bool) -> list[tuple[str, str]]:
+    rows = [
+        (st.t("連絡手段", "Contact channels"), _channel_words(st, channels)),
+        (st.t("広告宣伝", "Advertising"), _yesno(st, marketing)),
+    ]
+    note = optin_note(st, channels, marketing)
+    if note:
+        rows.append((st.t("事前の同意", "Prior opt-in"), note))
+    return rows
+
+
+def _channels(raw: list[str]) -> list[str]:
+    """``--channel`` values (repeated, or comma-separated), checked against the engine's list (one line)."""
+    out: list[str] = []
+    for name in (part.strip() for item in raw for part in item.split(",")):
+        if not name:
+            continue
+        if name not in HELP_CHANNELS:
+            raise ValidationFailed(
+                f"不明な連絡手段です（{_CHANNEL_HELP}）",
+                f"Unknown contact channel ({_CHANNEL_HELP})",
+                rule_id="R-18-1",
+                code="bad_channel",
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
     st = state(ctx)
     cats = []
@@ -145,7 +212,8 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
             )
         cats.append(policy.Category(name))
     json_out = bool(kw.pop("json_out"))
-    data = schemas.PurposeCreate(categories=cats, **kw)
+    channels = _channels(cast(list[str] | None, kw.pop("channels")) or [])
+    data = schemas.PurposeCreate(categories=cats, channels=channels, **kw)
     with st.transaction() as tx:
         result = service.revise(tx, data) if revise else service.add(tx, data)
     if json_out:
@@ -157,6 +225,14 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
             f"saved: {result.code} {_version(st, result.version)}",
         )
     )
+    console.print(
+        f"{st.t('連絡手段', 'contact channels')}: {_channels_label(st, result.channels, result.marketing)}",
+        markup=False,
+        highlight=False,
+    )
+    note = optin_note(st, result.channels, result.marketing)
+    if note:
+        console.print(f"ℹ {note}", markup=False, highlight=False, soft_wrap=True)
     for w in result.warnings:
         err_console.print(f"⚠ {w}", markup=False)
     if result.pending_notice is not None:
@@ -195,6 +271,11 @@ HELP_ART9_CONDITIONS = (
     "public_health",
     "archiving_research",
 )
+# The engine's contact channels (mamori.kernel.policy.CHANNELS / OPT_IN_CHANNELS), written out for --help as
+# above; tests/purposes/test_channels_cli.py fails if they drift.
+HELP_CHANNELS = ("phone", "email", "post", "sms", "visit")
+HELP_OPT_IN_CHANNELS = ("email", "sms")
+_CHANNEL_HELP = _opts("dnc_channel", HELP_CHANNELS)
 _BASIS_HELP = (
     "GDPRの適法根拠（第6条第1項）: "
     + _opts("lawful_basis", HELP_LAWFUL_BASES)
@@ -230,6 +311,18 @@ def add(
     ),
     art9: str | None = typer.Option(None, "--art9", help=_ART9_HELP),
     art10: bool = typer.Option(False, "--art10", help="犯罪経歴データ（GDPR 10条） / criminal-offence data"),
+    channels: list[str] | None = typer.Option(
+        None,
+        "--channel",
+        help="この目的で本人に連絡する手段（繰り返し指定。改定は新しい版）: "
+        + _CHANNEL_HELP
+        + " / contact channels (repeat the option)",
+    ),
+    marketing: bool = typer.Option(
+        False,
+        "--marketing",
+        help="広告宣伝の目的（メール・SMSは事前の同意が必要: 特定電子メール法 第3条） / advertising",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """利用目的を登録する（曖昧な表現は警告） / register a purpose (vague wording is warned about)."""
@@ -250,6 +343,8 @@ def add(
         balancing_ref=balancing_ref,
         art9_condition=art9,
         art10=art10,
+        channels=channels,
+        marketing=marketing,
         json_out=json_out,
     )
 

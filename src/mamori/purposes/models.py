@@ -45,3 +45,7 @@ class PurposeVersion(Base):
     )  # legitimate-interest record id
     art9_condition: Mapped[str | None] = mapped_column(String(40), nullable=True)  # Art. 9(2) condition code
     art10: Mapped[bool] = mapped_column(Boolean, default=False)  # covers criminal-offence data (Art. 10)
+    # Issue 20: the contact channels the purpose uses (comma-separated, from kernel.policy.CHANNELS; empty: the
+    # purpose contacts nobody) and whether it is advertising (広告宣伝: e-mail / SMS need prior opt-in, TE-3).
+    channels: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    marketing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

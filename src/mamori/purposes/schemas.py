@@ -6,7 +6,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
-from mamori.kernel.policy import Category
+from mamori.kernel.policy import CHANNELS, Category
 from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
 
@@ -51,6 +51,20 @@ class PurposeCreate(InputModel):
     balancing_ref: str | None = None  # legitimate interests: the id of the balancing record (LIA)
     art9_condition: Art9Condition | None = None  # special categories (sensitive): the Art. 9(2) condition
     art10: bool = False  # covers criminal-offence data (Art. 10)
+    # Issue 20: the channels the purpose contacts people by (電話 / メール / 郵送 / SMS / 訪問); none: no contact.
+    channels: list[str] = Field(default_factory=list, max_length=len(CHANNELS))
+    marketing: bool = False  # advertising (広告宣伝): e-mail and SMS need the person's prior opt-in (TE-3)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if c not in CHANNELS]
+        if bad:
+            raise Invalid(
+                "連絡手段は " + " / ".join(CHANNELS) + " から選んでください",
+                "channels: each one of " + ", ".join(CHANNELS),
+            )
+        return [c for c in CHANNELS if c in v]  # one order, no repeats
 
     @field_validator("code")
     @classmethod
@@ -91,6 +105,8 @@ class PurposeRead(BaseModel):
     balancing_ref: str | None = None
     art9_condition: str | None = None
     art10: bool = False
+    channels: list[str] = []
+    marketing: bool = False
     warnings: list[str] = []
     # after a revision: how many persons were notified of an older version only and need the new notice
     pending_notice: int | None = None

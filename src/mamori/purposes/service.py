@@ -16,7 +16,7 @@ from sqlalchemy import ScalarSelect
 from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.errors import Conflict, NotFound, ValidationFailed
-from mamori.kernel.policy import Action, Category, PurposeFacts, Resource
+from mamori.kernel.policy import CHANNELS, Action, Category, PurposeFacts, Resource
 from mamori.law.rules import G_6, R_17_1, R_17_2
 from mamori.purposes import queries
 from mamori.purposes.models import Purpose, PurposeVersion
@@ -114,6 +114,8 @@ def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None 
         balancing_ref=version.balancing_ref,
         art9_condition=version.art9_condition,
         art10=version.art10,
+        channels=[c for c in (version.channels or "").split(",") if c],
+        marketing=bool(version.marketing),
         warnings=warnings or [],
     )
 
@@ -137,6 +139,8 @@ def _version_row(ctx: Context, purpose_id: int, version: int, data: PurposeCreat
         balancing_ref=data.balancing_ref,
         art9_condition=data.art9_condition,
         art10=data.art10,
+        channels=",".join(c for c in CHANNELS if c in data.channels),  # one order (validated by the schema)
+        marketing=data.marketing,
     )
 
 
@@ -231,6 +235,8 @@ def _facts(purpose: Purpose, version: PurposeVersion) -> PurposeFacts:
         version=version.version,
         lawful_basis=version.lawful_basis,
         art9_condition=version.art9_condition,
+        channels=frozenset(c for c in (version.channels or "").split(",") if c),
+        marketing=bool(version.marketing),
     )
 
 
@@ -275,6 +281,9 @@ def as_notified(notified: PurposeFacts, current: PurposeFacts) -> PurposeFacts:
         lawful_basis=current.lawful_basis if notified.lawful_basis == current.lawful_basis else None,
         art9_condition=current.art9_condition if notified.art9_condition == current.art9_condition else None,
         unnotified=current.categories - notified.categories,
+        # issue 20: only channels both versions name (the person was told of no other), the stricter opt-in need
+        channels=notified.channels & current.channels,
+        marketing=notified.marketing or current.marketing,
     )
 
 

@@ -38,7 +38,7 @@ from mamori.kernel.http import pages
 from mamori.kernel.http.deps import Principal, runtime_of
 from mamori.kernel.http.templating import lang_of, render
 from mamori.kernel.labels import label, value, values
-from mamori.kernel.policy import Category, Resource
+from mamori.kernel.policy import CHANNELS, OPT_IN_CHANNELS, Category, Resource
 from mamori.kernel.policy.actions import scope_for
 from mamori.purposes import service
 from mamori.purposes.permissions import PURPOSE_MANAGE
@@ -54,6 +54,8 @@ TEXTS = ("code", "title_ja", "title_en", "text_ja", "text_en")
 OPTIONAL = ("retention_days", "lawful_basis", "balancing_ref", "art9_condition")
 MAX_FIELD = 20000  # a form field longer than this is refused before it reaches the model
 _NOT_FOUND_CODES = frozenset({"purpose_unknown"})
+# Issue 20: the words of the two new fields (the other fields' are web_purposes_field.* labels).
+_FIELD_WORDS = {"channels": ("連絡手段", "Contact channels"), "marketing": ("広告宣伝", "Advertising")}
 
 
 # -- the signed-in user, transactions, error pages --------------------------------------------------------------
@@ -131,6 +133,8 @@ def _values(form: FormData) -> dict[str, Any]:
     out["categories"] = [c for c in form.getlist("categories") if isinstance(c, str)]
     for flag in FLAGS:
         out[flag] = _text(form, flag) == "1"
+    out["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
+    out["marketing"] = _text(form, "marketing") == "1"
     return out
 
 
@@ -148,11 +152,16 @@ def _values_of(p: PurposeRead) -> dict[str, Any]:
         "balancing_ref": p.balancing_ref or "",
         "art9_condition": p.art9_condition or "",
         **{flag: bool(getattr(p, flag)) for flag in FLAGS},
+        "channels": list(p.channels),
+        "marketing": p.marketing,
     }
 
 
 def _field_word(field: str, lang: str) -> str:
     head = field.split(".", 1)[0]
+    if head in _FIELD_WORDS:
+        ja, en = _FIELD_WORDS[head]
+        return en if lang == "en" else ja
     return label(f"web_purposes_field.{head}", lang, default=head or label("validation.request", lang))
 
 
@@ -162,10 +171,15 @@ def _parse(v: dict[str, Any], lang: str) -> tuple[PurposeCreate | None, list[dic
     if too_long:
         msg = label("pydantic.string_too_long", lang).format(max_length=MAX_FIELD)
         return None, [{"field": k, "label": _field_word(k, lang), "message": msg} for k in too_long]
+    if any(c not in CHANNELS for c in v["channels"]):  # not one of the boxes (the value is never echoed)
+        msg = "選択肢から選んでください" if lang != "en" else "choose from the list"
+        return None, [{"field": "channels", "label": _field_word("channels", lang), "message": msg}]
     body: dict[str, Any] = {k: v[k] for k in TEXTS}
     body.update({k: (v[k] or None) for k in OPTIONAL})
     body["categories"] = v["categories"]
     body.update({flag: v[flag] for flag in FLAGS})
+    body["channels"] = v["channels"]
+    body["marketing"] = v["marketing"]
     try:
         return PurposeCreate.model_validate(body), []
     except ValidationError as exc:
@@ -206,6 +220,9 @@ def _form_page(
         categories=CATEGORIES,
         lawful_bases=LAWFUL_BASES,
         art9_conditions=ART9_CONDITIONS,
+        channels=CHANNELS,
+        opt_in_channels=OPT_IN_CHANNELS,
+        optin_note=lambda chs, marketing: optin_note(chs, marketing, lang),
     )
     return render(request, "purposes/form.html", data, status_code=status)
 
@@ -234,6 +251,33 @@ def basis_words(p: PurposeRead | dict[str, Any], lang: str) -> str:
     if get("art10"):
         parts.append(label("purpose_field.art10", lang))
     return ("; " if lang == "en" else "、").join(parts)
+
+
+def channel_words(channels: list[str], lang: str) -> str:
+    """The purpose's contact channels in words (「電話、メール」), 「なし」 when it contacts nobody (issue 20)."""
+    if not channels:
+        return "none" if lang == "en" else "なし"
+    return values("dnc_channel", [c for c in CHANNELS if c in channels], lang)
+
+
+def optin_note(channels: list[str], marketing: bool, lang: str) -> str | None:
+    """TE-3 (特定電子メール法 第3条) for staff: a marketing purpose with e-mail or SMS reaches only those who opted
+    in beforehand; None for any other purpose."""
+    need = [c for c in CHANNELS if marketing and c in channels and c in OPT_IN_CHANNELS]
+    if not need:
+        return None
+    words = values("dnc_channel", need, lang)
+    if lang == "en":
+        return (
+            f"Advertising by {words} may be sent only to persons who opted in beforehand, and no more once they "
+            "ask to stop (Act on Specified Electronic Mail Art. 3). Consent to this purpose counts, or record an "
+            "opt-in for the channel on the person's consent page."
+        )
+    return (
+        f"広告宣伝の{words}は、事前に受信に同意（オプトイン）した本人にだけ送れます。配信停止の申出があれば以後は"
+        "送れません（特定電子メール法 第3条）。この目的への同意、または連絡手段ごとの受信の同意を、本人の"
+        "同意・連絡停止の画面で記録します。"
+    )
 
 
 def _token(text: str) -> list[str]:
@@ -270,9 +314,22 @@ def _changes(cur: PurposeRead, v: dict[str, Any], lang: str) -> list[tuple[str, 
             return value("lawful_basis", d[key] or None, lang)
         if key == "art9_condition":
             return value("art9_condition", d[key] or None, lang)
+        if key == "channels":
+            return channel_words(d["channels"], lang)
+        if key == "marketing":
+            return label("yesno.yes" if d[key] else "yesno.no", lang)
         return str(d[key]) or "—"
 
-    for key in ("categories", *FLAGS, "retention_days", "lawful_basis", "balancing_ref", "art9_condition"):
+    for key in (
+        "categories",
+        *FLAGS,
+        "channels",
+        "marketing",
+        "retention_days",
+        "lawful_basis",
+        "balancing_ref",
+        "art9_condition",
+    ):
         before, after = words(old, key), words(v, key)
         if before != after:
             rows.append((_field_word(key, lang), before, after))
@@ -287,6 +344,8 @@ def _common(request: Request, who: Principal, **extra: Any) -> dict[str, Any]:
         can_manage=_can_manage(who),
         consent_words=lambda p: consent_words(p, lang),
         basis_words=lambda p: basis_words(p, lang),
+        channel_words=lambda chs: channel_words(list(chs), lang),
+        optin_note=lambda chs, marketing: optin_note(list(chs), bool(marketing), lang),
         title_of=lambda p: p.title_en if lang == "en" else p.title_ja,
         text_of=lambda p: p.text_en if lang == "en" else p.text_ja,
         version_word=lambda n: label("web_purposes.version_n", lang).format(n=n),
@@ -334,7 +393,7 @@ def new_page(request: Request) -> Response:
     if refused is not None:
         return _failure(request, who, refused)
     empty: dict[str, Any] = {k: "" for k in (*TEXTS, *OPTIONAL)}
-    empty.update({flag: False for flag in FLAGS}, categories=[])
+    empty.update({flag: False for flag in FLAGS}, categories=[], channels=[], marketing=False)
     return _form_page(request, who, mode="new", v=empty)
 
 

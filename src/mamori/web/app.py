@@ -182,6 +182,7 @@ def docs(request: Request) -> Response:
 
 def mount(app: FastAPI) -> None:
     from mamori.consent import web as consent_web
+    from mamori.contact import web as contact_web
     from mamori.customers import web as customers_web
     from mamori.notice import web as notice_web
     from mamori.processors import web as processors_web
@@ -198,6 +199,7 @@ def mount(app: FastAPI) -> None:
         purposes_web,
         customers_web,
         consent_web,
+        contact_web,
         provision_web,
         processors_web,
         rights_web,

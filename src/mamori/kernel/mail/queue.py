@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import smtplib
 import ssl
@@ -51,6 +52,31 @@ FAILED_KEEP_DAYS = 30  # a finally failed message's content is kept this long fo
 CONTENT_COLUMNS = ("to_enc", "subject_enc", "text_enc", "html_enc")
 MAX_SUBJECT = 998
 MAX_BODY = 1_000_000
+MAX_HEADERS = 8
+HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+# Header names a caller may not set: the backend writes these itself (or they shape the MIME structure).
+RESERVED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "sender",
+        "reply-to",
+        "return-path",
+        "auto-submitted",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+    }
+)
+# The extra headers travel sealed in ``text_enc`` (no column of their own): this mark, their JSON, a newline, the
+# text. A text never starts with NUL (refused), so a plain text is never read as headers.
+_HEADERS_MARK = "\0mamori-headers\0"
 
 # Audit actions (labels in kernel/labels/data/web_audit.toml).
 A_SENT = "mail.sent"
@@ -75,6 +101,9 @@ class Mail:
     ref: str | None = None
     subject_ids: tuple[str, ...] = ()
     request_id: str | None = None
+    # Extra header lines, e.g. ("List-Unsubscribe", "<https://…/u/TOKEN>"): sealed with the text (they may carry a
+    # token), written by the backend. Names from :data:`HEADER_NAME`, never one the backend sets itself.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 Hook = Callable[[Context, str, str], None]
@@ -191,8 +220,10 @@ def _check(mail: Mail) -> None:
         or not isinstance(mail.text, str)
         or len(mail.text) > MAX_BODY
         or (mail.html is not None and len(mail.html) > MAX_BODY)
+        or mail.text.startswith("\0")
         or not mail.topic
         or len(mail.topic) > 64
+        or not _headers_ok(mail.headers)
     )
     if bad:
         raise ValidationFailed(
@@ -200,6 +231,42 @@ def _check(mail: Mail) -> None:
             "The e-mail to send has an invalid address, subject or body.",
             code="bad_mail",
         )
+
+
+def _headers_ok(headers: object) -> bool:
+    if not isinstance(headers, tuple) or len(headers) > MAX_HEADERS:
+        return False
+    for item in headers:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            return False
+        name, value = item
+        if not (isinstance(name, str) and isinstance(value, str)) or not HEADER_NAME.match(name):
+            return False
+        if name.lower() in RESERVED_HEADERS or len(value) > MAX_SUBJECT or any(c in value for c in "\r\n\0"):
+            return False
+    return True
+
+
+def _pack(text: str, headers: tuple[tuple[str, str], ...]) -> str:
+    if not headers:
+        return text
+    return _HEADERS_MARK + json.dumps([[n, v] for n, v in headers], ensure_ascii=False) + "\n" + text
+
+
+def _unpack(stored: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if not stored.startswith(_HEADERS_MARK):
+        return stored, ()
+    head, _, text = stored[len(_HEADERS_MARK) :].partition("\n")
+    try:
+        value = json.loads(head)
+    except ValueError:
+        return text, ()
+    pairs = (
+        tuple((str(p[0]), str(p[1])) for p in value if isinstance(p, list) and len(p) == 2)
+        if isinstance(value, list)
+        else ()
+    )
+    return text, pairs
 
 
 def enqueue(ctx: Context, mail: Mail) -> str:
@@ -227,7 +294,7 @@ def enqueue(ctx: Context, mail: Mail) -> str:
         hook_pending=False,
         to_enc=_seal(aead, message_id, "to_enc", mail.to.strip()),
         subject_enc=_seal(aead, message_id, "subject_enc", mail.subject),
-        text_enc=_seal(aead, message_id, "text_enc", mail.text),
+        text_enc=_seal(aead, message_id, "text_enc", _pack(mail.text, mail.headers)),
         html_enc=_seal(aead, message_id, "html_enc", mail.html),
     )
     ctx.session.add(row)
@@ -322,14 +389,16 @@ def _claim(rt: Runtime, message_id: str, now: datetime) -> tuple[str, MailMessag
     if _has_content(row):
         aead = _aead(rt)
         try:
+            body, headers = _unpack(_open(aead, row.id, "text_enc", row.text_enc) or "")
             message = Message(
                 channel="email",
                 to=_open(aead, row.id, "to_enc", row.to_enc) or "",
                 subject=_open(aead, row.id, "subject_enc", row.subject_enc) or "",
-                body=_open(aead, row.id, "text_enc", row.text_enc) or "",
+                body=body,
                 html=_open(aead, row.id, "html_enc", row.html_enc),
                 subject_ids=tuple(_ids(row.subject_ids)),
                 request_id=row.request_id,
+                headers=headers,
             )
         except IntegrityFailure:
             message = None

@@ -4,7 +4,8 @@ STARTTLS (``smtp_security=starttls``, the default, port 587), implicit TLS (``tl
 relay on this host only). The server's certificate is checked against the system's CAs (``SSL_CERT_FILE`` adds a
 private CA). Each message is ``multipart/alternative`` (text + HTML) with Date, Message-ID and
 ``Auto-Submitted: auto-generated`` (RFC 3834: no auto-replies); non-ASCII headers (Japanese subjects) are encoded
-as UTF-8 (RFC 2047), bodies as UTF-8.
+as UTF-8 (RFC 2047), bodies as UTF-8. A message's extra headers (``Message.headers``, e.g. ``List-Unsubscribe`` and
+``List-Unsubscribe-Post`` of RFC 8058 for a campaign) are written after these.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class SmtpNotifier:
         domain = self.sender.rpartition("@")[2] or None
         msg["Message-ID"] = make_msgid(domain=domain)
         msg["Auto-Submitted"] = "auto-generated"
+        for name, value in message.headers:  # checked when enqueued (mail.queue.check_headers)
+            msg[name] = value
         msg.set_content(message.body, charset="utf-8")
         if message.html:
             msg.add_alternative(message.html, subtype="html", charset="utf-8")

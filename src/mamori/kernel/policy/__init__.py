@@ -14,10 +14,13 @@ from mamori.kernel.policy.actions import (
     registered_actions,
 )
 from mamori.kernel.policy.engine import (
+    CHANNELS,
+    OPT_IN_CHANNELS,
     Category,
     Decision,
     PurposeFacts,
     Resource,
+    blocked_channels,
     decide,
     grant_refusal,
     require,
@@ -25,6 +28,8 @@ from mamori.kernel.policy.engine import (
 )
 
 __all__ = [
+    "CHANNELS",
+    "OPT_IN_CHANNELS",
     "Action",
     "ActionSpec",
     "Category",
@@ -32,6 +37,7 @@ __all__ = [
     "PurposeFacts",
     "Resource",
     "Scope",
+    "blocked_channels",
     "decide",
     "grant_refusal",
     "grant_table",

@@ -16,11 +16,17 @@ Order of checks (the first failing one is reported):
 5. no stop-use request applies ............................... R-35-1
 6. a GDPR lawful basis, then consent where the purpose needs it R-18-1 / R-CNS-1 (APPI), G-6 / G-7 (GDPR)
 7. writing 要配慮 data needs consent or a recorded exception . R-20-2
+8. a contact on a channel (``Resource.channel``, issue 20): the purpose names the channel (R-18-1), a channel
+   that needs prior opt-in has it (TE-3 / R-CNS-1: 特定電子メール法 Art. 3), no do-not-contact (R-35-1)
 Then, for reads, fields whose data category the purpose does not cover are masked (data minimisation), and
 要配慮 fields are masked unless the purpose covers them and consent exists (R-20-2) — and, for a GDPR subject,
 unless the purpose has an Art. 9(2) condition (G-6). The purpose facts are those of the version notified to this
 person (R-17-2): a write to a category only a later version covers is refused under R-17-2 / R-21-1, any other
-masked field under R-18-1.
+masked field under R-18-1. In a read under a purpose that names contact channels, a contact field
+(``Resource.field_channels``) is masked too when a channel of the purpose it serves is blocked for this person
+(do-not-contact, or an opt-in the channel needs and the person has not given): the phone number of someone who
+said 「もう電話しないで」 is not shown for outbound work, and stays visible for purposes without channels (billing,
+support). A contact on a named channel (``Resource.channel``) sees that channel's fields once step 8 allowed it.
 
 Rules as data (ADR 0009): each check from 2 on (bar "the purpose must exist", without which nothing can be
 decided) and the write refusal of fields outside the purpose run only while their rule is in force on
@@ -41,6 +47,11 @@ from mamori.kernel.policy.actions import Action, scope_for, spec
 from mamori.kernel.policy.actions import Scope as Scope  # re-exported: older imports name it from the engine
 from mamori.kernel.registry import AccessGrant, ConsentState, PurposeState
 from mamori.kernel.rulebook import applies
+
+# Issue 20: the ways a person can be reached. A purpose that contacts people names its channels.
+CHANNELS: tuple[str, ...] = ("phone", "email", "post", "sms", "visit")
+# 特定電子メール法 Art. 3: advertising by e-mail (SMS included) needs the recipient's prior opt-in.
+OPT_IN_CHANNELS: frozenset[str] = frozenset({"email", "sms"})
 
 
 class Category(StrEnum):
@@ -65,6 +76,17 @@ class PurposeFacts:
     lawful_basis: str | None = None  # G-6: the GDPR Art. 6(1) basis (None: none recorded)
     art9_condition: str | None = None  # G-6: the GDPR Art. 9(2) condition for special categories
     unnotified: frozenset[Category] = frozenset()  # categories of the current version this person wasn't told
+    channels: frozenset[str] = (
+        frozenset()
+    )  # issue 20: the contact channels the purpose names (none: not a contact)
+    marketing: bool = (
+        False  # advertising (広告宣伝): e-mail / SMS need prior opt-in (特定電子メール法 Art. 3)
+    )
+
+    @property
+    def opt_in_channels(self) -> frozenset[str]:
+        """The channels of this purpose that need the person's prior opt-in (TE-3)."""
+        return self.channels & OPT_IN_CHANNELS if self.marketing else frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,10 @@ class Resource:
     fields: Mapping[str, Category] = field(default_factory=dict)
     sensitive_exception: str | None = None  # a recorded R-18-1 ③…⑥ / 政令9 exception for 要配慮 writes
     grant: AccessGrant | None = None  # for an outsourcee actor: its running contract's grant (R-25-1)
+    channel: str | None = (
+        None  # issue 20: the action contacts the person on this channel (a call, a mail, a list)
+    )
+    field_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> channels it serves
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,52 @@ CONSENT_RULES = ("R-18-1", "R-CNS-1", "G-6", "G-7")
 
 def _deny(code: str, rules: tuple[str, ...], ja: str, en: str) -> Decision:
     return Decision(False, rules, frozenset(), ja, en, code)
+
+
+def blocked_channels(facts: PurposeFacts, state: PurposeState) -> frozenset[str]:
+    """The purpose's channels this person may not be contacted on: do-not-contact (R-35-1), or an opt-in the
+    channel needs under a marketing purpose and the person has not given or has withdrawn (TE-3)."""
+    return frozenset(
+        c
+        for c in facts.channels
+        if c in state.channels_out or (c in facts.opt_in_channels and not _opted_in(state, c))
+    )
+
+
+def _opted_in(state: PurposeState, channel: str) -> bool:
+    """TE-3: an opt-in line for the channel, or consent to the advertising purpose itself (the person agreed to
+    receive what the purpose says it sends) — unless a later do-not-contact line took it back."""
+    if channel in state.channels_out:
+        return False
+    return channel in state.channels_in or state.consent == ConsentState.GRANTED
+
+
+def _channel_refusal(ctx: Context, facts: PurposeFacts, state: PurposeState, channel: str) -> Decision | None:
+    """Step 8: may the person be contacted on ``channel`` for this purpose? (issue 20)"""
+    purpose = facts.code
+    if channel not in facts.channels and applies(ctx, "R-18-1"):
+        return _deny(
+            "channel_not_in_purpose",
+            ("R-18-1",),
+            f"利用目的「{purpose}」は連絡手段「{channel}」での連絡を含みません。",
+            f"Purpose '{purpose}' does not include contact by '{channel}'.",
+        )
+    if channel in facts.opt_in_channels and not _opted_in(state, channel) and applies(ctx, "TE-3", "R-CNS-1"):
+        withdrawn = channel in state.channels_out
+        return _deny(
+            "optin_withdrawn" if withdrawn else "optin_missing",
+            ("TE-3", "R-CNS-1"),
+            f"広告宣伝の{channel}送信には本人の事前の同意が必要です（{'配信停止済み' if withdrawn else '未取得'}・特定電子メール法第3条）。",
+            f"Advertising by {channel} needs the person's prior opt-in ({'withdrawn' if withdrawn else 'not given'}).",
+        )
+    if channel in state.channels_out and applies(ctx, "R-35-1"):
+        return _deny(
+            "do_not_contact",
+            ("R-35-1",),
+            f"本人の申出により「{channel}」での連絡は停止されています。",
+            f"The person asked not to be contacted by '{channel}'.",
+        )
+    return None
 
 
 def _in_scope(ctx: Context, scope: Scope, resource: Resource) -> bool:
@@ -258,6 +330,13 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             "Special care-required data needs the person's consent or a recorded exception.",
         )
 
+    if resource.channel is not None:
+        refused = _channel_refusal(ctx, facts, resource.state, resource.channel)
+        if refused is not None:
+            return refused
+    blocked = blocked_channels(facts, resource.state) if facts.channels else frozenset()
+    if blocked and not applies(ctx, "R-35-1", "TE-3"):
+        blocked = frozenset()
     masked = frozenset(
         name
         for name, category in resource.fields.items()
@@ -290,6 +369,14 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
             ("R-18-1",),
             "利用目的の範囲外の項目は変更できません: " + ", ".join(sorted(masked)),
             "Fields outside the purpose cannot be changed: " + ", ".join(sorted(masked)),
+        )
+    if blocked and not registered.writes and resource.channel is None:
+        # issue 20: a contact point serving a channel of this purpose that is blocked for this person is not shown
+        # in a read for the purpose (the operator must not see a number they may not call). A contact on a named
+        # channel (a list, a check) was decided above: it sees its own channel's fields. A write — correcting the
+        # number — is not a contact and stays possible.
+        masked |= frozenset(
+            name for name in resource.fields if blocked.intersection(resource.field_channels.get(name, ()))
         )
     return Decision(True, (), masked, "許可", "allowed")
 

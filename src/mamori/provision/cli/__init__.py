@@ -25,6 +25,7 @@ from mamori.provision.cli.filings import referable_provide as referable_provide
 from mamori.provision.cli.filings import relay_consent as relay_consent
 from mamori.provision.cli.filings import relay_deliver as relay_deliver
 from mamori.provision.cli.filings import relay_open as relay_open
+from mamori.provision.cli.filings import relay_show as relay_show
 from mamori.provision.cli.flows import _write_out as _write_out
 from mamori.provision.cli.flows import mark_improper as mark_improper
 from mamori.provision.cli.flows import provide as provide

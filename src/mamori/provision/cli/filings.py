@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from mamori.kernel import labels
-from mamori.kernel.cli_support import cli_command, console, lazy, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, lazy, print_json, state
 from mamori.provision.cli.common import (
     JSON_OPT,
     _csv_list,
@@ -330,26 +330,34 @@ def relay_open(
 def relay_consent(
     ctx: typer.Context,
     relay_id: str,
-    method: str = typer.Option("oral"),
+    method: str = typer.Option(
+        "oral", help="回答の方法（電話なら oral、メールなら email） / how the answer came"
+    ),
     evidence: str | None = typer.Option(None),
     decline: bool = typer.Option(False, "--decline", help="相手が取次を断った"),
     share_contact: bool = typer.Option(False, "--share-contact", help="相手が連絡先の提供に同意した"),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """相手方の回答（同意）を記録 / record the other customer's answer."""
+    """相手方の回答（同意）を記録（取次の前でも後でも） / record the other customer's answer (before or after
+    delivery); after delivery, a consent to share hands the contact over now."""
     st = state(ctx)
     data = schemas.RelayConsentIn.model_validate(
         {"method": method, "evidence": evidence, "agree": not decline, "share_contact": share_contact}
     )
     with st.transaction() as c:
         got = relay.consent(c, relay_id, data)
-    print_json(got) if json_out else console.print(labels.value("relay_status", got.status, st.lang))
+    if json_out:
+        print_json(got)
+        return
+    console.print(labels.value("relay_status", got.status, st.lang))
+    _print_contact(st, got)
 
 
 @relay_app.command("deliver")
 @cli_command
 def relay_deliver(ctx: typer.Context, relay_id: str, json_out: bool = JSON_OPT) -> None:
-    """伝言を取り出して取り次ぐ（1回限り） / take the message for delivery (once)."""
+    """伝言を取り出して取り次ぐ（1回限り、相手方の回答の前でも後でも） / take the message for delivery (once,
+    before or after the other customer's answer)."""
     st = state(ctx)
     with st.transaction() as c:
         got = relay.deliver(c, relay_id)
@@ -357,6 +365,31 @@ def relay_deliver(ctx: typer.Context, relay_id: str, json_out: bool = JSON_OPT) 
         print_json(got)
         return
     console.print(got.message or "", markup=False)
+    _print_contact(st, got)
+    if got.status == "delivered":
+        console.print(
+            st.t(
+                f"相手方の回答（連絡先の提供）は後で記録できます: mamori provision relay consent {got.id}",
+                f"the other customer's answer can be recorded later: mamori provision relay consent {got.id}",
+            ),
+            soft_wrap=True,
+        )
+
+
+@relay_app.command("show")
+@cli_command
+def relay_show(ctx: typer.Context, relay_id: str, json_out: bool = JSON_OPT) -> None:
+    """取次依頼の状態（伝言・連絡先は表示しない） / a relay's state (no message, no contact)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        got = relay.show(c, relay_id)
+    if json_out:
+        print_json(got)
+        return
+    console.print(f"{got.id}  {labels.value('relay_status', got.status, st.lang)}")
+
+
+def _print_contact(st: CliState, got: schemas.RelayRead) -> None:
     if got.contact:
         console.print(
             st.t("連絡先（同意済み）: ", "contact (consented): ")

@@ -15,6 +15,7 @@ from mamori.customers.models import (
     CustomerPurpose,
 )
 from mamori.customers.schemas import (
+    FIELD_CHANNELS,
     AttributeIn,
     PurposeNoticeRead,
 )
@@ -177,6 +178,7 @@ def policy_facts(
             gdpr=r.origin in GDPR_ORIGINS,
             fields=fields,
             grant=grant,
+            field_channels=FIELD_CHANNELS,
             **kwargs,  # type: ignore[arg-type]
         )
     return out, _notice_reads_of(ctx, notices)
