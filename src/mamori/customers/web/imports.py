@@ -888,17 +888,22 @@ def _job_or_404(request: Request, who: Principal, job_id: str) -> Job | HTMLResp
 
 def _job_page(request: Request, who: Principal, job: Job, *, fragment: bool) -> HTMLResponse:
     lang = lang_of(request)
+    # One snapshot of a job another thread is running: ``finished`` first (the thread sets the report, then
+    # finished), so a finished job always comes with its report or its failure — reading ``job.finished`` again in
+    # the template could see it finish after the report was read, and showed an empty box.
+    finished = job.finished
     report = job.report
     failure = None
     if job.failure is not None:
         failure = {"message": job.failure.message(lang), "rule_id": job.failure.rule_id}
-    elif job.crashed or (job.finished and report is None):
+    elif job.crashed or (finished and report is None):
         # a job that ended without a report or a refusal is shown as stopped, never as an empty box
         failure = {"message": label("web_imports.crashed", lang), "rule_id": None}
     data = _common(
         request,
         who,
         job=job,
+        finished=finished,
         report=report,
         failure=failure,
         duplicates=report.duplicates if report else [],
