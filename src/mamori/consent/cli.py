@@ -193,15 +193,10 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
     st = state(ctx)
     with st.transaction() as c:
         summary = service.show(c, customer_id)
-    states = channel_states(summary)
-    if json_out:  # as GET /api/v1/customers/{id}/consents: every channel's state (opt_in / opt_out / none)
-        print_json(
-            {
-                **summary.model_dump(mode="json"),
-                "channels": {c: (e.action if e else "none") for c, e in states.items()},
-            }
-        )
+    if json_out:  # as GET /api/v1/customers/{id}/consents: ConsentSummary.channels holds every channel's state
+        print_json(summary.model_dump(mode="json"))
         return
+    states = channel_states(summary)
     sep = ", " if st.lang == "en" else "、"
     purposes = sep.join(
         f"{code}: {labels.value('consent_state', v, st.lang)}" for code, v in summary.purposes.items()
