@@ -193,7 +193,7 @@ def show(ctx: typer.Context, customer_id: str, json_out: bool = typer.Option(Fal
     st = state(ctx)
     with st.transaction() as c:
         summary = service.show(c, customer_id)
-    if json_out:  # as GET /api/v1/customers/{id}/consents: ConsentSummary.channels holds every channel's state
+    if json_out:  # as GET /api/v1/customers/{id}/consents (ConsentSummary.channels)
         print_json(summary.model_dump(mode="json"))
         return
     states = channel_states(summary)
