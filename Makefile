@@ -1,5 +1,6 @@
 # mamori — two commands on a fresh machine:
 #   make run    create .venv, install, initialise an embedded SQLite store with synthetic customers, serve the API
+#               and run the scheduler worker next to it (mamori worker; stopped with the server)
 #   make test   the whole suite: ruff, mypy, import-linter, alembic check, pytest on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -35,6 +36,11 @@ run: install
 	@echo; echo "== デモ用ログイン / demo logins ($(MAMORI_HOME)/demo-logins.txt) =="; cat "$(MAMORI_HOME)/demo-logins.txt"
 	@echo; echo "ブラウザで開く / open http://127.0.0.1:8000/    API: http://127.0.0.1:8000/docs    CLI ツアー / CLI tour: make tour"
 	@echo "プライバシーセンター（ご本人向け） / privacy center: http://127.0.0.1:8000/privacy    送信メール / e-mails sent: $(MAMORI_HOME)/outbox"
+	@echo "定期処理ワーカー（mamori worker）も起動します / the scheduler worker starts too: mamori jobs list, /jobs"
+	@# The worker is a process of its own next to the server (as in production, docs/scheduler.md); it is stopped
+	@# when the server stops (Ctrl-C, or the server failing to start).
+	@$(BIN)/mamori worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/mamori serve --host 127.0.0.1 --port 8000
 
 tour: install

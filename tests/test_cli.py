@@ -310,3 +310,24 @@ def test_staff_add_and_list(cli):
     assert r.exit_code == 3 and "R-23-2" in one_line(r)
     r = cli("--as", "admin", "staff", "add", "Bad Name", "--name", "x", "--role", "admin")
     assert r.exit_code != 0
+
+
+def test_the_demo_new_hire_is_refused_personal_data_and_customers_until_trained_R_23_3(cli):
+    """The demo's training policy is on; its new sales rep has no training and no pledge (docs/training.md)."""
+    r = cli("--as", "nakamura", "customers", "list", "-p", "contract")
+    assert r.exit_code == 3 and "R-23-3" in one_line(r)
+    # seed 001 case 1 in the demo: sato's customers cannot go to the untrained successor, and nothing moves
+    before = len(j(cli("--as", "sato", "customers", "list", "-p", "contract", "--json"))["items"])
+    assert before > 0
+    r = cli("--as", "hoshino", "handover", "run", "sato", "--to", "nakamura", "--json")
+    assert r.exit_code == 3 and "R-23-3" in one_line(r)
+    assert len(j(cli("--as", "sato", "customers", "list", "-p", "contract", "--json"))["items"]) == before
+    j(cli("--as", "hoshino", "staff", "training", "record", "nakamura", "privacy-basics", "--json"))
+    r = cli("--as", "nakamura", "customers", "list", "-p", "contract")
+    assert r.exit_code == 3 and "R-23-3" in one_line(r)  # the pledge is still missing
+    j(cli("--as", "nakamura", "staff", "pledge", "sign", "--json"))
+    assert j(cli("--as", "nakamura", "customers", "list", "-p", "contract", "--json"))["items"] == []
+    moved = j(cli("--as", "hoshino", "handover", "run", "sato", "--to", "nakamura", "--json"))
+    assert moved["customers"] == before
+    assert len(j(cli("--as", "nakamura", "customers", "list", "-p", "contract", "--json"))["items"]) == before
+    assert j(cli("--as", "sato", "customers", "list", "-p", "contract", "--json"))["items"] == []

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import typer
 
     from mamori.kernel.context import Actor, Context
     from mamori.kernel.notice import NoticeVersion
-    from mamori.kernel.registry import DatasetUse, TextFinding
+    from mamori.kernel.registry import DatasetUse, Hold, StaffHolding, TextFinding
     from mamori.kernel.runtime import Runtime
 
 _registered = False
@@ -39,10 +41,13 @@ def register_all() -> None:
     from mamori.customers import sources as customers_sources
     from mamori.deid import permissions as deid_permissions
     from mamori.inventory import permissions as inventory_permissions
+    from mamori.jobs import register_jobs
     from mamori.kernel import errors, registry, rulebook
     from mamori.kernel import notice as kernel_notice
     from mamori.kernel import permissions as kernel_permissions
     from mamori.law import rules as law_rules
+    from mamori.lifecycle import permissions as lifecycle_permissions
+    from mamori.lifecycle import sources as lifecycle_sources
     from mamori.notice import permissions as notice_permissions
     from mamori.processors import permissions as processors_permissions
     from mamori.processors import sources as processors_sources
@@ -65,11 +70,16 @@ def register_all() -> None:
     inventory_permissions.register()
     notice_permissions.register()
     contact_permissions.register()
+    lifecycle_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
     processors_sources.register()
     contact_sources.register()
+    lifecycle_sources.register()
+    registry.register_retention_hold(_RightsHold())  # R-22-1: an open request stops a retention disposal
+    registry.register_staff_holdings(_customers_owned)  # issue 21: customers owned, shown when disabling
+    register_jobs()  # issue 21: the action jobs.manage and every slice's scheduled job (docs/scheduler.md)
     # The deid slice's text scanner and dataset guard are registered as thin wrappers that import the slice at
     # their first use: deid.text loads its dictionaries and deid.service the tabular engine (issue 16).
     registry.register_text_scanner(_scan_text)  # R-2.3-1: 要配慮 and PII in free text
@@ -120,6 +130,17 @@ class _NoticeVersions:
         return notice_service.Versions().get(ctx, version)
 
 
+class _RightsHold:
+    """rights → lifecycle (issue 21): an open request holds the person from a retention disposal (R-22-1)."""
+
+    name = "rights"
+
+    def held(self, ctx: Context, subject_ids: Sequence[str]) -> Mapping[str, Hold]:
+        from mamori.rights.service.holds import RIGHTS_HOLD
+
+        return RIGHTS_HOLD.held(ctx, subject_ids)
+
+
 def resolve_actor(runtime: Runtime, username: str) -> Actor:
     from mamori.kernel.context import SYSTEM_ACTOR
     from mamori.staff import service as staff_service
@@ -151,3 +172,15 @@ def mount_deid(app: typer.Typer) -> None:
 
 
 __all__ = ["ensure_admin", "mount_deid", "register_all", "resolve_actor"]
+
+
+def _customers_owned(ctx: Context, staff_id: str) -> StaffHolding | None:
+    """lifecycle → staff (issue 21): the customers a staff member owns and the handover wizard, for the disable
+    screens (None when they own none or the actor may not move them)."""
+    from mamori.kernel import registry
+    from mamori.lifecycle.service import handover
+
+    found = handover.departure_holding(ctx, staff_id)
+    if found is None:
+        return None
+    return registry.StaffHolding(found[0], "件の顧客を担当しています", "customer(s) owned", found[1])

@@ -18,6 +18,7 @@ SLICES: tuple[str, ...] = (
     "inventory",
     "notice",
     "contact",
+    "lifecycle",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

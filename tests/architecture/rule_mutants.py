@@ -63,6 +63,37 @@ _OWN: tuple[Mutant, ...] = (
         (f"{TEST_POLICY}::test_sales_rep_sees_only_own_customers",),
         "policy.decide ignores the actor's data scope",
     ),
+    # -- issue 21: retention and disposal (R-22-1) -----------------------------------------------------------------
+    Mutant(
+        "R-22-1",
+        "lifecycle/service/retention.py",
+        "            elif isinstance(kept, tuple) and kept[0] <= at:\n                out.due[cid] = kept[1]\n",
+        "            elif False:\n                out.due[cid] = kept[1]\n",
+        (
+            "tests/lifecycle/test_retention.py::test_past_period_disposed_held_by_request_and_legal_hold_R_22_1",
+        ),
+        "retention never finds a person past the period: data no longer needed is kept for ever",
+    ),
+    Mutant(
+        "R-22-1",
+        "lifecycle/service/retention.py",
+        "        for cid in found:\n            out.due.pop(cid, None)\n",
+        "        for cid in ():\n            out.due.pop(cid, None)\n",
+        (
+            "tests/lifecycle/test_retention.py::test_past_period_disposed_held_by_request_and_legal_hold_R_22_1",
+        ),
+        "retention disposes of a person held by an open request or a legal hold",
+    ),
+    Mutant(
+        "R-23-3",
+        POLICY,
+        "    if not ctx.actor.cleared:  # human measures (R-23-3): training and pledge before personal data\n",
+        "    if False:\n",
+        (
+            "tests/kernel/test_policy_training.py::test_an_actor_without_current_training_may_not_read_personal_data_R_23_3",
+        ),
+        "policy.decide lets staff without a current training and pledge handle personal data",
+    ),
     Mutant(
         "R-35-1",
         POLICY,

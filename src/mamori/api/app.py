@@ -11,7 +11,9 @@ from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
 from mamori.contact.api import router as contact_router
 from mamori.customers.api import router as customers_router
+from mamori.customers.api_accuracy import router as customer_accuracy_router
 from mamori.customers.api_mappings import router as customer_mappings_router
+from mamori.customers.api_owner import router as customer_owner_router
 from mamori.deid.api import router as deid_router
 from mamori.inventory.api import router as inventory_router
 from mamori.kernel import observability
@@ -19,6 +21,7 @@ from mamori.kernel.errors import MamoriError, cite
 from mamori.kernel.http import problems
 from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders, RequestContext, RequestLimits
 from mamori.kernel.runtime import Runtime, open_runtime
+from mamori.lifecycle.api import router as lifecycle_router
 from mamori.notice.api import router as notice_router
 from mamori.processors.api import router as processors_router
 from mamori.provision.api import router as provision_router
@@ -26,6 +29,7 @@ from mamori.purposes.api import router as purposes_router
 from mamori.rights.api import router as rights_router
 from mamori.staff.api import router as staff_router
 from mamori.web import app as web_app
+from mamori.web import jobs as jobs_pages
 from mamori.web import mail as mail_pages
 
 API = "/api/v1"
@@ -64,6 +68,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     observability.install_health(app)
     web_app.mount(app)  # the staff web app: /, /sign-in, /static, /docs (issue 15)
     app.include_router(mail_pages.router)  # /mail: the e-mail queue (issue 18)
+    app.include_router(jobs_pages.router)  # /jobs: the scheduled jobs (issue 21)
 
     @app.exception_handler(MamoriError)
     async def _mamori(request: Request, exc: MamoriError) -> JSONResponse:
@@ -100,9 +105,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for router in (
         auth.router,
         customer_mappings_router,  # /customers/import-mappings, before /customers/{customer_id}
+        customer_accuracy_router,  # /customers/unconfirmed, before /customers/{customer_id} (issue 21)
+        customer_owner_router,  # /customers/owner-transfers, /customers/{id}/owner (issue 21)
         customers_router,
         consent_router,
         contact_router,  # /contact: lists, reach checks, campaigns, inbound (issue 20)
+        lifecycle_router,  # /handovers, /retention, /quality (issue 21)
         purposes_router,
         staff_router,
         provision_router,

@@ -152,7 +152,16 @@ STAFF = [
         "mamori --as takahashi customers find -p support --name '…'",
     ),
     ("ito", "伊藤 彩", Role.ANALYST, None, "mamori --as ito customers list -p analytics  (→ 拒否 R-23-2)"),
+    (
+        "nakamura",
+        "中村 直樹",
+        Role.SALES,
+        "west",
+        "mamori --as nakamura customers list -p contract  (→ 拒否 R-23-3：研修・誓約が未了の新任)",
+    ),
 ]
+# A sales rep who joined recently: no customers yet, and no training or pledge (R-23-3, issue 21; demo_training)
+NEW_HIRE = "nakamura"
 
 _STAFF_NAMES = frozenset(display for _, display, _, _, _ in STAFF)
 
@@ -350,7 +359,7 @@ def generate(
             user = have.get(username) or staff_service.add(
                 ctx, StaffCreate(username=username, display_name=display, role=role, team=team)
             )
-            if role == Role.SALES:
+            if role == Role.SALES and username != NEW_HIRE:
                 owners[username] = user.id
             staff_out.append({"username": username, "role": role.value, "hint": hint})
     staff_out.insert(0, {"username": "admin", "role": "admin", "hint": "mamori --as admin keys rotate"})
@@ -467,6 +476,13 @@ def generate(
     from mamori.cli import demo_privacy
 
     privacy = demo_privacy.seed(runtime, rng)
+    # the lifecycle (issue 21): confirmation dates over three years, retention rules with a few people due and one
+    # legal hold, and training: every staff member trained and pledged but the new hire, the policy on (R-23-3)
+    from mamori.cli import demo_quality, demo_retention, demo_training
+
+    quality = demo_quality.spread(runtime, random.Random(seed + 21))
+    retention = demo_retention.seed(runtime, rng)
+    training = demo_training.seed(runtime, untrained=NEW_HIRE)
     # where the demo store keeps data (R-23-7; docs/inventory.md)
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         for location in _storage_locations(runtime):
@@ -481,6 +497,9 @@ def generate(
         "activities": activities,
         "privacy": privacy,
         "contact": contact,  # counts only (issue 20)
+        "quality": quality,  # issue 21: confirmation dates, retention and training (counts and user names)
+        "retention": retention,
+        "training": training,
         "notice_version": notice.version,
         "staff": staff_out,
         "logins_file": str(logins),

@@ -15,6 +15,7 @@ from mamori.cli import backup as backup_cli
 from mamori.cli import doctor as doctor_cli
 from mamori.cli import mail as mail_cli
 from mamori.cli import session as session_cli
+from mamori.cli import worker as worker_cli
 from mamori.consent.cli import app as consent_app
 from mamori.contact.cli import app as contact_app
 from mamori.customers.cli import app as customers_app
@@ -22,6 +23,7 @@ from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import IntegrityFailure
+from mamori.lifecycle import cli as lifecycle_cli
 from mamori.notice.cli import app as notice_app
 from mamori.processors.cli import app as processors_app
 from mamori.provision import cli as provision_cli
@@ -428,12 +430,14 @@ app.add_typer(processors_app, name="processors")
 app.add_typer(rights_app, name="rights")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(notice_app, name="notice")
+lifecycle_cli.register(app)  # mamori handover / retention / quality (issue 21)
 app.command("provide")(provision_cli.provide)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(audit_app, name="audit")
 app.add_typer(mail_cli.app, name="mail")
+worker_cli.register(app)  # mamori worker / mamori jobs: the scheduled work (issue 21)
 app.add_typer(keys_app, name="keys")
 bootstrap.mount_deid(app)
 

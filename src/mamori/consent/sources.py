@@ -63,6 +63,10 @@ class ConsentSource:
         # the data was used lawfully; once the person's data key is destroyed it points at a tombstone.
         return 0
 
+    def erase_many(self, ctx: Context, subject_ids: Sequence[str]) -> int:
+        """Many people at once: the ledger is kept, as for one person (see :meth:`erase`)."""
+        return 0
+
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         return []
 

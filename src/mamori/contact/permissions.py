@@ -40,6 +40,9 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
     Role.SALES: {  # a rep calls and mails their own customers only (R-23-2)
         CONTACT_LIST: Scope.OWN,
         CONTACT_REACH: Scope.OWN,
+        # issue 21: a successor's greeting to the customers handed over — a message the rep wrote, to explicit
+        # customers, each of them theirs (campaigns.send refuses anything else; the list builder decides each person)
+        CAMPAIGN_SEND: Scope.OWN,
     },
     Role.ANALYST: {  # marketing: mailing lists and campaigns
         CONTACT_LIST: Scope.ALL,

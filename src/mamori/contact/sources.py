@@ -15,6 +15,7 @@ from sqlalchemy import Delete, Select, delete, select
 from mamori.contact.models import Campaign, CampaignSend
 from mamori.kernel import registry
 from mamori.kernel.context import Context
+from mamori.kernel.db import chunks
 from mamori.kernel.errors import ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 
@@ -71,6 +72,16 @@ class ContactSource:
     def erase(self, ctx: Context, subject_id: str) -> int:
         result = ctx.session.execute(_delete_sends_of(subject_id))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def erase_many(self, ctx: Context, subject_ids: Sequence[str]) -> int:
+        """Many people at once (retention disposal): their campaign messages, in chunks."""
+        removed = 0
+        for chunk in chunks(list(dict.fromkeys(subject_ids))):
+            result = ctx.session.execute(
+                delete(CampaignSend).where(CampaignSend.customer_id.in_(list(chunk)))
+            )
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        return removed
 
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         return []

@@ -42,6 +42,10 @@ class Customer(Base):
     # Set when the person's data was erased at their request: the row stays as a tombstone with no personal
     # data (every *_enc is NULL and the data key is destroyed) so requests and records can still refer to it.
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Accuracy (R-22-1): when the data was last confirmed with the person (set at creation and by a confirmation).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The end of the customer relationship: a retention rule may count its period from it (R-22-1).
+    relationship_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ContactPoint(Base):

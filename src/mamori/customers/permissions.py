@@ -20,6 +20,9 @@ CUSTOMER_IMPORT: Final = Action("customer.import")
 CUSTOMER_IMPORT_APPROVE: Final = Action("customer.import_approve")
 ACTIVITY_WRITE: Final = Action("activity.write")
 SENSITIVE_WRITE: Final = Action("customer.write_sensitive")
+# Change a customer's owner (issue 21, seed 001 case 1: a departing rep's handover). No personal value is read or
+# written (ids only); a rep may give away only their own customers, the privacy officer and an admin any.
+CUSTOMER_REASSIGN: Final = Action("customer.reassign")
 
 ACTIONS: Final[tuple[ActionSpec, ...]] = (
     ActionSpec("CUSTOMER_READ", CUSTOMER_READ, personal_data=True),
@@ -29,6 +32,7 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
     ActionSpec("CUSTOMER_IMPORT_APPROVE", CUSTOMER_IMPORT_APPROVE),
     ActionSpec("ACTIVITY_WRITE", ACTIVITY_WRITE, personal_data=True, writes=True),
     ActionSpec("SENSITIVE_WRITE", SENSITIVE_WRITE, personal_data=True, writes=True, sensitive=True),
+    ActionSpec("CUSTOMER_REASSIGN", CUSTOMER_REASSIGN),
 )
 
 # Role -> action -> row scope. Anything absent is denied (deny by default).
@@ -41,6 +45,10 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
         CUSTOMER_IMPORT_APPROVE: Scope.ALL,
         ACTIVITY_WRITE: Scope.ALL,
         SENSITIVE_WRITE: Scope.ALL,
+        CUSTOMER_REASSIGN: Scope.ALL,
+    },
+    Role.ADMIN: {
+        CUSTOMER_REASSIGN: Scope.ALL,  # issue 21: the departing rep's handover
     },
     Role.SALES: {
         CUSTOMER_READ: Scope.OWN,
@@ -51,6 +59,7 @@ GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
         CUSTOMER_IMPORT: Scope.OWN,
         ACTIVITY_WRITE: Scope.OWN,
         SENSITIVE_WRITE: Scope.OWN,
+        CUSTOMER_REASSIGN: Scope.OWN,  # issue 21: a rep gives away only their own customers
     },
     Role.SUPPORT: {
         CUSTOMER_READ: Scope.ALL,

@@ -489,3 +489,164 @@ def contact_points_of_kind(
         .order_by(ContactPoint.customer_id, ContactPoint.created_at, ContactPoint.id)
     )
     return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=owner_id)  # type: ignore[no-any-return]
+
+
+# -- accuracy (issue 21) ------------------------------------------------------------------------------------------
+# R-22-1: confirmation dates, records due for confirmation and the data-quality checks (customers.service.accuracy,
+# customers.service.quality_reads). Row-scope facts, presence flags and sealed bytes only.
+
+
+def unconfirmed(ctx: Context, scope: Scope, *, before: Any, limit: int) -> Select[str, str | None, Any]:
+    """The live customers of the actor's row scope not confirmed since ``before`` (never confirmed first, then the
+    oldest), as (id, owner id, confirmed_at). No personal value."""
+    stmt = (
+        select(Customer.id, Customer.owner_id, Customer.confirmed_at)
+        .where(
+            Customer.erased_at.is_(None),
+            (Customer.confirmed_at.is_(None)) | (Customer.confirmed_at < before),
+        )
+        .order_by(Customer.confirmed_at.is_not(None), Customer.confirmed_at, Customer.id)
+        .limit(limit)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=None, only=None, owner_id=None)  # type: ignore[no-any-return]
+
+
+def unconfirmed_count(ctx: Context, scope: Scope, *, before: Any) -> Select[int]:
+    """How many live customers of the actor's row scope are due for confirmation (see :func:`unconfirmed`)."""
+    stmt = select(func.count(Customer.id)).where(
+        Customer.erased_at.is_(None),
+        (Customer.confirmed_at.is_(None)) | (Customer.confirmed_at < before),
+    )
+    return _contact_scope(stmt, ctx, scope, ids=None, only=None, owner_id=None)  # type: ignore[no-any-return]
+
+
+QUALITY_SEALED = ("kana", "birth_date", "postal_code", "address")
+
+
+def quality_rows(ctx: Context, scope: Scope, *, ids: Sequence[str] | None = None) -> Select[Any]:
+    """The live customers of ``ids`` or of the actor's row scope, for the quality checks: (id, owner id, origin,
+    confirmed_at, whether a name is stored, then the sealed kana, birth date, postal code and address). The name
+    is never read: only whether there is one."""
+    stmt = (
+        select(
+            Customer.id,
+            Customer.owner_id,
+            Customer.origin,
+            Customer.confirmed_at,
+            Customer.name_enc.is_not(None),
+            *(getattr(Customer, f"{c}_enc") for c in QUALITY_SEALED),
+        )
+        .where(Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=None, owner_id=None)  # type: ignore[no-any-return]
+
+
+def quality_points(
+    ctx: Context, scope: Scope, *, ids: Sequence[str] | None = None
+) -> Select[str, str, str, bytes]:
+    """The phones and e-mails of the live customers of ``ids`` or of the actor's row scope, sealed, as
+    (customer id, contact point id, kind, value blob)."""
+    stmt = (
+        select(ContactPoint.customer_id, ContactPoint.id, ContactPoint.kind, ContactPoint.value_enc)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(ContactPoint.kind.in_(("phone", "email")), Customer.erased_at.is_(None))
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=None, owner_id=None)  # type: ignore[no-any-return]
+
+
+def shared_contact_digests(ids: Sequence[str] | None = None) -> Select[str, str, int]:
+    """(customer id, kind, how many of that person's tokens of the kind another person shares) for every person
+    who shares an e-mail or phone blind-index token with someone else — or only for ``ids``. The blind index holds
+    the live people only (an erasure deletes the person's tokens with their key), so no join to customers is
+    needed, and the comparison sees every person whatever the actor's scope: a duplicate outside it still counts."""
+    shared = (
+        select(BlindIndex.kind, BlindIndex.digest)
+        .where(BlindIndex.kind.in_(("phone", "email")))
+        .group_by(BlindIndex.kind, BlindIndex.digest)
+        .having(func.count(func.distinct(BlindIndex.customer_id)) > 1)
+        .subquery()
+    )
+    stmt = (
+        select(BlindIndex.customer_id, BlindIndex.kind, func.count(func.distinct(BlindIndex.digest)))
+        .join(shared, (shared.c.kind == BlindIndex.kind) & (shared.c.digest == BlindIndex.digest))
+        .group_by(BlindIndex.customer_id, BlindIndex.kind)
+    )
+    if ids is not None:
+        stmt = stmt.where(BlindIndex.customer_id.in_(list(ids)))
+    return stmt
+
+
+def contact_digest_counts(ids: Sequence[str] | None = None) -> Select[str, str, int]:
+    """(customer id, kind, distinct e-mail / phone tokens) of every person with any — or only of ``ids``."""
+    stmt = (
+        select(BlindIndex.customer_id, BlindIndex.kind, func.count(func.distinct(BlindIndex.digest)))
+        .where(BlindIndex.kind.in_(("phone", "email")))
+        .group_by(BlindIndex.customer_id, BlindIndex.kind)
+    )
+    if ids is not None:
+        stmt = stmt.where(BlindIndex.customer_id.in_(list(ids)))
+    return stmt
+
+
+# -- ownership (issue 21) -------------------------------------------------------------------------------------------
+
+
+def owner_facts(ids: Sequence[str]) -> Select[str, str | None, str | None, Any]:
+    """Row-scope facts of ``ids`` for an owner change (id, owner id, team, erased_at): no personal value."""
+    return (
+        select(Customer.id, Customer.owner_id, Customer.team, Customer.erased_at)
+        .where(Customer.id.in_(list(ids)))
+        .order_by(Customer.id)
+    )
+
+
+def ids_owned_by(owner_id: str) -> Select[str]:
+    """The live customers a staff member owns, by id (no personal value)."""
+    return (
+        select(Customer.id)
+        .where(Customer.owner_id == owner_id, Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+    )
+
+
+def owned_counts(owner_ids: Sequence[str]) -> Select[str | None, int]:
+    """How many live customers each of ``owner_ids`` owns: (owner id, count)."""
+    return (
+        select(Customer.owner_id, func.count())
+        .where(Customer.owner_id.in_(list(owner_ids)), Customer.erased_at.is_(None))
+        .group_by(Customer.owner_id)
+    )
+
+
+# -- retention (issue 21, R-22-1): dates and ids only, for the lifecycle slice's retention plan -----------------
+
+
+def retention_page(after_id: str, limit: int) -> Select[str, Any, Any, Any, Any]:
+    """Live customers after ``after_id`` (keyset, by id): id, relationship end, created, updated, confirmed."""
+    return (
+        select(
+            Customer.id,
+            Customer.relationship_ended_at,
+            Customer.created_at,
+            Customer.updated_at,
+            Customer.confirmed_at,
+        )
+        .where(Customer.erased_at.is_(None), Customer.id > after_id)
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+
+
+def last_activity_at(ids: Sequence[str]) -> Select[str, Any]:
+    """Each customer's latest activity time (customers without one are left out)."""
+    return (
+        select(Activity.customer_id, func.max(Activity.occurred_at))
+        .where(Activity.customer_id.in_(list(ids)))
+        .group_by(Activity.customer_id)
+    )
+
+
+def live_customer_ids() -> Select[str]:
+    """Every customer not erased (ids), in id order — the demo's confirmation dates (issue 21)."""
+    return select(Customer.id).where(Customer.erased_at.is_(None)).order_by(Customer.id)

@@ -515,3 +515,97 @@ class PendingNoticeList(BaseModel):
     current_version: int
     pending: list[PendingNotice]
     exceptions: list[PurposeNoticeRead] = Field(default_factory=list)
+
+
+# -- ownership (issue 21) -------------------------------------------------------------------------------------------
+
+OWNER_CHANGE_REASONS: tuple[str, ...] = ("departure", "reassignment")
+OwnerChangeReason = Literal["departure", "reassignment"]
+# One owner change moves at most this many customers (a bulk transfer of a whole book; ids only, no value).
+MAX_OWNER_CHANGE = 50_000
+_STAFF_REF = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+_CUSTOMER_ID = r"^[0-9a-f]{32}$"
+
+
+class OwnerChange(InputModel):
+    """``PATCH /customers/{id}/owner``: the staff member who takes the customer over (user name or staff id)."""
+
+    to: str = Field(min_length=1, max_length=64, pattern=_STAFF_REF)
+    reason: OwnerChangeReason = "reassignment"
+
+
+class OwnerTransfer(InputModel):
+    """``POST /customers/owner-transfers``: move customers to another staff member — every customer of ``from_``
+    (``from``), or only ``customer_ids`` (which must then all be theirs when ``from`` is given)."""
+
+    from_: str | None = Field(default=None, alias="from", min_length=1, max_length=64, pattern=_STAFF_REF)
+    to: str = Field(min_length=1, max_length=64, pattern=_STAFF_REF)
+    customer_ids: list[str] | None = Field(default=None, max_length=MAX_OWNER_CHANGE)
+    reason: OwnerChangeReason = "reassignment"
+
+    model_config = {**InputModel.model_config, "populate_by_name": True}
+
+    @field_validator("customer_ids")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("customer_ids must not be empty")
+            if any(not re.fullmatch(_CUSTOMER_ID, v) for v in value):
+                raise ValueError("customer_ids must be customer ids")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> OwnerTransfer:
+        if self.from_ is None and self.customer_ids is None:
+            raise ValueError("give from or customer_ids")
+        return self
+
+
+class OwnershipResult(BaseModel):
+    """An owner change: who took the customers over, how many moved, how many were theirs already. Ids only."""
+
+    to_staff_id: str
+    to_username: str
+    changed: int
+    unchanged: int
+    customer_ids: list[str]
+    reason: str
+
+
+# -- accuracy (issue 21) ------------------------------------------------------------------------------------------
+# R-22-1: when each customer's data was last confirmed with the person, and who is due for it. Ids and dates only.
+
+CONFIRMATION_PERIOD_DAYS = 365  # a record not confirmed for longer is due for confirmation (R-22-1)
+MAX_CONFIRMATION_DAYS = 3650
+MAX_UNCONFIRMED_LIMIT = 10000
+
+
+class ConfirmationRead(BaseModel):
+    """A confirmation recorded: the staff member confirmed the data with the person (R-22-1)."""
+
+    customer_id: str
+    confirmed_at: datetime
+    previous_confirmed_at: datetime | None = None
+
+
+class DueForConfirmation(BaseModel):
+    """A live customer whose data was not confirmed within the period (no value)."""
+
+    customer_id: str
+    owner_id: str | None = None
+    confirmed_at: datetime | None = None
+
+
+class UnconfirmedQuery(InputModel):
+    """``GET /api/v1/customers/unconfirmed`` / ``mamori customers unconfirmed``: the period and the page size."""
+
+    days: int = Field(default=CONFIRMATION_PERIOD_DAYS, ge=1, le=MAX_CONFIRMATION_DAYS)
+    limit: int = Field(default=100, ge=1, le=MAX_UNCONFIRMED_LIMIT)
+
+
+class UnconfirmedList(BaseModel):
+    older_than_days: int
+    before: datetime  # confirmed before this (or never): due
+    total: int  # due in the actor's scope, all of them
+    customers: list[DueForConfirmation]

@@ -31,6 +31,7 @@ from mamori.customers.service.core.common import IDENTITY_PARTS, reindex_identit
 from mamori.kernel import registry
 from mamori.kernel.auditing import record_read, record_write
 from mamori.kernel.context import Context
+from mamori.kernel.db import chunks
 from mamori.kernel.errors import NotFound, ValidationFailed
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 from mamori.kernel.runtime import SCRUB_PENDING
@@ -336,6 +337,18 @@ class CustomersSource:
         removed += external_ids.erase(ctx, subject_id)
         # The deleted rows' old pages stay in the SQLite WAL until it is reset: the edge checkpoints it with
         # TRUNCATE once this transaction has committed (Runtime.scrub).
+        ctx.memo[SCRUB_PENDING] = True
+        return removed
+
+    def erase_many(self, ctx: Context, subject_ids: Sequence[str]) -> int:
+        """Many people at once (retention disposal, R-22-1): ``subjects.erase_many`` (one key destruction, chunked
+        deletes, one audit entry) and their customer numbers with their digests."""
+        removed = subjects.erase_many(ctx, subject_ids)
+        for chunk in chunks(list(dict.fromkeys(subject_ids))):
+            result = ctx.session.execute(
+                delete(CustomerExternalId).where(CustomerExternalId.customer_id.in_(list(chunk)))
+            )
+            removed += int(getattr(result, "rowcount", 0) or 0)
         ctx.memo[SCRUB_PENDING] = True
         return removed
 

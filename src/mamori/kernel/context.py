@@ -43,6 +43,9 @@ class Actor:
     name: str
     role: Role
     team: str | None = None
+    # False when the training policy covers the actor's role and they lack a current required training or the
+    # latest pledge (R-23-3, set by the staff slice when it builds the actor): every personal-data action is refused.
+    cleared: bool = True
 
     @property
     def label(self) -> str:

@@ -435,3 +435,80 @@ def register_sensitive_consent_recorder(recorder: SensitiveConsentRecorder) -> N
 
 def sensitive_consent_recorder() -> SensitiveConsentRecorder | None:
     return _sensitive_consent_recorders[0] if _sensitive_consent_recorders else None
+
+
+# --- retention (lifecycle ← every slice that may hold a person's data back from disposal) ----------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a person's data may not be disposed of yet: a code ("open_request", "legal_hold", "open_incident" …)
+    and the rule that requires keeping it."""
+
+    code: str
+    rule_id: str
+
+
+class RetentionHoldProvider(Protocol):
+    """A slice that can stop a retention disposal (R-22-1): an open request from the person, an open incident…"""
+
+    name: str
+
+    def held(self, ctx: Context, subject_ids: Sequence[str]) -> Mapping[str, Hold]:
+        """The subjects among ``subject_ids`` this slice holds, each with why. Ids only; no personal value read."""
+        ...
+
+
+_retention_holds: dict[str, RetentionHoldProvider] = {}
+
+
+def register_retention_hold(provider: RetentionHoldProvider) -> None:
+    _retention_holds[provider.name] = provider
+
+
+def retention_holds() -> list[RetentionHoldProvider]:
+    return list(_retention_holds.values())
+
+
+def erase_subjects(ctx: Context, subject_ids: Sequence[str]) -> dict[str, int]:
+    """Erase many people through every registered subject source, in one call per source where the source has a
+    batch ``erase_many(ctx, subject_ids) -> int`` (else ``erase`` per person). Returns source name → rows."""
+    ids = list(dict.fromkeys(subject_ids))
+    out: dict[str, int] = {}
+    if not ids:
+        return out
+    for source in sources():
+        many = getattr(source, "erase_many", None)
+        if callable(many):
+            out[source.name] = int(many(ctx, ids))
+        else:
+            out[source.name] = sum(int(source.erase(ctx, sid)) for sid in ids)
+    return out
+
+
+# -- what a departing staff member still holds (issue 21): shown where an account is disabled -----------------------
+
+
+@dataclass(frozen=True)
+class StaffHolding:
+    """Something a staff member still holds that must be handed over when they leave (e.g. customers they own):
+    a count, words for it and where to hand it over. Counts and a URL with opaque ids only."""
+
+    count: int
+    label_ja: str  # e.g. "件の顧客を担当しています"
+    label_en: str  # e.g. "customer(s) owned"
+    url: str  # e.g. /handovers/new?from=<staff id>
+
+
+StaffHoldingProvider = Callable[["Context", str], "StaffHolding | None"]
+_staff_holdings: list[StaffHoldingProvider] = []
+
+
+def register_staff_holdings(provider: StaffHoldingProvider) -> None:
+    if provider not in _staff_holdings:
+        _staff_holdings.append(provider)
+
+
+def staff_holdings(ctx: Context, staff_id: str) -> list[StaffHolding]:
+    """What ``staff_id`` still holds, from every registered provider (those the actor may not act on say nothing)."""
+    return [h for p in _staff_holdings if (h := p(ctx, staff_id)) is not None and h.count > 0]

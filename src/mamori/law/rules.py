@@ -67,6 +67,13 @@ R_23_2 = Rule(
     "GL-T 10-3",
     _RENUMBERED,
 )
+R_23_3 = Rule(
+    "R-23-3",
+    "人的安全管理措置（従業者の教育・誓約）",
+    "Human measures: staff training and confidentiality pledges",
+    "GL-T 10-4; ACT 24",
+    _RENUMBERED,
+)
 R_23_5 = Rule(
     "R-23-5", "技術的安全管理措置", "Technical measures: access control, encryption", "GL-T 10-6", _RENUMBERED
 )
@@ -391,6 +398,7 @@ ALL_RULES: tuple[Rule, ...] = (
     R_21_2,
     R_22_1,
     R_23_2,
+    R_23_3,
     R_23_5,
     R_2_3_1,
     R_2_3_2,

@@ -12,6 +12,8 @@ import mamori.inventory.models
 import mamori.kernel.idempotency
 import mamori.kernel.mail.models
 import mamori.kernel.outbox
+import mamori.kernel.scheduler.models
+import mamori.lifecycle.models
 import mamori.notice.models
 import mamori.processors.models
 import mamori.provision.models

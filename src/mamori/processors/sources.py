@@ -77,6 +77,10 @@ class ProcessorsSource:
         # The handover log holds ids and field names only: it is kept as evidence of supervision (R-25-1).
         return 0
 
+    def erase_many(self, ctx: Context, subject_ids: Sequence[str]) -> int:
+        """Many people at once: the handover log is kept, as for one person (see :meth:`erase`)."""
+        return 0
+
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         last: dict[str, datetime] = {}
         for h, contract in ctx.session.execute(queries.handovers_of(subject_id)).all():

@@ -86,6 +86,19 @@ class ProvisionSource:
         )
         return 0
 
+    def erase_many(self, ctx: Context, subject_ids: Sequence[str]) -> int:
+        """Many people at once (retention disposal): their records are kept until their own retention ends
+        (R-29-4), sealed under a system key, as for one person; one audit entry names them all."""
+        ids = list(dict.fromkeys(subject_ids))
+        if ids:
+            record_info(
+                ctx,
+                "provision.erase.kept",
+                ids,
+                details={"persons": len(ids), "rule": R_29_4.id, "reason": "retention_period"},
+            )
+        return 0
+
     def recipients(self, ctx: Context, subject_id: str) -> Sequence[Recipient]:
         latest: dict[str, ProvisionRecord] = {}
         for r in ctx.session.execute(queries.records_of(subject_id)).scalars():

@@ -6,6 +6,14 @@
   anyone their own;
 - ``POST /staff/service-accounts`` — a machine client's account (admin; never admin or system role), and
   ``POST /staff/service-accounts/{username}/tokens`` — its tokens (admin).
+
+Training and pledges (R-23-3, issue 21; admin and privacy officer manage, everyone reads their own status and
+signs themselves):
+
+- ``GET|POST /staff/training/courses``, ``POST /staff/training/courses/{code}/retire``;
+- ``POST /staff/training/completions``; ``GET /staff/training/status`` (own) and ``…/status/{username}``;
+- ``GET /staff/training/overdue``; ``GET|PUT /staff/training/policy``;
+- ``GET|POST /staff/pledges`` (versions; publish), ``GET /staff/pledges/latest``, ``POST /staff/pledges/sign``.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from mamori.kernel.errors import NotFound
 from mamori.kernel.http.deps import PlainContext, PrincipalDep
 from mamori.kernel.http.problems import responses
 from mamori.staff import service
@@ -21,14 +30,27 @@ from mamori.staff.schemas import (
     ApiTokenCreate,
     ApiTokenIssued,
     ApiTokenRead,
+    CompletionCreate,
+    CompletionRead,
+    CourseCreate,
+    CourseRead,
+    OverdueEntry,
+    PledgePublish,
+    PledgeRead,
+    PledgeSign,
+    PledgeVersionRead,
     ServiceAccountCreate,
     StaffCreate,
     StaffRead,
+    TrainingPolicyRead,
+    TrainingPolicyUpdate,
+    TrainingStatus,
 )
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 Username = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")]
+CourseCode = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 @router.get("", response_model=list[StaffRead], responses=responses(401, 403))
@@ -92,3 +114,111 @@ def issue_service_token(ctx: PlainContext, username: Username, body: ApiTokenCre
     """サービスアカウントの API トークンを発行（管理者、一度だけ表示） / issue a service account's token (admin)."""
     found = service.service_account(ctx, username)
     return service.create_token(ctx, found.username, body)
+
+
+# -- training and pledges (R-23-3, issue 21) ------------------------------------------------------------------------
+
+
+@router.get("/training/courses", response_model=list[CourseRead], responses=responses(401, 403))
+def list_courses(ctx: PlainContext, include_retired: bool = False) -> list[CourseRead]:
+    """研修コース一覧 / training courses (admin, privacy officer)."""
+    return service.list_courses(ctx, include_retired=include_retired)
+
+
+@router.post(
+    "/training/courses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CourseRead,
+    responses=responses(401, 403, 409, 422),
+)
+def add_course(ctx: PlainContext, body: CourseCreate) -> CourseRead:
+    """研修コースを追加 / add a training course."""
+    return service.add_course(ctx, body)
+
+
+@router.post(
+    "/training/courses/{code}/retire", response_model=CourseRead, responses=responses(401, 403, 404, 422)
+)
+def retire_course(ctx: PlainContext, code: CourseCode) -> CourseRead:
+    """研修コースを廃止 / retire a training course (its completions stay)."""
+    return service.retire_course(ctx, code)
+
+
+@router.post(
+    "/training/completions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CompletionRead,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def record_completion(ctx: PlainContext, body: CompletionCreate) -> CompletionRead:
+    """受講を記録 / record a completed training."""
+    return service.record_completion(ctx, body)
+
+
+@router.get("/training/status", response_model=TrainingStatus, responses=responses(401, 422))
+def my_status(ctx: PlainContext) -> TrainingStatus:
+    """自分の研修・誓約の状況 / my own training and pledge status."""
+    return service.status_of(ctx, None)
+
+
+@router.get(
+    "/training/status/{username}", response_model=TrainingStatus, responses=responses(401, 403, 404, 422)
+)
+def staff_status(ctx: PlainContext, username: Username) -> TrainingStatus:
+    """担当者の研修・誓約の状況（自分、または管理者・個人情報保護管理者） / a staff member's status."""
+    return service.status_of(ctx, username)
+
+
+@router.get("/training/overdue", response_model=list[OverdueEntry], responses=responses(401, 403))
+def overdue(ctx: PlainContext) -> list[OverdueEntry]:
+    """未受講・期限切れ・誓約未提出の担当者 / staff who are not current."""
+    return service.overdue(ctx)
+
+
+@router.get("/training/policy", response_model=TrainingPolicyRead, responses=responses(401, 403))
+def get_policy(ctx: PlainContext) -> TrainingPolicyRead:
+    """研修必須化の設定 / the training policy."""
+    return service.policy(ctx)
+
+
+@router.put("/training/policy", response_model=TrainingPolicyRead, responses=responses(401, 403, 422))
+def put_policy(ctx: PlainContext, body: TrainingPolicyUpdate) -> TrainingPolicyRead:
+    """研修必須化の設定を変更 / change the training policy."""
+    return service.set_policy(ctx, body.enforced, body.roles)
+
+
+@router.get("/pledges", response_model=list[PledgeVersionRead], responses=responses(401, 403))
+def list_pledges(ctx: PlainContext) -> list[PledgeVersionRead]:
+    """誓約書の版と署名者数 / pledge versions with how many signed each."""
+    return service.list_pledges(ctx)
+
+
+@router.post(
+    "/pledges",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PledgeVersionRead,
+    responses=responses(401, 403, 409, 422),
+)
+def publish_pledge(ctx: PlainContext, body: PledgePublish) -> PledgeVersionRead:
+    """誓約書の新しい版を公開（全員が署名し直す） / publish a new pledge version."""
+    return service.publish_pledge(ctx, body)
+
+
+@router.get("/pledges/latest", response_model=PledgeVersionRead, responses=responses(401, 404))
+def latest_pledge(ctx: PlainContext) -> PledgeVersionRead:
+    """署名する誓約書（最新版） / the pledge version to sign now."""
+    found = service.latest_pledge(ctx)
+    if found is None:
+        raise NotFound("公開された誓約書がありません。", "No pledge has been published.", code="no_pledge")
+    return found
+
+
+@router.post(
+    "/pledges/sign",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PledgeRead,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def sign_pledge(ctx: PlainContext, body: PledgeSign) -> PledgeRead:
+    """最新の誓約書に署名（自分、または書面の署名を管理者が記録） / sign the latest pledge."""
+    return service.sign_pledge(ctx, body)

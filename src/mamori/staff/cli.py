@@ -18,10 +18,11 @@ from mamori.kernel.cli_support import CliState, cli_command, console, lazy, prin
 
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
-    from mamori.kernel import context
+    from mamori.kernel import context, registry
     from mamori.staff import schemas, service
 else:
     context = lazy("mamori.kernel.context")
+    registry = lazy("mamori.kernel.registry")
     schemas = lazy("mamori.staff.schemas")
     service = lazy("mamori.staff.service")
 
@@ -162,7 +163,19 @@ def disable(ctx: typer.Context, username: str, json_out: bool = typer.Option(Fal
     st = state(ctx)
     with st.transaction() as c:
         user = service.disable(c, username)
+    with st.transaction() as c:
+        holdings = registry.staff_holdings(c, user.id)  # issue 21: e.g. customers owned → the handover
     _show_user(st, json_out, user, f"無効にしました: {username}", f"disabled: {username}")
+    if not json_out:
+        for h in holdings:
+            console.print(
+                st.t(
+                    f"{h.count} {h.label_ja} → 引継ぎ: mamori handover plan {username}（画面: {h.url}）",
+                    f"{h.count} {h.label_en} → hand over: mamori handover plan {username} (web: {h.url})",
+                ),
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 @app.command("enable")
@@ -329,3 +342,321 @@ def tokens_revoke(ctx: typer.Context, token_id: str, json_out: bool = typer.Opti
     with st.transaction() as c:
         item = service.revoke_token(c, token_id)
     _show_user(st, json_out, item, f"失効させました: {token_id}", f"revoked: {token_id}")
+
+
+# -- human measures (R-23-3): `mamori staff training …` and `mamori staff pledge …` (issue 21) ----------------------
+
+training_app = typer.Typer(
+    help="研修（人的安全管理措置）: コース・受講記録・状況・必須化 / training courses, completions, status, policy",
+    no_args_is_help=True,
+)
+pledge_app = typer.Typer(help="誓約書: 公開・署名・一覧 / pledges: publish, sign, list", no_args_is_help=True)
+app.add_typer(training_app, name="training")
+app.add_typer(pledge_app, name="pledge")
+
+_STATE_WORDS = {
+    "current": ("有効", "current"),
+    "expiring": ("30日以内に期限", "expires within 30 days"),
+    "expired": ("期限切れ", "expired"),
+    "missing": ("未受講", "missing"),
+}
+
+
+def _state(st: CliState, state: str) -> str:
+    ja, en = _STATE_WORDS.get(state, (state, state))
+    return st.t(ja, en)
+
+
+@training_app.command("course-add")
+@cli_command
+def course_add(
+    ctx: typer.Context,
+    code: str,
+    title: str = typer.Option(..., "--title", help="研修名（例: 個人情報保護基礎研修）"),
+    validity_days: int = typer.Option(..., "--validity-days", help="受講後の有効日数"),
+    optional: bool = typer.Option(False, "--optional", help="任意受講（必須にしない）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """研修コースを追加する（管理者・個人情報保護管理者） / add a training course."""
+    st = state(ctx)
+    data = schemas.CourseCreate(code=code, title=title, validity_days=validity_days, required=not optional)
+    with st.transaction() as c:
+        course = service.add_course(c, data)
+    _show_user(st, json_out, course, f"追加しました: {course.code}", f"added: {course.code}")
+
+
+@training_app.command("course-list")
+@cli_command
+def course_list(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="廃止したコースも表示"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """研修コースの一覧 / list training courses."""
+    st = state(ctx)
+    with st.transaction() as c:
+        courses = service.list_courses(c, include_retired=all_)
+    if json_out:
+        print_json(courses)
+        return
+    table = Table(
+        st.t("コード", "code"),
+        st.t("研修名", "title"),
+        st.t("有効日数", "validity (days)"),
+        st.t("必須", "required"),
+        st.t("廃止", "retired"),
+    )
+    for course in courses:
+        table.add_row(
+            course.code,
+            course.title,
+            str(course.validity_days),
+            _yesno(st, course.required),
+            labels.fmt_date(course.retired_at, st.lang) if course.retired_at else "—",
+        )
+    console.print(table)
+
+
+@training_app.command("course-retire")
+@cli_command
+def course_retire(ctx: typer.Context, code: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """研修コースを廃止する（受講記録は残る） / retire a training course (its completions stay)."""
+    st = state(ctx)
+    with st.transaction() as c:
+        course = service.retire_course(c, code)
+    _show_user(st, json_out, course, f"廃止しました: {course.code}", f"retired: {course.code}")
+
+
+@training_app.command("record")
+@cli_command
+def training_record(
+    ctx: typer.Context,
+    username: str,
+    course: str,
+    on: str | None = typer.Option(None, "--on", help="受講日 YYYY-MM-DD（省略時は今日）"),
+    reference: str | None = typer.Option(None, "--reference", help="修了証などの番号（氏名は書かない）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """受講を記録する（管理者・個人情報保護管理者） / record a completed training."""
+    st = state(ctx)
+    data = schemas.CompletionCreate.model_validate(
+        {"username": username, "course": course, "completed_on": on, "reference": reference}
+    )
+    with st.transaction() as c:
+        done = service.record_completion(c, data)
+    _show_user(
+        st,
+        json_out,
+        done,
+        f"記録しました: {done.username} {done.course}（{labels.fmt_date(done.expires_at, 'ja')}まで有効）",
+        f"recorded: {done.username} {done.course} (valid until {labels.fmt_date(done.expires_at, 'en')})",
+    )
+
+
+def _print_status(st: CliState, s: schemas.TrainingStatus) -> None:
+    covered = st.t("対象", "covered") if s.covered else st.t("対象外", "not covered")
+    enforced = st.t("必須化: オン", "policy: on") if s.enforced else st.t("必須化: オフ", "policy: off")
+    head = st.t("研修・誓約", "training and pledge")
+    verdict = st.t("有効", "current") if s.current else st.t("要対応", "action needed")
+    console.print(f"{head}: {s.username} — {verdict}（{covered}・{enforced}）", markup=False)
+    table = Table(
+        st.t("コード", "code"),
+        st.t("研修名", "title"),
+        st.t("必須", "required"),
+        st.t("状態", "state"),
+        st.t("有効期限", "expires"),
+    )
+    for c in s.courses:
+        table.add_row(
+            c.code,
+            c.title,
+            _yesno(st, c.required),
+            _state(st, c.state),
+            labels.fmt_date(c.expires_at, st.lang) if c.expires_at else "—",
+        )
+    console.print(table)
+    if s.pledge_version is None:
+        console.print(st.t("誓約書: 未公開", "pledge: none published"))
+    elif s.pledge_signed:
+        console.print(
+            st.t(f"誓約書: 第{s.pledge_version}版に署名済み", f"pledge: version {s.pledge_version} signed")
+        )
+    else:
+        console.print(
+            st.t(
+                f"誓約書: 第{s.pledge_version}版に未署名（mamori staff pledge sign で署名）",
+                f"pledge: version {s.pledge_version} not signed (sign with mamori staff pledge sign)",
+            )
+        )
+
+
+@training_app.command("status")
+@cli_command
+def training_status(
+    ctx: typer.Context,
+    username: str | None = typer.Argument(None, help="担当者（省略時は自分）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """研修と誓約の状況（自分の分は誰でも、他人の分は管理者・個人情報保護管理者） / training status."""
+    st = state(ctx)
+    with st.transaction() as c:
+        result = service.status_of(c, username)
+    if json_out:
+        print_json(result)
+        return
+    _print_status(st, result)
+
+
+@training_app.command("me")
+@cli_command
+def training_me(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """自分の研修と誓約の状況 / my own training status."""
+    st = state(ctx)
+    with st.transaction() as c:
+        result = service.status_of(c, None)
+    if json_out:
+        print_json(result)
+        return
+    _print_status(st, result)
+
+
+@training_app.command("overdue")
+@cli_command
+def training_overdue(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """未受講・期限切れ・誓約未提出の担当者（必須化の対象の役割） / staff who are not current."""
+    st = state(ctx)
+    with st.transaction() as c:
+        items = service.overdue(c)
+    if json_out:
+        print_json(items)
+        return
+    if not items:
+        console.print(st.t("全員が有効です。", "everyone is current."))
+        return
+    table = Table(
+        _h(st, "staff_field.username"),
+        _h(st, "staff_field.role"),
+        st.t("研修", "training"),
+        st.t("誓約書", "pledge"),
+    )
+    for item in items:
+        table.add_row(
+            item.username,
+            labels.value("role", item.role.value, st.lang, staff=True),
+            ", ".join(f"{code}: {_state(st, s)}" for code, s in item.courses.items()) or "—",
+            st.t("未署名", "not signed") if item.pledge_missing else st.t("署名済み", "signed"),
+        )
+    console.print(table)
+
+
+@training_app.command("policy")
+@cli_command
+def training_policy(
+    ctx: typer.Context,
+    enforce: bool | None = typer.Option(
+        None, "--enforce/--no-enforce", help="個人データの取扱いに研修と誓約を必須にする / しない"
+    ),
+    roles: str | None = typer.Option(
+        None, "--roles", help="対象の役割（カンマ区切り: sales,support,analyst,privacy_officer,outsourcee）"
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """研修必須化の設定を表示・変更する（管理者・個人情報保護管理者） / show or change the training policy."""
+    st = state(ctx)
+    with st.transaction() as c:
+        if enforce is None and roles is None:
+            result = service.policy(c)
+        else:
+            current = service.policy(c)
+            wanted = (
+                [r.strip() for r in roles.split(",") if r.strip()] if roles is not None else current.roles
+            )
+            update = schemas.TrainingPolicyUpdate.model_validate(
+                {"enforced": current.enforced if enforce is None else enforce, "roles": wanted}
+            )
+            result = service.set_policy(c, update.enforced, update.roles)
+    if json_out:
+        print_json(result)
+        return
+    on = st.t("オン", "on") if result.enforced else st.t("オフ", "off")
+    names = ", ".join(labels.value("role", r.value, st.lang, staff=True) for r in result.roles) or "—"
+    console.print(st.t(f"研修必須化: {on}（対象: {names}）", f"training policy: {on} (roles: {names})"))
+
+
+@pledge_app.command("publish")
+@cli_command
+def pledge_publish(
+    ctx: typer.Context,
+    title: str = typer.Option(..., "--title", help="表題（例: 秘密保持誓約書）"),
+    body_file: typer.FileText = typer.Option(..., "--body-file", help="本文のファイル（UTF-8）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """誓約書の新しい版を公開する（全員が署名し直す） / publish a new pledge version (everyone signs again)."""
+    st = state(ctx)
+    data = schemas.PledgePublish(title=title, body=body_file.read(schemas.MAX_PLEDGE_BODY + 1))
+    with st.transaction() as c:
+        version = service.publish_pledge(c, data)
+    if json_out:
+        print_json(version)
+        return
+    console.print(
+        st.t(
+            f"第{version.version}版を公開しました（SHA-256 {version.sha256[:16]}…）。全員の署名が必要です。",
+            f"published version {version.version} (SHA-256 {version.sha256[:16]}…); everyone must sign it.",
+        ),
+        markup=False,
+    )
+
+
+@pledge_app.command("sign")
+@cli_command
+def pledge_sign(
+    ctx: typer.Context,
+    username: str | None = typer.Argument(None, help="書面で署名した担当者（担当者が記録）。省略時は自分"),
+    version: int | None = typer.Option(None, "--version", help="読んだ版（最新でなければ拒否）"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """最新の誓約書に署名する（自分、または書面の署名を担当者が記録） / sign the latest pledge."""
+    st = state(ctx)
+    data = schemas.PledgeSign(username=username, version=version)
+    with st.transaction() as c:
+        if username is None and version is None and not json_out:
+            latest = service.latest_pledge(c)
+            if latest is not None:
+                console.print(f"{latest.title}（第{latest.version}版）\n\n{latest.body}\n", markup=False)
+        signed = service.sign_pledge(c, data)
+    _show_user(
+        st,
+        json_out,
+        signed,
+        f"署名しました: {signed.username}（第{signed.version}版）",
+        f"signed: {signed.username} (version {signed.version})",
+    )
+
+
+@pledge_app.command("list")
+@cli_command
+def pledge_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+    """誓約書の版と署名者数 / pledge versions and how many signed each."""
+    st = state(ctx)
+    with st.transaction() as c:
+        versions = service.list_pledges(c)
+    if json_out:
+        print_json(versions)
+        return
+    table = Table(
+        st.t("版", "version"),
+        st.t("表題", "title"),
+        st.t("公開日", "published"),
+        st.t("署名者数", "signed"),
+        "SHA-256",
+    )
+    for v in versions:
+        table.add_row(
+            str(v.version),
+            v.title,
+            labels.fmt_date(v.published_at, st.lang),
+            str(v.signed),
+            v.sha256[:16] + "…",
+        )
+    console.print(table)

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, false, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.kernel.db import Base, UtcDateTime
@@ -137,3 +149,74 @@ class StaffTotpEnrolment(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- human measures (R-23-3): training and pledges (issue 21) ---------------------------------------------------
+
+
+class TrainingCourse(Base):
+    """A course staff must hold (e.g. 個人情報保護基礎研修), valid for ``validity_days`` after each completion."""
+
+    __tablename__ = "staff_training_courses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    validity_days: Mapped[int] = mapped_column(Integer)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class TrainingCompletion(Base):
+    """One staff member completed one course: valid until ``expires_at``. ``reference`` is a certificate number."""
+
+    __tablename__ = "staff_training_completions"
+    __table_args__ = (Index("ix_staff_training_completions_user_course", "user_id", "course_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("staff_training_courses.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PledgeVersion(Base):
+    """A version of the confidentiality pledge (誓約書); publishing a new one means everyone signs again."""
+
+    __tablename__ = "staff_pledge_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class Pledge(Base):
+    """A staff member signed a pledge version (self, or recorded by the officer from paper)."""
+
+    __tablename__ = "staff_pledges"
+    __table_args__ = (UniqueConstraint("user_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    version: Mapped[int] = mapped_column(ForeignKey("staff_pledge_versions.version"))
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class TrainingPolicy(Base):
+    """Whether staff of ``roles`` (comma-separated) need a current training and pledge to handle personal data."""
+
+    __tablename__ = "staff_training_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    enforced: Mapped[bool] = mapped_column(Boolean, default=False)
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -1,6 +1,8 @@
-"""What the staff slice lets each role do: manage staff accounts.
+"""What the staff slice lets each role do: manage staff accounts; manage training, pledges and the training policy.
 
 Registered by ``mamori.composition.register_all`` (ADR 0008); call sites spell these ``Action.<CONSTANT>``.
+Every staff member views their own training status and signs the pledge themselves without a grant (the service
+checks that the actor is that person).
 """
 
 from __future__ import annotations
@@ -12,13 +14,22 @@ from mamori.kernel.context import Role
 from mamori.kernel.policy import Action, ActionSpec, Scope, register_actions, register_grants
 
 STAFF_MANAGE: Final = Action("staff.manage")
+# Courses, completions, pledge versions, signatures recorded from paper and the policy (R-23-3; no personal data).
+STAFF_TRAINING: Final = Action("staff.training")
 
-ACTIONS: Final[tuple[ActionSpec, ...]] = (ActionSpec("STAFF_MANAGE", STAFF_MANAGE),)
+ACTIONS: Final[tuple[ActionSpec, ...]] = (
+    ActionSpec("STAFF_MANAGE", STAFF_MANAGE),
+    ActionSpec("STAFF_TRAINING", STAFF_TRAINING),
+)
 
 # Role -> action -> row scope. Anything absent is denied (deny by default).
 GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
     Role.ADMIN: {
         STAFF_MANAGE: Scope.ALL,
+        STAFF_TRAINING: Scope.ALL,
+    },
+    Role.PRIVACY_OFFICER: {
+        STAFF_TRAINING: Scope.ALL,
     },
 }
 

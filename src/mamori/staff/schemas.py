@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -167,3 +167,229 @@ class EnrolmentStarted(BaseModel):
     expires_at: datetime
     wrong_code: bool = False  # shown again because the code entered was wrong
     attempts_left: int = 0  # wrong codes still allowed before the user must sign in again
+
+
+# -- human measures (R-23-3): training courses, completions, pledges, the policy (issue 21) ------------------------
+
+COURSE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A certificate or attendance-sheet number: letters, digits and a few separators — never a name or other personal value.
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]{0,63}$")
+MAX_PLEDGE_BODY = 20_000
+EARLIEST_COMPLETION = date(2000, 1, 1)
+# Roles the training policy may cover: those that may see personal data. Admin (who sees none), the system and the
+# data subject are never gated.
+TRAINABLE_ROLES: tuple[Role, ...] = (
+    Role.PRIVACY_OFFICER,
+    Role.SALES,
+    Role.SUPPORT,
+    Role.ANALYST,
+    Role.OUTSOURCEE,
+)
+DEFAULT_POLICY_ROLES: tuple[Role, ...] = (Role.SALES, Role.SUPPORT, Role.ANALYST, Role.PRIVACY_OFFICER)
+
+
+def _title(v: str) -> str:
+    v = v.strip()
+    if not 1 <= len(v) <= 200:
+        raise Invalid("件名は1〜200文字で指定してください", "title: 1–200 characters")
+    return v
+
+
+class CourseCreate(InputModel):
+    code: str
+    title: str
+    validity_days: int = Field(ge=1, le=3650)
+    required: bool = True
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not COURSE_CODE.match(v):
+            raise Invalid(
+                "研修コードは英小文字・数字・_ - の1〜64文字で指定してください",
+                "code: lower-case letters, digits, _ - (1–64 chars)",
+            )
+        return v
+
+    @field_validator("title")
+    @classmethod
+    def _course_title(cls, v: str) -> str:
+        return _title(v)
+
+
+class CourseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    code: str
+    title: str
+    validity_days: int
+    required: bool
+    created_at: datetime
+    retired_at: datetime | None = None
+
+
+class CompletionCreate(InputModel):
+    """A completion recorded by the officer: who, which course, when (default: today, JST), certificate number."""
+
+    username: str
+    course: str
+    completed_on: date | None = None
+    reference: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        if not USERNAME.match(v):
+            raise Invalid(
+                "ユーザー名は英小文字・数字・_ . - の2〜64文字で指定してください",
+                "username: lower-case letters, digits, _ . - (2–64 chars)",
+            )
+        return v
+
+    @field_validator("completed_on")
+    @classmethod
+    def _completed_on(cls, v: date | None) -> date | None:
+        if v is not None and v < EARLIEST_COMPLETION:
+            raise Invalid("受講日が古すぎます（2000年以降）", "completed_on: too early (2000 or later)")
+        return v
+
+    @field_validator("course")
+    @classmethod
+    def _course(cls, v: str) -> str:
+        if not COURSE_CODE.match(v):
+            raise Invalid("研修コードの形式が正しくありません", "course: not a course code")
+        return v
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        if not REFERENCE.match(v.strip()):
+            raise Invalid(
+                "証明書番号は英数字と _ . / # - の1〜64文字で指定してください（氏名などは書かないでください）",
+                "reference: letters, digits, _ . / # - (1–64 chars; no names)",
+            )
+        return v.strip()
+
+
+class CompletionRead(BaseModel):
+    id: str
+    user_id: str
+    username: str
+    course: str
+    completed_at: datetime
+    expires_at: datetime
+    reference: str | None = None
+
+
+class PledgePublish(InputModel):
+    title: str
+    body: str = Field(max_length=MAX_PLEDGE_BODY)
+
+    @field_validator("title")
+    @classmethod
+    def _pledge_title(cls, v: str) -> str:
+        return _title(v)
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, v: str) -> str:
+        v = v.replace("\r\n", "\n").strip()
+        if not v:
+            raise Invalid("誓約書の本文を入力してください", "body: the pledge text is required")
+        return v
+
+
+class PledgeVersionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    title: str
+    body: str
+    sha256: str
+    published_at: datetime
+    signed: int = 0  # how many staff signed this version
+
+
+class PledgeSign(InputModel):
+    """``username`` None: the caller signs; else the officer records that person's signature on paper."""
+
+    username: str | None = None
+    version: int | None = Field(default=None, ge=1)  # the version the signer read (refused if not the latest)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str | None) -> str | None:
+        if v is not None and not USERNAME.match(v):
+            raise Invalid(
+                "ユーザー名は英小文字・数字・_ . - の2〜64文字で指定してください",
+                "username: lower-case letters, digits, _ . - (2–64 chars)",
+            )
+        return v
+
+
+class PledgeRead(BaseModel):
+    id: str
+    user_id: str
+    username: str
+    version: int
+    signed_at: datetime
+    self_signed: bool
+
+
+class TrainingPolicyUpdate(InputModel):
+    enforced: bool
+    roles: list[Role] = Field(default_factory=lambda: list(DEFAULT_POLICY_ROLES), max_length=10)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: list[Role]) -> list[Role]:
+        for role in v:
+            if role not in TRAINABLE_ROLES:
+                raise Invalid(
+                    "研修を必須にできるのは個人データを扱う役割（privacy_officer・sales・support・analyst・outsourcee）だけです",
+                    "roles: only roles that handle personal data (privacy_officer, sales, support, analyst, outsourcee)",
+                )
+        return sorted(set(v), key=lambda r: TRAINABLE_ROLES.index(r))
+
+
+class TrainingPolicyRead(BaseModel):
+    enforced: bool
+    roles: list[Role]
+    updated_at: datetime | None = None
+
+
+class CourseStatus(BaseModel):
+    code: str
+    title: str
+    required: bool
+    state: str  # "current" | "expiring" (within 30 days) | "expired" | "missing"
+    completed_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class TrainingStatus(BaseModel):
+    user_id: str
+    username: str
+    role: Role
+    covered: bool  # the policy's roles include this role
+    enforced: bool  # the policy is switched on
+    courses: list[CourseStatus]
+    pledge_version: int | None  # the latest published version (None: no pledge published yet)
+    pledge_signed: bool  # signed the latest version (True when none is published)
+    signed_version: int | None  # the latest version this person signed
+    current: bool  # every required course current (or expiring) and the latest pledge signed
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.code for c in self.courses if c.required and c.state in ("expired", "missing")]
+
+
+class OverdueEntry(BaseModel):
+    user_id: str
+    username: str
+    role: Role
+    courses: dict[str, str]  # required course code -> "expired" | "missing"
+    pledge_missing: bool

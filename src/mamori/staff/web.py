@@ -13,7 +13,12 @@ Staff administration — thin: parse, call the service (which authorises ``STAFF
 - ``GET /staff/me/tokens`` + ``POST /staff/me/tokens`` — anyone signed in with a verification code: their own
   tokens and a new one (the owner's role; acts as the owner);
 - ``POST /staff/tokens/{token_id}/revoke`` — confirmation, then with ``confirm=1`` the revocation (an admin any
-  token, anyone their own).
+  token, anyone their own);
+- ``GET /staff/training`` — 研修・誓約 (R-23-3, issue 21): everyone's own status and the pledge with its sign
+  button (``POST /staff/training/sign``); for the privacy officer and the admin also the courses (``POST
+  /staff/training/courses``, ``…/courses/{code}/retire``), the overdue list by user name, recording a completion
+  (``POST /staff/training/record``), publishing a pledge version (``POST /staff/training/pledges``) and the policy
+  switch (``POST /staff/training/policy``).
 
 ``POST /staff/new`` with ``kind=service`` adds a service account (a machine client: no password, no sign-in).
 
@@ -43,6 +48,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from mamori.kernel import registry
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import SYSTEM_ACTOR, Context, Role
 from mamori.kernel.errors import MamoriError
@@ -54,11 +60,18 @@ from mamori.kernel.policy import Resource, decide
 from mamori.staff import service
 from mamori.staff.permissions import STAFF_MANAGE
 from mamori.staff.schemas import (
+    MAX_PLEDGE_BODY,
+    TRAINABLE_ROLES,
     ApiTokenCreate,
+    CompletionCreate,
+    CourseCreate,
     EnrolmentStarted,
+    PledgePublish,
+    PledgeSign,
     ServiceAccountCreate,
     StaffCreate,
     StaffRead,
+    TrainingPolicyUpdate,
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -250,16 +263,256 @@ def create_my_token(
     return render(request, "staff/token_issued.html", context, status_code=201)
 
 
+# -- training and pledges (R-23-3, issue 21) ------------------------------------------------------------------------
+
+TRAINING = "/staff/training"
+_COURSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _training(
+    request: Request,
+    who: Principal,
+    *,
+    notice: str | None = None,
+    status: int = 200,
+    signed: bool = False,
+) -> HTMLResponse:
+    """The 研修・誓約 page: my own status and the pledge to sign (everyone); for the officer and the admin also
+    the courses, who is overdue (by user name), the forms and the policy switch."""
+    try:
+        with _transaction(request, who, readonly=True) as ctx:
+            mine = service.status_of(ctx, None)
+            pledge = service.latest_pledge(ctx)
+            manage = service.training.may_manage(ctx)
+            courses = service.list_courses(ctx, include_retired=True) if manage else []
+            overdue = service.overdue(ctx) if manage else []
+            policy = service.policy(ctx) if manage else None
+            versions = service.list_pledges(ctx) if manage else []
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back="/")
+    context = _common(
+        request,
+        who,
+        mine=mine,
+        pledge=pledge,
+        manage=manage,
+        courses=courses,
+        overdue=overdue,
+        policy=policy,
+        versions=versions,
+        trainable=[r.value for r in TRAINABLE_ROLES],
+        notice=notice,
+        signed=signed,
+    )
+    return render(request, "staff/training.html", context, status_code=status)
+
+
+@router.get(TRAINING, response_class=HTMLResponse)
+def training_page(request: Request) -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    return _training(request, who)
+
+
+def _training_write(request: Request, who: Principal, csrf: str) -> HTMLResponse | None:
+    """The checks every training form makes before it acts: CSRF (same site, the session's token)."""
+    if not pages.csrf_ok(request, who, csrf):
+        return pages.csrf_refused(request, who)
+    return None
+
+
+@router.post(TRAINING + "/sign", response_class=HTMLResponse)
+def training_sign(
+    request: Request, csrf: Csrf = "", version: Annotated[str, Form(max_length=8)] = ""
+) -> Response:
+    """Sign the latest pledge myself; ``version`` is the version shown on the page (refused if a newer one came)."""
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    try:
+        data = PledgeSign.model_validate({"version": version or None})
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=TRAINING)
+    try:
+        with _transaction(request, who) as ctx:
+            service.sign_pledge(ctx, data)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    return _training(
+        request, who, notice=t_(request, "誓約書に署名しました。", "You signed the pledge."), signed=True
+    )
+
+
+def t_(request: Request, ja: str, en: str) -> str:
+    return en if lang_of(request) == "en" else ja
+
+
+@router.post(TRAINING + "/courses", response_class=HTMLResponse)
+def training_course_add(
+    request: Request,
+    csrf: Csrf = "",
+    code: Annotated[str, Form(max_length=200)] = "",
+    title: Annotated[str, Form(max_length=400)] = "",
+    validity_days: Annotated[str, Form(max_length=8)] = "",
+    required: Annotated[str, Form(max_length=1)] = "",
+) -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    try:
+        data = CourseCreate.model_validate(
+            {
+                "code": code.strip(),
+                "title": title,
+                "validity_days": validity_days.strip(),
+                "required": required == "1",
+            }
+        )
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=TRAINING)
+    try:
+        with _transaction(request, who) as ctx:
+            course = service.add_course(ctx, data)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    notice = t_(request, f"研修コースを追加しました: {course.code}", f"Course added: {course.code}")
+    return _training(request, who, notice=notice, status=201)
+
+
+@router.post(TRAINING + "/courses/{code}/retire", response_class=HTMLResponse)
+def training_course_retire(request: Request, code: str, csrf: Csrf = "") -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    if not _COURSE.match(code):
+        return _not_found(request, who)
+    try:
+        with _transaction(request, who) as ctx:
+            course = service.retire_course(ctx, code)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    return _training(
+        request, who, notice=t_(request, f"廃止しました: {course.code}", f"Retired: {course.code}")
+    )
+
+
+@router.post(TRAINING + "/record", response_class=HTMLResponse)
+def training_record(
+    request: Request,
+    csrf: Csrf = "",
+    username: Annotated[str, Form(max_length=200)] = "",
+    course: Annotated[str, Form(max_length=200)] = "",
+    completed_on: Annotated[str, Form(max_length=32)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    try:
+        data = CompletionCreate.model_validate(
+            {
+                "username": username.strip(),
+                "course": course.strip(),
+                "completed_on": completed_on.strip() or None,
+                "reference": reference.strip() or None,
+            }
+        )
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=TRAINING)
+    try:
+        with _transaction(request, who) as ctx:
+            done = service.record_completion(ctx, data)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    notice = t_(request, f"受講を記録しました: {done.username}", f"Completion recorded: {done.username}")
+    return _training(request, who, notice=notice, status=201)
+
+
+@router.post(TRAINING + "/pledges", response_class=HTMLResponse)
+def training_publish(
+    request: Request,
+    csrf: Csrf = "",
+    title: Annotated[str, Form(max_length=400)] = "",
+    body: Annotated[str, Form(max_length=MAX_PLEDGE_BODY + 1000)] = "",
+) -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    try:
+        data = PledgePublish.model_validate({"title": title, "body": body})
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=TRAINING)
+    try:
+        with _transaction(request, who) as ctx:
+            version = service.publish_pledge(ctx, data)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    notice = t_(
+        request,
+        f"誓約書の第{version.version}版を公開しました。全員の署名が必要です。",
+        f"Pledge version {version.version} published; everyone must sign it.",
+    )
+    return _training(request, who, notice=notice, status=201)
+
+
+@router.post(TRAINING + "/policy", response_class=HTMLResponse)
+def training_policy(
+    request: Request,
+    csrf: Csrf = "",
+    enforced: Annotated[str, Form(max_length=1)] = "",
+    roles: Annotated[list[str] | None, Form(max_length=10)] = None,
+) -> Response:
+    who = pages.signed_in(request)
+    if who is None:
+        return pages.to_sign_in()
+    refused = _training_write(request, who, csrf)
+    if refused is not None:
+        return refused
+    try:
+        data = TrainingPolicyUpdate.model_validate({"enforced": enforced == "1", "roles": roles or []})
+    except ValidationError as exc:
+        return pages.invalid(request, who, exc, back=TRAINING)
+    try:
+        with _transaction(request, who) as ctx:
+            service.set_policy(ctx, data.enforced, data.roles)
+    except MamoriError as exc:
+        return _refusal(request, who, exc, back=TRAINING)
+    return _training(request, who, notice=t_(request, "設定を保存しました。", "Policy saved."))
+
+
 # -- one staff member -----------------------------------------------------------------------------------------------
 
 
 def _show(
-    request: Request, who: Principal, staff_id: str, *, notice: str | None = None, status: int = 200
+    request: Request,
+    who: Principal,
+    staff_id: str,
+    *,
+    notice: str | None = None,
+    status: int = 200,
+    holdings: bool = False,
 ) -> HTMLResponse:
     try:
         with _transaction(request, who, readonly=True) as ctx:
             user = service.get(ctx, staff_id)
             tokens = service.list_tokens(ctx, user.username)
+            held = registry.staff_holdings(ctx, staff_id) if holdings or not user.active else []
     except MamoriError as exc:
         return _refusal(request, who, exc)
     lang = lang_of(request)
@@ -270,6 +523,7 @@ def _show(
         tokens=tokens,
         notice=label(notice, lang) if notice else None,
         is_me=user.id == who.actor.id,
+        holdings=held,
     )
     return render(request, "staff/show.html", data, status_code=status)
 
@@ -311,13 +565,21 @@ def disable(request: Request, staff_id: str, csrf: Csrf = "", confirm: Confirm =
     if isinstance(user, HTMLResponse):
         return user
     if confirm != "1":
-        return _confirm_page(request, who, user=user, action="disable")
+        return _confirm_page(
+            request, who, user=user, action="disable", holdings=_holdings(request, who, user.id)
+        )
     try:
         with _transaction(request, who) as ctx:
             service.disable(ctx, user.username)
     except MamoriError as exc:
         return _refusal(request, who, exc, back=f"/staff/{staff_id}")
-    return _show(request, who, staff_id, notice="web_staff.disabled_done")
+    return _show(request, who, staff_id, notice="web_staff.disabled_done", holdings=True)
+
+
+def _holdings(request: Request, who: Principal, staff_id: str) -> list[registry.StaffHolding]:
+    """What the staff member still holds (issue 21: customers owned → the handover wizard); counts only."""
+    with _transaction(request, who, readonly=True) as ctx:
+        return registry.staff_holdings(ctx, staff_id)
 
 
 @router.post("/staff/{staff_id}/enable", response_class=HTMLResponse)

@@ -184,6 +184,7 @@ def mount(app: FastAPI) -> None:
     from mamori.consent import web as consent_web
     from mamori.contact import web as contact_web
     from mamori.customers import web as customers_web
+    from mamori.lifecycle import web as lifecycle_web
     from mamori.notice import web as notice_web
     from mamori.processors import web as processors_web
     from mamori.provision import web as provision_web
@@ -200,6 +201,7 @@ def mount(app: FastAPI) -> None:
         customers_web,
         consent_web,
         contact_web,
+        lifecycle_web,
         provision_web,
         processors_web,
         rights_web,

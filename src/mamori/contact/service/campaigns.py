@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -38,12 +38,12 @@ from mamori.contact.campaign_schemas import (
 from mamori.contact.models import Campaign, CampaignSend
 from mamori.contact.permissions import CAMPAIGN_MANAGE, CAMPAIGN_SEND
 from mamori.kernel import mail
-from mamori.kernel.auditing import authorise, record_write
+from mamori.kernel.auditing import authorise, record_refusal, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.mail.models import MailMessage
-from mamori.kernel.policy import PurposeFacts, Resource
+from mamori.kernel.policy import PurposeFacts, Resource, Scope, row_scope
 from mamori.kernel.settings import Settings
 from mamori.law.rules import TE_3, TE_4
 from mamori.purposes import service as purposes_service
@@ -367,11 +367,15 @@ def sends(ctx: Context, campaign_id: str, *, limit: int = 1000) -> list[Campaign
 # -- sending ----------------------------------------------------------------------------------------------------
 
 
-def send(ctx: Context, campaign_id: str) -> CampaignRead:
-    """Send the campaign once, to the purpose's e-mail list as the policy engine builds it now.
+def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) -> CampaignRead:
+    """Send the campaign once, to the purpose's e-mail list as the policy engine builds it now — or, with ``ids``,
+    to those customers only (each still decided by the list builder: notified, consent, opt-in, scope).
 
     Refused: a campaign already sent (Conflict), a purpose that no longer names e-mail (R-18-1), a sender not
-    configured (TE-4). Each message is queued in this transaction and leaves after the commit."""
+    configured (TE-4). Each message is queued in this transaction and leaves after the commit.
+
+    Issue 21: a sales rep may send (``contact.campaign_send`` Scope.OWN) only a message they wrote themselves, to
+    explicit customers, and the list builder leaves out every customer who is not theirs (R-23-2)."""
     row = _get(ctx, campaign_id)
     with _under_purpose(ctx, row.purpose_code):
         facts = purposes_service.facts(ctx, row.purpose_code)
@@ -385,6 +389,15 @@ def send(ctx: Context, campaign_id: str) -> CampaignRead:
                 notified_purposes=frozenset({row.purpose_code}),
             ),
         )
+        if row_scope(ctx, CAMPAIGN_SEND) != Scope.ALL and (ids is None or row.created_by != ctx.actor.label):
+            refused = PolicyDenied(
+                "担当者は自分で作成したメッセージを自分の担当顧客にだけ送信できます。",
+                "A rep may send only a message they wrote, to their own customers.",
+                rule_id="R-23-2",
+                code="out_of_scope",
+            )
+            record_refusal(ctx, CAMPAIGN_SEND, (), refused)
+            raise refused
         if row.status != "draft":
             raise Conflict(
                 "このキャンペーンは送信済みです。",
@@ -409,7 +422,7 @@ def send(ctx: Context, campaign_id: str) -> CampaignRead:
             )
         from mamori.contact.service import lists
 
-        built = lists.build(ctx, channel=CHANNEL)
+        built = lists.build(ctx, channel=CHANNEL, ids=ids)
         queued = 0
         for person in built.rows:
             address = str(person.get("email") or "").strip()
@@ -470,6 +483,54 @@ def send(ctx: Context, campaign_id: str) -> CampaignRead:
             details=details,
         )
         return _read(ctx, row)
+
+
+def send_to(
+    ctx: Context, *, name: str, purpose: str, subject: str, body: str, customer_ids: Sequence[str]
+) -> CampaignRead:
+    """A one-off message to explicit customers (issue 21: a successor's greeting to the customers handed over):
+    written and sent at once by whoever may send campaigns (``contact.campaign_send``; a sales rep: to their own
+    customers only). The draft is recorded like any campaign; each person is decided by the list builder under the
+    message's purpose (notified, consent, opt-in, do-not-contact, scope) and the exclusions are counted by reason.
+    """
+    data = CampaignCreate(name=name, purpose=purpose, subject=subject, body=body)
+    with _under_purpose(ctx, data.purpose):
+        authorise(
+            ctx,
+            CAMPAIGN_SEND,
+            Resource(
+                kind="campaign",
+                purpose=purposes_service.facts(ctx, data.purpose),
+                notified_purposes=frozenset({data.purpose}),
+            ),
+        )
+    facts = _purpose_with_email(ctx, data.purpose)
+    _check_placeholders(data.subject, data.body)
+    if not customer_ids:
+        raise ValidationFailed("送信先の顧客がいません。", "No customer to send to.", code="no_recipients")
+    row = Campaign(
+        id=new_id(),
+        name=data.name.strip(),
+        purpose_code=data.purpose,
+        purpose_version=facts.version,
+        channel=CHANNEL,
+        subject=data.subject.strip(),
+        body=data.body.replace("\r\n", "\n"),
+        status="draft",
+        created_at=ctx.clock.now(),
+        created_by=ctx.actor.label,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        A_CREATED,
+        (),
+        (),
+        rule_ids=(TE_3.id,) if facts.marketing else (),
+        details={"campaign_id": row.id, "purpose": row.purpose_code, "recipients": len(customer_ids)},
+    )
+    return send(ctx, row.id, ids=list(customer_ids))
 
 
 # -- outcomes ---------------------------------------------------------------------------------------------------

@@ -729,6 +729,9 @@ def _notice_label(st: CliState, n: schemas.PurposeNoticeRead) -> str:
 
 
 # The purpose-notice commands (notify, pending-notice, notice-exception) live in their own module.
+from mamori.customers.cli import accuracy as _accuracy  # noqa: E402, F401  (issue 21: confirmations)
 from mamori.customers.cli import mappings as _mappings  # noqa: E402, F401  (issue 19: saved import mappings)
 from mamori.customers.cli import notices as _notices  # noqa: E402, F401
+from mamori.customers.cli import ownership as _ownership  # noqa: E402, F401  (issue 21: owner changes)
 from mamori.customers.cli import pending as _pending  # noqa: E402, F401  (issue 19: rows held for approval)
+from mamori.customers.cli import relationship as _relationship  # noqa: E402, F401  (issue 21: end of relationship)

@@ -64,6 +64,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "version",
         "created_at",
         "updated_at",
+        "confirmed_at",
         "import_job_id",
         "import_line",
     ),
@@ -96,7 +97,7 @@ _TABLES: dict[str, Table] = {
 }
 # Columns whose value is the same for a whole batch: bound once through the type's processor (see _Insert.bind).
 _CONSTANT: dict[str, frozenset[str]] = {
-    "customers": frozenset({"created_at", "updated_at"}),
+    "customers": frozenset({"created_at", "updated_at", "confirmed_at"}),
     "contact_points": frozenset({"created_at"}),
     "customer_attributes": frozenset({"created_at"}),
     "provenance": frozenset({"acquired_at"}),
@@ -278,7 +279,7 @@ def write_customers(
         sealed = iter(seal_many_with(aeads[cid], plain, aads))
         enc = [None if v is None else next(sealed) for v in values]
         customers.append(
-            (cid, p.owner_id, p.team, data.origin, *enc, 1, c_now, c_now, import_job_id, p.import_line)
+            (cid, p.owner_id, p.team, data.origin, *enc, 1, c_now, c_now, c_now, import_job_id, p.import_line)
         )
         blind.append((cid, "name", digest("name", data.name)))
         if data.kana:

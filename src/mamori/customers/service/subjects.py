@@ -278,6 +278,47 @@ def erase(ctx: Context, customer_id: str) -> int:
     return removed
 
 
+def erase_many(ctx: Context, customer_ids: Sequence[str]) -> int:
+    """Crypto-shred many people at once (a retention disposal, R-22-1; the same effect as :func:`erase` per
+    person): one key-destruction transaction for all their data keys, then chunked deletes of their contact
+    points, attributes, activities and blind-index tokens, every ciphertext column set to NULL and the rows
+    marked erased, and ONE audit entry naming them. Ids that are not live customers are skipped. Returns the
+    number of rows whose personal values were removed."""
+    ids = list(dict.fromkeys(customer_ids))
+    live: list[str] = []
+    for chunk in chunks(ids):
+        live.extend(ctx.session.execute(queries.live_ids(chunk)).scalars())
+    if not live:
+        return 0
+    live.sort()
+    ctx.runtime.keystore.destroy_data_keys(live)  # first, in the keystore's own transaction (see erase)
+    s = ctx.session
+    now = ctx.clock.now()
+    removed = 0
+    for chunk in chunks(live):
+        for model in (ContactPoint, CustomerAttribute, Activity, BlindIndex):
+            result = s.execute(delete(model).where(model.customer_id.in_(list(chunk))))
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        s.execute(
+            update(Customer)
+            .where(Customer.id.in_(list(chunk)), Customer.erased_at.is_(None))
+            .values(
+                {f"{f}_enc": None for f in SCALAR_FIELDS}
+                | {"erased_at": now, "version": Customer.version + 1}
+            )
+        )
+        removed += len(chunk)
+    record_write(
+        ctx,
+        "customer.erase",
+        live,
+        ["*"],
+        rule_ids=("R-22-1",),
+        details={"persons": len(live), "batch": True},
+    )
+    return removed
+
+
 def attribute_keys_in_use(ctx: Context) -> list[tuple[str, str]]:
     """The attribute keys in use with their categories (the data inventory's item names; no values, no ids)."""
     return [(str(k), str(c)) for k, c in ctx.session.execute(queries.attribute_keys_in_use()).all()]

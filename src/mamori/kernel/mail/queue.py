@@ -604,6 +604,33 @@ def run_periodic(rt: Runtime, *, now: datetime | None = None) -> list[str]:
     return ran
 
 
+def run_periodic_job(rt: Runtime, name: str, *, now: datetime | None = None) -> tuple[bool, object]:
+    """Run one registered periodic job if it is due (the same claim in ``mail_jobs`` as :func:`run_periodic`, so
+    the scheduler's run and cron's ``mamori mail deliver`` never both run it within its interval). Returns whether
+    it ran and what it returned; its exception is recorded (``last_error``) and raised to the caller (the
+    scheduler records the run as failed)."""
+    job = _jobs.get(name)
+    if job is None:
+        raise NotFound("その定期処理はありません。", "No such periodic job.", code="job_not_found")
+    now = now or rt.clock.now()
+    if not _claim_job(rt, job, now):
+        return False, None
+    error: str | None = None
+    try:
+        return True, job.fn(rt)
+    except Exception as exc:
+        error = str(getattr(exc, "code", type(exc).__name__))[:64]
+        raise
+    finally:
+        with unit_of_work(rt.sessions) as session:
+            session.execute(
+                update(MailJob)
+                .where(MailJob.name == job.name)
+                .values(last_run_at=now, lease_until=None, last_error=error)
+                .execution_options(synchronize_session=False)
+            )
+
+
 def _claim_job(rt: Runtime, job: _Job, now: datetime) -> bool:
     with unit_of_work(rt.sessions) as session:
         if session.get(MailJob, job.name) is None:
@@ -872,5 +899,6 @@ __all__ = [
     "retry",
     "run_hooks",
     "run_periodic",
+    "run_periodic_job",
     "status",
 ]

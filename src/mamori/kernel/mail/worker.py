@@ -1,7 +1,8 @@
 """The delivery worker: a daemon thread the server's lifespan starts (one per process, per runtime).
 
 It runs :func:`deliver_due` every ``interval`` seconds — at once when a transaction that enqueued mail commits
-(:func:`after_commit` wakes it) — and the registered periodic jobs when they are due. Without a running worker
+(:func:`after_commit` wakes it). The registered periodic jobs are run by the scheduler (``mamori worker``, issue
+21: kernel/scheduler; ``mamori mail deliver`` from cron runs them too), not by this thread. Without a running worker
 (the CLI, a TestClient without lifespan), :func:`after_commit` delivers the new messages itself, right after the
 commit; a failure there is recorded and retried, never raised into the caller.
 """
@@ -14,7 +15,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mamori.kernel.mail.queue import deliver_due, run_periodic
+from mamori.kernel.mail.queue import deliver_due
 
 if TYPE_CHECKING:
     from mamori.kernel.runtime import Runtime
@@ -64,7 +65,6 @@ class DeliveryWorker:
                 report = deliver_due(self.rt)
                 if self._stop.is_set() or report.sent + report.retried + report.failed < 100:
                     break
-            run_periodic(self.rt)
         except Exception as exc:  # the worker must survive a broken pass; the next one retries
             log.warning("mail delivery pass failed: %s", getattr(exc, "code", type(exc).__name__))
         finally:

@@ -25,6 +25,7 @@ from mamori.kernel.policy.engine import (
     grant_refusal,
     require,
     row_scope,
+    training_refusal,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "registered_actions",
     "require",
     "row_scope",
+    "training_refusal",
 ]

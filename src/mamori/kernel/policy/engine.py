@@ -139,6 +139,20 @@ def _deny(code: str, rules: tuple[str, ...], ja: str, en: str) -> Decision:
     return Decision(False, rules, frozenset(), ja, en, code)
 
 
+_TRAINING_REQUIRED = (
+    "個人データを扱うには有効な研修の受講と誓約書の提出が必要です。",
+    "Personal data may be handled only with a current training and a signed pledge.",
+)
+
+
+def training_refusal(ctx: Context) -> Decision | None:
+    """The refusal ``decide`` gives every personal-data action of an actor the training policy does not clear
+    (R-23-3), for a caller that must refuse a whole listing up front rather than drop its rows one by one."""
+    if ctx.actor.cleared:
+        return None
+    return _deny("training_required", ("R-23-3",), *_TRAINING_REQUIRED)
+
+
 def blocked_channels(facts: PurposeFacts, state: PurposeState) -> frozenset[str]:
     """The purpose's channels this person may not be contacted on: do-not-contact (R-35-1), or an opt-in the
     channel needs under a marketing purpose and the person has not given or has withdrawn (TE-3)."""
@@ -257,6 +271,8 @@ def decide(ctx: Context, action: Action, resource: Resource) -> Decision:
         )
     if not registered.personal_data:
         return Decision(True, (), frozenset(), "許可", "allowed")
+    if not ctx.actor.cleared:  # human measures (R-23-3): training and pledge before personal data
+        return _deny("training_required", ("R-23-3",), *_TRAINING_REQUIRED)
 
     purpose = ctx.purpose
     if not purpose and applies(ctx, "R-18-1"):

@@ -7,7 +7,8 @@ their own account. The functions that run before any actor exists (``actor_for``
 committed even though the sign-in raises).
 
 Modules: ``accounts`` (users, passwords, TOTP), ``sessions`` (sign-in, sessions, sign-out), ``enrolment``
-(first-sign-in TOTP enrolment for the web sign-in), ``tokens`` (API tokens), ``common`` (limits, the one
+(first-sign-in TOTP enrolment for the web sign-in), ``tokens`` (API tokens), ``training`` (courses,
+completions, pledges, the training policy and the R-23-3 gate of every actor built here), ``common`` (limits, the one
 authentication error, look-ups shared by the others).
 
 Security baseline (SECURITY.md §3, ADR 0004):
@@ -85,6 +86,26 @@ from mamori.staff.service.tokens import (
     revoke_token,
     validate_api_token,
 )
+from mamori.staff.service.training import (
+    EXPIRING_WITHIN,
+    add_course,
+    cleared_actor,
+    expiry_check,
+    is_cleared,
+    latest_pledge,
+    list_courses,
+    list_pledges,
+    overdue,
+    policy,
+    publish_pledge,
+    record_completion,
+    require_current,
+    retire_course,
+    set_policy,
+    sign_pledge,
+    status,
+    status_of,
+)
 
 __all__ = [
     "ABSOLUTE_TIMEOUT",
@@ -95,6 +116,7 @@ __all__ = [
     "COUNTED_FAILURES",
     "DEFAULT_LOCKOUT",
     "ENROLMENT_TIMEOUT",
+    "EXPIRING_WITHIN",
     "IDLE_TIMEOUT",
     "LAST_SEEN_RESOLUTION",
     "MAX_PASSWORD_INPUT",
@@ -111,6 +133,23 @@ __all__ = [
     "MAX_ENROLMENT_ATTEMPTS",
     "actor_for",
     "add",
+    "add_course",
+    "cleared_actor",
+    "expiry_check",
+    "is_cleared",
+    "latest_pledge",
+    "list_courses",
+    "list_pledges",
+    "overdue",
+    "policy",
+    "publish_pledge",
+    "record_completion",
+    "require_current",
+    "retire_course",
+    "set_policy",
+    "sign_pledge",
+    "status",
+    "status_of",
     "add_service",
     "any_staff",
     "create_token",

@@ -19,7 +19,6 @@ from mamori.staff.service.common import (
     TOTP_COLUMN,
     TOTP_TABLE,
     AuthenticationFailed,
-    actor_of,
     data_subject,
     end_sessions,
     end_tokens,
@@ -27,6 +26,7 @@ from mamori.staff.service.common import (
     is_self,
     require_manage,
 )
+from mamori.staff.service.training import cleared_actor
 
 # -- users ---------------------------------------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ def actor_for(ctx: Context, username: str) -> Actor:
             code="unknown_staff",
         )
     service_account_refused(ctx, user, "staff.act_as")
-    return actor_of(user)
+    return cleared_actor(ctx, user)  # R-23-3: not cleared while the training policy gates this user
 
 
 def disable(ctx: Context, username: str) -> StaffRead:

@@ -45,6 +45,7 @@ from mamori.staff.service.common import (
     token_digest,
 )
 from mamori.staff.service.enrolment import MAX_ENROLMENT_ATTEMPTS
+from mamori.staff.service.training import cleared_actor
 
 
 @dataclass(frozen=True)
@@ -472,7 +473,7 @@ def validate_session(ctx: Context, token: str, *, channels: frozenset[str] = BRO
     if now - ensure_aware(row.last_seen_at) >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         ctx.session.flush()
-    return actor_of(user)
+    return cleared_actor(ctx, user)  # R-23-3: not cleared while the training policy gates this user
 
 
 def sign_out(ctx: Context, token: str) -> bool:

@@ -25,13 +25,13 @@ from mamori.staff.service.common import (
     API_TOKEN_PREFIX,
     LAST_SEEN_RESOLUTION,
     MAX_TOKEN_LENGTH,
-    actor_of,
     checked_tokens,
     forget_checked_tokens,
     require_manage,
     token_digest,
     token_invalid,
 )
+from mamori.staff.service.training import cleared_actor
 
 # -- API tokens ----------------------------------------------------------------------------------------------
 
@@ -227,7 +227,7 @@ def validate_api_token(ctx: Context, token: str) -> tuple[Actor, frozenset[str]]
     if row.last_used_at is None or now - ensure_aware(row.last_used_at) >= LAST_SEEN_RESOLUTION:
         row.last_used_at = now
         ctx.session.flush()
-    actor = actor_of(user, Role(row.role))
+    actor = cleared_actor(ctx, user, Role(row.role))  # R-23-3: cached with the token (cleared on any change)
     purposes = frozenset(p for p in row.purposes.split(",") if p)
     checked_tokens(ctx).put(digest, (actor, purposes, ensure_aware(row.expires_at)), now)
     return actor, purposes

@@ -234,6 +234,7 @@ def customer_rows(
         "version": 1,
         "created_at": now,
         "updated_at": now,
+        "confirmed_at": now,  # R-22-1: the data as given at collection counts as confirmed then
         "import_job_id": import_job_id,
         "import_line": import_line,
     }

@@ -60,6 +60,7 @@ from mamori.kernel.policy import (
     decide,
     grant_refusal,
     row_scope,
+    training_refusal,
 )
 from mamori.law.rules import R_20_2
 from mamori.purposes import service as purposes_service
@@ -358,6 +359,15 @@ def _summaries(ctx: Context, rows: Sequence[Customer], action: Action) -> list[C
     return out
 
 
+def _refuse_uncleared(ctx: Context) -> None:
+    """R-23-3: staff the training policy does not clear are refused a search or a listing outright (one audited
+    denial) instead of being shown an empty list."""
+    refused = training_refusal(ctx)
+    if refused is not None:
+        record_denial(ctx, Action.CUSTOMER_READ, [], refused)
+        refused.raise_if_denied()
+
+
 def find(
     ctx: Context,
     *,
@@ -390,6 +400,7 @@ def find(
             " number.",
             code="bad_query",
         )
+    _refuse_uncleared(ctx)
     kind, value = given[0]
     if kind == "customer_no":
         ids = external_ids.lookup(ctx, system, value)
@@ -417,6 +428,7 @@ def list_page(
 ) -> tuple[list[CustomerSummary], str | None]:
     """One page of the customers the actor may see for ``ctx.purpose``; returns (items, next cursor)."""
     limit = max(1, min(limit, 500))
+    _refuse_uncleared(ctx)
     if not ctx.purpose:
         decision = decide(ctx, Action.CUSTOMER_READ, Resource(kind="customer", subject_id="*"))
         record_denial(ctx, Action.CUSTOMER_READ, [], decision)
