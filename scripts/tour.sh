@@ -6,7 +6,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "  (exit $?)"; }
 
 echo "== mamori ツアー / tour =="
 echo "デモ用ログイン（--as で指定） / demo logins (pass with --as):"
-echo "  admin（管理者） hoshino（個人情報保護管理者） sato, suzuki（営業） takahashi（コールセンター） ito（分析担当）"
+echo "  admin（管理者） hoshino（個人情報保護管理者） sato, suzuki（営業） nakamura（新任の営業・研修未了） takahashi（コールセンター） ito（分析担当）"
 step $M purposes list
 ID=$($M --as sato customers list -p contract --limit 1 --json | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin)["items"]; print(d[0]["id"] if d else "")')
 step $M --as sato customers list -p contract --limit 5
@@ -28,6 +28,17 @@ step $M --as hoshino customers pending-notice support
 echo; echo "-- 保管場所と処理活動の記録 / storage locations and the record of processing activities --"
 step $M --as hoshino inventory locations list
 step $M --as hoshino inventory countries
+echo; echo "-- 研修・誓約（未受講の新任は個人データを扱えない） / training and pledges: the untrained new hire is refused --"
+step $M --as hoshino staff training overdue
+step $M --as nakamura customers list -p contract
+echo; echo "-- 保存期間：廃棄計画（実行は retention run） / retention: what a run would dispose of, and why --"
+step $M --as hoshino retention plan
+echo; echo "-- 正確性：データ品質と確認が必要な顧客 / accuracy: data quality and records due for confirmation --"
+step $M --as hoshino quality report --worst 5
+step $M --as sato customers unconfirmed --limit 5
+echo; echo "-- 退職者の担当顧客の引継ぎ計画 / the departing rep's handover plan --"
+step $M --as hoshino handover plan suzuki
+step $M --as hoshino jobs list
 step $M --as hoshino audit tail -n 8
 step $M audit verify
 echo; echo "-- 監査ログの署名付きチェックポイント（外部の証人へ送る行） / a signed checkpoint to send to a witness --"

@@ -162,7 +162,9 @@ def test_the_worker_runs_until_sigterm_and_stops_cleanly(tmp_path):
                 break
         assert "scheduler worker started" in line
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        # read both pipes to the end while waiting: a worker whose log filled an unread pipe would block on write
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err[-2000:]
     finally:
         if proc.poll() is None:
             proc.kill()

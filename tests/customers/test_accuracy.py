@@ -74,7 +74,9 @@ def test_unconfirmed_lists_the_old_records_of_the_scope(runtime: Runtime, book: 
             book["old"]
         ]
     assert [d.customer_id for d in due] == [book["old"]]
-    assert due[0].owner_id == a["sato"].id and due[0].confirmed_at is not None
+    assert (
+        due[0].owner_id == a["sato"].id and due[0].owner == a["sato"].name and due[0].confirmed_at is not None
+    )
     _set_confirmed(runtime, book["other"], runtime.clock.now() - 2 * YEAR)
     with runtime.transaction(a["sato"]) as ctx:  # a rep sees only their own customers (R-23-2)
         assert [d.customer_id for d in accuracy.unconfirmed(ctx, older_than_days=365, limit=10)] == [

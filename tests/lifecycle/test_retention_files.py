@@ -76,5 +76,22 @@ def test_disposed_person_cannot_be_decrypted_from_a_copy_taken_before_the_run(ru
     # the pre-run keystore copy still has it: the guarantee is about the live keystore, not old copies of it
     old_keys = make_engine(f"sqlite:///{copies['keys']}")
     with old_keys.connect() as conn:
-        assert conn.execute(select(DATA_KEYS.c.subject_id).where(DATA_KEYS.c.subject_id == gone)).first()
+        wrapped = {
+            r.subject_id: bytes(r.wrapped)
+            for r in conn.execute(select(DATA_KEYS).where(DATA_KEYS.c.subject_id.in_([gone, stays])))
+        }
     old_keys.dispose()
+    assert set(wrapped) == {gone, stays}
+
+    # an attacker searching the live files' raw bytes (WAL included) finds neither the person's wrapped key
+    # nor their ciphertext; the other customer's wrapped key is there, so the search itself works
+    def raw(path: Path) -> bytes:
+        wal = Path(str(path) + "-wal")
+        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+    runtime.data_engine.dispose()
+    runtime.keystore_engine.dispose()
+    assert wrapped[gone] not in raw(keys)
+    assert wrapped[stays] in raw(keys)
+    assert old not in raw(data)
+    assert other in raw(data)

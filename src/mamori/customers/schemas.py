@@ -594,6 +594,7 @@ class DueForConfirmation(BaseModel):
 
     customer_id: str
     owner_id: str | None = None
+    owner: str | None = None  # the owner's user name
     confirmed_at: datetime | None = None
 
 

@@ -79,5 +79,5 @@ def unconfirmed(
     table.add_column(st.t("最終確認日", "last confirmed"))
     lang = "en" if st.lang == "en" else "ja"
     for d in due:
-        table.add_row(d.customer_id, d.owner_id or "—", fmt_date(d.confirmed_at, lang))
+        table.add_row(d.customer_id, d.owner or d.owner_id or "—", fmt_date(d.confirmed_at, lang))
     console.print(table)

@@ -35,6 +35,7 @@ from mamori.kernel.context import ActorKind, Context
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.policy import Action, Decision, Scope, row_scope
 from mamori.law.rules import R_22_1, R_23_2
+from mamori.staff import queries as staff_queries
 
 CONFIRM = "customer.confirm"  # audit action of a confirmation
 UNCONFIRMED = "customer.unconfirmed"  # audit action of the list of records due for confirmation
@@ -105,7 +106,14 @@ def unconfirmed(
     before = cutoff(ctx, older_than_days)
     scope = _confirmer_scope(ctx)
     rows = ctx.session.execute(queries.unconfirmed(ctx, scope, before=before, limit=limit)).all()
-    out = [DueForConfirmation(customer_id=cid, owner_id=owner, confirmed_at=at) for cid, owner, at in rows]
+    owners = {str(o) for _, o, _ in rows if o}
+    names = {
+        u.id: u.username for u in ctx.session.execute(staff_queries.all_staff()).scalars() if u.id in owners
+    }
+    out = [
+        DueForConfirmation(customer_id=cid, owner_id=owner, owner=names.get(owner or ""), confirmed_at=at)
+        for cid, owner, at in rows
+    ]
     record_read(
         ctx,
         UNCONFIRMED,
