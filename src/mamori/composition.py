@@ -40,6 +40,8 @@ def register_all() -> None:
     from mamori.customers import permissions as customers_permissions
     from mamori.customers import sources as customers_sources
     from mamori.deid import permissions as deid_permissions
+    from mamori.incidents import permissions as incidents_permissions
+    from mamori.incidents import sources as incidents_sources
     from mamori.inventory import permissions as inventory_permissions
     from mamori.jobs import register_jobs
     from mamori.kernel import errors, registry, rulebook
@@ -70,12 +72,14 @@ def register_all() -> None:
     inventory_permissions.register()
     notice_permissions.register()
     contact_permissions.register()
+    incidents_permissions.register()
     lifecycle_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
     processors_sources.register()
     contact_sources.register()
+    incidents_sources.register()
     lifecycle_sources.register()
     registry.register_retention_hold(_RightsHold())  # R-22-1: an open request stops a retention disposal
     registry.register_staff_holdings(_customers_owned)  # issue 21: customers owned, shown when disabling

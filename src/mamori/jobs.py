@@ -25,6 +25,7 @@ RIGHTS_REMIND = "rights.remind"
 RETENTION = "lifecycle.retention"
 TRAINING_EXPIRY = "staff.training_expiry"
 OVERDUE = "processors.overdue"
+INCIDENTS_REMIND = "incidents.remind"
 
 
 def _call(module: str, attr: str, rt: Runtime, job_run_id: str) -> Mapping[str, object] | None:
@@ -71,6 +72,10 @@ def _overdue(rt: Runtime, *, job_run_id: str) -> Mapping[str, object] | None:
     return _call("mamori.processors.jobs", "overdue_job", rt, job_run_id)
 
 
+def _incidents_remind(rt: Runtime, *, job_run_id: str) -> Mapping[str, object] | None:
+    return _call("mamori.incidents.jobs", "remind_job", rt, job_run_id)
+
+
 def register_jobs() -> None:
     """The action JOBS_MANAGE and every slice's job (idempotent)."""
     scheduler.register_permissions()
@@ -110,6 +115,13 @@ def register_jobs() -> None:
         cron="0 8 * * *",
         label_ja="期限切れの委託先監査・体制見直しの確認（毎日 8:00）",
         label_en="Overdue outsourcee audits and system reviews (daily 8:00)",
+    )
+    scheduler.register_job(
+        INCIDENTS_REMIND,
+        _incidents_remind,
+        cron="0 8 * * *",
+        label_ja="漏えい等事案の報告期限リマインダー（毎日 8:00）",
+        label_en="Incident report deadline reminders (daily 8:00)",
     )
 
 

@@ -18,6 +18,7 @@ SLICES: tuple[str, ...] = (
     "inventory",
     "notice",
     "contact",
+    "incidents",
     "lifecycle",
 )
 

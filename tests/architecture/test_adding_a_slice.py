@@ -1,8 +1,8 @@
-"""Adding the incidents slice needs no edit in kernel/ (issue 12, ADR 0008).
+"""Adding a slice needs no edit in kernel/ (issue 12, ADR 0008); a fake "complaints" slice stands in for it.
 
 The fake slice below declares its actions, role grants and subject data source outside the kernel, registers
-them through the kernel's public registration functions — exactly what ``incidents/permissions.py`` and
-``incidents/sources.py`` would do from ``composition.register_all`` — and the kernel decides by them.
+them through the kernel's public registration functions — exactly what ``complaints/permissions.py`` and
+``complaints/sources.py`` would do from ``composition.register_all`` — and the kernel decides by them.
 """
 
 from __future__ import annotations
@@ -29,25 +29,28 @@ from mamori.kernel.policy import (
 from mamori.kernel.policy import actions as policy_actions
 from mamori.kernel.registry import Correction, Recipient, SubjectRecord
 
-# --- what src/mamori/incidents/permissions.py would hold ----------------------------------------------------
+# --- what src/mamori/complaints/permissions.py would hold ----------------------------------------------------
 
-INCIDENT_READ: Final = Action("incident.read")
-INCIDENT_MANAGE: Final = Action("incident.manage")
-ACTIONS: Final = (ActionSpec("INCIDENT_READ", INCIDENT_READ), ActionSpec("INCIDENT_MANAGE", INCIDENT_MANAGE))
+COMPLAINT_READ: Final = Action("complaint.read")
+COMPLAINT_MANAGE: Final = Action("complaint.manage")
+ACTIONS: Final = (
+    ActionSpec("COMPLAINT_READ", COMPLAINT_READ),
+    ActionSpec("COMPLAINT_MANAGE", COMPLAINT_MANAGE),
+)
 GRANTS: Final[Mapping[Role, Mapping[Action, Scope]]] = {
-    Role.PRIVACY_OFFICER: {INCIDENT_READ: Scope.ALL, INCIDENT_MANAGE: Scope.ALL},
-    Role.SUPPORT: {INCIDENT_READ: Scope.TEAM},
+    Role.PRIVACY_OFFICER: {COMPLAINT_READ: Scope.ALL, COMPLAINT_MANAGE: Scope.ALL},
+    Role.SUPPORT: {COMPLAINT_READ: Scope.TEAM},
 }
 
 
-# --- what src/mamori/incidents/sources.py would register ----------------------------------------------------
+# --- what src/mamori/complaints/sources.py would register ----------------------------------------------------
 
 
-class IncidentsSource:
-    name = "incidents"
+class ComplaintsSource:
+    name = "complaints"
 
     def summary(self, ctx: Context, subject_id: str) -> Mapping[str, int]:
-        return {"incident": 0}
+        return {"complaint": 0}
 
     def export(self, ctx: Context, subject_id: str) -> Sequence[SubjectRecord]:
         return ()
@@ -65,16 +68,16 @@ class IncidentsSource:
 
 
 @pytest.fixture
-def incidents_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def complaints_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Register the fake slice on copies of the kernel's registries, so no other test ever sees it."""
     composition.register_all()
     monkeypatch.setattr(policy_actions, "_specs", dict(policy_actions._specs))
     monkeypatch.setattr(policy_actions, "_by_constant", dict(policy_actions._by_constant))
     monkeypatch.setattr(policy_actions, "_grants", {r: dict(g) for r, g in policy_actions._grants.items()})
     monkeypatch.setattr(registry, "_sources", dict(registry._sources))
-    register_actions(ACTIONS)  # what incidents.permissions.register() does
+    register_actions(ACTIONS)  # what complaints.permissions.register() does
     register_grants(GRANTS)
-    registry.register_source(IncidentsSource())  # what incidents.sources.register() does
+    registry.register_source(ComplaintsSource())  # what complaints.sources.register() does
     yield
 
 
@@ -83,40 +86,40 @@ def ctx(role: Role, team: str | None = None) -> Context:
     return Context(actor=actor, session=None, runtime=None, purpose=None)  # type: ignore[arg-type]
 
 
-def test_the_kernel_decides_by_the_new_slices_grants(incidents_registered: None):
-    incident = Resource(kind="incident", subject_id="inc1", team="east")
-    assert decide(ctx(Role.PRIVACY_OFFICER), INCIDENT_MANAGE, incident).allowed
-    assert decide(ctx(Role.SUPPORT, team="east"), Action.INCIDENT_READ, incident).allowed
+def test_the_kernel_decides_by_the_new_slices_grants(complaints_registered: None):
+    complaint = Resource(kind="complaint", subject_id="inc1", team="east")
+    assert decide(ctx(Role.PRIVACY_OFFICER), COMPLAINT_MANAGE, complaint).allowed
+    assert decide(ctx(Role.SUPPORT, team="east"), Action.COMPLAINT_READ, complaint).allowed
 
-    other_team = decide(ctx(Role.SUPPORT, team="west"), INCIDENT_READ, incident)
+    other_team = decide(ctx(Role.SUPPORT, team="west"), COMPLAINT_READ, complaint)
     assert not other_team.allowed and other_team.code == "out_of_scope"
     for role, action in [
-        (Role.SUPPORT, INCIDENT_MANAGE),
-        (Role.SALES, INCIDENT_READ),
-        (Role.ADMIN, INCIDENT_READ),
+        (Role.SUPPORT, COMPLAINT_MANAGE),
+        (Role.SALES, COMPLAINT_READ),
+        (Role.ADMIN, COMPLAINT_READ),
     ]:
-        refused = decide(ctx(role), action, incident)  # deny by default: nothing granted
+        refused = decide(ctx(role), action, complaint)  # deny by default: nothing granted
         assert (
             not refused.allowed and refused.code == "role_not_permitted" and refused.rule_ids == ("R-23-2",)
         )
 
-    assert row_scope(ctx(Role.SUPPORT), INCIDENT_READ) == Scope.TEAM
+    assert row_scope(ctx(Role.SUPPORT), COMPLAINT_READ) == Scope.TEAM
     assert (
-        grant_table()[Role.SYSTEM][INCIDENT_MANAGE] == Scope.ALL
+        grant_table()[Role.SYSTEM][COMPLAINT_MANAGE] == Scope.ALL
     )  # the system may do every registered action
-    assert "incidents" in {source.name for source in registry.sources()}
+    assert "complaints" in {source.name for source in registry.sources()}
 
 
-def test_the_new_slice_cannot_change_an_existing_grant(incidents_registered: None):
+def test_the_new_slice_cannot_change_an_existing_grant(complaints_registered: None):
     with pytest.raises(ValueError, match="already"):
         register_grants({Role.SALES: {Action.CUSTOMER_READ: Scope.ALL}})  # sales reads only its own customers
     with pytest.raises(ValueError, match="already registered"):
-        register_actions([ActionSpec("INCIDENT_READ", Action("incident.view"))])
+        register_actions([ActionSpec("COMPLAINT_READ", Action("complaint.view"))])
     with pytest.raises(ValueError, match="unregistered"):
-        register_grants({Role.SUPPORT: {Action("incident.delete"): Scope.ALL}})
+        register_grants({Role.SUPPORT: {Action("complaint.delete"): Scope.ALL}})
 
 
 def test_the_fake_slice_is_gone_after_the_test():
     composition.register_all()
-    assert INCIDENT_READ not in grant_table()[Role.PRIVACY_OFFICER]
-    assert "incidents" not in {source.name for source in registry.sources()}
+    assert COMPLAINT_READ not in grant_table()[Role.PRIVACY_OFFICER]
+    assert "complaints" not in {source.name for source in registry.sources()}

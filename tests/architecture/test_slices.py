@@ -93,7 +93,7 @@ def test_every_action_named_in_the_code_is_registered():
                 and node.value.id == "Action"
                 and node.attr.isupper()
                 and node.attr not in declared
-                and node.attr != "INCIDENT_READ"  # the fake slice of test_adding_a_slice.py
+                and node.attr != "COMPLAINT_READ"  # the fake slice of test_adding_a_slice.py
             ):
                 unknown.append(f"{path.relative_to(ROOT)}:{node.lineno} Action.{node.attr}")
     assert unknown == []
@@ -117,7 +117,7 @@ def test_committed_contracts_are_what_the_generator_writes():
 
 def test_adding_a_name_to_slices_is_all_it_takes(tmp_path: Path):
     out = tmp_path / "contracts.toml"
-    names = ",".join([*SLICES[:-1], "incidents", SLICES[-1]])
+    names = ",".join([*SLICES[:-1], "complaints", SLICES[-1]])
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "contracts.py"), "--slices", names, "--output", str(out)],
         check=True,
@@ -125,14 +125,14 @@ def test_adding_a_name_to_slices_is_all_it_takes(tmp_path: Path):
     config = tomllib.loads(out.read_text())["tool"]["importlinter"]
     contracts = {c["id"]: c for c in config["contracts"]}
     layers = contracts["layers"]["layers"]
-    assert layers.index("mamori.incidents") == layers.index(f"mamori.{SLICES[-1]}") + 1  # DESIGN order kept
-    assert "mamori.incidents" in contracts["inside-a-slice"]["containers"]
-    own = contracts.pop("public-face-incidents")
-    assert own["forbidden_modules"] == ["mamori.incidents"]
-    assert "mamori.** -> mamori.incidents.service" in own["ignore_imports"]
-    assert "mamori.incidents" not in own["source_modules"]
+    assert layers.index("mamori.complaints") == layers.index(f"mamori.{SLICES[-1]}") + 1  # DESIGN order kept
+    assert "mamori.complaints" in contracts["inside-a-slice"]["containers"]
+    own = contracts.pop("public-face-complaints")
+    assert own["forbidden_modules"] == ["mamori.complaints"]
+    assert "mamori.** -> mamori.complaints.service" in own["ignore_imports"]
+    assert "mamori.complaints" not in own["source_modules"]
     for name in SLICES:
-        assert "mamori.incidents" in contracts.pop(f"public-face-{name}")["source_modules"]
+        assert "mamori.complaints" in contracts.pop(f"public-face-{name}")["source_modules"]
     assert set(contracts) == {"layers", "inside-a-slice"}  # no contract left without the new slice
 
 

@@ -294,6 +294,30 @@ def test_data_dictionary_tags_both_regimes_R_2_3_1_G_6(cli):
     )  # no demo purpose covers 要配慮
 
 
+def test_an_item_tagged_financial_makes_its_leak_reportable_R_26_1(cli):
+    """Issue 22: the officer marks an item whose misuse may cause financial loss (R-26-1 trigger (2))."""
+    tagged = j(
+        cli(
+            *PO,
+            "inventory",
+            "items",
+            "tag",
+            "attr:card_number",
+            "--category",
+            "attribute",
+            "--financial",
+            "--json",
+        )
+    )
+    assert tagged["financial"] and tagged["reviewed"]
+    items = {i["key"]: i for i in j(cli(*PO, "inventory", "items", "list", "--json"))}
+    assert items["attr:card_number"]["financial"] and not items["name"]["financial"]
+    untagged = j(
+        cli(*PO, "inventory", "items", "tag", "attr:card_number", "--category", "attribute", "--json")
+    )
+    assert not untagged["financial"]
+
+
 def test_only_the_privacy_officer_and_the_administrator_reach_the_inventory_R_23_2(cli):
     for who in ("sato", "takahashi", "ito"):
         for cmd in (

@@ -203,6 +203,23 @@ def test_failed_audit_suspends_access_until_remedied_R_25_1(world):
     assert _read(world, world.covered).name == "架空 花子"
 
 
+def test_a_suspension_for_an_incident_outlives_a_remedied_audit_R_25_1(world):
+    """Issue 22: an incident's suspension is lifted only by an explicit resume, not by remedying an audit."""
+    with world.rt.transaction(world.po) as ctx:
+        a = service.schedule_audit(ctx, world.contract_id, AuditScheduleIn(due_on=date(2026, 11, 20)))
+        service.record_audit(
+            ctx, a.id, AuditResultIn(result="failed", performed_on=date(2026, 11, 22), findings="ログ未取得")
+        )
+        service.suspend(ctx, world.contract_id, "incident")  # already suspended: now for the incident too
+    with world.rt.transaction(world.po) as ctx:
+        service.remedy_audit(ctx, a.id, RemedyIn(remedy="アクセスログの取得を開始"))
+        assert service.show_contract(ctx, world.contract_id).status == "suspended"
+    assert _denied_rule(world, world.covered) == "R-25-1"
+    with world.rt.transaction(world.po) as ctx:
+        assert service.resume(ctx, world.contract_id).status == "active"
+    assert _read(world, world.covered).name == "架空 花子"
+
+
 def test_ending_the_contract_ends_access_at_once_and_records_disposal_R_25_1(world):
     with world.rt.transaction(world.po) as ctx:
         ended = service.end(ctx, world.contract_id, EndIn(disposal="deleted", evidence="削除証明書 D-1"))

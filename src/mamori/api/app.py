@@ -15,6 +15,7 @@ from mamori.customers.api_accuracy import router as customer_accuracy_router
 from mamori.customers.api_mappings import router as customer_mappings_router
 from mamori.customers.api_owner import router as customer_owner_router
 from mamori.deid.api import router as deid_router
+from mamori.incidents.api import router as incidents_router
 from mamori.inventory.api import router as inventory_router
 from mamori.kernel import observability
 from mamori.kernel.errors import MamoriError, cite
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         consent_router,
         contact_router,  # /contact: lists, reach checks, campaigns, inbound (issue 20)
         lifecycle_router,  # /handovers, /retention, /quality (issue 21)
+        incidents_router,  # /incidents (issue 22)
         purposes_router,
         staff_router,
         provision_router,

@@ -483,6 +483,11 @@ def generate(
     quality = demo_quality.spread(runtime, random.Random(seed + 21))
     retention = demo_retention.seed(runtime, rng)
     training = demo_training.seed(runtime, untrained=NEW_HIRE)
+    # leak incidents (issue 22): a remote-work screen exposure (seed 001 case 5) and a misconfigured share whose
+    # 速報 target has passed (R-26-1 trigger (4) from the maximum) — the board has something to show
+    from mamori.cli import demo_incidents
+
+    incidents = demo_incidents.seed(runtime, rng)
     # where the demo store keeps data (R-23-7; docs/inventory.md)
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         for location in _storage_locations(runtime):
@@ -500,6 +505,7 @@ def generate(
         "quality": quality,  # issue 21: confirmation dates, retention and training (counts and user names)
         "retention": retention,
         "training": training,
+        "incidents": incidents,
         "notice_version": notice.version,
         "staff": staff_out,
         "logins_file": str(logins),

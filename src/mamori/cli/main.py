@@ -19,6 +19,7 @@ from mamori.cli import worker as worker_cli
 from mamori.consent.cli import app as consent_app
 from mamori.contact.cli import app as contact_app
 from mamori.customers.cli import app as customers_app
+from mamori.incidents import cli as incidents_cli
 from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
@@ -431,6 +432,7 @@ app.add_typer(rights_app, name="rights")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(notice_app, name="notice")
 lifecycle_cli.register(app)  # mamori handover / retention / quality (issue 21)
+incidents_cli.register(app)  # mamori incidents (issue 22)
 app.command("provide")(provision_cli.provide)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)

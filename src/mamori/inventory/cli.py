@@ -349,6 +349,7 @@ def items_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
                 "sensitive_kind",
                 "gdpr_article9",
                 "gdpr_article10",
+                "financial",
                 "reviewed",
                 "notes",
             )
@@ -362,6 +363,7 @@ def items_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
             labels.value("sensitive_kind", r.sensitive_kind, st.lang, staff=True) if r.sensitive_kind else "",
             labels.value("article9", r.gdpr_article9, st.lang, staff=True) if r.gdpr_article9 else "",
             _yesno(st, r.gdpr_article10),
+            _yesno(st, r.financial),
             _yesno(st, r.reviewed),
             "\n".join(n for n in r.notes if not n.startswith("未確認")),
         )
@@ -379,6 +381,11 @@ def items_tag(
     ),
     article9: str | None = typer.Option(None, "--article9", help="GDPR Art. 9 category, e.g. health"),
     article10: bool = typer.Option(False, "--article10", help="GDPR Art. 10 (criminal)"),
+    financial: bool = typer.Option(
+        False,
+        "--financial",
+        help="財産的被害のおそれ（カード番号等; R-26-1 (2)） / misuse may cause financial loss",
+    ),
     description: str | None = typer.Option(None, "--description"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -390,6 +397,7 @@ def items_tag(
             "sensitive_kind": sensitive_kind,
             "gdpr_article9": article9,
             "gdpr_article10": article10,
+            "financial": financial,
             "description": description,
         }
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.kernel.db import Base, UtcDateTime
@@ -63,6 +63,9 @@ class DataItem(Base):
     )  # one of the 11 要配慮 kinds
     gdpr_article9: Mapped[str | None] = mapped_column(String(32), nullable=True)  # Art. 9(1) category
     gdpr_article10: Mapped[bool] = mapped_column(Boolean, default=False)  # criminal convictions and offences
+    # Misuse may cause financial loss (a card number, a bank account, a login for a payment service): a leak of
+    # it is reportable even for one person (R-26-1 trigger (2), issue 22).
+    financial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(80))

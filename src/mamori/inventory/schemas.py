@@ -157,6 +157,8 @@ class ItemIn(InputModel):
     sensitive_kind: SensitiveKind | None = None
     gdpr_article9: Article9 | None = None
     gdpr_article10: bool = False
+    # Misuse may cause financial loss (a card number, a bank account, a payment login): R-26-1 trigger (2).
+    financial: bool = False
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -170,6 +172,7 @@ class ItemRead(BaseModel):
     sensitive_kind: str | None
     gdpr_article9: str | None
     gdpr_article10: bool
+    financial: bool = False  # R-26-1 trigger (2): a leak of it is reportable even for one person
     description: str | None
     notes: list[str] = []  # where the APPI and GDPR tags differ, and why that is expected
 

@@ -57,6 +57,8 @@ def _entry(
     reason: str | None = None,
     details: dict[str, str | int | bool | None] | None = None,
 ) -> AuditEntry:
+    if ctx.actor.via is not None:
+        details = {**(details or {}), "via": ctx.actor.via}  # the session or token (issue 22: incident scope)
     return AuditEntry(
         actor=ctx.actor.label,
         actor_role=ctx.actor.role.value,

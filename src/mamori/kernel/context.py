@@ -46,6 +46,10 @@ class Actor:
     # False when the training policy covers the actor's role and they lack a current required training or the
     # latest pledge (R-23-3, set by the staff slice when it builds the actor): every personal-data action is refused.
     cleared: bool = True
+    # The credential the actor came through, as the audit log records it (``details["via"]``): ``session:<id>`` or
+    # ``token:<id>`` (the public row id, never the secret), None for the CLI's ``--as`` and system work. An incident's
+    # scope is drawn from the audit log by account, session or token (issue 22, R-26-1).
+    via: str | None = None
 
     @property
     def label(self) -> str:

@@ -115,6 +115,26 @@ R_16_4 = Rule(
     _RENUMBERED,
 )
 R_25_1 = Rule("R-25-1", "委託先の監督", "Supervision of outsourcees", "ACT 25; GL-T 3-4-4", _RENUMBERED)
+# Leak incidents (Art. 26; issue 22)
+R_26_1 = Rule(
+    "R-26-1",
+    "漏えい等の報告（報告対象事態）",
+    "Report a leak to the PPC (the reportable events)",
+    "ACT 26(1); 規則7",
+    _RENUMBERED,
+)
+R_26_2 = Rule("R-26-2", "速報", "Preliminary report (about 3-5 days)", "規則8(1); GL-T 3-5-3-3", _RENUMBERED)
+R_26_3 = Rule("R-26-3", "確報", "Final report (30 / 60 days)", "規則8(2); GL-T 3-5-3-4", _RENUMBERED)
+R_26_4 = Rule("R-26-4", "報告事項（9項目）", "The nine report items", "規則8(1)", _RENUMBERED)
+R_26_5 = Rule(
+    "R-26-5",
+    "委託元への通知",
+    "Notice from the outsourcee to the entrustor",
+    "ACT 26(1) proviso; 規則9",
+    _RENUMBERED,
+)
+R_26_6 = Rule("R-26-6", "本人への通知", "Notice to the persons", "ACT 26(2); 規則10", _RENUMBERED)
+R_26_7 = Rule("R-26-7", "漏えい等への対応", "Responding to an incident", "GL-T 3-5-2", _RENUMBERED)
 R_27_1 = Rule(
     "R-27-1",
     "第三者提供の制限（本人の同意）",
@@ -245,6 +265,16 @@ G_15 = Rule("G-15", "GDPR アクセス権", "GDPR right of access", "GDPR 15", d
 G_16 = Rule("G-16", "GDPR 訂正権", "GDPR right to rectification", "GDPR 16", date(2018, 5, 25))
 G_17 = Rule("G-17", "GDPR 消去権", "GDPR right to erasure", "GDPR 17", date(2018, 5, 25))
 G_18 = Rule("G-18", "GDPR 処理制限権", "GDPR right to restriction", "GDPR 18", date(2018, 5, 25))
+G_33 = Rule(
+    "G-33",
+    "GDPR 監督機関への通知（72時間）",
+    "GDPR notification to the authority (72 h)",
+    "GDPR 33",
+    date(2018, 5, 25),
+)
+G_34 = Rule(
+    "G-34", "GDPR データ主体への通知", "GDPR communication to the data subject", "GDPR 34", date(2018, 5, 25)
+)
 G_19 = Rule("G-19", "GDPR 受領者への通知", "GDPR notifying recipients", "GDPR 19", date(2018, 5, 25))
 G_20 = Rule("G-20", "GDPR データポータビリティ", "GDPR data portability", "GDPR 20", date(2018, 5, 25))
 G_21 = Rule("G-21", "GDPR 異議申立権", "GDPR right to object", "GDPR 21", date(2018, 5, 25))
@@ -412,6 +442,13 @@ ALL_RULES: tuple[Rule, ...] = (
     R_R8_4,
     R_16_4,
     R_25_1,
+    R_26_1,
+    R_26_2,
+    R_26_3,
+    R_26_4,
+    R_26_5,
+    R_26_6,
+    R_26_7,
     R_27_1,
     R_27_2,
     R_27_3,
@@ -450,6 +487,8 @@ ALL_RULES: tuple[Rule, ...] = (
     R_23_7,
     R_28_4,
     G_30,
+    G_33,
+    G_34,
     R_18_2,
     R_21_3,
 )

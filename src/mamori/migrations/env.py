@@ -8,6 +8,7 @@ import mamori.consent.models
 import mamori.contact.models
 import mamori.customers.models
 import mamori.deid.models
+import mamori.incidents.models
 import mamori.inventory.models
 import mamori.kernel.idempotency
 import mamori.kernel.mail.models

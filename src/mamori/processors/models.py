@@ -35,6 +35,10 @@ class ProcessorContract(Base):
     ends_on: Mapped[date] = mapped_column(Date)  # last day of the contract (inclusive, JST)
     reference: Mapped[str | None] = mapped_column(String(200), nullable=True)  # contract number, not personal
     status: Mapped[str] = mapped_column(String(16))  # draft / active / suspended / ended
+    # Why a suspended contract is suspended: "audit" (a failed audit; its remedy resumes the contract) or the code
+    # given to ``suspend`` (e.g. "incident": only an explicit resume lifts it). None: not suspended, or suspended
+    # before issue 22 (treated as "audit").
+    suspended_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

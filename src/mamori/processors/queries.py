@@ -173,3 +173,10 @@ def contracts_covering(customer_id: str) -> Select[ProcessorContract]:
         .where(ProcessorCustomer.customer_id == customer_id)
         .order_by(ProcessorContract.created_at, ProcessorContract.id)
     )
+
+
+def handover_customers(handover_id: str) -> Select[str]:
+    """The people one handover to the outsourcee included (issue 22: an incident's scope)."""
+    return select(ProcessorHandoverSubject.customer_id).where(
+        ProcessorHandoverSubject.handover_id == handover_id
+    )

@@ -179,3 +179,12 @@ def provision_record_ids(provision_id: str) -> Select[str]:
         .where(ProvisionRecord.provision_id == provision_id)
         .order_by(ProvisionRecord.created_at, ProvisionRecord.id)
     )
+
+
+def customers_of_provision(provision_id: str) -> Select[str | None]:
+    """The people one provision provided (its records' customer ids; issue 22: an incident's scope)."""
+    return (
+        select(ProvisionRecord.customer_id)
+        .where(ProvisionRecord.provision_id == provision_id, ProvisionRecord.customer_id.is_not(None))
+        .distinct()
+    )

@@ -184,6 +184,7 @@ def mount(app: FastAPI) -> None:
     from mamori.consent import web as consent_web
     from mamori.contact import web as contact_web
     from mamori.customers import web as customers_web
+    from mamori.incidents import web as incidents_web
     from mamori.lifecycle import web as lifecycle_web
     from mamori.notice import web as notice_web
     from mamori.processors import web as processors_web
@@ -202,6 +203,7 @@ def mount(app: FastAPI) -> None:
         consent_web,
         contact_web,
         lifecycle_web,
+        incidents_web,
         provision_web,
         processors_web,
         rights_web,

@@ -114,6 +114,7 @@ def _read(
         sensitive_kind=kind,
         gdpr_article9=art9,
         gdpr_article10=art10,
+        financial=bool(row.financial) if row else False,
         description=row.description if row else None,
         notes=notes,
     )
@@ -164,6 +165,7 @@ def tag_item(ctx: Context, key: str, data: ItemIn) -> ItemRead:
     row.sensitive_kind = data.sensitive_kind
     row.gdpr_article9 = data.gdpr_article9
     row.gdpr_article10 = data.gdpr_article10
+    row.financial = data.financial
     row.description = data.description
     row.updated_at = ctx.clock.now()
     row.updated_by = ctx.actor.label
@@ -180,6 +182,7 @@ def tag_item(ctx: Context, key: str, data: ItemIn) -> ItemRead:
             "sensitive_kind": row.sensitive_kind,
             "gdpr_article9": row.gdpr_article9,
             "gdpr_article10": row.gdpr_article10,
+            "financial": row.financial,
         },
     )
     return next(i for i in dictionary(ctx) if i.key == key)

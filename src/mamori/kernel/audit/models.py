@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mamori.kernel.db import NAMING_CONVENTION
@@ -37,6 +37,9 @@ class AuditEntryRow(AuditBase):
     """One link of the chain. ``seq`` starts at 1 and has no gaps."""
 
     __tablename__ = "audit_entries"
+    # Who read what between two times (an incident's scope, issue 22; the audit search by actor): created with a
+    # new log and added to an existing one by the writer's init_schema.
+    __table_args__ = (Index("ix_audit_entries_actor_at", "actor", "at"),)
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(32))  # "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC)
@@ -89,5 +92,6 @@ class AuditHeadRow(AuditBase):
 
 
 ENTRIES = cast(Table, AuditEntryRow.__table__)
+ACTOR_AT_INDEX = next(i for i in ENTRIES.indexes if i.name == "ix_audit_entries_actor_at")
 CHECKPOINTS = cast(Table, AuditCheckpointRow.__table__)
 HEAD = cast(Table, AuditHeadRow.__table__)

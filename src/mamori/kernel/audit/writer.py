@@ -24,11 +24,12 @@ An entry never holds a personal value (see :class:`AuditEntry`); ``reason`` must
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from logging.handlers import SysLogHandler
@@ -68,7 +69,7 @@ from mamori.kernel.audit.entries import (
     _stored,
     public_key_raw,
 )
-from mamori.kernel.audit.models import CHECKPOINTS, ENTRIES, HEAD, HEAD_ID, AuditBase
+from mamori.kernel.audit.models import ACTOR_AT_INDEX, CHECKPOINTS, ENTRIES, HEAD, HEAD_ID, AuditBase
 from mamori.kernel.clock import Clock
 from mamori.kernel.errors import ConfigurationError, IntegrityFailure, ValidationFailed
 
@@ -209,6 +210,7 @@ class AuditWriter:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
             AuditBase.metadata.create_all(conn)
+            ACTOR_AT_INDEX.create(conn, checkfirst=True)  # a log created before issue 22 gets the index too
             head_column_added = self._add_mac_columns(conn)
             head = conn.execute(select(HEAD).where(HEAD.c.id == HEAD_ID)).first()
             if head is None:
@@ -655,6 +657,121 @@ class AuditWriter:
                     break
                 cursor = int(rows[-1].seq)
         return found
+
+    def reads(
+        self,
+        actor: str | Sequence[str],
+        since: datetime,
+        until: datetime,
+        *,
+        via: str | None = None,
+        decision: str | Sequence[str] = "allow",
+        actions: Sequence[str] = (),
+        chunk: int = 5000,
+    ) -> Iterator[ActorEntry]:
+        """What ``actor`` (one label, or several: the same person as staff and as an outsourcee) did between
+        ``since`` (inclusive) and ``until`` (exclusive), oldest first (label by label): the entries with one of the decisions (and
+        one of ``actions`` when given), and — with ``via`` (``session:<id>`` / ``token:<id>``) — only those made
+        through that credential (issue 22: an incident's scope).
+
+        Read through the ``ix_audit_entries_actor_at`` index (an equality on the actor, a range on the time), in
+        chunks of ``chunk`` rows on short connections (keyset on (at, seq)). ``via`` is matched on the details'
+        canonical JSON text (``"via":"token:…"`` with both quotes): exact, since the details are a flat object
+        whose string values have their quotes escaped. Only the columns a reader needs are fetched, and their
+        JSON is decoded when asked for (:class:`ActorEntry`)."""
+        labels = [actor] if isinstance(actor, str) else list(actor)
+        for label in labels:
+            _check_text("actor", label)
+        if via is not None:
+            _check_text("via", via)
+        if not labels:
+            return
+        if not 1 <= chunk <= 100_000:
+            raise ValidationFailed("件数が不正です", "chunk must be 1..100000", details={"field": "chunk"})
+        decisions = [decision] if isinstance(decision, str) else list(decision)
+        for label in labels:  # one equality per label: the index's order, no sort
+            stmt = select(
+                ENTRIES.c.seq,
+                ENTRIES.c.at,
+                ENTRIES.c.action,
+                ENTRIES.c.decision,
+                ENTRIES.c.subject_ids,
+                ENTRIES.c.fields,
+                ENTRIES.c.details,
+            ).where(
+                ENTRIES.c.actor == label,
+                ENTRIES.c.at < format_at(until),
+                ENTRIES.c.decision.in_(decisions),
+            )
+            if actions:
+                stmt = stmt.where(ENTRIES.c.action.in_(list(actions)))
+            if via is not None:
+                token = encode_details({"via": via})[1:-1]  # "via":"token:…" as the canonical JSON holds it
+                stmt = stmt.where(ENTRIES.c.details.like(f"%{_like_escaped(token)}%", escape="!"))
+            stmt = stmt.order_by(ENTRIES.c.at, ENTRIES.c.seq).limit(chunk)
+            last_at, last_seq = format_at(since), -1
+            while True:
+                page = stmt.where(  # the plain lower bound keeps the index range tight on both backends
+                    ENTRIES.c.at >= last_at,
+                    or_(ENTRIES.c.at > last_at, (ENTRIES.c.at == last_at) & (ENTRIES.c.seq > last_seq)),
+                )
+                with self.engine.connect() as conn:
+                    rows = conn.execute(page).all()
+                for row in rows:
+                    yield ActorEntry(*row)
+                if len(rows) < chunk:
+                    break
+                last_at, last_seq = rows[-1].at, int(rows[-1].seq)
+
+
+def _decode_list(value: str) -> tuple[str, ...]:
+    """A canonical JSON list of strings. Ids and field names carry no backslash, so ``["a","b"]`` splits on
+    ``","`` exactly (a string holding a quote would be escaped: such text takes ``json.loads``)."""
+    if value == "[]":
+        return ()
+    if "\\" not in value and value.startswith('["') and value.endswith('"]'):
+        return tuple(value[2:-2].split('","'))
+    return tuple(json.loads(value))
+
+
+class ActorEntry:
+    """One entry as :meth:`AuditWriter.reads` returns it: the columns a reader of an actor's work needs, the JSON
+    ones decoded on first use (a scan of thousands of entries decodes only what it looks at)."""
+
+    __slots__ = ("_details", "_fields", "_subjects", "action", "at_text", "decision", "seq")
+
+    def __init__(
+        self, seq: int, at: str, action: str, decision: str, subject_ids: str, fields: str, details: str
+    ) -> None:
+        self.seq = int(seq)
+        self.at_text = at
+        self.action = action
+        self.decision = decision
+        self._subjects: str | tuple[str, ...] = subject_ids
+        self._fields: str | tuple[str, ...] = fields
+        self._details: str | dict[str, Any] = details
+
+    @property
+    def at(self) -> datetime:
+        return parse_at(self.at_text)
+
+    @property
+    def subject_ids(self) -> tuple[str, ...]:
+        if isinstance(self._subjects, str):
+            self._subjects = _decode_list(self._subjects)
+        return self._subjects
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        if isinstance(self._fields, str):
+            self._fields = _decode_list(self._fields)
+        return self._fields
+
+    @property
+    def details(self) -> dict[str, Any]:
+        if isinstance(self._details, str):
+            self._details = dict(json.loads(self._details))
+        return self._details
 
 
 def _like_escaped(text: str) -> str:

@@ -3,15 +3,15 @@
 Each slice declares its actions and what each role may do with them in its own ``permissions.py`` and
 registers them from ``mamori.composition.register_all``::
 
-    INCIDENT_READ: Final = Action("incident.read")
-    ACTIONS: Final = (ActionSpec("INCIDENT_READ", INCIDENT_READ),)
-    GRANTS: Final = {Role.PRIVACY_OFFICER: {INCIDENT_READ: Scope.ALL}}
+    WIDGET_READ: Final = Action("widget.read")
+    ACTIONS: Final = (ActionSpec("WIDGET_READ", WIDGET_READ),)
+    GRANTS: Final = {Role.PRIVACY_OFFICER: {WIDGET_READ: Scope.ALL}}
 
     def register() -> None:
         register_actions(ACTIONS)
         register_grants(GRANTS)
 
-Call sites spell a registered action ``Action.INCIDENT_READ`` (the ``constant`` of its spec) or import the
+Call sites spell a registered action ``Action.WIDGET_READ`` (the ``constant`` of its spec) or import the
 slice's constant. Anything not registered is denied (deny by default); the system role may do every registered
 action.
 """
@@ -49,7 +49,7 @@ class _Registered(type):
 
 
 class Action(str, metaclass=_Registered):
-    """The name of an action, e.g. ``incident.read``: what the audit log records and the grants are keyed by."""
+    """The name of an action, e.g. ``customer.read``: what the audit log records and the grants are keyed by."""
 
     __slots__ = ()
 
@@ -61,7 +61,7 @@ class Action(str, metaclass=_Registered):
 class ActionSpec:
     """What the engine needs to know about an action besides who may do it."""
 
-    constant: str  # the ``Action.<constant>`` spelling, e.g. "INCIDENT_READ"
+    constant: str  # the ``Action.<constant>`` spelling, e.g. "CUSTOMER_READ"
     action: Action
     personal_data: bool = False  # uses personal data: needs a declared, notified purpose (R-18-1)
     writes: bool = (

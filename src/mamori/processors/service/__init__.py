@@ -1,7 +1,8 @@
 """Use cases of the processors slice (Context first; flush, never commit): 委託先の監督 (R-25-1).
 
 - A contract with an outsourcee counterparty runs only after its checklist is complete and a selection
-  evaluation against the GL-T 10 items has passed; a failed audit suspends it until remedied; ending it records
+  evaluation against the GL-T 10 items has passed; a failed audit suspends it until remedied (and ``suspend`` / ``resume`` do it directly, e.g. to contain an
+  incident); ending it records
   the return or deletion of the data, and access ends at once (``contracts``, ``oversight``).
 - The grant provider (``access.running_grant``, registered by ``mamori.processors.sources``) tells the policy
   engine which customers, fields and purposes an outsourcee operator's running contract covers (R-25-1,
@@ -23,7 +24,9 @@ from mamori.processors.service.contracts import (
     evaluate,
     list_contracts,
     remove_customers,
+    resume,
     show_contract,
+    suspend,
 )
 from mamori.processors.service.oversight import (
     add_operator,
@@ -56,8 +59,10 @@ __all__ = [
     "remedy_audit",
     "remove_customers",
     "request_subcontract",
+    "resume",
     "running_grant",
     "schedule_audit",
     "show_contract",
+    "suspend",
     "window",
 ]

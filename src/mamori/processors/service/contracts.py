@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import delete, insert
@@ -331,3 +332,87 @@ def covered_customers(ctx: Context, contract_id: str) -> list[str]:
     authorise_processor(ctx, Action.PROCESSOR_READ)
     row = contract_row(ctx, contract_id)
     return list(ctx.session.execute(queries.covered_ids(row.id)).scalars())
+
+
+# -- suspension outside an audit (issue 22: containment of an incident) ------------------------------------------
+
+_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def suspend(ctx: Context, contract_id: str, reason_code: str) -> ContractRead:
+    """Suspend a running contract at once (e.g. an incident at the outsourcee, R-26-7): its operators' grant
+    stops (a suspended contract grants nothing, :func:`.access.running_grant`; R-25-1). ``reason_code`` is a
+    short code (``incident``), never free text. An already suspended contract stays as it is (no change, no
+    entry); a draft or ended contract is refused (it grants nothing to suspend)."""
+    authorise_processor(ctx, Action.PROCESSOR_MANAGE)
+    if not _REASON.match(reason_code or ""):
+        raise ValidationFailed(
+            "停止理由のコードが不正です。", "The suspension reason code is invalid.", code="bad_reason_code"
+        )
+    row = contract_row(ctx, contract_id)
+    ensure_not_ended(row)
+    if row.status == "suspended":
+        if row.suspended_reason != reason_code:
+            row.suspended_reason = reason_code  # a failed audit's remedy must not lift it any more
+            ctx.session.flush()
+        return contract_reads(ctx, [row])[0]
+    if row.status != "active":
+        raise Conflict(
+            "停止できるのは開始済みの委託契約だけです。",
+            "Only a running contract can be suspended.",
+            code="contract_not_active",
+            details={"contract_id": row.id, "status": row.status},
+        )
+    row.status = "suspended"
+    row.suspended_reason = reason_code
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "processors.contract.suspend",
+        (),
+        (),
+        rule_ids=(R_25_1.id,),
+        details={"contract_id": row.id, "reason": reason_code},
+    )
+    return contract_reads(ctx, [row])[0]
+
+
+def resume(ctx: Context, contract_id: str) -> ContractRead:
+    """Lift a suspension: the contract runs again, unless a failed audit is still not remedied (R-25-1)."""
+    authorise_processor(ctx, Action.PROCESSOR_MANAGE)
+    row = contract_row(ctx, contract_id)
+    ensure_not_ended(row)
+    if row.status != "suspended":
+        raise Conflict(
+            "停止中の委託契約ではありません。",
+            "The contract is not suspended.",
+            code="contract_not_suspended",
+            details={"contract_id": row.id, "status": row.status},
+        )
+    if ctx.session.execute(queries.unremedied_failures(row.id)).scalar_one():
+        raise Conflict(
+            "是正されていない不合格の監査があるため再開できません。",
+            "A failed audit is not remedied yet; the contract cannot resume.",
+            code="audit_not_remedied",
+            rule_id=R_25_1.id,
+            details={"contract_id": row.id},
+        )
+    if row.ends_on < today_jst(ctx.clock):
+        raise ValidationFailed(
+            "契約期間が終了しています。",
+            "The contract period is over.",
+            code="contract_expired",
+            details={"contract_id": row.id},
+        )
+    row.status = "active"
+    row.suspended_reason = None
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "processors.contract.resume",
+        (),
+        (),
+        rule_ids=(R_25_1.id,),
+        details={"contract_id": row.id},
+    )
+    return contract_reads(ctx, [row])[0]

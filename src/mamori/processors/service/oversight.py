@@ -97,6 +97,7 @@ def record_audit(ctx: Context, audit_id: str, data: AuditResultIn) -> AuditRead:
     suspended = False
     if data.result == "failed" and row.status == "active":
         row.status = "suspended"
+        row.suspended_reason = "audit"
         suspended = True
     ctx.session.flush()
     record_write(
@@ -128,9 +129,11 @@ def remedy_audit(ctx: Context, audit_id: str, data: RemedyIn) -> AuditRead:
     resumed = False
     if (
         row.status == "suspended"
+        and row.suspended_reason in (None, "audit")  # a suspension for an incident is lifted only by resume()
         and not ctx.session.execute(queries.unremedied_failures(row.id)).scalar_one()
     ):
         row.status = "active"
+        row.suspended_reason = None
         resumed = True
         ctx.session.flush()
     record_write(

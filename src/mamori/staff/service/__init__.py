@@ -6,7 +6,7 @@ their own account. The functions that run before any actor exists (``actor_for``
 ``sign_in`` alone takes the Runtime, because it runs its own transactions (the failure counter must be
 committed even though the sign-in raises).
 
-Modules: ``accounts`` (users, passwords, TOTP), ``sessions`` (sign-in, sessions, sign-out), ``enrolment``
+Modules: ``accounts`` (users, passwords, TOTP), ``containment`` (an incident's containment steps, issue 22), ``sessions`` (sign-in, sessions, sign-out), ``enrolment``
 (first-sign-in TOTP enrolment for the web sign-in), ``tokens`` (API tokens), ``training`` (courses,
 completions, pledges, the training policy and the R-23-3 gate of every actor built here), ``common`` (limits, the one
 authentication error, look-ups shared by the others).
@@ -61,6 +61,14 @@ from mamori.staff.service.common import (
     data_subject,
     mfa_required,
     token_digest,
+)
+from mamori.staff.service.containment import (
+    contain_disable,
+    contain_revoke_session,
+    contain_revoke_sessions,
+    contain_revoke_token,
+    contain_revoke_tokens,
+    contain_sessions_of,
 )
 from mamori.staff.service.enrolment import (
     ENROLMENT_TIMEOUT,
@@ -152,6 +160,12 @@ __all__ = [
     "status_of",
     "add_service",
     "any_staff",
+    "contain_disable",
+    "contain_revoke_session",
+    "contain_revoke_sessions",
+    "contain_revoke_token",
+    "contain_revoke_tokens",
+    "contain_sessions_of",
     "create_token",
     "data_subject",
     "disable",

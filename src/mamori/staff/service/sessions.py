@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, overload
 
@@ -473,7 +473,8 @@ def validate_session(ctx: Context, token: str, *, channels: frozenset[str] = BRO
     if now - ensure_aware(row.last_seen_at) >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         ctx.session.flush()
-    return cleared_actor(ctx, user)  # R-23-3: not cleared while the training policy gates this user
+    # R-23-3: not cleared while the training policy gates this user; ``via`` names the session in the audit log
+    return replace(cleared_actor(ctx, user), via=f"session:{row.id}")
 
 
 def sign_out(ctx: Context, token: str) -> bool:
