@@ -38,6 +38,10 @@ step $M --as hoshino quality report --worst 5
 step $M --as sato customers unconfirmed --limit 5
 echo; echo "-- 退職者の担当顧客の引継ぎ計画 / the departing rep's handover plan --"
 step $M --as hoshino handover plan suzuki
+echo; echo "-- 漏えい等事案：期限の近い順（速報の期限超過は赤）、報告対象か（R-26-1）、範囲 / incidents: the board, triggers, scope --"
+step $M --as hoshino incidents list
+step $M --as hoshino incidents classify INC-0002
+step $M --as hoshino incidents scopes INC-0001
 step $M --as hoshino jobs list
 step $M --as hoshino audit tail -n 8
 step $M audit verify
@@ -46,4 +50,4 @@ step $M audit checkpoint
 echo; echo "-- バックアップ（鍵保管庫は含めない） / a backup without the keystore --"
 step $M --as admin backup "$(mktemp -d)/mamori-backup"
 echo
-echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help ・ $M inventory ropa --format md"
+echo "次の一歩 / next: $M --help ・ $M rights --help ・ $M provide --help ・ $M processors --help ・ $M deid --help ・ $M incidents --help ・ $M inventory ropa --format md"

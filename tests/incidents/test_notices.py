@@ -275,3 +275,15 @@ def test_a_mail_that_finally_fails_is_marked_and_tried_again(runtime, actors, ca
         again = notices.send(ctx, inc.ref)
     assert again.email == 3 and again.skipped == 1  # the letter stays; the failed mails are sent again
     assert _notices(runtime, inc.id)[who["a"]].status == "sent" and len(to(runtime, A_EMAIL)) == 1
+
+
+def test_a_large_send_is_audited_in_parts_naming_every_person(runtime, actors, case, monkeypatch):
+    """One audit entry holds at most 100,000 ids: a large incident's notices are audited in parts (here 2 a part)."""
+    inc, who = case
+    monkeypatch.setattr(notices, "AUDIT_CHUNK", 2)
+    with runtime.transaction(actors["po"]) as ctx:
+        notices.send(ctx, inc.ref)
+    sent = [e for e in runtime.audit.tail(50) if e.action == "incident.notify" and e.details.get("parts")]
+    assert [(e.details["part"], e.details["parts"]) for e in sent] == [(1, 3), (2, 3), (3, 3)]
+    assert sorted(i for e in sent for i in e.subject_ids) == sorted(who.values())
+    assert all(len(e.subject_ids) <= 2 for e in sent)

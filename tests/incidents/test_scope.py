@@ -19,7 +19,7 @@ from mamori.incidents.scope_schemas import ScopeFilter
 from mamori.incidents.service import scope as service
 from mamori.inventory.models import DataItem
 from mamori.kernel.context import SYSTEM_ACTOR, Actor
-from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.errors import NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.runtime import Runtime
 from mamori.staff import service as staff_service
 from mamori.staff.schemas import ApiTokenCreate
@@ -378,15 +378,14 @@ def test_handover_scope_and_remove(runtime: Runtime, basics: dict[str, Actor]) -
     assert set(subjects(runtime, incident)) == {covered}
     extra = in_ctx(runtime, po, service.estimate, incident, 10, ["name"])
     ids_scope = in_ctx(runtime, po, service.from_ids, incident, [covered, other], ["emails"])
-    # a remaining list of ids cannot be rebuilt: removing the handover scope is refused, nothing changes
-    with pytest.raises(Conflict):
-        in_ctx(runtime, po, service.remove, incident, got.id)
-    assert len(in_ctx(runtime, po, service.scopes, incident)) == 3
+    # removing the handover scope rebuilds the people from the list of ids (who it found is kept): both stay,
+    # with only the list's field; the handover's fields are gone
+    in_ctx(runtime, po, service.remove, incident, got.id)
+    people = subjects(runtime, incident)
+    assert set(people) == {covered, other}
+    assert json.loads(people[covered].fields) == ["emails"] and json.loads(people[other].fields) == ["emails"]
     removed = in_ctx(runtime, po, service.remove, incident, ids_scope.id)
     assert removed.removed_at is not None
-    people = subjects(runtime, incident)
-    assert set(people) == {covered} and "emails" not in json.loads(people[covered].fields)
-    in_ctx(runtime, po, service.remove, incident, got.id)
     assert subjects(runtime, incident) == {}
     in_ctx(runtime, po, service.remove, incident, extra.id)
     assert in_ctx(runtime, po, service.scopes, incident) == []

@@ -43,14 +43,14 @@ def test_scope_from_a_session_then_list_and_remove(cli: Any, runtime: Runtime, r
     assert set(subjects(runtime, reads.incident)) == {reads.a, reads.b}
     r = cli("po", "scope", reads.incident, "--estimate", "1200", "--fields", "name,emails")
     assert r.exit_code == 0, r.output
-    assert "最大 1200" in r.stdout and "emails" in r.stdout
+    assert "最大 1200" in r.stdout and "メールアドレス" in r.stdout and "見込み" in r.stdout
     r = cli("po", "scopes", reads.incident, "--json")
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["persons"] == 2 and summary["maximum"] == 1200 and len(summary["scopes"]) == 2
     assert summary["items"]["name"] == 2 and summary["categories"]["contact"] == 2
     r = cli("po", "scopes", reads.incident)
-    assert r.exit_code == 0 and "対象者 2 人（最大 1200 人）" in r.stdout and "audit" in r.stdout
+    assert r.exit_code == 0 and "対象者 2 人（最大 1200 人）" in r.stdout and "監査ログ" in r.stdout
     for value in ("山田", "example.jp", "渋谷"):
         assert value not in r.stdout
     r = cli("po", "scope-remove", reads.incident, got["id"], "--json")

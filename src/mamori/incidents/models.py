@@ -8,6 +8,7 @@ scanner finds personal data in them.
   outsourcee, the classification inputs (wrongful purpose, encryption / 仮名加工情報 exemption, GDPR risk) and
   the report dates.
 - ``incident_scopes``: each method used to draw the scope, with its parameters (JSON) and what it found.
+- ``incident_scope_members``: who a list of ids or a filter found (ids only), to rebuild the scope exactly.
 - ``incident_subjects``: the people in scope, with the field names and categories concerned.
 - ``incident_reports``: the PPC report drafts (速報 / 確報), each version kept with its body (JSON of the nine items).
 - ``incident_notices``: the notice to each person (R-26-6, G-34): channel, status, the mail id — never an address.
@@ -97,6 +98,17 @@ class IncidentScope(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     removed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class IncidentScopeMember(Base):
+    """Who a list of ids or a filter found (ids only): those scopes cannot be drawn again from their evidence, so
+    removing another scope rebuilds the people from these rows (the audit log, provision records and handovers are
+    read again)."""
+
+    __tablename__ = "incident_scope_members"
+
+    scope_id: Mapped[str] = mapped_column(ForeignKey("incident_scopes.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
 
 
 class IncidentSubject(Base):

@@ -20,6 +20,37 @@ METHOD_LABELS = {
     "filter": ("条件による抽出", "filter over customers"),
     "estimate": ("人数の見込み（最大）", "estimated maximum"),
 }
+# The categories an item of the scope falls in (customers' data categories, with "financial" from the inventory).
+CATEGORY_LABELS = {
+    "identifier": ("識別子（氏名等）", "identifiers"),
+    "contact": ("連絡先", "contact details"),
+    "attribute": ("属性", "attributes"),
+    "behaviour": ("行動・履歴", "behaviour"),
+    "sensitive": ("要配慮個人情報", "sensitive (要配慮)"),
+    "financial": ("財産的被害のおそれがある情報", "may cause financial loss"),
+}
+
+
+def field_label(name: str, lang: str = "ja") -> str:
+    """A field NAME in words (氏名, 電話番号 …; ``attr:<key>`` as 属性「key」), for the CLI and the pages."""
+    from mamori.kernel import labels
+
+    if name.startswith("attr:"):
+        return f"属性「{name[5:]}」" if lang != "en" else f"attribute “{name[5:]}”"
+    base, _, part = name.partition(":")
+    if part:  # e.g. activities:sensitive — the 要配慮 notes of the activities
+        extra = (
+            ("（要配慮個人情報の記載）", " (sensitive notes)")
+            if part == "sensitive"
+            else (f"（{part}）", f" ({part})")
+        )
+        return field_label(base, lang) + extra[1 if lang == "en" else 0]
+    for key in (f"customer_field.{name}", f"field.{name}", f"field.{name.removesuffix('s')}"):
+        if labels.has(key):
+            return labels.label(key, lang)
+    return name
+
+
 MAX_IDS = 100_000  # customer ids in one list (an import batch is at most 20 000 rows)
 MAX_FIELDS = 100
 MAX_ESTIMATE = 100_000_000

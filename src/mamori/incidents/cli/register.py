@@ -366,7 +366,7 @@ def register(app: typer.Typer) -> None:
         clear: list[str] = typer.Option([], "--clear", help="空にする項目名（複数可） / fields to clear"),
         json_out: bool = JSON_OPT,
     ) -> None:
-        """台帳を変更（個人情報保護責任者） / change the register."""
+        """台帳を変更（個人情報保護管理者） / change the register."""
         st = state(ctx)
         given: dict[str, Any] = {
             "title": title,

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from mamori.kernel.cli_support import cli_command, console, err_console, lazy, print_json, state
+from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 
 if TYPE_CHECKING:
     from mamori.incidents import scope_schemas as schemas
@@ -168,23 +168,28 @@ def scope(
     maximum = f" / 最大 {got.maximum}" if got.maximum is not None else ""
     console.print(
         st.t(
-            f"範囲を登録しました（{got.method}、範囲ID {got.id}）: {got.persons} 人{maximum}",
+            f"範囲を登録しました（{_word(st, schemas.METHOD_LABELS, got.method)}、範囲ID {got.id}）: {got.persons} 人{maximum}",
             f"Scope added ({got.method}, scope {got.id}): {got.persons} person(s)"
             + (f" / maximum {got.maximum}" if got.maximum is not None else ""),
         ),
         markup=False,
         soft_wrap=True,
     )
-    _items_table(st.t, got.items)
+    _items_table(st, got.items)
 
 
-def _items_table(t: Any, items: dict[str, int]) -> None:
+def _items_table(st: CliState, items: dict[str, int]) -> None:
     if not items:
         return
-    table = Table(t("項目", "Item"), t("人数", "People"))
+    table = Table(st.t("項目", "Item"), st.t("人数", "People"))
     for name, count in items.items():
-        table.add_row(name, str(count))
+        table.add_row(schemas.field_label(name, st.lang), str(count))
     console.print(table)
+
+
+def _word(st: CliState, table: dict[str, tuple[str, str]], code: str) -> str:
+    pair = table.get(code)
+    return st.t(*pair) if pair else code
 
 
 @cli_command
@@ -213,16 +218,16 @@ def scopes(
     if s.categories:
         table = Table(st.t("区分", "Category"), st.t("人数", "People"))
         for name, count in s.categories.items():
-            table.add_row(name, str(count))
+            table.add_row(_word(st, schemas.CATEGORY_LABELS, name), str(count))
         console.print(table)
-    _items_table(st.t, s.items)
+    _items_table(st, s.items)
     table = Table(
         st.t("範囲ID", "Scope"), st.t("方法", "Method"), st.t("条件", "Parameters"), st.t("人数", "People")
     )
     for sc in s.scopes:
         params = ", ".join(f"{k}={v}" for k, v in sorted(sc.params.items()))
         shown = str(sc.persons) if sc.maximum is None else st.t(f"最大 {sc.maximum}", f"max {sc.maximum}")
-        table.add_row(sc.id, sc.method, params, shown)
+        table.add_row(sc.id, _word(st, schemas.METHOD_LABELS, sc.method), params, shown)
     console.print(table)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from mamori.incidents.models import Incident, IncidentScope, IncidentSubject
-from mamori.incidents.schemas import WRONGFUL_CAUSES
+from mamori.incidents.schemas import CAUSE_LABELS, WRONGFUL_CAUSES
 from mamori.inventory import queries as inventory_queries
 from mamori.kernel.context import Context
 
@@ -202,7 +202,9 @@ def classification(ctx: Context, row: Incident) -> Classification:
         reasons["financial"] = f"財産的被害のおそれがある項目を含む本人 {financial} 人"
     if "wrongful" in triggers:
         reasons["wrongful"] = (
-            "責任者の判断による" if row.wrongful_purpose is not None else f"原因の区分（{row.cause}）による"
+            "個人情報保護管理者の判断による"
+            if row.wrongful_purpose is not None
+            else f"原因の区分（{CAUSE_LABELS.get(row.cause, (row.cause,))[0]}）による"
         )
     if "over_1000" in triggers:
         reasons["over_1000"] = f"本人の数 {persons} 人（最大 {persons_max} 人）"

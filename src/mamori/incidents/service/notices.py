@@ -67,6 +67,27 @@ TOPIC = "incidents.notice"
 RULE = "R-26-6"  # notify the persons (法第26条第2項, 規則10)
 GDPR_RULE = "G-34"  # communicate a breach to the data subjects (GDPR 34)
 AUDIT_ACTION = "incident.notify"
+
+
+# One audit entry holds at most 100,000 subject ids (mamori.kernel.audit.entries.MAX_ITEMS): a large incident's
+# notices are audited in parts of AUDIT_CHUNK people, each entry saying which part of how many it is.
+AUDIT_CHUNK = 50_000
+
+
+def _record_people(
+    ctx: Context,
+    ids: Sequence[str],
+    *,
+    rule_ids: Sequence[str],
+    details: dict[str, str | int | bool | None],
+) -> None:
+    people = list(ids)
+    parts = [people[i : i + AUDIT_CHUNK] for i in range(0, len(people), AUDIT_CHUNK)] or [[]]
+    for n, part in enumerate(parts, 1):
+        extra = {**details, "part": n, "parts": len(parts)} if len(parts) > 1 else details
+        record_write(ctx, AUDIT_ACTION, part, [], rule_ids=rule_ids, details=extra)
+
+
 EU_ORIGINS = frozenset({"EU", "UK", *GDPR_ORIGINS})
 DONE = ("queued", "sent", "substitute")  # a notice in one of these states is not sent again
 RETRY = ("no_contact", "failed")  # tried again by the next send
@@ -529,11 +550,9 @@ def send(
     skipped = len(people) - len(todo)
     eu = sum(1 for s in todo if _is_eu(s))
     if options.hold_back:
-        record_write(
+        _record_people(
             ctx,
-            AUDIT_ACTION,
             [s.customer_id for s in todo],
-            [],
             rule_ids=_rules(eu),
             details={"incident_id": row.id, "held_back": True, "persons": len(todo), "skipped": skipped},
         )
@@ -579,11 +598,9 @@ def send(
         ctx.session.flush()
         if progress:
             progress(done, total)
-    record_write(
+    _record_people(
         ctx,
-        AUDIT_ACTION,
         [s.customer_id for s in todo],
-        [],
         rule_ids=_rules(eu),
         details={
             "incident_id": row.id,
@@ -646,11 +663,9 @@ def _failed(ctx: Context, ref: str, message_id: str) -> None:
         notice.status = "failed"
         notice.at = ctx.clock.now()
         ctx.session.flush()
-        record_write(
+        _record_people(
             ctx,
-            AUDIT_ACTION,
             [notice.customer_id],
-            [],
             rule_ids=(RULE,),
             details={"incident_id": notice.incident_id, "notice_id": notice.id, "failed": True},
         )
@@ -683,11 +698,9 @@ def _letter_items(ctx: Context, key: str) -> tuple[Incident, list[tuple[str, dic
     ]
     values = customer_subjects.read_fields(ctx, ids, list(FIELDS_LETTER)) if ids else {}
     items = [(cid, _letter_item(ctx, row, people[cid], values[cid])) for cid in ids if cid in values]
-    record_write(
+    _record_people(
         ctx,
-        AUDIT_ACTION,
         [cid for cid, _ in items],
-        [],
         rule_ids=_rules(sum(1 for cid, _ in items if _is_eu(people[cid]))),
         details={"incident_id": row.id, "letters": len(items)},
     )
@@ -730,11 +743,9 @@ def mark_letters_sent(ctx: Context, key: str, customer_ids: Sequence[str] = ()) 
             n.status, n.at, n.by = "sent", now, ctx.actor.label
             marked.append(n.customer_id)
     ctx.session.flush()
-    record_write(
+    _record_people(
         ctx,
-        AUDIT_ACTION,
         sorted(marked),
-        [],
         rule_ids=(RULE,),
         details={"incident_id": row.id, "letters_sent": len(marked)},
     )
@@ -771,11 +782,9 @@ def substitute(ctx: Context, key: str, kind: str, note: str) -> SubstituteResult
     ids = sorted(n.customer_id for n in targets)
     wanted = set(ids)
     eu = sum(1 for s in _subjects(ctx, row.id) if s.customer_id in wanted and _is_eu(s))
-    record_write(
+    _record_people(
         ctx,
-        AUDIT_ACTION,
         ids,
-        [],
         rule_ids=_rules(eu),  # G-34: a public communication where individual notice is impossible
         details={
             "incident_id": row.id,

@@ -36,7 +36,7 @@ from sqlalchemy import Table, delete, insert, select
 from mamori.customers import queries as customers_queries
 from mamori.customers.schemas import FIELD_CATEGORIES
 from mamori.customers.service import subjects as customer_subjects
-from mamori.incidents.models import Incident, IncidentScope, IncidentSubject
+from mamori.incidents.models import Incident, IncidentScope, IncidentScopeMember, IncidentSubject
 from mamori.incidents.permissions import INCIDENT_READ, INCIDENT_SCOPE
 from mamori.incidents.scope_schemas import (
     AuditScopeIn,
@@ -86,7 +86,8 @@ SENSITIVE_NOTES = "activities:sensitive"
 EXTERNAL_IDS = "external_ids"
 _CONTACT_SINGLE = {"email": "emails", "phone": "phones"}
 GDPR_ORIGINS = ("EU", "UK")
-REDERIVABLE = frozenset({"audit", "provision", "processor_handover", "estimate"})
+MEMBERS_KEPT = frozenset({"ids", "filter"})  # who they found is stored (incident_scope_members)
+MEMBERS = cast(Table, IncidentScopeMember.__table__)
 CHUNK = 2000  # ids per IN (...) list
 PAGE = 4000  # customers' dates per page (a filter by creation date)
 PROVIDE_ACTION = "provision.provide"  # the provision slice's write entry (names every person provided)
@@ -307,6 +308,11 @@ def _record(ctx: Context, row: Incident, method: str, found: _Found) -> ScopeRea
     ctx.session.flush()
     if found.people:
         _merge(ctx, row, scope, found.people, found.origins or _origins(ctx, list(found.people)))
+        if method in MEMBERS_KEPT:  # a list or a filter cannot be drawn again later: keep who it found
+            for chunk in chunks(sorted(found.people), CHUNK):
+                ctx.session.execute(
+                    insert(MEMBERS), [{"scope_id": scope.id, "customer_id": c} for c in chunk]
+                )
     record_write(
         ctx,
         AUDIT_ACTION,
@@ -646,13 +652,19 @@ def _rederive(ctx: Context, scope: IncidentScope) -> dict[str, set[str]]:
         return _provision_people(ctx, str(params["provision_id"]))
     if scope.method == "processor_handover":
         return _handover_people(ctx, str(params["handover_id"]))
+    if scope.method in MEMBERS_KEPT:
+        fields = {f for f in str(params.get("fields") or "").split(",") if f}
+        members = ctx.session.execute(
+            select(IncidentScopeMember.customer_id).where(IncidentScopeMember.scope_id == scope.id)
+        ).scalars()
+        return {str(cid): set(fields) for cid in members}
     return {}  # estimate: nobody by id
 
 
 def remove(ctx: Context, key: str, scope_id: str) -> ScopeRead:
     """Withdraw a scope: its people are dropped unless another scope found them (rebuilt from the remaining
-    scopes). Refused (409) when a remaining scope that found people is a list of ids or a filter: their
-    per-person membership is not stored, so the rebuild could not be exact."""
+    scopes: the audit log, provision records and handovers read again; a list of ids or a filter from who it found
+    then, ``incident_scope_members``)."""
     row = _incident(ctx, key)
     scope = ctx.session.get(IncidentScope, scope_id) if scope_id else None
     if scope is None or scope.incident_id != row.id or scope.removed_at is not None:
@@ -668,14 +680,6 @@ def remove(ctx: Context, key: str, scope_id: str) -> ScopeRead:
             .order_by(IncidentScope.created_at, IncidentScope.id)
         ).scalars()
     )
-    if scope.persons and any(o.method not in REDERIVABLE and o.persons for o in others):
-        raise Conflict(
-            "顧客IDの一覧または条件による範囲が残っているため、この範囲だけを正確に取り除けません。"
-            "該当する範囲を先に取り除いてから、必要なものを登録し直してください。",
-            "A remaining scope is a list of ids or a filter, so this scope cannot be removed exactly; remove "
-            "those first, then record them again.",
-            code="scope_remove_inexact",
-        )
     now = ctx.clock.now()
     scope.removed_at = now
     scope.removed_by = ctx.actor.label

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from mamori.incidents.scope_schemas import (
+    CATEGORY_LABELS,
     METHOD_LABELS,
     AuditScopeIn,
     EstimateScopeIn,
@@ -32,6 +33,7 @@ from mamori.incidents.scope_schemas import (
     IdsScopeIn,
     ProvisionScopeIn,
     ScopeRead,
+    field_label,
 )
 from mamori.incidents.service import scope as service
 from mamori.kernel.context import Context
@@ -45,14 +47,6 @@ _KEY = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _SPLIT = re.compile(r"[\s,]+")
 JST = ZoneInfo("Asia/Tokyo")
 Text = Annotated[str, Form()]
-CATEGORY_LABELS = {
-    "identifier": ("識別子（氏名等）", "identifiers"),
-    "contact": ("連絡先", "contact details"),
-    "attribute": ("属性", "attributes"),
-    "behaviour": ("行動・履歴", "behaviour"),
-    "sensitive": ("要配慮個人情報", "sensitive (要配慮)"),
-    "financial": ("財産的被害のおそれがある情報", "may cause financial loss"),
-}
 FORMS = ("audit", "provision", "processor_handover", "ids", "estimate")
 
 
@@ -93,6 +87,7 @@ def _fragment(
             can_scope=can_scope,
             method_labels=METHOD_LABELS,
             category_labels=CATEGORY_LABELS,
+            field_label=field_label,
             params_of=_params,
             notice=notice,
             failure=failure,

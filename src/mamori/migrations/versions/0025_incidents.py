@@ -1,6 +1,7 @@
-"""Leak incidents (issue 22): the incident register, its scope (methods and people, by id), PPC report drafts,
-notices to the people, containment and substitute measures (the incidents slice); the data inventory's
-"financial" flag on a data item (R-26-1 trigger (2)).
+"""Leak incidents (issue 22): the incident register, its scope (the methods, who a list or a filter found, the
+people by id), PPC report drafts, notices to the people, containment and substitute measures (the incidents
+slice); the data inventory's "financial" flag on a data item (R-26-1 trigger (2)); why a processor contract is
+suspended ("audit" or an incident's code: only an explicit resume lifts the latter).
 
 Revision ID: 0025
 Revises: 0024
@@ -170,6 +171,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("incident_id", "customer_id", name=op.f("pk_incident_subjects")),
     )
     op.create_index("ix_incident_subjects_customer", "incident_subjects", ["customer_id"], unique=False)
+    op.create_table(
+        "incident_scope_members",
+        sa.Column("scope_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_incident_scope_members_customer_id_customers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scope_id"],
+            ["incident_scopes.id"],
+            name=op.f("fk_incident_scope_members_scope_id_incident_scopes"),
+        ),
+        sa.PrimaryKeyConstraint("scope_id", "customer_id", name=op.f("pk_incident_scope_members")),
+    )
     op.add_column(
         "data_items", sa.Column("financial", sa.Boolean(), server_default=sa.false(), nullable=False)
     )
@@ -183,6 +198,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("data_items", schema=None) as batch_op:
         batch_op.drop_column("financial")
+    op.drop_table("incident_scope_members")
     op.drop_index("ix_incident_subjects_customer", table_name="incident_subjects")
     op.drop_table("incident_subjects")
     op.drop_index("ix_incident_scopes_incident", table_name="incident_scopes")
