@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from mamori.incidents.board_schemas import CLOSE_REASON_LABELS, FILING_LABELS, CloseIn, FilingIn
 from mamori.incidents.permissions import INCIDENT_MANAGE, INCIDENT_READ
 from mamori.incidents.schemas import CAUSE_LABELS, KIND_LABELS, IncidentIn, IncidentRead, IncidentUpdate
+from mamori.incidents.scope_schemas import field_label
 from mamori.incidents.service import register as service
 from mamori.incidents.service.classify import TRIGGER_LABELS
 from mamori.incidents.service.clock import DEADLINE_LABELS
@@ -105,6 +106,7 @@ def _helpers(**extra: Any) -> dict[str, Any]:
         "filing_labels": FILING_LABELS,
         "close_reasons": CLOSE_REASON_LABELS,
         "sections": SECTIONS,
+        "field_label": field_label,
         **extra,
     }
 
