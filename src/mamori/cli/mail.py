@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
@@ -55,6 +54,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     console.print(st.t(f"送信方法: {backend['backend']}", f"backend: {backend['backend']}"), markup=False)
     console.print(counts if st.lang != "en" else ", ".join(f"{k} {v}" for k, v in found.counts.items()))
     if found.by_topic:
+        from rich.table import Table  # noqa: PLC0415  # not at start-up
+
         table = Table(st.t("種類", "topic"), *(_status_word(st, s) for s in ("pending", "sent", "failed")))
         for topic, by in found.by_topic.items():
             table.add_row(topic, *(str(by.get(s, 0)) for s in ("pending", "sent", "failed")))
@@ -71,6 +72,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             markup=False,
         )
     if found.failures:
+        from rich.table import Table  # noqa: PLC0415  # not at start-up
+
         table = Table(
             "id",
             st.t("種類", "topic"),

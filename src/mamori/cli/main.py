@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
-from typing import TYPE_CHECKING
+import sys
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from mamori import __version__
 from mamori import composition as bootstrap
-from mamori.cli import backup as backup_cli
-from mamori.cli import doctor as doctor_cli
-from mamori.cli import mail as mail_cli
 from mamori.cli import session as session_cli
 from mamori.cli import worker as worker_cli
-from mamori.consent.cli import app as consent_app
-from mamori.contact.cli import app as contact_app
-from mamori.customers.cli import app as customers_app
-from mamori.incidents import cli as incidents_cli
-from mamori.inventory.cli import app as inventory_app
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
 from mamori.kernel.errors import IntegrityFailure
-from mamori.lifecycle import cli as lifecycle_cli
-from mamori.notice.cli import app as notice_app
-from mamori.processors.cli import app as processors_app
-from mamori.provision import cli as provision_cli
-from mamori.provision.cli import app as provision_app
-from mamori.purposes.cli import app as purposes_app
-from mamori.rights.cli import app as rights_app
-from mamori.staff.cli import app as staff_app
 
 # Imported by the commands that use them, not at start-up (issue 16; see kernel/cli_support.py).
 if TYPE_CHECKING:
+    from typer import _click as click
+
     from mamori.kernel import audit, auditing, policy
     from mamori.kernel.settings import Settings
 else:
@@ -42,7 +33,211 @@ else:
     auditing = lazy("mamori.kernel.auditing")
     policy = lazy("mamori.kernel.policy")
 
+# Start-up (issue 23 item 5): a command group's module is imported when that group runs, not when `mamori` starts.
+# `--help` lists each deferred entry from the name and help written here (tests/cli/test_startup.py checks they match
+# the real ones); running it imports the module and hands the arguments to the real command.
+# (name, "module:attribute", kind): kind "group" = a Typer sub-app, "command" = a function, "register" = a
+# function that adds commands to an app (the entry is the one of that name it adds).
+_DEFERRED: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "provide",
+        "mamori.provision.cli:provide",
+        "command",
+        "第三者に提供する（本人ごとに根拠を確認し、記録を作成） / provide data to a counterparty.",
+    ),
+    (
+        "backup",
+        "mamori.cli.backup:backup",
+        "command",
+        "データと監査ログのオンライン・バックアップ（管理者） / online backup of the data store and audit log (admin).",
+    ),
+    (
+        "restore",
+        "mamori.cli.backup:restore",
+        "command",
+        "バックアップを戻し、以後の鍵破棄をすべて再適用（管理者・サーバー停止中） / restore a backup and re-apply\n"
+        "every key destruction since (admin, server stopped).",
+    ),
+    (
+        "doctor",
+        "mamori.cli.doctor:doctor",
+        "command",
+        "設置の点検（データストア・鍵・監査アンカー・バックアップ・設定）。異常があれば終了コード 1\n"
+        "/ check the store, keys, audit anchor, backups and settings; exit code 1 on any failure.",
+    ),
+    ("staff", "mamori.staff.cli:app", "group", "担当者（スタッフ）と役割 / staff users and roles"),
+    ("purposes", "mamori.purposes.cli:app", "group", "利用目的の登録簿 / the purpose registry (R-17-1)"),
+    ("customers", "mamori.customers.cli:app", "group", "顧客 / customers"),
+    (
+        "consent",
+        "mamori.consent.cli:app",
+        "group",
+        "同意・同意の撤回と連絡停止 / consent ledger and do-not-contact",
+    ),
+    (
+        "contact",
+        "mamori.contact.cli:app",
+        "group",
+        "連絡：架電・送付リスト、連絡前の確認、メール配信、着信対応 / contact: lists, checks, campaigns, inbound",
+    ),
+    (
+        "provision",
+        "mamori.provision.cli:app",
+        "group",
+        "第三者提供・共同利用・外国にある第三者への提供 / third-party provision, joint use, provision abroad",
+    ),
+    (
+        "processors",
+        "mamori.processors.cli:app",
+        "group",
+        "委託先の管理 / outsourcees, contracts, audits, scoped access",
+    ),
+    ("rights", "mamori.rights.cli:app", "group", "本人からの請求 / requests from the person"),
+    (
+        "inventory",
+        "mamori.inventory.cli:app",
+        "group",
+        "個人データの所在・データ項目・処理活動の記録 / where data is kept, data items, the ROPA (G-30)",
+    ),
+    (
+        "notice",
+        "mamori.notice.cli:app",
+        "group",
+        "公表事項（個人情報の取扱いについて） / the published notice (R-32-1)",
+    ),
+    (
+        "handover",
+        "mamori.lifecycle.cli:register",
+        "register",
+        "退職・異動する担当者の顧客の引継ぎ / hand a departing rep's customers over",
+    ),
+    (
+        "retention",
+        "mamori.lifecycle.cli:register",
+        "register",
+        "保存期間と廃棄（R-22-1）：ルール、廃棄計画、廃棄の実行と記録、保全 / retention and disposal",
+    ),
+    (
+        "quality",
+        "mamori.lifecycle.cli:register",
+        "register",
+        "データ品質（正確性の確保、R-22-1） / data quality (accuracy, R-22-1)",
+    ),
+    (
+        "incidents",
+        "mamori.incidents.cli:register",
+        "register",
+        "漏えい等事案（登録・範囲・分類・期限・報告・本人通知・封じ込め） / leak incidents",
+    ),
+    (
+        "mail",
+        "mamori.cli.mail:app",
+        "group",
+        "メール送信キュー（管理者・個人情報保護管理者） / the e-mail queue (admin, privacy officer)",
+    ),
+    (
+        "text",
+        "mamori.composition:mount_deid",
+        "register",
+        "自由記述テキストの個人情報の検出と墨消し / detect and redact personal information in free text",
+    ),
+    (
+        "deid",
+        "mamori.composition:mount_deid",
+        "register",
+        "仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)",
+    ),
+)
+# The order of `mamori --help` (as before the groups were deferred).
+_ORDER = (
+    "version",
+    "init",
+    "demo",
+    "serve",
+    "login",
+    "logout",
+    "provide",
+    "backup",
+    "restore",
+    "doctor",
+    "worker",
+    "staff",
+    "purposes",
+    "customers",
+    "consent",
+    "contact",
+    "provision",
+    "processors",
+    "rights",
+    "inventory",
+    "notice",
+    "handover",
+    "retention",
+    "quality",
+    "incidents",
+    "audit",
+    "mail",
+    "jobs",
+    "keys",
+    "text",
+    "deid",
+)
+
+
+@functools.cache
+def _loaded(target: str, kind: str) -> TyperGroup:
+    """The real commands behind a deferred entry: the target mounted on a scratch Typer app, as a click group."""
+    module_name, attr = target.split(":")
+    obj = getattr(importlib.import_module(module_name), attr)
+    scratch = typer.Typer()
+    if kind == "group":
+        scratch.add_typer(obj, name=target)  # looked up by the entry's name below
+    elif kind == "command":
+        scratch.command()(obj)
+    else:
+        obj(scratch)
+    return typer.main.get_group(scratch)
+
+
+def load(name: str) -> click.Command:
+    """The real command of the deferred entry ``name`` (its module imported now)."""
+    _, target, kind, _ = next(e for e in _DEFERRED if e[0] == name)
+    commands: dict[str, click.Command] = dict(_loaded(target, kind).commands)
+    if kind == "group":
+        return commands[target]
+    if kind == "command":
+        return next(iter(commands.values()))
+    return commands[name]
+
+
+class _Deferred(TyperCommand):
+    """Stands for a command group in `mamori --help`; running it runs the real one (imported then)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        return load(self.name or "").make_context(info_name, args, parent=parent, **extra)
+
+
+class _Root(TyperGroup):
+    """The `mamori` group: the commands defined here plus the deferred entries, in the order of `_ORDER`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        commands = dict(self.commands)
+        for name, _, _, help_text in _DEFERRED:
+            commands.setdefault(name, _Deferred(name=name, help=help_text))
+        rank = {name: i for i, name in enumerate(_ORDER)}
+        self.commands = dict(sorted(commands.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+def load_all() -> list[click.Command]:
+    """Every deferred command, imported (for the tests that look at every CLI module)."""
+    return [load(name) for name, _, _, _ in _DEFERRED]
+
+
 app = typer.Typer(
+    cls=_Root,
     name="mamori",
     help="守り mamori — 個人情報保護法（APPI）と GDPR を仕組みで守る顧客データ基盤 / a customer data system that enforces the APPI and GDPR",
     no_args_is_help=True,
@@ -161,6 +356,8 @@ def demo(
             f"demo logins (passwords and TOTP secrets): {result['logins_file']}",
         )
     )
+    from rich.table import Table
+
     table = Table(
         labels.label("demo_field.user", st.lang),
         labels.label("staff_field.role", st.lang),
@@ -240,6 +437,8 @@ def tail(
     if json_out:
         print_json(entries)
         return
+    from rich.table import Table
+
     table = Table(
         *(
             labels.label(f"audit_field.{k}", st.lang)
@@ -420,28 +619,56 @@ def forwarded_allow_ips(value: str) -> str:
     return ",".join(part.strip() for part in value.split(",") if part.strip())
 
 
-app.add_typer(staff_app, name="staff")
 session_cli.register(app)  # mamori login / logout (production mode: the CLI signs in like the API)
-app.add_typer(purposes_app, name="purposes")
-app.add_typer(customers_app, name="customers")
-app.add_typer(consent_app, name="consent")
-app.add_typer(contact_app, name="contact")
-app.add_typer(provision_app, name="provision")
-app.add_typer(processors_app, name="processors")
-app.add_typer(rights_app, name="rights")
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(notice_app, name="notice")
-lifecycle_cli.register(app)  # mamori handover / retention / quality (issue 21)
-incidents_cli.register(app)  # mamori incidents (issue 22)
-app.command("provide")(provision_cli.provide)
-app.command("backup")(backup_cli.backup)
-app.command("restore")(backup_cli.restore)
-app.command("doctor")(doctor_cli.doctor)
 app.add_typer(audit_app, name="audit")
-app.add_typer(mail_cli.app, name="mail")
 worker_cli.register(app)  # mamori worker / mamori jobs: the scheduled work (issue 21)
 app.add_typer(keys_app, name="keys")
-bootstrap.mount_deid(app)
+# the slices' groups, provide, backup, restore, doctor, mail, text and deid: _DEFERRED above
+
+
+class _ProxyClass(type):
+    """Metaclass of a stand-in class: attributes are read from the real class (imported on first use)."""
+
+    _real: Callable[[], type]
+
+    def __getattr__(cls, attr: str) -> Any:
+        return getattr(cls._real(), attr)
+
+
+def _stand_in(module_name: str, class_name: str) -> types.ModuleType:
+    """A module ``module_name`` whose ``class_name`` is a stand-in: creating one (or reading anything else from the
+    module) imports the real module, which then replaces the stand-in in ``sys.modules``."""
+
+    def real_module() -> types.ModuleType:
+        if isinstance(sys.modules.get(module_name), _StandInModule):
+            del sys.modules[module_name]
+        module = importlib.import_module(module_name)
+        setattr(sys.modules[module_name.rpartition(".")[0]], module_name.rpartition(".")[2], module)
+        return module
+
+    class _StandInModule(types.ModuleType):
+        def __getattr__(self, attr: str) -> Any:
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return getattr(real_module(), attr)
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return getattr(real_module(), class_name)(*args, **kwargs)
+
+    stand_in = _ProxyClass(class_name, (), {"__new__": new})
+    stand_in._real = lambda: getattr(real_module(), class_name)
+    module = _StandInModule(module_name)
+    setattr(module, class_name, stand_in)
+    return module
+
+
+def _defer_help_extras() -> None:
+    """Typer's help renderer imports ``rich.markdown`` (for markup_mode="markdown", which mamori does not use) and
+    ``rich.traceback`` (for pretty exceptions, disabled here) at its top: ~70 ms of `mamori --help`. Both are
+    stood in for until something really uses them (issue 23 item 5)."""
+    for module_name, class_name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if module_name not in sys.modules:
+            sys.modules[module_name] = _stand_in(module_name, class_name)
 
 
 def main() -> None:
@@ -450,6 +677,7 @@ def main() -> None:
     from mamori.kernel.cli_support import run_app
 
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    _defer_help_extras()
     raise SystemExit(run_app(app))
 
 

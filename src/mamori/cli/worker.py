@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from mamori.kernel import labels
 from mamori.kernel.cli_support import CliState, cli_command, console, err_console, lazy, print_json, state
@@ -134,6 +133,8 @@ def list_jobs(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     if json_out:
         print_json([v.as_dict() for v in found])
         return
+    from rich.table import Table  # noqa: PLC0415  # not at start-up
+
     table = Table()
     table.add_column(st.t("名前", "name"), no_wrap=True, min_width=NAME_WIDTH)
     for header in (
@@ -174,6 +175,8 @@ def list_runs(
     if json_out:
         print_json([r.as_dict() for r in found])
         return
+    from rich.table import Table  # noqa: PLC0415  # not at start-up
+
     table = Table()
     table.add_column(st.t("名前", "name"), no_wrap=True, min_width=NAME_WIDTH)
     for header in (

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     operator_address: str | None = None
     operator_representative: str | None = None
     privacy_contact: str | None = None
+    # The company's own telephone numbers (MAMORI_OPERATOR_PHONES, comma-separated: 代表, フリーダイヤル, ナビダイヤル,
+    # a shop's number): never redacted from free text as personal data (issue 23, `mamori text`).
+    operator_phones: str | None = None
     eu_representative: str | None = None
     # Idle timeout of a staff session (seed 001 case 5: the screen locks, the server refuses the session):
     # MAMORI_SESSION_IDLE_MINUTES, shortened in tests and demos.

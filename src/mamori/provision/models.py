@@ -40,6 +40,8 @@ class Counterparty(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     representative: Mapped[str] = mapped_column(String(200))
+    # The counterparty's own telephone number: kept, not redacted, in free text (issue 23, ``mamori text``).
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     country: Mapped[str] = mapped_column(String(2), default="JP")
     # R-29-3 (2): a state organ / local government / 独立行政法人等 (ACT 16(2)) — provision needs no record.
     public_body: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,7 +7,17 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
-from mamori.provision.models import DataLineage, ProvisionConsent, ProvisionRecord, Receipt, RelayRequest
+from mamori.kernel.auditing import authorise
+from mamori.kernel.context import Context
+from mamori.kernel.policy import Action, Resource
+from mamori.provision.models import (
+    Counterparty,
+    DataLineage,
+    ProvisionConsent,
+    ProvisionRecord,
+    Receipt,
+    RelayRequest,
+)
 
 
 def active_consents(
@@ -188,3 +198,11 @@ def customers_of_provision(provision_id: str) -> Select[str | None]:
         .where(ProvisionRecord.provision_id == provision_id, ProvisionRecord.customer_id.is_not(None))
         .distinct()
     )
+
+
+def counterparty_names_and_phones(ctx: Context) -> list[tuple[str, str | None]]:
+    """(name, phone) of every registered counterparty: what ``mamori text`` keeps as not personal (issue 23).
+    Needs PROVISION_READ."""
+    authorise(ctx, Action.PROVISION_READ, Resource(kind="provision"), [])
+    stmt = select(Counterparty.name, Counterparty.phone).order_by(Counterparty.name)
+    return [(name, phone) for name, phone in ctx.session.execute(stmt).all()]

@@ -55,6 +55,8 @@ class CounterpartyIn(InputModel):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=300)
     representative: str = Field(min_length=1, max_length=200)
+    # The counterparty's own number (代表 / フリーダイヤル): kept, not redacted, by ``mamori text`` (issue 23).
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9()\- ]{6,40}$")
     country: str = "JP"
     public_body: bool = False
     system_kind: Literal["contract", "cbpr"] | None = None
@@ -73,6 +75,7 @@ class CounterpartyRead(BaseModel):
     name: str
     address: str
     representative: str
+    phone: str | None = None
     country: str
     foreign: bool
     equivalent_country: bool  # EU / UK (R-28-1 (a))

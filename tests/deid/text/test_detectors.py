@@ -35,9 +35,6 @@ def test_text_without_at_sign_has_no_email():
         "03-1234-5678",
         "045-123-4567",
         "(03)1234-5678",
-        "0120-123-456",
-        "0800-123-4567",
-        "0570-064-123",
         "050-3123-4567",
         "+81 90-1234-5678",
         "+81-3-1234-5678",
@@ -48,6 +45,16 @@ def test_text_without_at_sign_has_no_email():
 def test_phone_forms_are_found(number: str):
     text = f"連絡先は{number}まで。"
     assert found(text, "phone") == [("phone", number)]
+
+
+@pytest.mark.parametrize("number", ["0120-123-456", "0800-123-4567", "0570-064-123"])
+def test_free_dial_and_navi_dial_are_recognised_but_kept(number: str):
+    # issue 23: free-dial and navi-dial numbers are a company's, never a person's (detect/keep.py)
+    from mamori.deid.text.detect.structured import _find_phones  # noqa: PLC0415
+
+    text = f"連絡先は{number}まで。"
+    assert [text[f.start : f.end] for f in _find_phones(text)] == [number]
+    assert found(text, "phone") == []
 
 
 @pytest.mark.parametrize(

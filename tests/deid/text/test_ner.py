@@ -59,12 +59,12 @@ def test_labels_map_to_person_place_or_nothing() -> None:
 
 def test_ner_person_is_added_with_offsets_on_full_width_text() -> None:
     # given a name the rules do not know, after full-width letters, digits and spaces
-    text = "ＡＢＣ　１２３　昨日は灰谷恵理子と打合せ。"
-    assert ("person", "灰谷恵理子") not in _pii(text)
+    text = "ＡＢＣ　１２３　昨日は灰谷蒼湊と打合せ。"
+    assert ("person", "灰谷蒼湊") not in _pii(text)
     # when the provider tags it
-    found = _pii(text, ner=FixedSpans(("灰谷恵理子", "Person")))
+    found = _pii(text, ner=FixedSpans(("灰谷蒼湊", "Person")))
     # then it is a person finding and the offsets slice the original text
-    assert found == [("person", "灰谷恵理子")]
+    assert found == [("person", "灰谷蒼湊")]
 
 
 def test_provider_receives_the_original_text_not_the_normalised_one() -> None:
@@ -129,21 +129,21 @@ def test_unknown_labels_add_nothing() -> None:
 
 
 def test_using_ner_applies_to_detect_and_redact_only_inside_the_block() -> None:
-    text = "昨日は灰谷恵理子と打合せ。"
-    provider = FixedSpans(("灰谷恵理子", "Person"))
+    text = "昨日は灰谷蒼湊と打合せ。"
+    provider = FixedSpans(("灰谷蒼湊", "Person"))
     assert current_ner() is None
     with using_ner(provider):
         assert current_ner() is provider
-        assert _pii(text) == [("person", "灰谷恵理子")]
-        assert "灰谷恵理子" not in redact(text)
+        assert _pii(text) == [("person", "灰谷蒼湊")]
+        assert "灰谷蒼湊" not in redact(text)
     assert current_ner() is None
     assert _pii(text) == []
-    assert "灰谷恵理子" in redact(text)
+    assert "灰谷蒼湊" in redact(text)
 
 
 def test_types_filter_applies_to_ner_findings() -> None:
-    text = "昨日は灰谷恵理子と打合せ。"
-    found = detect(text, types=frozenset({"email"}), ner=FixedSpans(("灰谷恵理子", "Person")))
+    text = "昨日は灰谷蒼湊と打合せ。"
+    found = detect(text, types=frozenset({"email"}), ner=FixedSpans(("灰谷蒼湊", "Person")))
     assert [f for f in found if not f.type.startswith(("sensitive:", "flag:"))] == []
 
 
@@ -185,9 +185,9 @@ def test_cli_without_ner_still_works(tmp_path: Path) -> None:
 
 
 def test_ner_person_inside_a_company_name_is_dropped() -> None:
-    text = "訪問先：佐藤建設有限会社、株式会社青木工業。担当は灰谷恵理子。"
-    ner = FixedSpans(("佐藤建設", "Person"), ("青木", "Person"), ("灰谷恵理子", "Person"))
-    assert _pii(text, ner=ner) == [("person", "灰谷恵理子")]
+    text = "訪問先：佐藤建設有限会社、株式会社青木工業。担当は灰谷蒼湊。"
+    ner = FixedSpans(("佐藤建設", "Person"), ("青木", "Person"), ("灰谷蒼湊", "Person"))
+    assert _pii(text, ner=ner) == [("person", "灰谷蒼湊")]
     en = "met Rand Paul of Conner Ltd."
     assert ("person", "Rand Paul") in _pii(en, ner=FixedSpans(("Rand Paul", "PERSON")))
     assert ("person", "Conner Ltd") not in _pii(en, ner=FixedSpans(("Conner Ltd", "PERSON")))

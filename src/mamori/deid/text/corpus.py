@@ -7,9 +7,11 @@ synthetic (Faker ja_JP / en_US plus random valid check digits); nothing describe
 Each JSONL line: ``{"id", "lang", "kind", "text", "spans": [[start, end, type], ...]}``. Spans cover the
 value only (not 〒, not honorifics, not labels). Hard negatives (order/invoice numbers, 12-digit numbers that
 fail the My Number check digit, delivery/reservation dates, product codes, company names containing surnames,
-extension numbers) are present but unlabelled. Labelling policy: every telephone number is personal data
-here, including company numbers in e-mail signatures (a direct line identifies its holder), so they are
-labelled ``phone``.
+extension numbers) are present but unlabelled. Labelling policy (issue 23): a person's number — a mobile, a
+direct line, the number a customer gives — is labelled ``phone``; a company's own numbers are unlabelled
+look-alikes: the main number (代表) and FAX in a company's signature block, free-dial (0120, 0800) and
+navi-dial (0570) numbers anywhere. The postal code and address of a company's office in a signature are
+unlabelled too (a company's, not a person's), as in the hand-written corpora.
 """
 
 from __future__ import annotations
@@ -103,8 +105,20 @@ class Gen:
         return "".join(self.r.choice("0123456789") for _ in range(n))
 
     def phone_ja(self) -> str:
+        """A person's number: mobile, fixed line, 050 or +81 mobile (never free-dial / navi-dial)."""
+        return self._phone_ja((0, 1, 2, 3, 6, 7))
+
+    def company_dial(self) -> str:
+        """A company's free-dial (0120, 0800) or navi-dial (0570) number."""
+        return self._phone_ja((4, 5, 8))
+
+    def company_main(self) -> str:
+        """A company's main number: a fixed line, or sometimes its free-dial / navi-dial number."""
+        return self._phone_ja((1, 2, 3, 1, 2, 3, 4, 5))
+
+    def _phone_ja(self, kinds: tuple[int, ...]) -> str:
         while True:
-            kind = self.r.randrange(9)
+            kind = self.r.choice(kinds)
             if kind == 0:
                 s = f"0{self.r.choice('789')}0-{self.r.randint(1000, 9999)}-{self._digits(4)}"
             elif kind == 1:
@@ -324,8 +338,13 @@ def _ja_email(g: Gen, d: Doc) -> None:
             g.account(), "bank_account"
         ).t("\n")
     d.t("\n――――――――――\n").t(g.ja.company()).t(" 営業部\n").v(g.person_ja(), "person").t("\n")
-    d.t("〒").v(g.postal(), "postal_code").t(" ").v(g.address_ja(), "address").t("\n")
-    d.t("TEL ").v(g.phone_ja(), "phone").t("（代表） 内線 ").t(g._digits(4)).t("\n")
+    d.t("〒").t(g.postal()).t(" ").t(g.address_ja()).t("\n")  # the company's office: not personal (issue 23)
+    d.t("TEL ").t(g.company_main()).t("（代表） 内線 ").t(g._digits(4)).t("\n")
+    r = g.r.random()
+    if r < 0.3:
+        d.t("FAX ").t(g.company_main()).t("\n")
+    elif r < 0.6:
+        d.t(g.r.choice(["携帯 ", "携帯：", "直通 "])).v(g.phone_ja(), "phone").t("\n")
     d.t("Mail ").v(g.email("ja"), "email").t("\n")
     if g.r.random() < 0.3:
         d.t("法人番号 ").v(g.corporate(), "corporate_number").t("\n")
@@ -363,7 +382,7 @@ def _ja_subtitle(g: Gen, d: Doc) -> None:
             g.address_ja(), "address"
         ).t("にお住まいです。\n")
     else:
-        d.t("資料のご請求は ").v(g.phone_ja(), "phone").t(" までお電話ください。\n")
+        d.t("資料のご請求は ").t(g.company_dial()).t(" までお電話ください。\n")
 
 
 def _ja_csv(g: Gen, d: Doc) -> None:
@@ -385,6 +404,10 @@ def _ja_negative(g: Gen, d: Doc) -> None:
     d.t(
         f"取引先：{g.r.choice(g.surnames)}商事株式会社、{g.r.choice(g.surnames)}工業。バージョン 2.{g.r.randint(0, 9)}.{g.r.randint(0, 20)}。\n"
     )
+    if g.r.random() < 0.5:
+        d.t(
+            f"お問い合わせ：{g.r.choice(['フリーダイヤル ', 'ナビダイヤル ', ''])}{g.company_dial()}（平日9時〜18時）\n"
+        )
 
 
 def _en_crm(g: Gen, d: Doc) -> None:
@@ -412,7 +435,9 @@ def _en_email(g: Gen, d: Doc) -> None:
     if g.r.random() < 0.4:
         d.t("Please remit to account number ").v(g._digits(9), "bank_account").t(".\n")
     d.t("\nBest regards,\n").v(g.person_en(), "person").t("\n").t(g.en.company()).t("\n")
-    d.v(g.address_en(), "address").t("\nTel: ").v(g.phone_en(), "phone").t("\n")
+    d.t(g.address_en()).t(f"\n{g.r.choice(['Mobile', 'Direct', 'Cell'])}: ").v(  # the office address
+        g.phone_en(), "phone"
+    ).t("\n")
 
 
 def _en_subtitle(g: Gen, d: Doc) -> None:

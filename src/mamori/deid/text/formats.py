@@ -63,11 +63,26 @@ def kind_of(path: Path) -> str:
     return "text"
 
 
-def read_text(path: Path) -> str:
+# What `mamori text scan DIR` / `redact DIR` take from a directory (a file named on the command line is taken
+# whatever its suffix).
+SUPPORTED_SUFFIXES = (".txt", ".csv", ".srt", ".vtt", ".md", ".eml", ".log")
+_SNIFF = 8192
+
+
+def read_text(path: Path, *, max_bytes: int | None = None, binary_ok: bool = True) -> str:
+    """The file's text (UTF-8 with or without BOM, else Shift_JIS). ``max_bytes`` refuses a larger file before
+    reading it; ``binary_ok=False`` refuses a file with a NUL byte in its first 8 KB (an image, a PDF, a zip)."""
     try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise InputUnreadable(
+                f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)} MB）",
+                f"file too large (limit {max_bytes // (1024 * 1024)} MB)",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise InputUnreadable("ファイルを読めません", "cannot read the file") from exc
+    if not binary_ok and b"\x00" in data[:_SNIFF]:
+        raise InputUnreadable("テキストファイルではありません（バイナリ）", "not a text file (binary)")
     for enc in ("utf-8-sig", "cp932"):
         try:
             return data.decode(enc)
@@ -178,10 +193,41 @@ def _csv_columns(header: Sequence[str], wanted: Sequence[str] | None) -> list[in
     return [header.index(w) for w in wanted]
 
 
+def input_files(root: Path, *, pattern: str | None = None, exclude: Path | None = None) -> list[Path]:
+    """The files under ``root`` with a supported suffix (recursive, sorted; symbolic links to directories are not
+    followed), filtered by ``pattern`` (a glob on the path relative to ``root`` or on the file name) and without
+    anything under ``exclude`` (an output directory inside the input)."""
+    import fnmatch
+    import os
+
+    skip = exclude.resolve() if exclude is not None else None
+    out: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        here = Path(folder)
+        if skip is not None and (here.resolve() == skip or skip in here.resolve().parents):
+            dirs[:] = []
+            continue
+        dirs.sort()
+        for name in sorted(names):
+            path = here / name
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            rel = path.relative_to(root).as_posix()
+            if pattern and not (fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(name, pattern)):
+                continue
+            out.append(path)
+    return out
+
+
 def scan_file(
-    path: Path, *, columns: Sequence[str] | None = None, progress: Progress | None = None
+    path: Path,
+    *,
+    columns: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    max_bytes: int | None = None,
+    binary_ok: bool = True,
 ) -> list[LocatedFinding]:
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes, binary_ok=binary_ok)
     kind = kind_of(path)
     if kind != "csv":
         return locate(text, scan_text(text, subtitles=kind == "subtitles", progress=progress))
@@ -232,9 +278,11 @@ def redact_file(
     lang: str = "ja",
     columns: Sequence[str] | None = None,
     progress: Progress | None = None,
+    max_bytes: int | None = None,
+    binary_ok: bool = True,
 ) -> tuple[str, list[Finding]]:
     """The redacted content of ``path`` and the findings (offsets in the original text / cell)."""
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes, binary_ok=binary_ok)
     kind = kind_of(path)
     if kind != "csv":
         return redact_text(text, policy, key=key, lang=lang, subtitles=kind == "subtitles", progress=progress)

@@ -160,6 +160,14 @@ def disable(ctx: Context, username: str) -> StaffRead:
     """Disable an account: no more sign-in; every session and API token of it is revoked (ASVS5 7.4.2)."""
     require_manage(ctx)
     user = find_user(ctx, username)
+    disable_user(ctx, user)
+    return StaffRead.model_validate(user)
+
+
+def disable_user(ctx: Context, user: StaffUser, *, contained: bool = False) -> tuple[int, int]:
+    """Disable ``user`` (authorised by the caller): sessions and tokens revoked, one ``staff.disable`` entry
+    (``contained``: done as an incident's containment step). One's own account is refused. Returns (sessions
+    revoked, tokens revoked)."""
     if is_self(ctx, user):
         raise Conflict(
             "自分自身のアカウントは無効にできません。",
@@ -170,14 +178,15 @@ def disable(ctx: Context, username: str) -> StaffRead:
     sessions = end_sessions(ctx, user.id, "disabled")
     tokens = end_tokens(ctx, user.id)
     ctx.session.flush()
-    record_write(
-        ctx,
-        "staff.disable",
-        (),
-        ("active",),
-        details={"staff_id": user.id, "sessions_revoked": sessions, "tokens_revoked": tokens},
-    )
-    return StaffRead.model_validate(user)
+    details: dict[str, str | int | bool | None] = {
+        "staff_id": user.id,
+        "sessions_revoked": sessions,
+        "tokens_revoked": tokens,
+    }
+    if contained:
+        details["contained"] = True
+    record_write(ctx, "staff.disable", (), ("active",), details=details)
+    return sessions, tokens
 
 
 def enable(ctx: Context, username: str) -> StaffRead:

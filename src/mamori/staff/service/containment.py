@@ -16,16 +16,16 @@ from sqlalchemy import select
 
 from mamori.kernel.auditing import authorise, record_write
 from mamori.kernel.context import Context
-from mamori.kernel.errors import Conflict, NotFound
+from mamori.kernel.errors import NotFound
 from mamori.kernel.policy import Action, Resource
 from mamori.staff import queries
 from mamori.staff.models import StaffSession, StaffUser
 from mamori.staff.schemas import SessionRead
+from mamori.staff.service.accounts import disable_user
 from mamori.staff.service.common import (
     end_sessions,
     end_tokens,
     forget_checked_tokens,
-    is_self,
 )
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -58,29 +58,8 @@ def contain_disable(ctx: Context, username: str) -> tuple[str, dict[str, int]]:
     refused (Conflict), as in :func:`.accounts.disable`."""
     _require_contain(ctx)
     user = _user(ctx, username)
-    if is_self(ctx, user):
-        raise Conflict(
-            "自分自身のアカウントは無効にできません。",
-            "You cannot disable your own account.",
-            code="cannot_disable_self",
-        )
     disabled = 1 if user.active else 0
-    user.active = False
-    sessions = end_sessions(ctx, user.id, "disabled")
-    tokens = end_tokens(ctx, user.id)
-    ctx.session.flush()
-    record_write(
-        ctx,
-        "staff.disable",
-        (),
-        ("active",),
-        details={
-            "staff_id": user.id,
-            "sessions_revoked": sessions,
-            "tokens_revoked": tokens,
-            "contained": True,
-        },
-    )
+    sessions, tokens = disable_user(ctx, user, contained=True)
     return user.id, {"disabled": disabled, "sessions_revoked": sessions, "tokens_revoked": tokens}
 
 
