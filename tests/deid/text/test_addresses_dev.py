@@ -86,3 +86,54 @@ def test_a_venue_address_and_a_company_number_stay() -> None:
     # a home address stays personal even with a company on the line
     text = "ご住所：京都市左京区岡崎西天王町3-1（株式会社宛ではなく自宅）"
     assert found(text, "address") == ["京都市左京区岡崎西天王町3-1"]
+
+
+# --- round 3: addresses over line breaks and OCR noise, English order with the building first ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # cut before the number, the rest on an indented line; spaced digits and 番 / 号 apart
+        (
+            "住所　青森県弘前市大字富田町\n　　　2丁目 1 7 番 3 号\n氏名　岩館 そら",
+            "青森県弘前市大字富田町\n　　　2丁目 1 7 番 3 号",
+        ),
+        # the next line not indented, the building on a line of its own
+        (
+            "現住所\n石川県七尾市大手町\n小島 4 1 2－6\nメゾン大手 1 0 5\n電話 0767-11-2233",
+            "石川県七尾市大手町\n小島 4 1 2－6\nメゾン大手 1 0 5",
+        ),
+        # O / l for 0 / 1, spaces between the parts, half-width kana with voiced marks
+        ("連絡先　長野県 松本市 蟻ケ崎\n　　　　3－l2－2O　ｸﾞﾘｰﾝﾊｲﾂ蟻ケ崎 2O4\n", None),
+        # an address that ends on its line is not joined to the next label
+        ("住所：富山市西町5-9\n電話 076-400-1234", "富山市西町5-9"),
+    ],
+)
+def test_address_over_lines_and_ocr_noise(text: str, address: str | None) -> None:
+    if address is None:  # the whole first address through its room
+        address = text[text.index("長野県") : text.rindex("4") + 1]
+    assert found(text, "address") == [address]
+
+
+def test_a_place_then_a_phone_label_on_the_next_line_is_no_address() -> None:
+    assert found("〒105-0011 東京都港区芝公園\n電話 03-1234-5678", "address") == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Unit 3C, Villa Hamadayama, 2-11-5 Hamadayama, Suginami-ku, Tokyo",  # room, building first, prefecture
+        "c/o Oribe, 3-8-1-702 Shimouma, Setagaya-ku, Tokyo",  # c/o and a four-part number
+        "Apt 12, Ginkgo House Kitahama, 4-2-6 Kitahama, Chuo-ku, Osaka",  # the building word inside the name
+        "5-3-9 Kotobuki, Taito-ku",  # no prefecture after the ward
+        "2-6-14 Daikanyama, Shibuya-ku, Tokyo, room 305",  # the room after the prefecture
+        "1-4-2 Sakae, Naka-ku, Nagoya, Aichi, Hillside Court Sakae #1203",  # the building after it
+    ],
+)
+def test_english_order_addresses(address: str) -> None:
+    assert found(f"My new address is {address}, thanks.\n", "address") == [address]
+
+
+def test_english_order_without_a_ward_or_prefecture_is_no_address() -> None:
+    assert found("Order 2-4-6 Blue Widget arrives Friday.", "address") == []

@@ -209,3 +209,49 @@ def test_keep_from_settings() -> None:
     keep = keep_from_settings(s)
     assert keep.numbers == {"0312345678", "0611112222"} and keep.names == {"株式会社まもり"}
     assert keep_from_settings(Settings()) == KeepList()
+
+
+# --- round 3: a company's numbers and addresses said in more ways -----------------------------------------
+
+
+def test_business_card_with_blank_lines_keeps_the_company_address_and_number() -> None:
+    card = (
+        "株式会社 鶴来テクノ\n技術部 主任\n\n砥 部   湊\nTOBE MINATO\n\n"
+        "〒920-0853\n石川県金沢市本町2－15－1\nポルテ金沢 9F\nTEL 076-200-1180（代表）\n携帯 090-1111-2233\n"
+    )
+    assert found(card, "address") == []
+    assert found(card, "phone") == ["090-1111-2233"]
+
+
+def test_a_home_field_after_a_blank_line_is_not_part_of_a_card() -> None:
+    text = "振込先\n　銀行名　北陸第一銀行　駅前支店\n\n連絡先住所　〒930-0001\n　　富山市新富町 3丁目\n　　4－5　ﾊｲﾂ新富 2O1\n"
+    assert found(text, "address") != []
+
+
+def test_the_label_before_each_number_on_a_line() -> None:
+    sig = "Sayo Kuribara\nPlanning, Kuribara Holdings\nTel (direct): 03-4400-1201 | Main: 03-4400-1200\n"
+    assert found(sig, "phone") == ["03-4400-1201"]
+    sig = "Kuribara Industries\nTEL 045-600-7001 / Mobile 080-6000-7002\n"
+    assert found(sig, "phone") == ["080-6000-7002"]
+
+
+def test_a_shop_line_and_its_tel() -> None:
+    text = "ご来店ありがとうございました。\n\nカフェ砂丘 湖山店\nTEL 0857-20-3344\n"
+    assert found(text, "phone") == []
+    # a labelled field ending in 店 is no shop signature
+    text = "購入店舗：ホシミ電機 湖山店\n電話番号：0857-20-3345\n"
+    assert found(text, "phone") == ["0857-20-3345"]
+
+
+def test_a_company_number_said_in_a_sentence() -> None:
+    text = "白根さん、ありがとうございます。ちなみに市の相談窓口は 0263-30-1100 です。"
+    assert found(text, "phone") == []
+    assert found("Tanabe Trading Co.  06-6300-1200\n", "phone") == []
+    assert found("申請先　松本市役所 市民課 0263-30-1101\n", "phone") == []
+    assert found("お店TEL 0263-30-1102\n", "phone") == []
+    # a person's number in the same sentence stays
+    assert found("窓口の方ではなく、白根さんの番号は 0263-30-1103 です。", "phone") == ["0263-30-1103"]
+
+
+def test_an_event_venue_stays() -> None:
+    assert found("イベント：地酒の試飲会 in 松江市 殿町 3号館 2F\n", "address") == []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Final
 
 from mamori.deid.text.detect.common import Finding, lazy_compile
 from mamori.deid.text.detect.structured import _HIRA, _KANJI, _KATA, _ONE_KANJI_KATA
+from mamori.deid.text.normalize import digits_view, view_span
 
 # --- addresses -------------------------------------------------------------------------------------------
 
@@ -86,18 +88,43 @@ _ROMAJI_PREFS: Final = (
 ).split()
 _EN_ROOM = r"(?:(?:Room|Rm\.?|Apt\.?|Apartment|Unit|Flat|Suite|No\.)\s?\d{1,4}[A-Z]?|#\s?\d{1,4}[A-Z]?|\d{1,4}[A-Z]?)"
 _ROMAJI_WORD = r"[A-Z][a-z]+(?:[- ][A-Z]?[a-z]+)?"
-# English-order Japanese addresses: [Room 305,] [Green Heights 305,] 2-14-7 Kamiuma, Setagaya-ku, Tokyo
+_EN_BLDG_WORD = (
+    r"(?:Mansion|Heights|Haitsu|Corpo|Kopo|Residences?|Bldg\.?|Building|Tower|Heim|Maison|Palace|Court|Villa|"
+    r"Terrace|Apartments?|Hills|Plaza|House|Haus)"
+)
+# a building: Green Heights, Maison Ebisu, Sakura House Shinmachi (the building word first, last or inside)
+_EN_BLDG = (
+    r"(?:(?:[A-Z][A-Za-z-]+\s){0,3}"
+    + _EN_BLDG_WORD
+    + r"(?:\s[A-Z][A-Za-z-]+){0,3}|(?:[A-Z][A-Za-z-]+\s){1,3}"
+    + _EN_BLDG_WORD
+    + r")"
+)
+_EN_ROOM_WORD = r"(?:[Rr]oom|Rm\.?|[Aa]pt\.?|Apartment|Unit|Flat|Suite)"
+_EN_MUNI = r"(?:ku|shi|cho|machi|gun|mura|son|Ku|Shi|Cho|Machi|Gun)"
+# English-order Japanese addresses: [c/o X,] [Room 305,] [Green Heights 305,] 2-14-7[-201] Kamiuma, Setagaya-ku,
+# Tokyo [, room 402 | , Park Terrace #703] — the prefecture may be left off after a -ku / -shi.
 _JA_EN_ADDR = lazy_compile(
     r"(?<![A-Za-z0-9-])"
-    r"(?:(?:(?:Room|Rm\.?|Apt\.?|Apartment|Unit|Flat|Suite)\s?\d{1,4}[A-Z]?|#\s?\d{1,4}[A-Z]?),?\s)?"
-    r"(?:(?:[A-Z][A-Za-z]+\s){1,3}(?:Mansion|Heights|Haitsu|Haitsu|Corpo|Kopo|Residence|Bldg\.?|Building|Tower|"
-    r"Heim|Maison|Palace|Court|Villa|Terrace|Apartments?|Hills|Plaza)(?:\s" + _EN_ROOM + r")?,?\s)?"
-    r"(?:\d{1,2}[- ]?(?:chome|Chome|丁目)[- ,]\s?\d{1,4}(?:-\d{1,4})?|\d{1,4}-\d{1,4}(?:-\d{1,4})?)"
-    r"(?:,?\s(?:" + _ROMAJI_WORD + r"(?:-(?:ku|shi|cho|machi|gun|mura|son|Ku|Shi|Cho|Machi|Gun))?"
-    r"(?:\s(?:Ward|City|Town|Village))?)){0,4}"
-    r",?\s(?:" + "|".join(_ROMAJI_PREFS) + r")(?:-(?:to|fu|ken|Ken|Fu|To|do|Do)|\s(?:Prefecture|Pref\.))?"
+    r"(?:c/o\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?,\s)?"
+    r"(?:(?:" + _EN_ROOM_WORD + r"\s?\d{1,4}[A-Z]?|#\s?\d{1,4}[A-Z]?),?\s)?"
+    r"(?:" + _EN_BLDG + r"(?:\s" + _EN_ROOM + r")?,?\s)?"
+    r"(?:\d{1,2}[- ]?(?:chome|Chome|丁目)[- ,]\s?\d{1,4}(?:-\d{1,4})?|\d{1,4}-\d{1,4}(?:-\d{1,4}){0,2})"
+    r"(?P<parts>(?:,?\s(?!(?:"
+    + "|".join(_ROMAJI_PREFS)
+    + r")\b(?!-))(?:"
+    + _ROMAJI_WORD
+    + r"(?:-"
+    + _EN_MUNI
+    + r")?"
+    r"(?:\s(?:Ward|City|Town|Village))?)){0,4})"
+    r"(?P<pref>,?\s(?:"
+    + "|".join(_ROMAJI_PREFS)
+    + r")(?:-(?:to|fu|ken|Ken|Fu|To|do|Do)|\s(?:Prefecture|Pref\.))?)?"
+    r"(?(pref)(?:,\s(?:" + _EN_ROOM_WORD + r"\s?\d{1,4}[A-Z]?|" + _EN_BLDG + r"(?:\s" + _EN_ROOM + r")?))?)"
     r"(?![A-Za-z0-9])"  # the postal code after it is a postal_code finding of its own
 )
+_EN_MUNI_END = lazy_compile(r"-" + _EN_MUNI + r"(?:\s(?:Ward|City|Town|Village))?$|\s(?:Ward|City)$")
 _DIGIT_SPACE_UPPER = lazy_compile(r"\d\s[A-Z]")
 _EN_JA_HINT = lazy_compile(r"\d-\d{1,4},? [A-Z][a-z]|[Cc]home")
 _KANJI_RUN = lazy_compile(r"[" + _KANJI + r"]+")
@@ -139,7 +166,16 @@ _TAIL_SEP = r"(?:[ 　]?[、,，]?[ 　]?|\n[ 　]+)"
 _TAILS = (
     # a building name (ハイツ, コーポ … anywhere in it) and a room: パークハイツ大通 1105
     lazy_compile(
-        _TAIL_SEP + _NAME_CH_H + r"{0,14}?" + _BUILDING + _NAME_CH_H + r"{0,10}?[ 　]?" + _ROOMS + _TAIL_END
+        r"(?:"
+        + _TAIL_SEP
+        + r"|\n)"
+        + _NAME_CH_H
+        + r"{0,14}?"
+        + _BUILDING
+        + _NAME_CH_H
+        + r"{0,10}?[ 　]?"
+        + _ROOMS
+        + _TAIL_END
     ),
     # any name with a room number: ソレイユ江端 C-2
     lazy_compile(_TAIL_SEP + _NAME_CH + r"{1,16}?[ 　]?" + _ROOMS + _TAIL_END),
@@ -208,9 +244,85 @@ def _address_matches(norm: str) -> list[re.Match[str]]:
 
 
 _ADDR_HINT = lazy_compile(r"[市区町村郡][^\n]{0,24}\d")
+# Where a form or a scan breaks an address: a line that names a place (都道府県市区町村郡 in it) and ends in a
+# kanji / kana, continued on the next line (indented or not) by more of it; spaces a scan puts between the parts
+# (東京都 杉並区, 辻 4丁目, 1丁目 49 番 6 号).
+# The whitespace character comes first (the look-behinds after it) so the engine skips other characters fast.
+_ADDR_BREAK = lazy_compile(
+    r"[\n \t](?:(?<=[" + _KANJI + _KATA + _HIRA + r"]\n)[ \t]*(?=[\d" + _KANJI + _KATA + r"])"
+    r"(?!電話|携帯|氏名|お?名前|ふりがな|フリガナ|メール|生年|連絡|職業|勤務|性別|年齢|備考|担当|自宅)"
+    r"|(?<=[都道府県市区郡][ \t])[ \t]*(?=[" + _KANJI + _KATA + r"])"
+    r"|(?<=[" + _KANJI + _KATA + _HIRA + r"][ \t])[ \t]*(?=\d)|(?<=\d[ \t])[ \t]*(?=[番号丁条]))"
+)
+_PLACE_IN_LINE = lazy_compile(r"[都道府県市区町村郡]")
+_LOT_END = lazy_compile(r"(?:\d|号|番地?|階|室)$")
+
+
+def _joined_view(norm: str) -> tuple[str, list[int] | None]:
+    """``norm`` with the breaks and spaces inside an address taken out and half-width voiced kana composed again
+    (ﾚｼﾞﾃﾞﾝｽ); with the offset in ``norm`` of each character (None: nothing changed)."""
+    drop: list[int] = []
+    joined: dict[int, int] = {}  # a line break taken out -> where the line before it starts
+    for m in _ADDR_BREAK.finditer(norm):
+        nl = norm.rfind("\n", 0, m.start())
+        a = joined.get(nl, nl + 1)  # a line joined to the one before it starts where that one does
+        if _PLACE_IN_LINE.search(norm, max(a, m.start() - 40), m.start()) is None:
+            continue
+        if norm[m.start()] == "\n":
+            # an address cut before its number, not a sentence or a finished address (…6号 / 氏名)
+            if "。" in norm[a : m.start()] or _LOT_END.search(norm, max(a, m.start() - 12), m.start()):
+                continue
+            joined[m.start()] = a
+        drop.extend(range(m.start(), m.end()))
+    chars = list(norm) if drop or "\u3099" in norm or "\u309a" in norm else []
+    if chars:
+        for i, c in enumerate(norm):
+            if c in "\u3099\u309a" and i > 0:
+                composed = unicodedata.normalize("NFC", norm[i - 1] + c)
+                if len(composed) == 1:
+                    chars[i - 1] = composed
+                    drop.append(i)
+    if not drop:
+        return norm, None
+    dropped = set(drop)
+    keep = [i for i in range(len(norm)) if i not in dropped]
+    return "".join(chars[i] for i in keep), keep
+
+
+def _address_view(norm: str) -> tuple[str, tuple[int, ...] | None]:
+    """``norm`` for the Japanese address pattern: breaks and spaces inside an address taken out (``_joined_view``)
+    and OCR noise undone (``digits_view``: 3 8 5-2, 2-l8-1O); with the offset in ``norm`` of each character
+    (None: the same offsets)."""
+    joined, outer = _joined_view(norm)
+    if outer is None and not _ADDR_HINT.search(norm):
+        return norm, None
+    view, inner = digits_view(joined)
+    if outer is None:
+        return view, inner
+    if inner is None:
+        return view, tuple(outer)
+    return view, tuple(outer[i] for i in inner)
 
 
 def _find_addresses(norm: str) -> list[Finding]:
+    out: list[Finding] = []
+    view, positions = _address_view(norm)
+    if positions is not None:
+        for f in _find_ja_addresses(view):
+            out.append(Finding("address", *view_span(positions, f.start, f.end)))
+    else:
+        out += _find_ja_addresses(view)
+    if _DIGIT_SPACE_UPPER.search(norm):
+        for m in _en_addr_pattern().finditer(norm):
+            out.append(Finding("address", m.start(), m.end()))
+        if _EN_JA_HINT.search(norm):
+            for m in _JA_EN_ADDR.finditer(norm):
+                if m.group("pref") or _EN_MUNI_END.search(m.group("parts")):
+                    out.append(Finding("address", m.start(), m.end()))
+    return out
+
+
+def _find_ja_addresses(norm: str) -> list[Finding]:
     out: list[Finding] = []
     for m in _address_matches(norm) if _ADDR_HINT.search(norm) else ():
         if not m.group("pref") and not re.search(r"[市区]", m.group("city")):
@@ -227,12 +339,6 @@ def _find_addresses(norm: str) -> list[Finding]:
         if bldg and re.search(r"(?:です|ます|様(?!方)|さん|にお|に住)", bldg):
             end = m.start("bldg")
         out.append(Finding("address", s, _extend_tail(norm, end)))
-    if _DIGIT_SPACE_UPPER.search(norm):
-        for m in _en_addr_pattern().finditer(norm):
-            out.append(Finding("address", m.start(), m.end()))
-        if _EN_JA_HINT.search(norm):
-            for m in _JA_EN_ADDR.finditer(norm):
-                out.append(Finding("address", m.start(), m.end()))
     return out
 
 

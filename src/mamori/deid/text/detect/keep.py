@@ -70,45 +70,61 @@ _COMPANY_DIAL = ("0120", "0800", "0570")
 _MOBILE = ("090", "080", "070")
 _COMPANY_LINE = lazy_compile(
     r"株式会社|有限会社|合同会社|合資会社|合名会社|社団法人|財団法人|\(株\)|㈱|\(有\)|㈲|支店|支社|本社|本店|営業所|事業所"
-    r"|事務所|クリニック|医院|病院"
-    r"|\b(?:Co\.,?\s?Ltd|CO\.,?\s?LTD|Inc|INC|Corp|Corporation|CORP|LLC|K\.K\.|Ltd|LTD|GmbH|PLC)\b"
+    r"|事務所|クリニック|医院|病院|(?:^|(?<=\n))[^:\n]*\S店(?=\s*$)"
+    r"|\b(?:Co\.,?\s?Ltd|CO\.,?\s?LTD|Inc|INC|Corp|Corporation|CORP|LLC|K\.K\.|Ltd|LTD|GmbH|PLC|Holdings|Industries)\b"
 )
 _COMPANY_NUMBER_LABEL = lazy_compile(
     r"TEL|Tel\b|tel\b|Phone|電話|代表|FAX|Fax|fax|ファックス|ファクス|フリーダイヤル|ナビダイヤル|Main|(?:^|\s)[TF][:.]"
 )
 _PERSONAL_LABEL = lazy_compile(r"直通|携帯|個人|[Mm]obile|MOBILE|[Cc]ell|CELL|[Dd]irect|DIRECT|\bDID\b")
 _SIG_SPAN = 5  # lines either side of a company line that can belong to its signature block
+_CARD_SPAN = 9  # lines below the company's name on a business card (short lines only)
 # A cheap test before _COMPANY_LINE: every word it matches contains one of these.
 _COMPANY_HINT = lazy_compile(
-    r"会社|法人|支店|支社|本社|本店|営業所|事業所|事務所|クリニック|医院|病院|\([株有]\)|㈱|㈲|Co\.|CO\.|Inc|INC|Corp|CORP|LLC|K\.K\.|Ltd|LTD|GmbH|PLC"
+    r"会社|法人|店|支社|本社|営業所|事業所|事務所|クリニック|医院|病院|\([株有]\)|㈱|㈲|Co\.|CO\.|Inc|INC|Corp|CORP|LLC|K\.K\.|Ltd|LTD|GmbH|PLC|Holdings|Industries"
 )
 _NOT_A_SIGNATURE_LINE = lazy_compile(r"[。：]|: |\bmet\b|\bof\b")
 
 
 def _company_line(norm: str, a: int, b: int) -> bool:
     """A short line naming a company, not a sentence or a labelled field (「訪問先：…株式会社」, "met X of Y Inc.")."""
+    line = norm[a:b].strip()
     return (
-        len(norm[a:b].strip()) <= 40
+        len(line) <= (60 if line.isascii() else 40)
         and _COMPANY_LINE.search(norm, a, b) is not None
         and _NOT_A_SIGNATURE_LINE.search(norm, a, b) is None
     )
 
 
+def _card_line(line: str) -> bool:
+    """A short line of a business card (a name, a title), not a sentence or a labelled home field: a blank line
+    above it does not end the card."""
+    return (
+        len(line.strip()) <= 30 and "。" not in line and "、" not in line and _HOME_CUE.search(line) is None
+    )
+
+
 def _in_signature_block(norm: str, line_start: int, line_end: int) -> bool:
     """Whether the line is in a company's signature block: a line naming a company within a few lines of it,
-    with no blank line between."""
+    with no blank line between (on a business card — the company's name first, then short lines — a single blank
+    line above is no end)."""
     if _company_line(norm, line_start, line_end):
         return True
+    card = _card_line(norm[line_start:line_end])  # every line passed so far is a card's short line
     a = line_start
-    for _ in range(_SIG_SPAN):  # lines above
-        if a == 0:
-            break
+    steps = 0
+    while steps < (_CARD_SPAN if card else _SIG_SPAN) and a > 0:  # lines above
         a0 = norm.rfind("\n", 0, a - 1) + 1
         if not norm[a0 : a - 1].strip():
-            break
+            if not card or a0 == 0 or not norm[norm.rfind("\n", 0, a0 - 1) + 1 : a0 - 1].strip():
+                break  # a blank line after a sentence, or two blank lines
+            a = a0
+            continue
         if _company_line(norm, a0, a - 1):
             return True
+        card = card and _card_line(norm[a0 : a - 1])
         a = a0
+        steps += 1
     b = line_end
     for _ in range(_SIG_SPAN):  # lines below
         if b >= len(norm):
@@ -133,7 +149,12 @@ def _company_number(norm: str, start: int, digits: str, company_named: bool) -> 
     a = norm.rfind("\n", 0, start) + 1
     b = norm.find("\n", start)
     b = len(norm) if b < 0 else b
-    if _PERSONAL_LABEL.search(norm, a, b) or not _COMPANY_NUMBER_LABEL.search(norm, a, b):
+    # the label is the words before the number, after any number before it: "TEL 045-… / Mobile 080-…"
+    label = norm[a:start]
+    prev = _LAST_NUMBER.search(label)
+    if prev:
+        label = label[prev.end() :]
+    if _PERSONAL_LABEL.search(label) or not _COMPANY_NUMBER_LABEL.search(label):
         return False
     return _in_signature_block(norm, a, b)
 
@@ -142,15 +163,18 @@ def _company_number(norm: str, start: int, digits: str, company_named: bool) -> 
 # "Serizawa Estate, 03-…", 猪狩運輸株式会社 呉営業所 0823-… (the words just before it on its line).
 _COMPANY_NUMBER_CUE = lazy_compile(
     r"代表|店舗|事務所|窓口|本社|本店|支店|支社|営業所|センター|[^\s]店[\s:：)）]|株式会社|有限会社|[Mm]ain|branch|[Ss]tore"
-    r"|[Ss]hop|front desk|[Oo]ffice|[Cc]ompany|Co\.|Inc\.?|Corp|Ltd|KK|Estate|Trading|Clinic|院の"
+    r"|[Ss]hop|front desk|[Oo]ffice|[Cc]ompany|Co\.|Inc\.?|Corp|Ltd|KK|Estate|Trading|Clinic|院の|法人|役所|役場"
+    r"|店(?:TEL|Tel|電話|番号)"
 )
+_SENTENCE_END = lazy_compile(r"[。!?！？]|(?<!Co)(?<!Inc)(?<!Ltd)(?<!No)\.\s")
+_LAST_NUMBER = lazy_compile(r".*\d[\d\s()\-‐]*\d")
 _PERSONAL_CUE = lazy_compile(
-    r"直通|携帯|個人|自宅|ご本人|本人|[Mm]obile|MOBILE|[Cc]ell|[Dd]irect|DIRECT|\bDID\b|[Hh]ome|さん|様|[。.!?]\s"
+    r"直通|携帯|個人|自宅|ご本人|本人|[Mm]obile|MOBILE|[Cc]ell|[Dd]irect|DIRECT|\bDID\b|[Hh]ome|さん|様"
 )
 _CUE_WINDOW = 30
 # A company's or a venue's address: 会場は…, 所在地…, 本社 〒…, 場所：…株式会社（…）
 _PLACE_CUE = lazy_compile(
-    r"会場|(?<!設置)場所|所在地|本社|本店|支店|支社|営業所|事務所|オフィス|スタジオ|店舗|当院|当社|弊社|Clinic|[Oo]ffice"
+    r"会場|(?<!設置)場所|所在地|本社|本店|支店|支社|営業所|事務所|オフィス|スタジオ|店舗|当院|当社|弊社|イベント|Clinic|[Oo]ffice"
 )
 _HOME_CUE = lazy_compile(r"住所|自宅|お届け|送付先|届け先|設置|引越|転居|在住|住ん|[Hh]ome|[Aa]ddress|現地")
 
@@ -164,6 +188,13 @@ def _company_number_said(norm: str, start: int, digits: str) -> bool:
     if digits.startswith(_MOBILE):
         return False
     before = _before(norm, start)
+    ends = [m.end() for m in _SENTENCE_END.finditer(before)]
+    if ends:  # only the sentence the number is in: …さん、ありがとう。窓口は 026-… is the office's
+        before = before[ends[-1] :]
+    # only the words after the previous number on the line: "Tel (direct): 03-… | Main: 03-…"
+    prev = _LAST_NUMBER.search(before)
+    if prev:
+        before = before[prev.end() :]
     return _COMPANY_NUMBER_CUE.search(before) is not None and _PERSONAL_CUE.search(before) is None
 
 
