@@ -20,7 +20,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# Browser libraries from pinned npm packages (web-vendor/package-lock.json, ADR 0024), re-installed when the lock
+# changes; without npm the web app still runs and shows its charts' tables only.
+web-vendor/node_modules/.installed: web-vendor/package.json web-vendor/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd web-vendor && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm がないためグラフを入れません（表のみ表示） / npm not found: charts not installed, tables only (apt-get install npm)"; fi
+
+install: $(VENV)/.installed web-vendor/node_modules/.installed
 
 # The demo's operator is fictional (the published notice, the letters and the e-mails name it); production sets
 # its own MAMORI_OPERATOR_* and MAMORI_PRIVACY_CONTACT (docs/notice.md). Only for `make run`, never the tests.
@@ -69,4 +76,4 @@ clean:
 	@if [ -f "$(MAMORI_HOME)/store.json" ]; then \
 		id=$$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store_id"])' "$(MAMORI_HOME)/store.json"); \
 		rm -rf "$$HOME/.config/mamori/stores/$$id"; fi
-	rm -rf $(VENV) .mamori .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mamori .pytest_cache .mypy_cache .ruff_cache web-vendor/node_modules

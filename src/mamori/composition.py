@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     import typer
 
+    from mamori.contact.service.lists import SavedSegment
     from mamori.kernel.context import Actor, Context
     from mamori.kernel.notice import NoticeVersion
     from mamori.kernel.registry import DatasetUse, Hold, StaffHolding, TextFinding
@@ -32,11 +33,14 @@ def register_all() -> None:
     global _registered
     if _registered:
         return
+    from mamori.analytics import permissions as analytics_permissions
+    from mamori.analytics import sources as analytics_sources
     from mamori.consent import permissions as consent_permissions
     from mamori.consent import sources as consent_sources
     from mamori.contact import permissions as contact_permissions
     from mamori.contact import sources as contact_sources
     from mamori.contact.service import campaigns as _campaign_mail  # noqa: F401  (the "campaign" mail hooks)
+    from mamori.contact.service.lists import register_segment_source
     from mamori.customers import permissions as customers_permissions
     from mamori.customers import sources as customers_sources
     from mamori.deid import permissions as deid_permissions
@@ -74,6 +78,7 @@ def register_all() -> None:
     contact_permissions.register()
     incidents_permissions.register()
     lifecycle_permissions.register()
+    analytics_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()
@@ -81,6 +86,8 @@ def register_all() -> None:
     contact_sources.register()
     incidents_sources.register()
     lifecycle_sources.register()
+    analytics_sources.register()
+    register_segment_source(_saved_segment)  # issue 24: ``--segment @name`` in contact lists
     registry.register_retention_hold(_RightsHold())  # R-22-1: an open request stops a retention disposal
     registry.register_staff_holdings(_customers_owned)  # issue 21: customers owned, shown when disabling
     register_jobs()  # issue 21: the action jobs.manage and every slice's scheduled job (docs/scheduler.md)
@@ -100,6 +107,14 @@ def _scan_text(text: str) -> list[TextFinding]:
     from mamori.deid import text as deid_text
 
     return deid_text.scan(text)
+
+
+def _saved_segment(ctx: Context, name: str) -> SavedSegment | None:
+    """The analytics slice's saved segments (``mamori.analytics.service.segments.for_contact``), imported at first
+    use (the analytics service loads the deid slice)."""
+    from mamori.analytics.service import segments
+
+    return segments.for_contact(ctx, name)
 
 
 def _dataset_guard(ctx: Context, use: DatasetUse) -> None:

@@ -20,6 +20,7 @@ SLICES: tuple[str, ...] = (
     "contact",
     "incidents",
     "lifecycle",
+    "analytics",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

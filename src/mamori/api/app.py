@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from mamori import __version__
 from mamori import composition as bootstrap
+from mamori.analytics.api import router as analytics_router
 from mamori.api import audit, auth
 from mamori.consent.api import router as consent_router
 from mamori.contact.api import router as contact_router
@@ -113,6 +114,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         contact_router,  # /contact: lists, reach checks, campaigns, inbound (issue 20)
         lifecycle_router,  # /handovers, /retention, /quality (issue 21)
         incidents_router,  # /incidents (issue 22)
+        analytics_router,  # /kpi, /analytics/... (issue 24)
         purposes_router,
         staff_router,
         provision_router,

@@ -18,10 +18,10 @@ import pyotp
 from faker import Faker
 from faker.exceptions import UniquenessException
 
+from mamori.cli import demo_purchases
 from mamori.consent import service as consent_service
 from mamori.consent.schemas import ConsentIn
 from mamori.customers.schemas import (
-    ActivityIn,
     CustomerCreate,
     ProvenanceIn,
     clean_email,
@@ -110,6 +110,26 @@ PURPOSES = [
         marketing=True,
     ),
     PurposeCreate(
+        code="recommend",
+        title_ja="ご購入履歴の分析に基づくおすすめのご案内",
+        title_en="Recommendations based on your purchase history",
+        text_ja="ご購入・お問い合わせの履歴を分析（プロファイリングを含みます）し、お客様に合うと考えられる商品を、"
+        "氏名・フリガナ・郵便番号・住所・電話番号を用いてお電話または郵便でご案内します（メールアドレスは同じ方への"
+        "重複したご案内を避けるために用います）。"
+        "ご案内の停止はいつでも、連絡手段ごとにお申し出いただけます。",
+        text_en="We analyse your purchase and inquiry history (including profiling) and tell you about products we "
+        "think suit you, by phone or post, using your name and its reading, postal code, address and phone "
+        "number (your e-mail address keeps one person from receiving the same offer twice). You can ask us at any time "
+        "to stop, one way of contact at a time.",
+        categories=[Category.IDENTIFIER, Category.CONTACT, Category.BEHAVIOUR],
+        retention_days=1095,
+        lawful_basis="legitimate_interests",
+        balancing_ref="LIA-2026-11-recommend",
+        channels=["phone", "post"],
+        marketing=True,
+        profiling=True,  # issue 24: segments cut by analysis may select whom this purpose contacts (R-17-1)
+    ),
+    PurposeCreate(
         code="partner-sharing",
         title_ja="提携先へのご案内のための提供",
         title_en="Provision to partners for their offers",
@@ -137,6 +157,7 @@ PURPOSES = [
         categories=[Category.ATTRIBUTE, Category.BEHAVIOUR],
         consent_gdpr=True,
         retention_days=1095,
+        profiling=True,
     ),
 ]
 
@@ -151,7 +172,13 @@ STAFF = [
         None,
         "mamori --as takahashi customers find -p support --name '…'",
     ),
-    ("ito", "伊藤 彩", Role.ANALYST, None, "mamori --as ito customers list -p analytics  (→ 拒否 R-23-2)"),
+    (
+        "ito",
+        "伊藤 彩",
+        Role.ANALYST,
+        None,
+        "mamori --as ito analytics rfm -p analytics  (氏名は見えません：仮名と集計)",
+    ),
     (
         "nakamura",
         "中村 直樹",
@@ -345,6 +372,10 @@ def generate(
     fake.seed_instance(seed)
     rng = random.Random(seed)
     crng = random.Random(seed + 20)  # issue 20's contact plan, apart: the rest of the data stays as it was
+    hrng = random.Random(seed + 24)  # issue 24's purchase histories (demo_purchases), apart in the same way
+    rrng = random.Random(
+        seed + 25
+    )  # issue 24's "recommend" purpose (notified to some), apart in the same way
     contact = {"outbound": 0, "email_opt_in": 0, "email_stopped": 0, "do_not_contact_phone": 0, "stopped": 0}
     now = runtime.clock.now()
     owners: dict[str, str] = {}
@@ -386,6 +417,8 @@ def generate(
                 codes.append("analytics")
             if crng.random() < 0.6:  # told of outbound offers (phone, post, e-mail with opt-in)
                 codes.append("outbound")
+            if "analytics" in codes and rrng.random() < 0.6:  # told that analysis chooses what is offered
+                codes.append("recommend")
             roll = rng.random()
             if partner:  # the point-card application form, on paper: purposes stated in writing (明示)
                 prov = ProvenanceIn(
@@ -404,20 +437,10 @@ def generate(
                     notice_version=NOTICE,
                     source="2026年 秋の新製品展示会（名刺交換）",
                 )
-            acts = []
-            for _ in range(rng.randint(1, 6)):
-                when = now - timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 1440))
-                if rng.random() < 0.6:
-                    acts.append(
-                        ActivityIn(
-                            kind="purchase",
-                            body=rng.choice(PRODUCTS),
-                            amount=rng.randrange(1980, 89800, 10),
-                            occurred_at=when,
-                        )
-                    )
-                else:
-                    acts.append(ActivityIn(kind="inquiry", body=rng.choice(INQUIRIES), occurred_at=when))
+            # issue 24: purchases with repeat buyers, seasons and churners, inquiries and calls (demo_purchases);
+            # the main rng still makes the former loop's draws, so owners, consents and the rest stay as they were
+            demo_purchases.replay_old_draws(rng, PRODUCTS, INQUIRIES)
+            acts = demo_purchases.history(hrng, now, products=PRODUCTS, inquiries=INQUIRIES)
             activities += len(acts)
             items.append((data, prov, codes, rng.choice(owner_ids) if owner_ids else None, acts))
             plan.append((marketing, partner, "outbound" in codes))

@@ -147,6 +147,18 @@ _DEFERRED: tuple[tuple[str, str, str, str], ...] = (
         "register",
         "仮名加工情報・匿名加工情報の作成と再識別リスク評価 (tabular)",
     ),
+    (
+        "analytics",
+        "mamori.analytics.cli:app",
+        "group",
+        "顧客分析（利用目的の範囲内）・KPI・チェックリスト・データマップ / customer analytics within purpose",
+    ),
+    (
+        "kpi",
+        "mamori.analytics.cli.kpi:kpi",
+        "command",
+        "KPI（CAC・LTV・リピート率・離反率・データ品質と、プライバシーの指標） / the KPI dashboard.",
+    ),
 )
 # The order of `mamori --help` (as before the groups were deferred).
 _ORDER = (
@@ -181,6 +193,8 @@ _ORDER = (
     "keys",
     "text",
     "deid",
+    "analytics",
+    "kpi",
 )
 
 

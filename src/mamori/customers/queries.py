@@ -650,3 +650,21 @@ def last_activity_at(ids: Sequence[str]) -> Select[str, Any]:
 def live_customer_ids() -> Select[str]:
     """Every customer not erased (ids), in id order — the demo's confirmation dates (issue 21)."""
     return select(Customer.id).where(Customer.erased_at.is_(None)).order_by(Customer.id)
+
+
+def analysis_activities(
+    ctx: Context,
+    scope: Scope,
+    *,
+    ids: Sequence[str] | None = None,
+    only: frozenset[str] | None = None,
+) -> Select[str, str, str, Any, bytes | None]:
+    """The activities of the live customers of ``ids`` (or the actor's row scope) as (customer id, activity id,
+    kind, occurred_at, sealed amount) — what an analysis reads (issue 24). The note text is not selected."""
+    stmt = (
+        select(Activity.customer_id, Activity.id, Activity.kind, Activity.occurred_at, Activity.amount_enc)
+        .join(Customer, Customer.id == Activity.customer_id)
+        .where(Customer.erased_at.is_(None))
+        .order_by(Activity.customer_id, Activity.occurred_at)
+    )
+    return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=None)  # type: ignore[no-any-return]

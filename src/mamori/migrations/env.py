@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import mamori.analytics.models
 import mamori.consent.models
 import mamori.contact.models
 import mamori.customers.models

@@ -181,6 +181,17 @@ def _purposes(ctx: Context) -> tuple[Section, dict[str, Words]]:
                     ),
                 )
             )
+        if p.profiling:  # issue 24 / R-17-1: a purpose that includes analysis or profiling says so
+            facts.append(
+                Fact(
+                    label=_w("分析・プロファイリング", "Analysis and profiling"),
+                    value=_w(
+                        "この目的には、ご購入・ご利用の履歴や属性の分析（プロファイリング）が含まれます。",
+                        "This purpose includes analysing your purchase and usage history and attributes "
+                        "(profiling).",
+                    ),
+                )
+            )
         facts.extend(_contact_facts(p.channels, p.marketing))
         entries.append(
             Entry(heading=_w(p.title_ja, p.title_en), paragraphs=[_w(p.text_ja, p.text_en)], facts=facts)

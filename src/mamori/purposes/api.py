@@ -53,8 +53,9 @@ def purpose_versions(ctx: PlainContext, code: Code) -> list[PurposeRead]:
     responses=responses(401, 403, 409, 422),
 )
 def add_purpose(ctx: PlainContext, body: PurposeCreate) -> PurposeRead:
-    """利用目的を登録（曖昧な表現には warnings、R-17-1。連絡手段 ``channels``、広告宣伝 ``marketing``） / register a
-    purpose (its contact channels and whether it is advertising)."""
+    """利用目的を登録（曖昧な表現には warnings、R-17-1。連絡手段 ``channels``、広告宣伝 ``marketing``、分析・
+    プロファイリングを含む ``profiling``） / register a purpose (its contact channels, whether it is advertising,
+    whether it includes analysis and profiling)."""
     return _with_optin_note(service.add(ctx, body))
 
 
@@ -65,7 +66,8 @@ def add_purpose(ctx: PlainContext, body: PurposeCreate) -> PurposeRead:
     responses=responses(401, 403, 404, 422),
 )
 def revise_purpose(ctx: PlainContext, code: Code, body: PurposeCreate) -> PurposeRead:
-    """新しい版を登録（R-17-2。連絡手段の変更も新しい版） / a new version (changing the channels too)."""
+    """新しい版を登録（R-17-2。連絡手段・分析の有無の変更も新しい版） / a new version (changing the channels or
+    the profiling flag too)."""
     return _with_optin_note(service.revise(ctx, body.model_copy(update={"code": code})))
 
 

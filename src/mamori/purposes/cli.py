@@ -55,7 +55,7 @@ def list_(
             p.code,
             _version(st, p.version),
             p.title_en if st.lang == "en" else p.title_ja,
-            labels.values("data_category", [c.value for c in p.categories], st.lang),
+            _categories_label(st, [c.value for c in p.categories], p.profiling),
             _consent_label(st, p.consent_appi, p.consent_gdpr),
             _basis_label(st, p.lawful_basis, p.art9_condition, p.art10),
             _yesno(st, p.third_party),
@@ -105,6 +105,7 @@ def show(
             rows.append(("purpose_field.balancing", p.balancing_ref))
         for key, text in rows:
             console.print(f"  {labels.label(key, st.lang)}{sep}{text}", markup=False, highlight=False)
+        console.print(f"  {_profiling_head(st)}{sep}{_yesno(st, p.profiling)}", markup=False, highlight=False)
         for head, text in _channel_rows(st, p.channels, p.marketing):
             console.print(f"  {head}{sep}{text}", markup=False, highlight=False, soft_wrap=True)
 
@@ -115,6 +116,21 @@ def _version(st: CliState, version: int) -> str:
 
 def _yesno(st: CliState, flag: bool) -> str:
     return labels.label("yesno.yes" if flag else "yesno.no", st.lang)
+
+
+def _profiling_head(st: CliState) -> str:
+    return st.t("分析・プロファイリング", "Analysis and profiling")
+
+
+def _categories_label(st: CliState, categories: list[str], profiling: bool) -> str:
+    """For ``purposes list``: the data categories, with 「（分析・プロファイリングを含む）」 for a purpose whose
+    notice says it includes analysis / profiling (issue 24, R-17-1)."""
+    words = labels.values("data_category", categories, st.lang)
+    return (
+        words + st.t("（分析・プロファイリングを含む）", " (incl. analysis and profiling)")
+        if profiling
+        else words
+    )
 
 
 def _consent_label(st: CliState, appi: bool, gdpr: bool) -> str:
@@ -233,6 +249,7 @@ def _add_or_revise(ctx: typer.Context, revise: bool, **kw: object) -> None:
     note = optin_note(st, result.channels, result.marketing)
     if note:
         console.print(f"ℹ {note}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{_profiling_head(st)}: {_yesno(st, result.profiling)}", markup=False, highlight=False)
     for w in result.warnings:
         err_console.print(f"⚠ {w}", markup=False)
     if result.pending_notice is not None:
@@ -323,6 +340,12 @@ def add(
         "--marketing",
         help="広告宣伝の目的（メール・SMSは事前の同意が必要: 特定電子メール法 第3条） / advertising",
     ),
+    profiling: bool = typer.Option(
+        False,
+        "--profiling",
+        help="分析・プロファイリングを含む目的（日本語の文面に「分析」か「プロファイリング」と書き、行動か属性の"
+        "区分を含めること。R-17-1。改定は新しい版） / includes analysis and profiling",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """利用目的を登録する（曖昧な表現は警告） / register a purpose (vague wording is warned about)."""
@@ -345,6 +368,7 @@ def add(
         art10=art10,
         channels=channels,
         marketing=marketing,
+        profiling=profiling,
         json_out=json_out,
     )
 

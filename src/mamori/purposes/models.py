@@ -49,3 +49,6 @@ class PurposeVersion(Base):
     # purpose contacts nobody) and whether it is advertising (広告宣伝: e-mail / SMS need prior opt-in, TE-3).
     channels: Mapped[str] = mapped_column(String(64), default="", server_default="")
     marketing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Issue 24: the notice says the purpose includes analysis / profiling (分析・プロファイリング, R-17-1); only such a
+    # purpose lets the analytics slice analyse personal data. A change is a new version, like every other field.
+    profiling: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -54,6 +54,9 @@ class PurposeCreate(InputModel):
     # Issue 20: the channels the purpose contacts people by (電話 / メール / 郵送 / SMS / 訪問); none: no contact.
     channels: list[str] = Field(default_factory=list, max_length=len(CHANNELS))
     marketing: bool = False  # advertising (広告宣伝): e-mail and SMS need the person's prior opt-in (TE-3)
+    # Issue 24: includes analysis / profiling (分析・プロファイリングを含む). R-17-1: the Japanese notice text must say
+    # so (分析 / プロファイリング) and the purpose must cover the behaviour or attribute category it analyses.
+    profiling: bool = False
 
     @field_validator("channels")
     @classmethod
@@ -107,6 +110,7 @@ class PurposeRead(BaseModel):
     art10: bool = False
     channels: list[str] = []
     marketing: bool = False
+    profiling: bool = False  # issue 24: includes analysis / profiling (分析・プロファイリングを含む)
     warnings: list[str] = []
     # after a revision: how many persons were notified of an older version only and need the new notice
     pending_notice: int | None = None

@@ -95,6 +95,38 @@ def _lawful_basis(data: PurposeCreate) -> PurposeCreate:
     return data.model_copy(update={"lawful_basis": basis, "consent_gdpr": basis == "consent"})
 
 
+# Issue 24: what analysis / profiling reads. A purpose flagged ``profiling`` must cover one of these categories.
+PROFILED_CATEGORIES: frozenset[Category] = frozenset({Category.BEHAVIOUR, Category.ATTRIBUTE})
+# R-17-1: the Japanese notice text of a profiling purpose must say so in one of these words.
+PROFILING_WORDS = re.compile(r"分析|プロファイリング")
+
+
+def check_profiling(data: PurposeCreate) -> None:
+    """Issue 24 / R-17-1: a purpose that includes analysis or profiling must say so in its Japanese notice text
+    (分析 / プロファイリング) and cover the behaviour or attribute data the analysis reads. Raises
+    ValidationFailed; a purpose not flagged ``profiling`` passes."""
+    if not data.profiling:
+        return
+    if not PROFILED_CATEGORIES.intersection(data.categories):
+        raise ValidationFailed(
+            "分析・プロファイリングを含む利用目的は、分析の対象となる行動（behaviour）または属性（attribute）の"
+            "データ区分を含めてください。",
+            "A purpose that includes analysis or profiling must cover the behaviour or attribute data category "
+            "the analysis reads.",
+            rule_id=R_17_1.id,
+            code="profiling_without_category",
+        )
+    if not PROFILING_WORDS.search(unicodedata.normalize("NFKC", data.text_ja)):
+        raise ValidationFailed(
+            "分析・プロファイリングを含む利用目的は、その旨（「分析」または「プロファイリング」）を利用目的の文面"
+            "（日本語）に記載してください。本人が通知・公表される文面で分かる必要があります。",
+            "A purpose that includes analysis or profiling must say so in its Japanese notice text (分析 or "
+            "プロファイリング): the person must be able to read it in the notice.",
+            rule_id=R_17_1.id,
+            code="profiling_not_stated",
+        )
+
+
 def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None = None) -> PurposeRead:
     return PurposeRead(
         code=purpose.code,
@@ -116,6 +148,7 @@ def _read(purpose: Purpose, version: PurposeVersion, warnings: list[str] | None 
         art10=version.art10,
         channels=[c for c in (version.channels or "").split(",") if c],
         marketing=bool(version.marketing),
+        profiling=bool(version.profiling),
         warnings=warnings or [],
     )
 
@@ -141,12 +174,14 @@ def _version_row(ctx: Context, purpose_id: int, version: int, data: PurposeCreat
         art10=data.art10,
         channels=",".join(c for c in CHANNELS if c in data.channels),  # one order (validated by the schema)
         marketing=data.marketing,
+        profiling=data.profiling,
     )
 
 
 def add(ctx: Context, data: PurposeCreate) -> PurposeRead:
     authorise(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose"))
     data = _lawful_basis(data)
+    check_profiling(data)
     if ctx.session.execute(queries.by_code(data.code)).scalar_one_or_none() is not None:
         raise Conflict(
             f"利用目的「{data.code}」は既に存在します（変更は新しい版として登録してください）。",
@@ -168,6 +203,7 @@ def revise(ctx: Context, data: PurposeCreate) -> PurposeRead:
     old purpose (R-17-2) is a human judgement; the system keeps every version and logs the change."""
     authorise(ctx, Action.PURPOSE_MANAGE, Resource(kind="purpose"))
     data = _lawful_basis(data)
+    check_profiling(data)
     purpose = _get(ctx, data.code)
     purpose.current_version += 1
     version = _version_row(ctx, purpose.id, purpose.current_version, data)
@@ -237,6 +273,7 @@ def _facts(purpose: Purpose, version: PurposeVersion) -> PurposeFacts:
         art9_condition=version.art9_condition,
         channels=frozenset(c for c in (version.channels or "").split(",") if c),
         marketing=bool(version.marketing),
+        profiling=bool(version.profiling),  # issue 24: the notice of this version says it includes profiling
     )
 
 
@@ -267,7 +304,8 @@ def as_notified(notified: PurposeFacts, current: PurposeFacts) -> PurposeFacts:
     R-17-2 / R-21-1: the person was told only what that version says, so only its data categories (and only
     those the current version still covers) may be used; where either version needs consent, consent is
     needed (the stricter applies); the GDPR basis and Art. 9(2) condition hold only when both versions have the
-    same one (G-6).
+    same one (G-6); analysis / profiling is allowed only when both versions include it (issue 24, R-17-1: the
+    person must have been told).
     """
     if notified.version == current.version:
         return current
@@ -284,6 +322,8 @@ def as_notified(notified: PurposeFacts, current: PurposeFacts) -> PurposeFacts:
         # issue 20: only channels both versions name (the person was told of no other), the stricter opt-in need
         channels=notified.channels & current.channels,
         marketing=notified.marketing or current.marketing,
+        # issue 24: analysis only when the version the person was told of says so and the current one still does
+        profiling=notified.profiling and current.profiling,
     )
 
 

@@ -54,8 +54,12 @@ TEXTS = ("code", "title_ja", "title_en", "text_ja", "text_en")
 OPTIONAL = ("retention_days", "lawful_basis", "balancing_ref", "art9_condition")
 MAX_FIELD = 20000  # a form field longer than this is refused before it reaches the model
 _NOT_FOUND_CODES = frozenset({"purpose_unknown"})
-# Issue 20: the words of the two new fields (the other fields' are web_purposes_field.* labels).
-_FIELD_WORDS = {"channels": ("連絡手段", "Contact channels"), "marketing": ("広告宣伝", "Advertising")}
+# Issues 20 and 24: the words of the newer fields (the other fields' are web_purposes_field.* labels).
+_FIELD_WORDS = {
+    "channels": ("連絡手段", "Contact channels"),
+    "marketing": ("広告宣伝", "Advertising"),
+    "profiling": ("分析・プロファイリング", "Analysis and profiling"),
+}
 
 
 # -- the signed-in user, transactions, error pages --------------------------------------------------------------
@@ -135,6 +139,7 @@ def _values(form: FormData) -> dict[str, Any]:
         out[flag] = _text(form, flag) == "1"
     out["channels"] = [c for c in form.getlist("channels") if isinstance(c, str)]
     out["marketing"] = _text(form, "marketing") == "1"
+    out["profiling"] = _text(form, "profiling") == "1"
     return out
 
 
@@ -154,6 +159,7 @@ def _values_of(p: PurposeRead) -> dict[str, Any]:
         **{flag: bool(getattr(p, flag)) for flag in FLAGS},
         "channels": list(p.channels),
         "marketing": p.marketing,
+        "profiling": p.profiling,
     }
 
 
@@ -180,6 +186,7 @@ def _parse(v: dict[str, Any], lang: str) -> tuple[PurposeCreate | None, list[dic
     body.update({flag: v[flag] for flag in FLAGS})
     body["channels"] = v["channels"]
     body["marketing"] = v["marketing"]
+    body["profiling"] = v["profiling"]
     try:
         return PurposeCreate.model_validate(body), []
     except ValidationError as exc:
@@ -316,7 +323,7 @@ def _changes(cur: PurposeRead, v: dict[str, Any], lang: str) -> list[tuple[str, 
             return value("art9_condition", d[key] or None, lang)
         if key == "channels":
             return channel_words(d["channels"], lang)
-        if key == "marketing":
+        if key in ("marketing", "profiling"):
             return label("yesno.yes" if d[key] else "yesno.no", lang)
         return str(d[key]) or "—"
 
@@ -325,6 +332,7 @@ def _changes(cur: PurposeRead, v: dict[str, Any], lang: str) -> list[tuple[str, 
         *FLAGS,
         "channels",
         "marketing",
+        "profiling",
         "retention_days",
         "lawful_basis",
         "balancing_ref",
@@ -393,7 +401,9 @@ def new_page(request: Request) -> Response:
     if refused is not None:
         return _failure(request, who, refused)
     empty: dict[str, Any] = {k: "" for k in (*TEXTS, *OPTIONAL)}
-    empty.update({flag: False for flag in FLAGS}, categories=[], channels=[], marketing=False)
+    empty.update(
+        {flag: False for flag in FLAGS}, categories=[], channels=[], marketing=False, profiling=False
+    )
     return _form_page(request, who, mode="new", v=empty)
 
 
@@ -507,6 +517,12 @@ def revise(request: Request, code: str, form: Form_) -> Response:
         msg = label("web_purposes.stale", lang).format(n=current.version)
         return _error(request, who, 409, msg)
     if step != "save":
+        try:  # R-17-1 (issue 24): a profiling purpose that does not say so is refused here, before the diff
+            service.check_profiling(data)
+        except MamoriError as exc:
+            return _form_page(
+                request, who, mode="revise", v=v, current=current, status=exc.http_status, refusal=exc
+            )
         data_ctx = _common(
             request,
             who,

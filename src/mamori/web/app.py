@@ -2,8 +2,9 @@
 
 Server-rendered (Jinja2 + htmx) in the API's FastAPI process, on the same server-side sessions as the API
 (``__Host-mamori_session``). Every form carries the session's CSRF token (htmx sends it in ``X-CSRF-Token`` from
-the page's meta tag); cross-site posts are refused. Browser code comes from pinned PyPI packages and is served
-here: htmx from ``django-js-lib-htmx`` (no Django dependency), Swagger UI from ``fastapi-offline`` — no CDN.
+the page's meta tag); cross-site posts are refused. Browser code comes from pinned packages and is served here:
+htmx from ``django-js-lib-htmx`` (no Django dependency), Swagger UI from ``fastapi-offline`` (PyPI), Chart.js from
+a pinned npm package that ``make install`` puts in ``web-vendor/`` (ADR 0024) — no CDN.
 Each slice's pages live in its own ``web.py`` and ``templates/<slice>/`` and are mounted by :func:`mount`.
 """
 
@@ -181,6 +182,7 @@ def docs(request: Request) -> Response:
 
 
 def mount(app: FastAPI) -> None:
+    from mamori.analytics import web as analytics_web
     from mamori.consent import web as consent_web
     from mamori.contact import web as contact_web
     from mamori.customers import web as customers_web
@@ -208,6 +210,7 @@ def mount(app: FastAPI) -> None:
         processors_web,
         rights_web,
         notice_web,
+        analytics_web,
     )
     for slice_web in slices:  # each slice's pages, like its api.py routers
         templating.add_template_dir(slice_web.TEMPLATES)
@@ -215,4 +218,6 @@ def mount(app: FastAPI) -> None:
     app.mount("/static/htmx", StaticFiles(directory=Path(js_lib_htmx.__file__).parent / "static" / "htmx"))
     app.mount("/static/swagger", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"))
     app.mount("/static/mamori", StaticFiles(directory=_HTTP / "static"))
+    if (chart_js := analytics_web.chart_js_dir()) is not None:  # npm ci by `make install` (ADR 0024)
+        app.mount(analytics_web.CHART_JS_URL, StaticFiles(directory=chart_js))
     app.include_router(router)

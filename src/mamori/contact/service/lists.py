@@ -16,7 +16,10 @@ Segments (until saved segments exist, issue 24): a small filter grammar, terms j
 A term reads customer fields (address, birth_date); the purpose must cover them or the build is refused
 (R-18-1: a filter may not use what the purpose masks), and they are evaluated after the policy decision, on the
 values the purpose lets the list use; they are never output. A saved-segment store plugs in through
-:func:`register_segment_source`: ``@name`` is looked up there and must resolve to the grammar above.
+:func:`register_segment_source`: ``@name`` is looked up there and resolves to the grammar above or to a
+:class:`SavedSegment` (the analytics slice's saved segments, issue 24: a set of customers); the source may refuse
+(PolicyDenied: a segment of 仮名加工情報, R-41-5; a purpose the analysis does not cover, R-18-1), and the refusal is
+audited like any other. ``@name`` may be followed by more terms (``@優良顧客,prefecture=東京都``).
 """
 
 from __future__ import annotations
@@ -60,17 +63,27 @@ class Segment:
     fields: tuple[str, ...] = ()
     owner_id: str | None = None
     tests: tuple[Callable[[Values, date], bool], ...] = field(default=())
+    ids: frozenset[str] | None = None  # a saved segment's customers (None: no saved segment)
 
     def matches(self, values: Values, today: date) -> bool:
         return all(test(values, today) for test in self.tests)
 
 
-SegmentSource = Callable[[Context, str], str | None]
+@dataclass(frozen=True)
+class SavedSegment:
+    """A saved segment's members, as a segment source gives them (``label`` names it in the build record)."""
+
+    customer_ids: frozenset[str]
+    label: str
+
+
+SegmentSource = Callable[[Context, str], "str | SavedSegment | None"]
 _sources: list[SegmentSource] = []
 
 
 def register_segment_source(source: SegmentSource) -> None:
-    """A saved-segment store (issue 24): ``source(ctx, name)`` gives the filter text of ``@name``, or None."""
+    """A saved-segment store (issue 24): ``source(ctx, name)`` gives the filter text or the members of ``@name``,
+    or None when it has no such segment."""
     if source not in _sources:
         _sources.append(source)
 
@@ -132,11 +145,26 @@ def parse_segment(ctx: Context, text: str | None) -> Segment:
     if text is None or not text.strip():
         return Segment()
     given = text.strip()
+    saved: SavedSegment | None = None
     if given.startswith("@"):
-        resolved = next((t for s in _sources if (t := s(ctx, given[1:])) is not None), None)
+        name, _comma, rest = given[1:].partition(",")
+        resolved = next((t for s in _sources if (t := s(ctx, name.strip())) is not None), None)
         if resolved is None:
             raise _bad_segment("保存された条件が見つかりません", "no saved segment of that name")
-        given = resolved
+        if isinstance(resolved, SavedSegment):
+            saved = resolved
+            if not rest.strip():
+                return Segment(saved.label, ids=saved.customer_ids)
+            given = rest.strip()
+        else:
+            given = resolved + ("," + rest if rest.strip() else "")
+    parsed = _parse_terms(ctx, given)
+    if saved is None:
+        return parsed
+    return dataclasses.replace(parsed, text=f"{saved.label},{given}", ids=saved.customer_ids)
+
+
+def _parse_terms(ctx: Context, given: str) -> Segment:
     fields: list[str] = []
     tests: list[Callable[[Values, date], bool]] = []
     owner_id: str | None = None
@@ -189,6 +217,8 @@ def build(
     or a segment reading a field the purpose does not cover (R-18-1); ValidationFailed for an unknown channel or
     a bad segment."""
     seg = parse_segment(ctx, segment)
+    if seg.ids is not None:  # a saved segment: its members (within the ids asked for, if any)
+        ids = sorted(seg.ids if ids is None else seg.ids.intersection(ids))
     result = contactable(
         ctx, CONTACT_LIST, channel, ids=ids, extra_fields=seg.fields, owner_id=seg.owner_id, progress=progress
     )

@@ -30,6 +30,11 @@ from mamori.deid.service.datasets import (
     provide,
     register,
 )
+from mamori.deid.tabular.policy import (
+    check_anonymised_collation,
+    check_pseudonymised_contact,
+    check_pseudonymised_join,
+)
 
 __all__ = [
     "ANONYMISED_JA",
@@ -43,6 +48,9 @@ __all__ = [
     "PseudonymiseOutcome",
     "_sha256",
     "anonymise",
+    "check_anonymised_collation",
+    "check_pseudonymised_contact",
+    "check_pseudonymised_join",
     "create_key",
     "dataset_guard",
     "dataset_kind",

@@ -82,6 +82,9 @@ class PurposeFacts:
     marketing: bool = (
         False  # advertising (広告宣伝): e-mail / SMS need prior opt-in (特定電子メール法 Art. 3)
     )
+    # issue 24: the notice says the purpose includes analysis / profiling of behaviour or interests (R-17-1);
+    # only then may the analytics slice analyse personal data under it.
+    profiling: bool = False
 
     @property
     def opt_in_channels(self) -> frozenset[str]:

@@ -1,0 +1,1 @@
+"""Pure analytics on Polars / NumPy data: no Context, no database, no audit."""

@@ -1,0 +1,50 @@
+"""SELECTs of the analytics slice's runs and segments (ids, codes and counts; no personal value)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+
+from mamori.analytics.models import AnalyticsRun, AnalyticsSegment, AnalyticsSegmentMember
+
+
+def runs(kind: str | None, limit: int) -> Select[AnalyticsRun]:
+    stmt = select(AnalyticsRun).order_by(AnalyticsRun.created_at.desc(), AnalyticsRun.id).limit(limit)
+    return stmt.where(AnalyticsRun.kind == kind) if kind else stmt
+
+
+def segment_versions(name: str) -> Select[AnalyticsSegment]:
+    return (
+        select(AnalyticsSegment)
+        .where(AnalyticsSegment.name == name)
+        .order_by(AnalyticsSegment.version.desc())
+    )
+
+
+def latest_segments(limit: int) -> Select[AnalyticsSegment]:
+    newest = (
+        select(AnalyticsSegment.name, func.max(AnalyticsSegment.version).label("v"))
+        .group_by(AnalyticsSegment.name)
+        .subquery()
+    )
+    return (
+        select(AnalyticsSegment)
+        .join(newest, (newest.c.name == AnalyticsSegment.name) & (newest.c.v == AnalyticsSegment.version))
+        .order_by(AnalyticsSegment.created_at.desc())
+        .limit(limit)
+    )
+
+
+def member_customers(segment_id: str) -> Select[str | None]:
+    return select(AnalyticsSegmentMember.customer_id).where(
+        AnalyticsSegmentMember.segment_id == segment_id, AnalyticsSegmentMember.customer_id.is_not(None)
+    )
+
+
+def memberships_of(customer_id: str) -> Select[str, int, str]:
+    """The segments (name, version, kind) a customer is a member of — for the person's disclosure (R-33-1)."""
+    return (
+        select(AnalyticsSegment.name, AnalyticsSegment.version, AnalyticsSegment.kind)
+        .join(AnalyticsSegmentMember, AnalyticsSegmentMember.segment_id == AnalyticsSegment.id)
+        .where(AnalyticsSegmentMember.customer_id == customer_id)
+        .order_by(AnalyticsSegment.name, AnalyticsSegment.version)
+    )

@@ -1,0 +1,1 @@
+"""The analytics slice's use cases (Context first; they never commit)."""

@@ -1,0 +1,1 @@
+"""Tests of the analytics slice (issue 24)."""
