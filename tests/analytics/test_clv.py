@@ -402,3 +402,39 @@ def test_fit_refuses_an_inconsistent_summary_and_an_unknown_method() -> None:
     assert caught.value.code == "invalid_input" and caught.value.details["recency_after_T"] == 60
     with pytest.raises(ValidationFailed):
         clv.fit(summary, method="mcmc")
+
+
+def test_expected_purchases_stay_finite_when_dropout_is_nearly_the_same_for_everyone() -> None:
+    """A fit on a few hundred customers can give a and b in the thousands (the demo: a ≈ 3,500, b ≈ 86,000), where
+    the hypergeometric term overflows; the limit p = a / (a + b + x) is used there. Checked against the closed form
+    at a + b ≈ 9,400, where both are finite, and by hand for a new customer."""
+    x, t_x, big_t = (
+        np.array([0.0, 1.0, 3.0, 10.0, 40.0]),
+        np.array([0.0, 30, 200, 500, 900]),
+        np.array([100.0, 300, 600, 700, 1000]),
+    )
+    # the same mean dropout probability with a and b ten times smaller: the closed form is still finite there
+    moderate = {
+        "r": 0.8577784810860117,
+        "alpha": 59.13080122409562,
+        "a": 353.31474892399515,
+        "b": 8633.872487645992,
+    }
+    exact = clv.expected_purchases(moderate, 365, x, t_x, big_t)
+    assert np.isfinite(exact).all()
+    huge = {
+        "r": 0.8577784810860117,
+        "alpha": 59.13080122409562,
+        "a": 3533.1474892399515,
+        "b": 86338.72487645992,
+    }
+    got = clv.expected_purchases(huge, 365, x, t_x, big_t)
+    assert np.isfinite(got).all()
+    # the same mean dropout (about 0.039), nearly no spread in either: the expectations agree to within 2 %
+    assert np.allclose(got, exact, rtol=0.02)
+    # a new customer (x = 0, alive for sure): p = a / (a + b); (1 - ((alpha + T) / (alpha + T + p t)) ** r) / p
+    p = 3533.1474892399515 / (3533.1474892399515 + 86338.72487645992)
+    by_hand = (
+        1 - ((59.13080122409562 + 100) / (59.13080122409562 + 100 + p * 365)) ** 0.8577784810860117
+    ) / p
+    assert got[0] == pytest.approx(by_hand, rel=1e-9)

@@ -253,3 +253,21 @@ def test_erasure_removes_the_person_from_segments_and_disclosure_lists_them(worl
             select(AnalyticsSegmentMember).where(AnalyticsSegmentMember.customer_id == who)
         ).all()
     assert left == []
+
+
+def test_lifetime_value_on_the_personal_path_gives_a_value_for_everyone(world: World) -> None:
+    out = _run(world, "analyst", ANALYSIS.code, kind="clv", horizon_days=365)
+    s = out.run.summary
+    assert set(s["model"]["bgnbd"]) == {"r", "alpha", "a", "b"} and s["model"]["customers"] == len(
+        world.notified
+    )
+    assert out.table.height == len(world.notified) and out.table.get_column("clv").null_count() == 0
+    assert s["mean_clv"] is not None and s["mean_clv"] > 0
+    assert sum(b["count"] for b in s["bands"]) == len(world.notified)
+    # loyal recent buyers are worth more than lapsed ones
+    t = out.table
+    loyal = t.filter(pl.col("subject").is_in([_pid(world, c) for c in world.loyal])).get_column("clv").mean()
+    lapsed = (
+        t.filter(pl.col("subject").is_in([_pid(world, c) for c in world.lapsed])).get_column("clv").mean()
+    )
+    assert loyal > 3 * lapsed

@@ -249,10 +249,19 @@ def expected_purchases(
     horizon = np.asarray(t, dtype=np.float64)
     w = (alpha + big_t) / (alpha + big_t + horizon)
     # w ** (r + x) · 2F1(r + x, b + x; a + b + x - 1; 1 - w), rewritten by Euler's transformation
-    tail = w ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, 1.0 - w)
-    purchases: NDArray[np.float64] = (
-        (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail) * probability_alive(params, x, t_x, big_t)
-    )
+    alive = probability_alive(params, x, t_x, big_t)
+    with np.errstate(invalid="ignore", over="ignore"):
+        tail = w ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, 1.0 - w)
+        purchases: NDArray[np.float64] = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail) * alive
+    bad = ~np.isfinite(purchases)
+    if bad.any():
+        # a and b in the thousands (a dropout probability nearly the same for everyone, as a fit on a few hundred
+        # customers can give): 2F1 overflows. Then p ~ Beta(a, b + x) is concentrated at p = a / (a + b + x), and
+        # E[X(t)] tends to P(alive) · (1 - ((alpha + T) / (alpha + T + p t)) ** (r + x)) / p (a Gamma(r + x,
+        # alpha + T) rate, a geometric number of purchases); its error is of order 1 / (a + b).
+        p = a / (a + b + x)
+        limit = alive * (1.0 - ((alpha + big_t) / (alpha + big_t + p * horizon)) ** (r + x)) / p
+        purchases = np.where(bad, limit, purchases)
     return purchases
 
 

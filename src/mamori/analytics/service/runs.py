@@ -297,7 +297,8 @@ def clv(
     model = clv_compute.fit(summary_frame)
     table = clv_compute.predict(
         model, summary_frame, horizon_days=horizon_days, annual_discount=annual_discount
-    ).sort("clv", descending=True, nulls_last=True)
+    ).with_columns(pl.col("clv").fill_nan(None))  # a value the model could not give is unknown, not "high"
+    table = table.sort("clv", descending=True, nulls_last=True)
     values = table.get_column("clv").drop_nulls()
     q = [float(values.quantile(x) or 0) for x in (0.1, 0.25, 0.5, 0.75, 0.9)] if values.len() else []
     # value bands by thirds of the CLV (what a segment can be saved from)
