@@ -65,5 +65,5 @@ def checklist(ctx: PlainContext) -> ChecklistReport:
 
 @router.get("/analytics/datamap", response_model=DataMap, responses=responses(401, 403))
 def datamap(ctx: PlainContext) -> DataMap:
-    """データマップ（保管場所・提供先・委託先・越境移転） / the data map."""
+    """データマップ（保管場所・提供先・委託先・外国にある第三者への提供） / the data map."""
     return datamap_service.data_map(ctx)
