@@ -22,7 +22,6 @@ from mamori.kernel.db import Base, UtcDateTime
 
 PERSONAL = "personal"  # personal data under a purpose that states profiling (R-17-1)
 PSEUDONYMISED = "pseudonymised"  # a 仮名加工情報 dataset registered by the deid slice (R-41-3, R-41-5)
-PATHS = (PERSONAL, PSEUDONYMISED)
 
 
 class AnalyticsRun(Base):

@@ -38,13 +38,3 @@ def member_customers(segment_id: str) -> Select[str | None]:
     return select(AnalyticsSegmentMember.customer_id).where(
         AnalyticsSegmentMember.segment_id == segment_id, AnalyticsSegmentMember.customer_id.is_not(None)
     )
-
-
-def memberships_of(customer_id: str) -> Select[str, int, str]:
-    """The segments (name, version, kind) a customer is a member of — for the person's disclosure (R-33-1)."""
-    return (
-        select(AnalyticsSegment.name, AnalyticsSegment.version, AnalyticsSegment.kind)
-        .join(AnalyticsSegmentMember, AnalyticsSegmentMember.segment_id == AnalyticsSegment.id)
-        .where(AnalyticsSegmentMember.customer_id == customer_id)
-        .order_by(AnalyticsSegment.name, AnalyticsSegment.version)
-    )

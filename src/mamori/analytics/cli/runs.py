@@ -10,6 +10,7 @@ allows, R-41-5 / R-18-1).
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,7 +259,7 @@ def _run(
     saved: SegmentRead | None = None
     from rich.status import Status
 
-    with Status(st.t("分析中…", "analysing…"), console=err_console) if not as_json else _Quiet():
+    with Status(st.t("分析中…", "analysing…"), console=err_console) if not as_json else nullcontext():
         with st.transaction(purpose) as c:
             outcome = runs.RUNNERS[kind](c, source, **kwargs)
             if save:
@@ -303,14 +304,6 @@ def _run(
         )
     if out is not None:
         console.print(st.t(f"書き出しました: {out}", f"Written: {out}"), markup=False)
-
-
-class _Quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
 
 
 def _csv(table: Any) -> str:

@@ -21,7 +21,6 @@ issue 24 end to end.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -436,14 +435,6 @@ def _frames(
         .sort("subject")
     )
     return _purchases(activities), activities.drop("amount"), people, as_of
-
-
-def _subject_digest(values: Sequence[str]) -> str:
-    """A digest of a set of subjects (for an audit entry that must not list pseudonyms one by one)."""
-    h = hashlib.sha256()
-    for v in sorted(values):
-        h.update(v.encode("utf-8") + b"\n")
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

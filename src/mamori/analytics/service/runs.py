@@ -483,12 +483,6 @@ def get_run(ctx: Context, run_id: str) -> RunRead:
     return to_read(row, ctx.lang)
 
 
-def latest(ctx: Context, kind: str) -> RunRead | None:
-    """The newest run of a kind (no permission check: for the KPI page, which shows only its summary)."""
-    row = ctx.session.execute(queries.runs(kind, 1)).scalars().first()
-    return to_read(row, ctx.lang) if row else None
-
-
 def table_rows(table: pl.DataFrame, limit: int = MAX_ROWS) -> tuple[list[str], list[list[Any]]]:
     """A result table as plain rows (at most ``limit``) for JSON, a page or a CSV."""
     head = table.head(max(0, min(limit, MAX_ROWS)))
