@@ -54,6 +54,7 @@ def register_all() -> None:
     from mamori.law import rules as law_rules
     from mamori.lifecycle import permissions as lifecycle_permissions
     from mamori.lifecycle import sources as lifecycle_sources
+    from mamori.monitoring import permissions as monitoring_permissions
     from mamori.notice import permissions as notice_permissions
     from mamori.processors import permissions as processors_permissions
     from mamori.processors import sources as processors_sources
@@ -79,6 +80,7 @@ def register_all() -> None:
     incidents_permissions.register()
     lifecycle_permissions.register()
     analytics_permissions.register()
+    monitoring_permissions.register()
     customers_sources.register()
     consent_sources.register()
     provision_sources.register()

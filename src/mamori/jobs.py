@@ -26,6 +26,7 @@ RETENTION = "lifecycle.retention"
 TRAINING_EXPIRY = "staff.training_expiry"
 OVERDUE = "processors.overdue"
 INCIDENTS_REMIND = "incidents.remind"
+MONITORING_EVALUATE = "monitoring.evaluate"
 
 
 def _call(module: str, attr: str, rt: Runtime, job_run_id: str) -> Mapping[str, object] | None:
@@ -76,6 +77,10 @@ def _incidents_remind(rt: Runtime, *, job_run_id: str) -> Mapping[str, object] |
     return _call("mamori.incidents.jobs", "remind_job", rt, job_run_id)
 
 
+def _monitoring_evaluate(rt: Runtime, *, job_run_id: str) -> Mapping[str, object] | None:
+    return _call("mamori.monitoring.jobs", "evaluate_job", rt, job_run_id)
+
+
 def register_jobs() -> None:
     """The action JOBS_MANAGE and every slice's job (idempotent)."""
     scheduler.register_permissions()
@@ -122,6 +127,14 @@ def register_jobs() -> None:
         cron="0 8 * * *",
         label_ja="漏えい等事案の報告期限リマインダー（毎日 8:00）",
         label_en="Incident report deadline reminders (daily 8:00)",
+    )
+    scheduler.register_job(
+        MONITORING_EVALUATE,
+        _monitoring_evaluate,
+        every=timedelta(minutes=15),
+        label_ja="監査ログの監視（15分ごと、新しい記録を評価してアラート）",
+        label_en="Audit log monitoring (every 15 minutes: new entries evaluated, alerts raised)",
+        lease=timedelta(hours=1),
     )
 
 

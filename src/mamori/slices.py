@@ -21,6 +21,7 @@ SLICES: tuple[str, ...] = (
     "incidents",
     "lifecycle",
     "analytics",
+    "monitoring",
 )
 
 # What another (later) slice may import from a slice; every other module of a slice (api, web, cli, jobs, and

@@ -338,6 +338,7 @@ def test_every_named_job_is_registered_with_labels_and_runs(runtime, jobs_regist
         "processors.overdue",
         "mail.deliver",
         "scheduler.prune",
+        "monitoring.evaluate",
     ):
         assert name in names and names[name].label_ja and names[name].label_en
     slot = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)

@@ -24,6 +24,7 @@ from mamori.kernel.http import problems
 from mamori.kernel.http.middleware import AdmissionLimit, BaselineHeaders, RequestContext, RequestLimits
 from mamori.kernel.runtime import Runtime, open_runtime
 from mamori.lifecycle.api import router as lifecycle_router
+from mamori.monitoring.api import router as monitoring_router
 from mamori.notice.api import router as notice_router
 from mamori.processors.api import router as processors_router
 from mamori.provision.api import router as provision_router
@@ -115,6 +116,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lifecycle_router,  # /handovers, /retention, /quality (issue 21)
         incidents_router,  # /incidents (issue 22)
         analytics_router,  # /kpi, /analytics/... (issue 24)
+        monitoring_router,  # /monitoring: alerts, thresholds, access reviews, report (issue 25)
         purposes_router,
         staff_router,
         provision_router,

@@ -511,6 +511,10 @@ def generate(
     from mamori.cli import demo_incidents
 
     incidents = demo_incidents.seed(runtime, rng)
+    # the audit log's monitoring (issue 25): a past month of the staff's work with four planted behaviours, evaluated
+    from mamori.cli import demo_monitoring
+
+    monitoring = demo_monitoring.seed(runtime, random.Random(seed + 25))
     # where the demo store keeps data (R-23-7; docs/inventory.md)
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         for location in _storage_locations(runtime):
@@ -529,6 +533,7 @@ def generate(
         "retention": retention,
         "training": training,
         "incidents": incidents,
+        "monitoring": monitoring,
         "notice_version": notice.version,
         "staff": staff_out,
         "logins_file": str(logins),

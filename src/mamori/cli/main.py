@@ -154,6 +154,12 @@ _DEFERRED: tuple[tuple[str, str, str, str], ...] = (
         "顧客分析（利用目的の範囲内）・KPI・チェックリスト・データマップ / customer analytics within purpose",
     ),
     (
+        "monitoring",
+        "mamori.monitoring.cli:app",
+        "group",
+        "監査ログの監視・アラート・アクセス権の定期見直し・月次報告 / monitoring, alerts, access reviews",
+    ),
+    (
         "kpi",
         "mamori.analytics.cli.kpi:kpi",
         "command",
@@ -195,6 +201,7 @@ _ORDER = (
     "deid",
     "analytics",
     "kpi",
+    "monitoring",
 )
 
 

@@ -59,6 +59,8 @@ def _entry(
 ) -> AuditEntry:
     if ctx.actor.via is not None:
         details = {**(details or {}), "via": ctx.actor.via}  # the session or token (issue 22: incident scope)
+    if ctx.actor.net is not None:
+        details = {**(details or {}), "net": ctx.actor.net}  # the network's keyed tag (issue 25: monitoring)
     return AuditEntry(
         actor=ctx.actor.label,
         actor_role=ctx.actor.role.value,

@@ -50,6 +50,10 @@ class Actor:
     # ``token:<id>`` (the public row id, never the secret), None for the CLI's ``--as`` and system work. An incident's
     # scope is drawn from the audit log by account, session or token (issue 22, R-26-1).
     via: str | None = None
+    # The network the request came from, as a keyed tag (``n`` + 12 hex: HMAC of the /24 or /48 prefix under a
+    # keystore secret, never the address itself), recorded as ``details["net"]`` so that the monitoring slice can
+    # notice reads from a network new to the person (issue 25). None for the CLI and system work.
+    net: str | None = None
 
     @property
     def label(self) -> str:

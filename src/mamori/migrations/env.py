@@ -16,6 +16,7 @@ import mamori.kernel.mail.models
 import mamori.kernel.outbox
 import mamori.kernel.scheduler.models
 import mamori.lifecycle.models
+import mamori.monitoring.models
 import mamori.notice.models
 import mamori.processors.models
 import mamori.provision.models

@@ -178,6 +178,30 @@ def disable(ctx: typer.Context, username: str, json_out: bool = typer.Option(Fal
             )
 
 
+@app.command("role")
+@cli_command
+def role(
+    ctx: typer.Context,
+    username: str,
+    new_role: RoleOption = typer.Argument(
+        ..., metavar="ROLE", help="admin | privacy_officer | sales | support | analyst"
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """アカウントの役割を変える（セッションとトークンは失効。管理者のみ） / change an account's role (admin)."""
+    st = state(ctx)
+    target = context.Role(new_role.value)
+    with st.transaction() as c:
+        user = service.change_role(c, username, target)
+    _show_user(
+        st,
+        json_out,
+        user,
+        f"役割を変更しました: {username} → {target.value}",
+        f"role changed: {username} → {target.value}",
+    )
+
+
 @app.command("enable")
 @cli_command
 def enable(ctx: typer.Context, username: str, json_out: bool = typer.Option(False, "--json")) -> None:

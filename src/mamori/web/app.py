@@ -188,6 +188,7 @@ def mount(app: FastAPI) -> None:
     from mamori.customers import web as customers_web
     from mamori.incidents import web as incidents_web
     from mamori.lifecycle import web as lifecycle_web
+    from mamori.monitoring import web as monitoring_web
     from mamori.notice import web as notice_web
     from mamori.processors import web as processors_web
     from mamori.provision import web as provision_web
@@ -211,6 +212,7 @@ def mount(app: FastAPI) -> None:
         rights_web,
         notice_web,
         analytics_web,
+        monitoring_web,
     )
     for slice_web in slices:  # each slice's pages, like its api.py routers
         templating.add_template_dir(slice_web.TEMPLATES)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -63,20 +64,46 @@ def _busy(exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def network_tag(rt: Runtime, host: str | None) -> str | None:
+    """The client's network as a keyed tag: HMAC-SHA256 of its /24 (IPv4) or /48 (IPv6) prefix under the
+    keystore secret ``audit.network``, ``n`` + 12 hex. The address is never stored (it is the staff member's
+    personal data); the same network always gives the same tag in one store (issue 25: a read from a new
+    network). None when the host is not an IP address (a test client, a Unix socket)."""
+    if not host:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 48
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    digest = hmac.new(rt.keystore.system_key("audit.network"), str(network).encode(), hashlib.sha256)
+    return "n" + digest.hexdigest()[:12]
+
+
+def _tagged(request: Request, rt: Runtime, found: Principal | None) -> Principal | None:
+    if found is None:
+        return None
+    net = network_tag(rt, request.client.host if request.client else None)
+    if net is None:
+        return found
+    return replace(found, actor=replace(found.actor, net=net))
+
+
 def authenticate(request: Request, rt: Runtime) -> Principal | None:
     """Run the app's authenticator in the auth edge's own small transaction (a deferred one: last-seen times are
-    written at most once a minute)."""
+    written at most once a minute). The actor carries the network's tag (:func:`network_tag`)."""
     authenticator: Authenticator = request.app.state.authenticate
     try:
         with unit_of_work(rt.read_sessions) as session:
-            return authenticator(request, session, rt)
+            return _tagged(request, rt, authenticator(request, session, rt))
     except OperationalError as exc:
         if not _busy(exc):
             raise
     # SQLite: a concurrent request wrote the same last-seen time after this read began (BUSY_SNAPSHOT, which
     # waiting does not cure): check again in a transaction that takes the write lock first and waits its turn.
     with unit_of_work(rt.sessions) as session:
-        return authenticator(request, session, rt)
+        return _tagged(request, rt, authenticator(request, session, rt))
 
 
 def runtime_of(request: Request) -> Runtime:

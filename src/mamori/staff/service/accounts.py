@@ -189,6 +189,52 @@ def disable_user(ctx: Context, user: StaffUser, *, contained: bool = False) -> t
     return sessions, tokens
 
 
+# The roles an account may be moved between (an outsourcee operator is another kind of account; ADR 0013).
+CHANGEABLE_ROLES = frozenset({Role.ADMIN, Role.PRIVACY_OFFICER, Role.SALES, Role.SUPPORT, Role.ANALYST})
+
+
+def change_role(ctx: Context, username: str, role: Role) -> StaffRead:
+    """Move an account to another role (administrator; issue 25: an access review's change). Its sessions and API
+    tokens end — a token carries the role it was issued with, and the new role may need MFA it did not — so the
+    person signs in again under the new role. Refused for one's own account, for an outsourcee operator's account
+    or towards that role, and when the role is the same. Audited ``staff.role_change`` (old and new role)."""
+    require_manage(ctx)
+    user = find_user(ctx, username)
+    if is_self(ctx, user):
+        raise Conflict(
+            "自分自身の役割は変更できません。",
+            "You cannot change your own role.",
+            code="cannot_change_own_role",
+        )
+    old = Role(user.role)
+    if role not in CHANGEABLE_ROLES or old not in CHANGEABLE_ROLES:
+        raise Conflict(
+            "委託先の担当者の役割は変更できません（委託先のアカウントは委託契約とともに管理します）。",
+            "An outsourcee operator's role cannot be changed (those accounts follow their contract).",
+            code="role_not_changeable",
+        )
+    if role == old:
+        raise Conflict("役割はすでにその役割です。", "The account already has that role.", code="same_role")
+    user.role = role.value
+    sessions = end_sessions(ctx, user.id, "role_changed")
+    tokens = end_tokens(ctx, user.id)
+    ctx.session.flush()
+    record_write(
+        ctx,
+        "staff.role_change",
+        (),
+        ("role",),
+        details={
+            "staff_id": user.id,
+            "from": old.value,
+            "to": role.value,
+            "sessions_revoked": sessions,
+            "tokens_revoked": tokens,
+        },
+    )
+    return StaffRead.model_validate(user)
+
+
 def enable(ctx: Context, username: str) -> StaffRead:
     """Re-enable a disabled account (its old sessions and tokens stay revoked)."""
     require_manage(ctx)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from mamori.kernel.audit import AuditEntry
 from mamori.kernel.auditing import authorise
 from mamori.kernel.context import Actor, ActorKind, Context, Role
 from mamori.kernel.errors import NotFound, Unauthenticated
@@ -57,6 +58,35 @@ def token_invalid() -> AuthenticationFailed:
     return AuthenticationFailed(
         "API トークンが無効か期限切れです。",
         "The API token is invalid, revoked or expired.",
+    )
+
+
+# Refusal codes of a credential whose account or grant has ended (issue 25: a leaver's token still in use).
+DEAD_CREDENTIAL_ACTION = "staff.credential_refused"
+
+
+def record_dead_credential(ctx: Context, user: StaffUser, via: str, reason: str) -> None:
+    """Audit the use of a session or API token that exists but no longer opens anything — the account is
+    disabled, the credential revoked or expired — under the account it belongs to, with ``via`` naming it (the
+    row id, never the secret), on the audit store's own connection (the refusal rolls the request back). The
+    monitoring slice raises an alert on the first one of a disabled account (issue 25). Unknown or malformed
+    credentials name nobody and stay unaudited here (the sign-in throttle covers guessing)."""
+    kind = ActorKind.OUTSOURCEE if user.role == Role.OUTSOURCEE.value else ActorKind.STAFF
+    ctx.runtime.audit.append(
+        [
+            AuditEntry(
+                actor=f"{kind.value}:{user.id}",
+                actor_role=user.role,
+                action=DEAD_CREDENTIAL_ACTION,
+                purpose=None,
+                subject_ids=(),
+                fields=(),
+                decision="deny",
+                reason=reason,
+                details={"via": via, "active": bool(user.active)},
+                at=ctx.clock.now(),
+            )
+        ]
     )
 
 

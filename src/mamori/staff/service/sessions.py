@@ -39,6 +39,7 @@ from mamori.staff.service.common import (
     find_user,
     is_self,
     mfa_required,
+    record_dead_credential,
     require_manage,
     session_invalid,
     sign_in_failed,
@@ -469,6 +470,8 @@ def validate_session(ctx: Context, token: str, *, channels: frozenset[str] = BRO
         or now >= idle_deadline
         or not hmac.compare_digest(row.token_hash, token_digest(token))
     ):
+        if not user.active and hmac.compare_digest(row.token_hash, token_digest(token)):
+            record_dead_credential(ctx, user, f"session:{row.id}", "account_disabled")
         raise session_invalid()
     if now - ensure_aware(row.last_seen_at) >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now

@@ -28,6 +28,7 @@ from mamori.staff.service.common import (
     MAX_TOKEN_LENGTH,
     checked_tokens,
     forget_checked_tokens,
+    record_dead_credential,
     require_manage,
     token_digest,
     token_invalid,
@@ -224,6 +225,14 @@ def validate_api_token(ctx: Context, token: str) -> tuple[Actor, frozenset[str]]
         raise token_invalid()
     row, user = found
     if row.revoked_at is not None or not user.active or now >= ensure_aware(row.expires_at):
+        reason = (
+            "account_disabled"
+            if not user.active
+            else "token_revoked"
+            if row.revoked_at is not None
+            else "token_expired"
+        )
+        record_dead_credential(ctx, user, f"token:{row.id}", reason)
         raise token_invalid()
     if row.last_used_at is None or now - ensure_aware(row.last_used_at) >= LAST_SEEN_RESOLUTION:
         row.last_used_at = now
