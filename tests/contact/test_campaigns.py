@@ -18,13 +18,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from mamori.consent import service as consent_service
+from mamori.consent.schemas import ConsentIn
 from mamori.contact.campaign_schemas import CampaignCreate
 from mamori.contact.models import CampaignSend
 from mamori.contact.service import campaigns, lists
 from mamori.kernel import mail
 from mamori.kernel.context import SYSTEM_ACTOR, Actor
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from mamori.kernel.policy import Category
 from mamori.kernel.runtime import Runtime
+from mamori.purposes import service as purposes_service
+from mamori.purposes.schemas import PurposeCreate
 from tests.contact.conftest import NEWSLETTER, OUTBOUND, add_purposes, do_not_contact, opt_in, person
 from tests.factories import seed_basics
 from tests.kernel.mail_support import Recorder, smtp_server
@@ -409,3 +413,39 @@ def test_api_create_send_show_and_bounce(story: Story):
     assert b.status_code == 200 and b.json()["status"] == "bounced"
     bad_reason = c.post(f"/api/v1/contact/campaigns/sends/{row.id}/bounce", json={"reason": "a b"}, headers=h)
     assert bad_reason.status_code == 422
+
+
+def test_a_purpose_that_needs_consent_sends_to_its_consenting_people_only(story: Story):
+    """A campaign under a purpose whose notice asks for consent (consent_appi): the campaign as a whole is allowed,
+    each person is decided by the list builder — only the one who consented (and opted in) receives it. Before this
+    was fixed, the whole campaign was refused with consent_missing (R-18-1)."""
+    s = story
+    members = PurposeCreate(
+        code="member-news",
+        title_ja="会員向けのご案内",
+        title_en="News for members",
+        text_ja="ご同意いただいた会員の方に、会員向けのご案内をメールでお送りするため、氏名とメールアドレスを利用します。",
+        text_en="Member news by e-mail to members who consented, using name and e-mail address.",
+        categories=[Category.IDENTIFIER, Category.CONTACT],
+        channels=["email"],
+        marketing=True,
+        consent_appi=True,
+    )
+    po = s.actors["po"]
+    with s.rt.transaction(SYSTEM_ACTOR) as ctx:
+        purposes_service.add(ctx, members)
+    yes = person(s.rt, s.actors["sato"], 7, purposes=(members.code,))
+    no = person(s.rt, s.actors["sato"], 8, purposes=(members.code,))
+    for cid in (yes, no):
+        opt_in(s.rt, po, cid, "email")
+    with s.rt.transaction(po) as ctx:
+        consent_service.grant(ctx, yes, members.code, ConsentIn(method="checkbox", evidence="form-25"))
+    cid = _create(s, purpose=members.code)
+    sent = _send(s, cid)
+    assert sent.status == "sent" and sent.queued == 1
+    assert sent.excluded == {
+        "consent_missing": 1,
+        "purpose_not_notified": 3,
+    }  # the story's three: not told of it
+    assert [(r.customer_id, r.status) for r in _sends(s) if r.campaign_id == cid] == [(yes, "sent")]
+    assert s.handler.wait(1)[0].rcpt_tos == ["person7@example.jp"]

@@ -84,8 +84,18 @@ EXPECTED_ROWS = [
         (TEXT.encode("cp932"), "cp932"),
         (b"\xff\xfe" + TEXT.replace(",", "\t").encode("utf-16-le"), "utf-16-le"),
         (b"\xfe\xff" + TEXT.replace(",", "\t").encode("utf-16-be"), "utf-16-be"),
+        (TEXT.replace(",", "\t").encode("utf-16-le"), "utf-16-le"),  # saved without a BOM
+        (TEXT.replace(",", "\t").encode("utf-16-be"), "utf-16-be"),
     ],
-    ids=["utf8", "utf8-bom", "cp932", "utf16le-bom-tab", "utf16be-bom-tab"],
+    ids=[
+        "utf8",
+        "utf8-bom",
+        "cp932",
+        "utf16le-bom-tab",
+        "utf16be-bom-tab",
+        "utf16le-no-bom",
+        "utf16be-no-bom",
+    ],
 )
 def test_each_encoding_reads_the_same_table(raw, encoding):
     table = read_table(raw, "customers.csv")

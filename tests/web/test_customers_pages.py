@@ -461,3 +461,40 @@ def test_the_note_check_names_the_kind_found_never_the_value(api):
     assert c.post(f"/customers/{cid}/notes/check", data={"body": "x"}).status_code == 403  # no token
     long = c.post(f"/customers/{cid}/notes/check", data={"body": "あ" * 20001}, headers=h)
     assert long.status_code == 422
+
+
+def test_a_phone_hidden_by_a_do_not_contact_says_why_not_outside_the_purpose(api):
+    """Issue 20 (found when re-checking it): a contact point withheld because the person asked not to be called is
+    not "outside the purpose" — the page says the person's request (or a missing opt-in) hid it."""
+    from mamori.consent import service as consent_service
+    from mamori.consent.schemas import ConsentIn
+    from mamori.kernel.context import SYSTEM_ACTOR
+    from mamori.kernel.policy import Category
+    from mamori.purposes import service as purposes_service
+    from mamori.purposes.schemas import PurposeCreate
+
+    with api.rt.transaction(SYSTEM_ACTOR) as ctx:
+        purposes_service.add(
+            ctx,
+            PurposeCreate(
+                code="calls",
+                title_ja="お電話・郵送でのご案内",
+                title_en="Calls and letters",
+                text_ja="新商品のご案内のため、氏名・住所・電話番号を利用し、お電話と郵送でご連絡します。",
+                text_en="Calls and letters about new products.",
+                categories=[Category.IDENTIFIER, Category.CONTACT],
+                channels=["phone", "post"],
+            ),
+        )
+    c, csrf = api.client("po")
+    cid = create(c, csrf, purposes=("contract", "calls"))
+    with api.rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
+        from mamori.staff import service as staff_service
+
+        po = staff_service.actor_for(ctx, "po")
+    with api.rt.transaction(po) as ctx:
+        consent_service.do_not_contact(ctx, cid, "phone", ConsentIn(method="oral"))
+    page = open_for(c, csrf, cid, "calls")
+    assert page.status_code == 200 and PERSON["phone"] not in page.text
+    assert "ご本人の連絡停止の申出、または同意・オプトインがないため非表示" in page.text
+    assert "東京都渋谷区神宮前1-2-3" in page.text  # post is still allowed: the address is shown

@@ -44,6 +44,7 @@ from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.mail.models import MailMessage
 from mamori.kernel.policy import PurposeFacts, Resource, Scope, row_scope
+from mamori.kernel.registry import ConsentState, PurposeState
 from mamori.kernel.settings import Settings
 from mamori.law.rules import TE_3, TE_4
 from mamori.purposes import service as purposes_service
@@ -69,6 +70,11 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def token_digest(token: str) -> bytes:
     """The stored form of an unsubscribe token (the token itself is only in the sealed mail)."""
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+# The campaign-level question "may this actor send for this purpose at all", asked for a person as favourable as
+# can be; every recipient is then decided one by one by the list builder.
+FAVOURABLE = PurposeState(consent=ConsentState.GRANTED, channels_in=frozenset({CHANNEL}))
 
 
 def _authorise_manage(ctx: Context) -> None:
@@ -385,8 +391,12 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
             Resource(
                 kind="campaign",
                 purpose=facts,
-                # the campaign as a whole; each person is decided by the list builder (notified, consent, TE-3)
+                # the campaign as a whole, asked for a person as favourable as can be (notified, consenting, opted
+                # in: customers.service.contactable.probe does the same); each person is then decided by the list
+                # builder (notified, consent, TE-3, do-not-contact). Without the consent here, every purpose that
+                # needs consent was refused outright (consent_missing) although its consenting people may be sent.
                 notified_purposes=frozenset({row.purpose_code}),
+                state=FAVOURABLE,
             ),
         )
         if row_scope(ctx, CAMPAIGN_SEND) != Scope.ALL and (ids is None or row.created_by != ctx.actor.label):
@@ -502,6 +512,7 @@ def send_to(
                 kind="campaign",
                 purpose=purposes_service.facts(ctx, data.purpose),
                 notified_purposes=frozenset({data.purpose}),
+                state=FAVOURABLE,  # as in send(): each person is decided by the list builder
             ),
         )
     facts = _purpose_with_email(ctx, data.purpose)

@@ -246,11 +246,11 @@ def _show_view(st: CliState, v: schemas.CustomerView) -> None:
             )
         )
     for a in v.attributes:
+        name = labels.label(f"field.{a.key}", lang, a.key)  # 登録日 for registered_on; a custom key as it is
+        category = labels.value("data_category", a.category.value, lang)
         rows.append(
             (
-                f"{a.key} ({labels.value('data_category', a.category.value, lang)})"
-                if lang == "en"
-                else f"{a.key}（{labels.value('data_category', a.category.value, lang)}）",
+                f"{name} ({category})" if lang == "en" else f"{name}（{category}）",
                 val(f"attr:{a.key}", a.value),
             )
         )

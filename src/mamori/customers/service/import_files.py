@@ -5,9 +5,10 @@ offices write, and Excel workbooks — one :class:`Table` of text values whateve
   (``.xls``) is a workbook, read with python-calamine; anything else is text. A file named ``.xlsx`` / ``.xlsm`` /
   ``.xls`` that is neither is refused as ``not_a_table`` (the user meant a workbook; reading it as CSV would only
   give a misleading "column not in file").
-- **Encoding** (text): a BOM decides at once (UTF-8, UTF-16 LE/BE); otherwise charset-normalizer looks at a bounded
-  sample, restricted to the encodings Japanese offices write (UTF-8, CP932 — not plain Shift_JIS, so ①, ㈱ and the
-  NEC/IBM extensions decode —, UTF-16, EUC-JP, ISO-2022-JP). The whole file is then decoded once; no trial decoding.
+- **Encoding** (text): a BOM decides at once (UTF-8, UTF-16 LE/BE); UTF-16 without one by its NUL bytes;
+  otherwise charset-normalizer looks at a bounded sample, restricted to the encodings Japanese offices write
+  (UTF-8, CP932 — not plain Shift_JIS, so ①, ㈱ and the NEC/IBM extensions decode —, UTF-16, EUC-JP,
+  ISO-2022-JP). The whole file is then decoded once; no trial decoding.
 - **Delimiter**: ``csv.Sniffer`` over the first lines among ``,`` tab ``;`` ``|`` (a ``.tsv`` is tab); quoting as
   Excel writes it (doubled quotes, newlines inside quotes — the line number is the line the record starts on).
 - **Workbook cells** become text as Excel shows them: integral numbers ``123`` (not ``123.0``), other numbers
@@ -157,6 +158,9 @@ def detect_encoding(data: bytes) -> str | None:
         return "utf-16-le"
     if data.startswith(b"\xfe\xff"):
         return "utf-16-be"
+    bomless = _utf16_without_bom(data)
+    if bomless is not None:
+        return bomless
     from charset_normalizer import from_bytes
 
     best = from_bytes(
@@ -165,6 +169,32 @@ def detect_encoding(data: bytes) -> str | None:
     if best is None:
         return None
     return _CODEC.get(best.encoding)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a BOM (some tools' 「Unicode テキスト」): no text in the other encodings holds a NUL
+    byte, UTF-16 holds one in every ASCII character (tabs, line ends, digits) — on the odd bytes for little endian,
+    the even ones for big endian. Taken only when at least a fifth of that half is NUL, almost none of the other,
+    and the sample decodes to text without control characters."""
+    head = data[:SAMPLE_BYTES]
+    head = head[: len(head) - len(head) % 2]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd >= half // 5 and even <= odd // 20:
+        codec = "utf-16-le"
+    elif even >= half // 5 and odd <= even // 20:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = head.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if any(ord(ch) < 0x20 and ch not in "\t\r\n" for ch in text):
+        return None
+    return codec
 
 
 def _sample(data: bytes) -> bytes:

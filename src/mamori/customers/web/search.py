@@ -180,8 +180,14 @@ def _shown_for(view: CustomerView, purposes: list[PurposeRead], lang: str) -> di
     categories["external_ids"] = Category.IDENTIFIER  # 顧客番号 (issue 19)
     out: dict[str, str] = {}
     sep = ", " if lang == "en" else "、"
+    current = next((p for p in purposes if p.code == view.purpose), None)
     for field in view.masked:
         category = categories.get(field)
+        if current is not None and category in current.categories:
+            # the purpose covers the field: it was withheld for this person — a do-not-contact on the channel it
+            # serves, or an opt-in / consent the channel needs (R-35-1, TE-3) — not for being outside the purpose
+            out[field] = label("web_customers.masked_blocked", lang)
+            continue
         titles = [
             p.title_en if lang == "en" else p.title_ja
             for p in purposes
