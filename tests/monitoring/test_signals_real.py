@@ -54,6 +54,21 @@ def test_a_probe_through_search_raises_denials_and_out_of_book(runtime) -> None:
         a = alerts[signal]
         assert a.actor == sato.label and a.observed == 12 and a.entries_total == 12
         assert sorted(json.loads(a.entry_seqs)) == sorted(e.seq for e in refused)
+    # an attacker holding the data store finds in the monitoring tables neither a customer's value nor their id:
+    # alerts name audit entries by sequence number only
+    url = runtime.settings.resolved_database_url()
+    tables = ("monitoring_alerts", "monitoring_alert_events", "monitoring_daily")
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            dump = [row for t in tables for row in conn.execute(f"select * from {t}")]
+    else:
+        with runtime.data_engine.connect() as conn:
+            dump = [row for t in tables for row in conn.exec_driver_sql(f"select * from {t}")]
+    text = "\n".join(str(row) for row in dump)
+    assert len(dump) >= 3
+    ids = {cid for e in refused for cid in e.subject_ids}
+    assert not any(cid in text for cid in ids)
+    assert "架空" not in text and "090-5555" not in text and "9055551" not in text
     del api
 
 

@@ -56,3 +56,18 @@ def test_only_an_administrator_changes_a_role(runtime, role):
         staff_service.change_role(ctx, "target", Role.ADMIN)
     assert refused.value.rule_id == "R-23-2"
     assert _user(runtime, "target").role == "support"
+
+
+def test_the_role_command(tmp_path, monkeypatch):
+    from tests.factories import demo_cli
+
+    for run in demo_cli(tmp_path, monkeypatch):
+        moved = run("--as", "admin", "staff", "role", "takahashi", "analyst", "--json")
+        assert moved.exit_code == 0, moved.output
+        assert '"analyst"' in moved.stdout
+        bad = run("--as", "admin", "staff", "role", "takahashi", "boss")
+        assert bad.exit_code == 2  # not a role: a usage error, nothing changed
+        officer = run("--as", "hoshino", "staff", "role", "sato", "support")
+        assert officer.exit_code != 0 and "R-23-2" in officer.output
+        same = run("--as", "admin", "staff", "role", "takahashi", "analyst")
+        assert same.exit_code != 0 and "same_role" in same.output
