@@ -38,7 +38,7 @@ def _hours(value: str) -> tuple[int, int]:
     return start, end
 
 
-def _settings_table(st_t: object, read: schemas.MonitoringSettingsRead, lang: str) -> Table:
+def _settings_table(read: schemas.MonitoringSettingsRead, lang: str) -> Table:
     def t(ja: str, en: str) -> str:
         return en if lang == "en" else ja
 
@@ -176,7 +176,7 @@ def _print(lang: str, read: schemas.MonitoringSettingsRead, json_out: bool) -> N
     if json_out:
         print_json(read.model_dump(mode="json"))
         return
-    console.print(_settings_table(None, read, lang))
+    console.print(_settings_table(read, lang))
 
     def t(ja: str, en: str) -> str:
         return en if lang == "en" else ja

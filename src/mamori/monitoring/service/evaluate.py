@@ -526,16 +526,17 @@ def _event(ctx: Context, alert_id: str, action: str, detail: str | None = None) 
     )
 
 
-def _upsert(ctx: Context, f: Finding, settings: Settings, upto_seq: int) -> str:
-    """Create or update the alert of a finding: "raised", "updated", "kept" (dismissed / incident) or "same"."""
+def _upsert(ctx: Context, f: Finding, settings: Settings, upto_seq: int) -> tuple[str, str]:
+    """Create or update the alert of a finding: ("raised" | "updated" | "kept" (dismissed / incident) | "same",
+    the alert's id)."""
     fingerprint = f"{f.signal}|{f.actor}|{f.day.isoformat()}"
     row = ctx.session.execute(
         select(MonitoringAlert).where(MonitoringAlert.fingerprint == fingerprint)
     ).scalar_one_or_none()
     if row is not None and row.status in (DISMISSED, INCIDENT):
-        return "kept"
+        return "kept", row.id
     if row is not None and row.observed == f.observed:
-        return "same"
+        return "same", row.id
     seqs, total, first, last = _entries_of(ctx, f, upto_seq)
     now = ctx.clock.now()
     detail = json.dumps(dict(f.detail), sort_keys=True, separators=(",", ":"))
@@ -580,7 +581,7 @@ def _upsert(ctx: Context, f: Finding, settings: Settings, upto_seq: int) -> str:
                 "entries": total,
             },
         )
-        return "raised"
+        return "raised", row.id
     row.observed, row.entries_total = f.observed, total
     row.entry_seqs = json.dumps(seqs, separators=(",", ":"))
     row.first_at, row.last_at = min(row.first_at, first), max(row.last_at, last)
@@ -589,7 +590,7 @@ def _upsert(ctx: Context, f: Finding, settings: Settings, upto_seq: int) -> str:
         row.severity = settings.signals[f.signal].severity
     row.updated_at = now
     _event(ctx, row.id, "updated", str(int(f.observed)))
-    return "updated"
+    return "updated", row.id
 
 
 def run(
@@ -638,16 +639,10 @@ def run(
     outcome: Counter[str] = Counter()
     raised_ids: list[str] = []
     for f in findings:
-        result = _upsert(ctx, f, settings, upto)
+        result, alert_id = _upsert(ctx, f, settings, upto)
         outcome[result] += 1
         if result == "raised":
-            raised_ids.append(
-                ctx.session.execute(
-                    select(MonitoringAlert.id).where(
-                        MonitoringAlert.fingerprint == f"{f.signal}|{f.actor}|{f.day.isoformat()}"
-                    )
-                ).scalar_one()
-            )
+            raised_ids.append(alert_id)
     changed = cast(
         CursorResult[Any],
         ctx.session.execute(
