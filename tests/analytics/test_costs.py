@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from mamori.analytics.kpi_schemas import CostIn
 from mamori.analytics.service import costs
+from mamori.customers.schemas import CustomerCreate, ProvenanceIn
+from mamori.customers.service import core as customers_service
 from mamori.kernel.context import Actor
 from mamori.kernel.errors import PolicyDenied, ValidationFailed
 from mamori.kernel.runtime import Runtime
@@ -82,20 +84,48 @@ def test_a_correction_is_a_new_line_that_supersedes_the_old(runtime: Runtime, ac
     assert [r.id for r in listed(runtime, actors["analyst"])][0] == other.id  # newest first
 
 
-def test_a_campaign_cost_needs_an_existing_campaign(runtime: Runtime, actors: Any) -> None:
-    campaign = add_campaign(runtime)
-    row = add(runtime, actors["analyst"], cost(channel="campaign", campaign_id=campaign))
-    assert row.campaign_id == campaign
+def _acquired_through(rt: Runtime, actor: Actor, campaign: str) -> str:
+    """A person whose provenance names the acquisition campaign ``campaign`` (a code in use)."""
+    with rt.transaction(actor) as ctx:
+        view = customers_service.create(
+            ctx,
+            CustomerCreate(name="佐藤 花子", emails=["hanako.fair@example.jp"]),
+            provenance=ProvenanceIn(method="direct", channel="event", campaign=campaign),
+            purposes=["contract"],
+        )
+    return view.id
+
+
+def test_a_campaign_cost_names_an_acquisition_campaign_in_use(runtime: Runtime, actors: Any) -> None:
+    _acquired_through(runtime, actors["sato"], "2026秋フェア")
+    row = add(runtime, actors["analyst"], cost(channel="campaign", campaign_id="2026秋フェア"))
+    assert (row.channel, row.campaign_id) == ("campaign", "2026秋フェア")
+    entry = runtime.audit.search(action="analytics.cost_add", limit=1)[0]
+    assert entry.details["campaign_id"] == "2026秋フェア"
+    email_campaign = add_campaign(runtime)  # an e-mail campaign mails existing customers: acquires nobody
     for data, code in (
         (cost(channel="campaign"), "campaign_required"),
-        (cost(channel="campaign", campaign_id="0" * 32), "unknown_campaign"),
-        (cost(campaign_id=campaign), "campaign_not_expected"),
+        (cost(channel="campaign", campaign_id="2026春フェア"), "unknown_campaign"),
+        (cost(channel="campaign", campaign_id=email_campaign), "unknown_campaign"),
+        (cost(campaign_id="2026秋フェア"), "campaign_not_expected"),
         (cost(channel="tv_ads"), "unknown_channel"),  # no person was acquired through it
     ):
         with pytest.raises(ValidationFailed) as bad:
             add(runtime, actors["analyst"], data)
         assert bad.value.code == code and bad.value.http_status == 422
+        if code == "unknown_campaign":
+            assert bad.value.details["campaigns"] == ["2026秋フェア"]  # the codes in use, listed
+            assert "2026秋フェア" in bad.value.message_ja
     assert len(listed(runtime, actors["analyst"])) == 1
+
+
+@pytest.mark.parametrize("code", ["fair@example.jp", "tel09012345678", "a" * 65, "ad\x01x"])
+def test_a_campaign_code_that_could_be_personal_data_is_refused(
+    runtime: Runtime, actors: Any, code: str
+) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        cost(channel="campaign", campaign_id=code)
+    assert bad.value.code == "bad_campaign_code" and code not in bad.value.message_ja
 
 
 def test_reversed_periods_and_negative_amounts_are_refused(runtime: Runtime, actors: Any) -> None:
@@ -253,3 +283,37 @@ def _actor(rt: Runtime, username: str) -> Actor:
 
     with rt.transaction(SYSTEM_ACTOR, readonly=True) as ctx:
         return staff_service.actor_for(ctx, username)
+
+
+def test_cli_campaign_costs(runtime: Runtime, actors: Any, cli: Any) -> None:
+    _acquired_through(runtime, actors["sato"], "ad-2026-11")
+    camp = ("add", "--channel", "campaign", "--from", "2026-11-01", "--to", "2026-11-30", "--amount", "90000")
+    r = cli("analyst", *camp, "--campaign", "ad-2026-11", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["campaign_id"] == "ad-2026-11"
+    for code, error in (("ad-2026-12", "unknown_campaign"), ("x@example.jp", "bad_campaign_code")):
+        r = cli("analyst", *camp, "--campaign", code)
+        assert r.exit_code != 0 and error in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert "x@example.jp" not in r.stderr
+
+
+def test_api_campaign_costs(runtime: Runtime) -> None:
+    api = mounted_api(runtime)
+    _acquired_through(runtime, _actor(runtime, "sato"), "ad-2026-11")
+    analyst, csrf = api.client("analyst")
+    body = {
+        "channel": "campaign",
+        "campaign_id": "ad-2026-11",
+        "period_start": "2026-12-01",
+        "period_end": "2026-12-31",
+        "amount_yen": 10000,
+    }
+    h = {"X-CSRF-Token": csrf}
+    r = analyst.post("/api/v1/analytics/costs", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["campaign_id"] == "ad-2026-11"
+    for code, error in (("ad-2027", "unknown_campaign"), ("tel 0312345678", "bad_campaign_code")):
+        r = analyst.post("/api/v1/analytics/costs", json={**body, "campaign_id": code}, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == error, r.text
+        assert "0312345678" not in r.text
+    assert len(analyst.get("/api/v1/analytics/costs").json()) == 1

@@ -61,13 +61,20 @@ def _person(n: int) -> CustomerCreate:
 
 
 def make_people(
-    rt: Runtime, owner: Actor, specs: list[tuple[str, list[datetime]]], purposes: tuple[str, ...]
+    rt: Runtime,
+    owner: Actor,
+    specs: list[tuple[str, list[datetime]]],
+    purposes: tuple[str, ...],
+    *,
+    campaign: str | None = None,
+    first: int = 0,
 ) -> list[str]:
-    """People created through the customers slice: (provenance channel, purchase times) each."""
+    """People created through the customers slice: (provenance channel, purchase times) each; ``campaign``: the
+    acquisition campaign their provenance names."""
     items = [
         (
-            _person(i),
-            ProvenanceIn(method="direct", channel=channel, notice_version="n-2026"),
+            _person(first + i),
+            ProvenanceIn(method="direct", channel=channel, notice_version="n-2026", campaign=campaign),
             purposes,
             owner.id,
             [ActivityIn(kind="purchase", amount=1000, occurred_at=t) for t in times],
@@ -261,6 +268,47 @@ def test_cac_per_channel_prorated_with_corrections_and_campaigns(shop: Shop) -> 
     assert overall.value == round((240_000 + 181_000 + 50_000) / 3)
 
 
+def test_cac_per_acquisition_campaign_hand_computed(shop: Shop) -> None:
+    """¥100,000 spent on the campaign ``fair`` in April and four people first acquired through it in the period:
+    ¥25,000 each. A later provenance row naming the campaign does not make someone new (B stays a web_form
+    customer); a person acquired through a campaign before the period does not count; a campaign with costs and
+    no acquisition in the period is None with a note; the overall CAC still divides every cost by every new
+    customer."""
+    rt, sato = shop.rt, shop.actors["sato"]
+    fair = make_people(rt, sato, [("event", [])] * 4, ("contract",), campaign="fair", first=10)
+    for day, cid in enumerate(fair, start=1):
+        set_acquired(rt, cid, jst(2026, 4, day))
+    (before,) = make_people(rt, sato, [("web_form", [])], ("contract",), campaign="tv-spring", first=20)
+    set_acquired(rt, before, jst(2025, 12, 31))
+    with rt.transaction(
+        SYSTEM_ACTOR
+    ) as ctx:  # B's second provenance row names the campaign: not an acquisition
+        ctx.session.add(
+            Provenance(
+                id=new_id(),
+                customer_id=shop.ids["B"],
+                method="direct",
+                channel="event",
+                campaign="fair",
+                acquired_at=jst(2026, 4, 20),
+                recorded_by="test",
+            )
+        )
+    add_cost(rt, "campaign", date(2026, 4, 1), date(2026, 4, 30), 100_000, campaign_id="fair")
+    add_cost(rt, "campaign", date(2026, 1, 1), date(2026, 1, 31), 30_000, campaign_id="tv-spring")
+    r = report(rt, shop.actors["analyst"], **PERIOD)
+    k = one(r, "cac", "campaign:fair")
+    assert (k.evidence.numerator, k.evidence.denominator, k.value) == (100_000, 4, 25_000)
+    assert k.note_ja is None and "fair" in k.label_ja
+    none = one(r, "cac", "campaign:tv-spring")
+    assert (none.value, none.evidence.numerator, none.evidence.denominator) == (None, 30_000, 0)
+    assert "計算できません" in (none.note_ja or "") and none.note_en
+    overall = one(r, "cac")
+    assert overall.evidence.denominator == 7  # A, B, C and the four fair customers
+    assert overall.value == round(130_000 / 7)
+    no_values(r.model_dump_json())
+
+
 def test_cac_without_costs_says_what_to_enter(shop: Shop) -> None:
     k = one(report(shop.rt, shop.actors["analyst"], **PERIOD), "cac")
     assert k.value is None and "costs add" in (k.note_ja or "") and k.evidence.denominator == 3
@@ -320,8 +368,9 @@ def test_open_and_click_rates_are_not_recorded_and_say_so(shop: Shop) -> None:
     for code in ("email_open_rate", "email_click_rate"):
         k = one(r, code)
         assert k.value is None and "記録していません" in (k.note_ja or "")
-        assert k.evidence.denominator == 3 and k.evidence.figures["sends_bounced"] == 1
-        assert k.evidence.figures["campaigns"] == 1
+        # brief T: the denominator is the measured sends (none here); the 3 sent unmeasured are counted apart
+        assert k.evidence.denominator == 0 and k.evidence.figures["untracked_sends"] == 3
+        assert k.evidence.figures["sends_bounced"] == 1 and k.evidence.figures["campaigns"] == 1
 
 
 def test_data_quality_is_the_lifecycle_score_for_the_privacy_officer_only(shop: Shop) -> None:

@@ -253,6 +253,12 @@ def test_erasure_removes_the_person_from_segments_and_disclosure_lists_them(worl
             select(AnalyticsSegmentMember).where(AnalyticsSegmentMember.customer_id == who)
         ).all()
     assert left == []
+    # the segment's count at cut time stays; how many are still members now says one fewer
+    with w.rt.transaction(w.actors["analyst"], readonly=True) as ctx:
+        (now,) = segments.versions(ctx, "everyone")
+        (listed,) = segments.list_segments(ctx)
+    assert now.members == out.run.subjects and now.members_now == out.run.subjects - 1
+    assert listed.members_now == now.members_now
 
 
 def test_lifetime_value_on_the_personal_path_gives_a_value_for_everyone(world: World) -> None:

@@ -253,6 +253,7 @@ def test_the_sales_departments_excel_list_goes_in_with_the_seeds_three_checks(ru
             "source": "営業部の顧客台帳（Excel）",
             "acquisition": "営業担当者が名刺交換・商談で取得",
             "notice_version": None,
+            "campaign": None,  # no acquisition campaign was named for the file
         }
     ]
     assert [dict(r.data) for r in records if r.category == "external_id"] == [

@@ -132,6 +132,36 @@ def test_profiling_the_japanese_text_does_not_state_is_refused_R_17_1(runtime):
         assert service.add(ctx, data(text_ja=SILENT_JA, profiling=False)).profiling is False
 
 
+@pytest.mark.parametrize(
+    "text_ja",
+    [
+        "ご購入の履歴を商品企画に利用します。分析は行いません。",
+        "ご購入の履歴を集計します（プロファイリングを含みません）。",
+        "ご購入の履歴をお届けに利用し、分析することはありません。",
+        "ご購入の履歴は分析しません。",
+    ],
+)
+def test_a_text_that_denies_the_analysis_does_not_state_it_R_17_1(runtime, text_ja):
+    with runtime.transaction(SYSTEM_ACTOR) as ctx, pytest.raises(ValidationFailed) as err:
+        service.add(ctx, data(text_ja=text_ja))
+    assert err.value.code == "profiling_not_stated" and err.value.rule_id == "R-17-1"
+    assert "insights" not in saved_codes(runtime)
+
+
+@pytest.mark.parametrize(
+    "text_ja",
+    [
+        "ご購入の履歴を分析し、商品企画に利用します。",
+        "ご購入の履歴を分析（プロファイリングを含む）し、おすすめをご案内します。",
+        "第三者には提供しません。ご購入の履歴を分析し、商品企画に利用します。",  # a negation elsewhere
+        "分析は行いません、という誤解がないよう申し添えます。ご購入の傾向を分析して企画に使います。",
+    ],
+)
+def test_a_text_that_states_the_analysis_passes_even_beside_other_negations(runtime, text_ja):
+    with runtime.transaction(SYSTEM_ACTOR) as ctx:
+        assert service.add(ctx, data(text_ja=text_ja)).profiling is True
+
+
 def test_a_revision_that_turns_profiling_on_without_saying_so_keeps_the_old_version(runtime):
     with runtime.transaction(SYSTEM_ACTOR) as ctx:
         service.add(ctx, data(text_ja=SILENT_JA, profiling=False))

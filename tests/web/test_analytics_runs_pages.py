@@ -401,3 +401,64 @@ def test_an_unknown_purpose_is_refused_with_its_rule(site: tuple[Api, World]) ->
     assert r.status_code == 403, r.text
     assert "利用目的「no-such-purpose」は登録されていません。" in r.text and "R-17-1" in r.text
     assert _count(api.rt, AnalyticsRun) == 0
+
+
+def test_a_save_after_the_data_changed_saves_nothing_and_shows_the_new_result(
+    site: tuple[Api, World],
+) -> None:
+    """Per-person results are not stored, so a save runs the analysis again: when that no longer gives the groups
+    the user saw (here a person stopped the use of their data since), nothing is saved and the new result is shown
+    to save from — a segment never holds people other than the ones on the page."""
+    from mamori.consent import service as consent_service
+
+    api, w = site
+    c, csrf = api.client("analyst")
+    run_id = _run(c, csrf).headers["hx-push-url"].rsplit("/", 1)[1]
+    shown = _stored(api.rt, run_id)
+    with api.rt.transaction(w.actors["po"]) as ctx:
+        consent_service.suppress(ctx, w.loyal[0], "purpose", ANALYSIS.code, "req-24-web")
+    r = c.post(
+        f"/analytics/runs/{run_id}/segments",
+        data={"csrf": csrf, "name": "moved", "take": ["champions", "loyal"]},
+    )
+    assert r.status_code == 409
+    assert "データが変わり" in r.text and "保存していません" in r.text
+    assert _count(api.rt, AnalyticsSegment) == 0 and _count(api.rt, AnalyticsRun) == 2
+    new_id = r.headers["hx-push-url"].rsplit("/", 1)[1]
+    assert new_id != run_id and _stored(api.rt, new_id).subjects == shown.subjects - 1
+    assert 'value="moved"' in r.text  # the name typed is kept for the save from the new result
+    _nothing_personal(w, r.text)
+    # saving from the new result works
+    ok = c.post(f"/analytics/runs/{new_id}/segments", data={"csrf": csrf, "name": "moved", "take": ["loyal"]})
+    assert ok.status_code == 200 and _count(api.rt, AnalyticsSegment) == 1
+
+
+def test_same_groups_compares_the_people_analysed_and_each_groups_count(site: tuple[Api, World]) -> None:
+    api, _ = site
+    c, csrf = api.client("analyst")
+    run = _stored(api.rt, _run(c, csrf).headers["hx-push-url"].rsplit("/", 1)[1])
+    assert runs_web.same_groups(run, run)
+    segs = [dict(g) for g in run.summary["segments"]]
+    segs[0]["count"] += 1
+    assert not runs_web.same_groups(
+        run, run.model_copy(update={"summary": {**run.summary, "segments": segs}})
+    )
+    assert not runs_web.same_groups(run, run.model_copy(update={"subjects": run.subjects + 1}))
+
+
+def test_a_segment_page_says_how_many_are_still_members_after_an_erasure(site: tuple[Api, World]) -> None:
+    from mamori.kernel.registry import erase_subjects
+
+    api, w = site
+    with api.rt.transaction(w.actors["analyst"], ANALYSIS.code) as ctx:
+        out = runs.rfm(ctx, runs.Source())
+        segments.save(ctx, out, "everyone", list(out.segments))
+    c, _ = api.client("analyst")
+    assert "現在" not in c.get("/analytics/segments").text
+    with api.rt.transaction(w.actors["po"]) as ctx:
+        erase_subjects(ctx, [w.loyal[0]])
+    for url in ("/analytics/segments", "/analytics/segments/everyone"):
+        page = c.get(url)
+        assert page.status_code == 200
+        assert f"{out.run.subjects}人" in page.text
+        assert f"現在 {out.run.subjects - 1}人（消去・廃棄により減少）" in page.text

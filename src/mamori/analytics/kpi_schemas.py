@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mamori.customers.schemas import campaign_code
 from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
 
@@ -92,7 +93,7 @@ class KpiReport(BaseModel):
 
 # -- acquisition costs ---------------------------------------------------------------------------------------------
 
-CAMPAIGN = "campaign"  # the channel of a cost entered for an e-mail campaign (``campaign_id`` names it)
+CAMPAIGN = "campaign"  # the channel of a cost entered for an acquisition campaign (``campaign_id``: its code)
 MAX_AMOUNT_YEN = 10**13  # ten trillion yen: anything larger is a typing mistake
 EARLIEST = date(1900, 1, 1)  # dates of a period or a cost outside these are typing mistakes
 LATEST = date(2999, 12, 31)
@@ -100,17 +101,23 @@ LATEST = date(2999, 12, 31)
 
 class CostIn(InputModel):
     """An acquisition cost: what acquiring customers through a channel (a provenance channel in use, e.g.
-    ``web_form``) or an e-mail campaign (``channel="campaign"`` and its id) cost over a period. The note describes
-    the spending, never a person."""
+    ``web_form``) or an acquisition campaign (``channel="campaign"`` and ``campaign_id`` = the campaign's code as
+    recorded on provenance, e.g. ``2026秋フェア``) cost over a period. The note describes the spending, never a
+    person."""
 
     model_config = ConfigDict(extra="forbid")
 
     channel: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
-    campaign_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    campaign_id: str | None = None  # the acquisition campaign's code (bad_campaign_code as on provenance)
     period_start: date = Field(ge=EARLIEST, le=LATEST)
     period_end: date = Field(ge=EARLIEST, le=LATEST)
     amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN)
     note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("campaign_id", mode="before")
+    @classmethod
+    def _campaign(cls, v: object) -> object:
+        return campaign_code(v) if isinstance(v, str) else v  # normalised as provenance.campaign is
 
     @model_validator(mode="after")
     def _period_in_order(self) -> CostIn:

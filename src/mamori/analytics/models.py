@@ -81,7 +81,8 @@ class AcquisitionCost(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))  # a provenance channel (web_form, event …) or "campaign"
-    campaign_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # channel "campaign": the acquisition campaign's code, as recorded on provenance (``provenance.campaign``)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     amount_yen: Mapped[int] = mapped_column(BigInteger)

@@ -1,206 +1,45 @@
 """SELECTs of the KPI dashboard, the acquisition costs, the checklist and the data map (issue 24): counts, dates,
 codes and ids of organisations — never a personal value.
 
-The customers slice's tables are named here as lightweight tables (``customers``, ``activities``,
-``provenance``) that declare only their plaintext columns: ids, the activity kind, the provenance channel and
-dates. No sealed column is declared, so no statement built here can select a personal value (the KPIs are
-aggregate statistics; nothing is decrypted), and the customers models themselves are not imported
-(tests/architecture: no other slice imports them).
+The customers slice's tables (``customers``, ``activities``, ``provenance``, ``customer_purposes``) are not read
+here: DESIGN.md says a slice reads only its own tables, so the statements over them (purchases per month, new
+customers per channel or campaign, repeat and churn counts, channels and campaigns in use, live people, people
+notified of a purpose) are built by ``mamori.customers.queries`` over their plaintext columns and executed by the
+analytics services; the consent-rate and do-not-contact statements below join the consent ledger to the id-only
+subqueries that slice builds (``live_ids_before``, ``notified_live_before``). tests/architecture checks that no
+module outside the customers slice names its tables or imports its models.
 
-Dates: the KPIs count by JST day and month. The window bounds arrive as aware UTC datetimes (JST midnights);
-grouping by JST month or day is done by the database (SQLite ``strftime`` with ``+9 hours``, PostgreSQL
-``to_char(timezone('Asia/Tokyo', …))``): JST has no daylight saving time.
+Dates: the KPIs count by JST day and month (``jst``, from the customers slice's queries, does the grouping in the
+database; JST has no daylight saving time).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    and_,
-    case,
-    column,
-    distinct,
-    exists,
-    func,
-    literal_column,
-    select,
-    table,
-)
+from sqlalchemy import Select, and_, distinct, func, select
 
 from mamori.analytics.models import AcquisitionCost, AnalyticsRun
 from mamori.consent.models import ConsentEvent
 from mamori.contact.models import Campaign, CampaignSend
-from mamori.customers.models import CustomerPurpose
+from mamori.customers import queries as customers_queries
+
+# Re-exported from the customers slice: the JST grouping, and what a cost line may name (built over provenance).
+from mamori.customers.queries import Grain as Grain
+from mamori.customers.queries import campaigns_in_use as campaigns_in_use
+from mamori.customers.queries import channels_in_use as channels_in_use
+from mamori.customers.queries import jst as jst
 from mamori.incidents.models import Incident
 from mamori.inventory.models import StorageLocation
 from mamori.kernel.audit.models import AuditEntryRow
-from mamori.kernel.db import UtcDateTime
 from mamori.lifecycle.models import DisposalRecord, RetentionRule
 from mamori.processors.models import ProcessorAudit, ProcessorContract
 from mamori.provision.models import OptOutFiling, Provision, Receipt
 from mamori.rights.models import RightsRequest
 from mamori.staff.models import StaffUser
 
-# The plaintext columns the KPIs count (see the module docstring); the sealed columns are not declared.
-CUSTOMERS = table(
-    "customers",
-    column("id", String),
-    column("created_at", UtcDateTime()),
-    column("erased_at", UtcDateTime()),
-)
-ACTIVITIES = table(
-    "activities",
-    column("customer_id", String),
-    column("kind", String),
-    column("occurred_at", UtcDateTime()),
-)
-PROVENANCE = table(
-    "provenance",
-    column("id", String),
-    column("customer_id", String),
-    column("channel", String),
-    column("acquired_at", UtcDateTime()),
-)
-PURCHASE = "purchase"
-
-Grain = Literal["month", "day"]
-_FORMATS = {
-    "sqlite": {"month": "'%Y-%m'", "day": "'%Y-%m-%d'"},
-    "postgresql": {"month": "'YYYY-MM'", "day": "'YYYY-MM-DD'"},
-}
-
-
-def jst(value: ColumnElement[Any], dialect: str, grain: Grain) -> ColumnElement[str]:
-    """The JST month (``2026-11``) or day (``2026-11-23``) of a UTC timestamp column, computed by the database."""
-    if dialect == "postgresql":
-        local = func.timezone(literal_column("'Asia/Tokyo'"), value)
-        return func.to_char(local, literal_column(_FORMATS["postgresql"][grain]))
-    return func.strftime(literal_column(_FORMATS["sqlite"][grain]), value, literal_column("'+9 hours'"))
-
-
-# -- purchases (activities of kind "purchase": the kind and the time only) ---------------------------------------
-
-
-def purchases_by_month(dialect: str, start: datetime, end: datetime) -> Select[str, int]:
-    """(JST month, purchases) in [start, end)."""
-    month = jst(ACTIVITIES.c.occurred_at, dialect, "month").label("month")
-    return (
-        select(month, func.count())
-        .where(
-            ACTIVITIES.c.kind == PURCHASE,
-            ACTIVITIES.c.occurred_at >= start,
-            ACTIVITIES.c.occurred_at < end,
-        )
-        .group_by(month)
-    )
-
-
-def purchase_facts(
-    dialect: str, start: datetime, end: datetime, cutoff: datetime
-) -> Select[int, int | None, int | None, int | None]:
-    """In one scan of the purchases before ``end``: (people who had bought, those whose last purchase is before
-    ``cutoff``, people who bought in [start, end), those of them who bought on two or more JST days). Grouped by an
-    expression of the customer id, so SQLite scans the table instead of walking the (customer, time) index row by
-    row for the kind (measured 2x faster on a million purchases). An erased person's activities are deleted at
-    erasure, so they are not counted."""
-    in_window = ACTIVITIES.c.occurred_at >= start
-    day = jst(ACTIVITIES.c.occurred_at, dialect, "day")
-    per_person = (
-        select(
-            func.max(ACTIVITIES.c.occurred_at).label("last"),
-            func.count(distinct(case((in_window, day)))).label("days"),
-        )
-        .where(ACTIVITIES.c.kind == PURCHASE, ACTIVITIES.c.occurred_at < end)
-        .group_by(ACTIVITIES.c.customer_id.concat(literal_column("''")))
-        .subquery()
-    )
-    return select(
-        func.count(),
-        func.sum(case((per_person.c.last < cutoff, 1), else_=0)),
-        func.sum(case((per_person.c.days >= 1, 1), else_=0)),
-        func.sum(case((per_person.c.days >= 2, 1), else_=0)),
-    )
-
-
-# -- acquisition (the earliest provenance row of each person) -----------------------------------------------------
-
-
-def _acquisitions() -> Any:
-    """Each person's earliest provenance row: (customer id, channel, acquired at)."""
-    ranked = select(
-        PROVENANCE.c.customer_id,
-        PROVENANCE.c.channel,
-        PROVENANCE.c.acquired_at,
-        func.row_number()
-        .over(
-            partition_by=PROVENANCE.c.customer_id,
-            order_by=(PROVENANCE.c.acquired_at, PROVENANCE.c.id),
-        )
-        .label("n"),
-    ).subquery()
-    return (
-        select(ranked.c.customer_id, ranked.c.channel, ranked.c.acquired_at).where(ranked.c.n == 1).subquery()
-    )
-
-
-def new_customers_by_channel(start: datetime, end: datetime) -> Select[str | None, int]:
-    """(channel, people acquired) for the people whose first provenance falls in [start, end). Erased people were
-    acquired too: their provenance rows are kept."""
-    first = _acquisitions()
-    return (
-        select(first.c.channel, func.count())
-        .where(first.c.acquired_at >= start, first.c.acquired_at < end)
-        .group_by(first.c.channel)
-    )
-
-
-def new_customers_by_month(dialect: str, start: datetime, end: datetime) -> Select[str, str | None, int]:
-    """(JST month, channel, people acquired) in [start, end)."""
-    first = _acquisitions()
-    month = jst(first.c.acquired_at, dialect, "month").label("month")
-    return (
-        select(month, first.c.channel, func.count())
-        .where(first.c.acquired_at >= start, first.c.acquired_at < end)
-        .group_by(month, first.c.channel)
-    )
-
-
-def channels_in_use() -> Select[str]:
-    """The provenance channels recorded on at least one person (what a cost may be entered for)."""
-    return (
-        select(PROVENANCE.c.channel)
-        .where(PROVENANCE.c.channel.is_not(None))
-        .group_by(PROVENANCE.c.channel)
-        .order_by(PROVENANCE.c.channel)
-    )
-
-
 # -- consent and do-not-contact (the ledger's codes, by person id only) -------------------------------------------
-
-
-def _live_before(end: datetime) -> ColumnElement[bool]:
-    return and_(CUSTOMERS.c.erased_at.is_(None), CUSTOMERS.c.created_at < end)
-
-
-def live_customers(end: datetime | None = None) -> Select[int]:
-    """People not erased (created before ``end`` when given)."""
-    live = select(func.count()).select_from(CUSTOMERS).where(CUSTOMERS.c.erased_at.is_(None))
-    return live if end is None else live.where(CUSTOMERS.c.created_at < end)
-
-
-def notified_per_purpose(end: datetime) -> Select[str, int]:
-    """(purpose code, live people notified of it before ``end``)."""
-    return (
-        select(CustomerPurpose.purpose_code, func.count(distinct(CustomerPurpose.customer_id)))
-        .join(CUSTOMERS, CUSTOMERS.c.id == CustomerPurpose.customer_id)
-        .where(_live_before(end), CustomerPurpose.notified_at < end)
-        .group_by(CustomerPurpose.purpose_code)
-    )
 
 
 def _latest_lines(kind: str, end: datetime) -> Any:
@@ -214,30 +53,35 @@ def _latest_lines(kind: str, end: datetime) -> Any:
 
 
 def consented_per_purpose(end: datetime) -> Select[str, int]:
-    """(purpose code, live people notified of it whose newest consent line for it says granted), before ``end``."""
+    """(purpose code, live people notified of it whose newest consent line for it says granted), before ``end``.
+    The live-and-notified pairs come from the customers slice (ids and purpose codes only)."""
     latest = _latest_lines("purpose", end)
-    notified = exists().where(
-        CustomerPurpose.customer_id == ConsentEvent.customer_id,
-        CustomerPurpose.purpose_code == ConsentEvent.target,
-        CustomerPurpose.notified_at < end,
-    )
+    notified = customers_queries.notified_live_before(end).subquery()
     return (
         select(ConsentEvent.target, func.count(distinct(ConsentEvent.customer_id)))
         .join(latest, latest.c.seq == ConsentEvent.seq)
-        .join(CUSTOMERS, CUSTOMERS.c.id == ConsentEvent.customer_id)
-        .where(ConsentEvent.action == "granted", _live_before(end), notified)
+        .join(
+            notified,
+            and_(
+                notified.c.customer_id == ConsentEvent.customer_id,
+                notified.c.purpose_code == ConsentEvent.target,
+            ),
+        )
+        .where(ConsentEvent.action == "granted")
         .group_by(ConsentEvent.target)
     )
 
 
 def do_not_contact_per_channel(end: datetime) -> Select[str, int]:
-    """(channel, live people whose newest line for the channel is a do-not-contact), before ``end``."""
+    """(channel, live people whose newest line for the channel is a do-not-contact), before ``end``. The live
+    people's ids come from the customers slice."""
     latest = _latest_lines("channel", end)
+    live = customers_queries.live_ids_before(end).subquery()
     return (
         select(ConsentEvent.target, func.count(distinct(ConsentEvent.customer_id)))
         .join(latest, latest.c.seq == ConsentEvent.seq)
-        .join(CUSTOMERS, CUSTOMERS.c.id == ConsentEvent.customer_id)
-        .where(ConsentEvent.action == "opt_out", _live_before(end))
+        .join(live, live.c.id == ConsentEvent.customer_id)
+        .where(ConsentEvent.action == "opt_out")
         .group_by(ConsentEvent.target)
     )
 
@@ -325,8 +169,28 @@ def campaigns_sent(start: datetime, end: datetime) -> Select[int]:
     return select(func.count()).select_from(Campaign).where(Campaign.sent_at >= start, Campaign.sent_at < end)
 
 
-def campaign_exists(campaign_id: str) -> Select[str]:
-    return select(Campaign.id).where(Campaign.id == campaign_id)
+# Sends that reached the person: sent, or sent and later unsubscribed from (not queued, failed or bounced).
+DELIVERED_SENDS = ("sent", "unsubscribed")
+
+
+def campaign_measurement(start: datetime, end: datetime) -> Select[bool, int, int, int]:
+    """(tracked, delivered sends, opened, clicked) of the campaigns sent in [start, end), one row per tracked
+    flag: counts only (brief T; a click records an open too, so ``opened`` includes every click)."""
+    return (
+        select(
+            CampaignSend.tracked,
+            func.count(),
+            func.count(CampaignSend.opened_at),
+            func.count(CampaignSend.clicked_at),
+        )
+        .join(Campaign, Campaign.id == CampaignSend.campaign_id)
+        .where(
+            Campaign.sent_at >= start,
+            Campaign.sent_at < end,
+            CampaignSend.status.in_(DELIVERED_SENDS),
+        )
+        .group_by(CampaignSend.tracked)
+    )
 
 
 # -- acquisition costs (this slice's table) ------------------------------------------------------------------------

@@ -34,6 +34,15 @@ def latest_segments(limit: int) -> Select[AnalyticsSegment]:
     )
 
 
+def member_counts(segment_ids: list[str]) -> Select[str, int]:
+    """How many member rows each segment still has (erasure and disposal delete a person's rows)."""
+    return (
+        select(AnalyticsSegmentMember.segment_id, func.count())
+        .where(AnalyticsSegmentMember.segment_id.in_(segment_ids))
+        .group_by(AnalyticsSegmentMember.segment_id)
+    )
+
+
 def member_customers(segment_id: str) -> Select[str | None]:
     return select(AnalyticsSegmentMember.customer_id).where(
         AnalyticsSegmentMember.segment_id == segment_id, AnalyticsSegmentMember.customer_id.is_not(None)

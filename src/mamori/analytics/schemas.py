@@ -88,7 +88,9 @@ class SegmentRead(BaseModel):
     purpose: str
     run_id: str
     definition: dict[str, Any]
-    members: int
+    members: int  # at cut time
+    # still members now: a person erased or disposed of since leaves the segment (personal path; None: not counted)
+    members_now: int | None = None
     note: str | None
     contactable: bool  # may feed a contact list (personal path only; R-41-5)
     created_by: str

@@ -16,6 +16,9 @@ from mamori.kernel.schemas import InputModel
 from mamori.kernel.validation import Invalid
 
 SEND_STATUSES = ("queued", "sent", "failed", "bounced", "unsubscribed")
+# brief T (issue 24 item 4): what a campaign measures — nothing (default), clicks on its links, or opens and clicks
+TRACKING = ("none", "clicks", "opens_clicks")
+Tracking = Literal["none", "clicks", "opens_clicks"]
 PLACEHOLDERS = ("name",)
 MAX_BODY = 20_000
 
@@ -33,6 +36,8 @@ class CampaignCreate(InputModel):
     purpose: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=MAX_BODY)
+    # measurement (brief T): only under a purpose that covers behaviour data (R-18-1); never for a GDPR subject
+    tracking: Tracking = "none"
 
     @field_validator("name", "subject", "body")
     @classmethod
@@ -71,6 +76,12 @@ class CampaignRead(BaseModel):
     excluded: dict[str, int] = {}
     # now: sends by status (queued / sent / failed / bounced / unsubscribed)
     sends: dict[str, int] = {}
+    tracking: Tracking = "none"
+    links: list[str] = []  # the body's http(s) links; a tracked link /c/<token>/<n> leads to links[n]
+    # now: tracked sends, and of them those opened / clicked (a click counts as an open)
+    tracked: int = 0
+    opened: int = 0
+    clicked: int = 0
 
 
 class CampaignSummary(BaseModel):
@@ -81,6 +92,7 @@ class CampaignSummary(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
     queued: int = 0
+    tracking: Tracking = "none"
 
 
 class CampaignSendRead(BaseModel):
@@ -92,6 +104,10 @@ class CampaignSendRead(BaseModel):
     queued_at: datetime
     finished_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+    tracked: bool = False
+    opened_at: datetime | None = None
+    clicked_at: datetime | None = None
+    clicks: int = 0
 
 
 class CampaignPreview(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mamori.kernel.db import Base, UtcDateTime
@@ -51,6 +51,9 @@ class Campaign(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     list_build_id: Mapped[str | None] = mapped_column(ForeignKey("contact_list_builds.id"), nullable=True)
     counts: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: counts at sending
+    # brief T (issue 24): measurement — none / clicks / opens_clicks (only under a purpose covering behaviour, R-18-1)
+    tracking: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    links: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: the body's http(s) links, in order
 
 
 class CampaignSend(Base):
@@ -70,3 +73,11 @@ class CampaignSend(Base):
     queued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # brief T: measurement of a tracked campaign. ``tracked`` is false for an untracked campaign and for a person
+    # under the GDPR (ePrivacy: no tracking without consent). The tracking token is a second random token (not the
+    # unsubscribe one): only its sha256 is stored; it can record an open or a click and nothing else.
+    tracked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    track_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True, unique=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    clicked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -1,7 +1,8 @@
 """The contact slice's subject data source "contact": the campaign messages sent to a person (issue 20).
 
-Each row says which campaign, when, and what became of the message (sent, failed, bounced, unsubscribed) — ids,
-codes and dates, no address and no body. Part of the person's disclosure (R-33-1 / G-15: what was done with
+Each row says which campaign, when, and what became of the message (sent, failed, bounced, unsubscribed) and, for a
+measured campaign (brief T), whether the message was tracked and when it was first opened / clicked and how many
+clicks — ids, codes and dates, no address and no body. Part of the person's disclosure (R-33-1 / G-15: what was done with
 their data); not correctable in place; deleted at erasure (the history of advertising sent to a person is
 about that person, and nothing needs it once they are gone).
 """
@@ -53,6 +54,11 @@ class ContactSource:
                     "purpose": send_purpose,
                     "status": send.status,
                     "unsubscribed_at": send.unsubscribed_at.isoformat() if send.unsubscribed_at else None,
+                    # brief T: whether opens / clicks were measured for this message, and what was recorded
+                    "tracked": bool(send.tracked),
+                    "opened_at": send.opened_at.isoformat() if send.opened_at else None,
+                    "clicked_at": send.clicked_at.isoformat() if send.clicked_at else None,
+                    "clicks": int(send.clicks or 0),
                 },
                 purposes=(send_purpose,),
                 occurred_at=send.queued_at,

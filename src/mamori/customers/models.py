@@ -122,6 +122,9 @@ class Provenance(Base):
     purpose_limit: Mapped[str | None] = mapped_column(Text, nullable=True)
     # 取得の経緯 as the importer stated it (issue 19: e.g. 「2026年秋の展示会で名刺交換」); shown in disclosure.
     acquisition: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The acquisition campaign (issue 24, CAC per campaign): a code such as 「2026秋フェア」 or ``ad-2026-11``, never
+    # personal data (schemas.campaign_code refuses an e-mail or a phone-like run of digits).
+    campaign: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CustomerPurpose(Base):

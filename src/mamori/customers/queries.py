@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -14,7 +15,10 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
+    and_,
     bindparam,
+    case,
+    distinct,
     func,
     literal_column,
     null,
@@ -22,6 +26,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 from mamori.customers.models import (
     Activity,
@@ -62,8 +67,8 @@ def _none(type_: type[String] | type[Integer] | type[LargeBinary]) -> ColumnElem
 @functools.cache
 def record_parts() -> CompoundSelect[Any]:
     """Attributes, contact points and provenance of one customer in ONE round trip (a UNION ALL), as
-    (part, id, a, b, c, d, value_enc, at): part "a" = (key, category), "c" = (kind, label), "p" = (method,
-    channel, notice_version, source). Bound parameter ``customer_id``; built once per process. Sealed values
+    (part, id, a, b, c, d, e, value_enc, at): part "a" = (key, category), "c" = (kind, label), "p" = (method,
+    channel, notice_version, source, campaign). Bound parameter ``customer_id``; built once per process. Sealed values
     stay sealed; the caller orders and decrypts."""
     customer_id: Any = bindparam("customer_id")
     return union_all(
@@ -74,6 +79,7 @@ def record_parts() -> CompoundSelect[Any]:
             CustomerAttribute.category.label("b"),
             _none(String).label("c"),
             _none(String).label("d"),
+            _none(String).label("e"),
             CustomerAttribute.value_enc.label("value_enc"),
             CustomerAttribute.created_at.label("at"),
         ).where(CustomerAttribute.customer_id == customer_id),
@@ -82,6 +88,7 @@ def record_parts() -> CompoundSelect[Any]:
             ContactPoint.id,
             ContactPoint.kind,
             ContactPoint.label,
+            _none(String),
             _none(String),
             _none(String),
             ContactPoint.value_enc,
@@ -94,6 +101,7 @@ def record_parts() -> CompoundSelect[Any]:
             Provenance.channel,
             Provenance.notice_version,
             Provenance.source,
+            Provenance.campaign,
             _none(LargeBinary),
             Provenance.acquired_at,
         ).where(Provenance.customer_id == customer_id),
@@ -668,3 +676,173 @@ def analysis_activities(
         .order_by(Activity.customer_id, Activity.occurred_at)
     )
     return _contact_scope(stmt, ctx, scope, ids=ids, only=only, owner_id=None)  # type: ignore[no-any-return]
+
+
+# -- aggregate statistics (issue 24: the KPI dashboard and the CAC, read by the analytics slice) ------------------
+#
+# Counts over plaintext columns only — ids, the activity kind, the provenance channel and campaign, dates — so no
+# statement here selects a personal value and nothing is decrypted. The analytics slice executes them (DESIGN: a
+# slice reads only its own tables; the customers tables are read here). Dates: the window bounds arrive as aware
+# UTC datetimes (JST midnights); grouping by JST month or day is done by the database (SQLite ``strftime`` with
+# ``+9 hours``, PostgreSQL ``to_char(timezone('Asia/Tokyo', …))``): JST has no daylight saving time.
+
+PURCHASE = "purchase"
+Grain = Literal["month", "day"]
+_FORMATS = {
+    "sqlite": {"month": "'%Y-%m'", "day": "'%Y-%m-%d'"},
+    "postgresql": {"month": "'YYYY-MM'", "day": "'YYYY-MM-DD'"},
+}
+
+
+def jst(
+    value: ColumnElement[Any] | QueryableAttribute[Any], dialect: str, grain: Grain
+) -> ColumnElement[str]:
+    """The JST month (``2026-11``) or day (``2026-11-23``) of a UTC timestamp column, computed by the database."""
+    if dialect == "postgresql":
+        local = func.timezone(literal_column("'Asia/Tokyo'"), value)
+        return func.to_char(local, literal_column(_FORMATS["postgresql"][grain]))
+    return func.strftime(literal_column(_FORMATS["sqlite"][grain]), value, literal_column("'+9 hours'"))
+
+
+def purchases_by_month(dialect: str, start: datetime, end: datetime) -> Select[str, int]:
+    """(JST month, purchases) in [start, end): activities of kind purchase, their time only."""
+    month = jst(Activity.occurred_at, dialect, "month").label("month")
+    return (
+        select(month, func.count())
+        .where(Activity.kind == PURCHASE, Activity.occurred_at >= start, Activity.occurred_at < end)
+        .group_by(month)
+    )
+
+
+def purchase_facts(
+    dialect: str, start: datetime, end: datetime, cutoff: datetime
+) -> Select[int, int | None, int | None, int | None]:
+    """In one scan of the purchases before ``end``: (people who had bought, those whose last purchase is before
+    ``cutoff``, people who bought in [start, end), those of them who bought on two or more JST days). Grouped by an
+    expression of the customer id, so SQLite scans the table instead of walking the (customer, time) index row by
+    row for the kind (measured 2x faster on a million purchases). An erased person's activities are deleted at
+    erasure, so they are not counted."""
+    in_window = Activity.occurred_at >= start
+    day = jst(Activity.occurred_at, dialect, "day")
+    per_person = (
+        select(
+            func.max(Activity.occurred_at).label("last"),
+            func.count(distinct(case((in_window, day)))).label("days"),
+        )
+        .where(Activity.kind == PURCHASE, Activity.occurred_at < end)
+        .group_by(Activity.customer_id.concat(literal_column("''")))
+        .subquery()
+    )
+    return select(
+        func.count(),
+        func.sum(case((per_person.c.last < cutoff, 1), else_=0)),
+        func.sum(case((per_person.c.days >= 1, 1), else_=0)),
+        func.sum(case((per_person.c.days >= 2, 1), else_=0)),
+    )
+
+
+def _acquisitions() -> Any:
+    """Each person's earliest provenance row: (customer id, channel, campaign, acquired at). Erased people were
+    acquired too: their provenance rows are kept."""
+    ranked = select(
+        Provenance.customer_id,
+        Provenance.channel,
+        Provenance.campaign,
+        Provenance.acquired_at,
+        func.row_number()
+        .over(partition_by=Provenance.customer_id, order_by=(Provenance.acquired_at, Provenance.id))
+        .label("n"),
+    ).subquery()
+    return (
+        select(ranked.c.customer_id, ranked.c.channel, ranked.c.campaign, ranked.c.acquired_at)
+        .where(ranked.c.n == 1)
+        .subquery()
+    )
+
+
+def new_customers_by_channel(start: datetime, end: datetime) -> Select[str | None, int]:
+    """(channel, people acquired) for the people whose first provenance falls in [start, end)."""
+    first = _acquisitions()
+    return (
+        select(first.c.channel, func.count())
+        .where(first.c.acquired_at >= start, first.c.acquired_at < end)
+        .group_by(first.c.channel)
+    )
+
+
+def new_customers_by_campaign(start: datetime, end: datetime) -> Select[str, int]:
+    """(campaign code, people acquired) for the people whose first provenance falls in [start, end) and names a
+    campaign — counted as the channels are: a later provenance row naming a campaign does not make a person new."""
+    first = _acquisitions()
+    return (
+        select(first.c.campaign, func.count())
+        .where(first.c.acquired_at >= start, first.c.acquired_at < end, first.c.campaign.is_not(None))
+        .group_by(first.c.campaign)
+    )
+
+
+def new_customers_by_month(dialect: str, start: datetime, end: datetime) -> Select[str, str | None, int]:
+    """(JST month, channel, people acquired) in [start, end)."""
+    first = _acquisitions()
+    month = jst(first.c.acquired_at, dialect, "month").label("month")
+    return (
+        select(month, first.c.channel, func.count())
+        .where(first.c.acquired_at >= start, first.c.acquired_at < end)
+        .group_by(month, first.c.channel)
+    )
+
+
+def channels_in_use() -> Select[str | None]:
+    """The provenance channels recorded on at least one person (what a cost may be entered for)."""
+    return (
+        select(Provenance.channel)
+        .where(Provenance.channel.is_not(None))
+        .group_by(Provenance.channel)
+        .order_by(Provenance.channel)
+    )
+
+
+def campaigns_in_use() -> Select[str | None]:
+    """The acquisition campaign codes recorded on at least one provenance row (what a campaign cost may name)."""
+    return (
+        select(Provenance.campaign)
+        .where(Provenance.campaign.is_not(None))
+        .group_by(Provenance.campaign)
+        .order_by(Provenance.campaign)
+    )
+
+
+def _live_before(end: datetime) -> ColumnElement[bool]:
+    return and_(Customer.erased_at.is_(None), Customer.created_at < end)
+
+
+def live_customers(end: datetime | None = None) -> Select[int]:
+    """People not erased (created before ``end`` when given)."""
+    live = select(func.count()).select_from(Customer).where(Customer.erased_at.is_(None))
+    return live if end is None else live.where(Customer.created_at < end)
+
+
+def live_ids_before(end: datetime) -> Select[str]:
+    """The ids of the people not erased and created before ``end`` — for a later slice to join its own rows to
+    (the consent ledger's do-not-contact rate); ids only."""
+    return select(Customer.id).where(_live_before(end))
+
+
+def notified_per_purpose(end: datetime) -> Select[str, int]:
+    """(purpose code, live people notified of it before ``end``)."""
+    return (
+        select(CustomerPurpose.purpose_code, func.count(distinct(CustomerPurpose.customer_id)))
+        .join(Customer, Customer.id == CustomerPurpose.customer_id)
+        .where(_live_before(end), CustomerPurpose.notified_at < end)
+        .group_by(CustomerPurpose.purpose_code)
+    )
+
+
+def notified_live_before(end: datetime) -> Select[str, str]:
+    """(customer id, purpose code) of every live person notified of the purpose before ``end`` (one row per pair:
+    customer_purposes is unique on it) — for a later slice to join its own rows to (the consent rate)."""
+    return (
+        select(CustomerPurpose.customer_id, CustomerPurpose.purpose_code)
+        .join(Customer, Customer.id == CustomerPurpose.customer_id)
+        .where(_live_before(end), CustomerPurpose.notified_at < end)
+    )

@@ -147,6 +147,37 @@ class AttributeWrite(AttributeIn):
     sensitive_exception: str | None = Field(default=None, max_length=32)
 
 
+MAX_CAMPAIGN_CODE = 64
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LONG_DIGIT_RUN = re.compile(r"\d{10,}")  # a phone number (10 or 11 digits), a card or account number
+
+
+def campaign_code(value: str | None) -> str | None:
+    """The acquisition campaign's code (issue 24, CAC per campaign), e.g. ``2026秋フェア`` or ``ad-2026-11``:
+    1–64 characters after NFKC and trimming, no control character, no ``@`` and no run of 10 or more digits —
+    so that an e-mail address or a phone number cannot be stored as a plaintext code. Empty → None. Refused
+    ``bad_campaign_code`` (422; the message never repeats the value)."""
+    if value is None:
+        return None
+    code = unicodedata.normalize("NFKC", value).strip()
+    if not code:
+        return None
+    if (
+        len(code) > MAX_CAMPAIGN_CODE
+        or _CONTROL_CHARACTERS.search(code)
+        or "@" in code
+        or _LONG_DIGIT_RUN.search(code)
+    ):
+        raise ValidationFailed(
+            f"キャンペーンコードは{MAX_CAMPAIGN_CODE}文字以内で、制御文字・@・10桁以上の数字の並びを含めずに"
+            "指定してください（メールアドレスや電話番号は指定できません）。",
+            f"A campaign code is 1-{MAX_CAMPAIGN_CODE} characters with no control character, no @ and no run of "
+            "10 or more digits (never an e-mail address or a phone number).",
+            code="bad_campaign_code",
+        )
+    return code
+
+
 class ProvenanceIn(InputModel):
     method: Literal["direct", "third_party", "public", "succession"] = "direct"
     channel: str | None = Field(default=None, max_length=32)
@@ -155,6 +186,15 @@ class ProvenanceIn(InputModel):
     # 取得の経緯: how the data was acquired, as the person would be told (issue 19; shown in disclosure)
     acquisition: str | None = Field(default=None, max_length=400)
     receipt: ReceiptIn | None = None  # required for third_party / succession (R-30-1)
+    # The acquisition campaign's code (issue 24: CAC per campaign); checked by campaign_code (bad_campaign_code)
+    campaign: str | None = None
+
+    @field_validator("campaign", mode="before")
+    @classmethod
+    def _campaign(cls, v: object) -> object:
+        # Before InputModel's control-character check, so every bad code is refused alike; ValidationFailed (not a
+        # ValueError) leaves pydantic as it is: one line in the CLI, a 422 bad_campaign_code from the API.
+        return campaign_code(v) if isinstance(v, str) else v
 
 
 class SensitiveConsentIn(InputModel):
@@ -259,6 +299,7 @@ class ProvenanceRead(BaseModel):
     notice_version: str | None
     source: str | None
     acquired_at: datetime
+    campaign: str | None = None  # the acquisition campaign's code (issue 24)
 
 
 class AttributeRead(BaseModel):

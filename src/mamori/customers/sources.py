@@ -195,6 +195,7 @@ class CustomersSource:
                         "source": p.source,
                         "acquisition": p.acquisition,
                         "notice_version": p.notice_version,
+                        "campaign": p.campaign,
                     },
                     acquired_from=p.source or p.channel or p.method,
                     occurred_at=p.acquired_at,

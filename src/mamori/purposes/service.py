@@ -99,6 +99,20 @@ def _lawful_basis(data: PurposeCreate) -> PurposeCreate:
 PROFILED_CATEGORIES: frozenset[Category] = frozenset({Category.BEHAVIOUR, Category.ATTRIBUTE})
 # R-17-1: the Japanese notice text of a profiling purpose must say so in one of these words.
 PROFILING_WORDS = re.compile(r"分析|プロファイリング")
+# … said, not denied: a mention followed in the same clause by a negation (「分析は行いません」「プロファイリングを
+# 含みません」「分析することはありません」) does not state it.
+_DENIED = re.compile(
+    r"(?:分析|プロファイリング)[^。、．，,.\n]{0,12}?"
+    r"(?:しません|いたしません|致しません|行いません|おこないません|行わない|しない|含みません|含まない|"
+    r"ことはありません|ことはない|ことはございません)"
+)
+
+
+def states_profiling(text_ja: str) -> bool:
+    """Whether a Japanese notice text says the purpose includes analysis / profiling (R-17-1): a mention of 分析 or
+    プロファイリング that is not denied in the same clause."""
+    text = unicodedata.normalize("NFKC", text_ja)
+    return len(PROFILING_WORDS.findall(text)) > len(_DENIED.findall(text))
 
 
 def check_profiling(data: PurposeCreate) -> None:
@@ -116,7 +130,7 @@ def check_profiling(data: PurposeCreate) -> None:
             rule_id=R_17_1.id,
             code="profiling_without_category",
         )
-    if not PROFILING_WORDS.search(unicodedata.normalize("NFKC", data.text_ja)):
+    if not states_profiling(data.text_ja):
         raise ValidationFailed(
             "分析・プロファイリングを含む利用目的は、その旨（「分析」または「プロファイリング」）を利用目的の文面"
             "（日本語）に記載してください。本人が通知・公表される文面で分かる必要があります。",

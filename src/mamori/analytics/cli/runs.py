@@ -9,7 +9,9 @@ allows, R-41-5 / R-18-1).
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
@@ -94,20 +96,7 @@ def _source(
         gender=opt(gender_col),
         age_band=opt(age_col),
     )
-    if dataset is not None and columns.gender and not _has_column(dataset, columns.gender):
-        columns = frames.DatasetColumns(**{**columns.__dict__, "gender": None})
-    if dataset is not None and columns.age_band and not _has_column(dataset, columns.age_band):
-        columns = frames.DatasetColumns(**{**columns.__dict__, "age_band": None})
     return runs.Source(dataset=dataset, columns=columns, join=tuple(join or ()))
-
-
-def _has_column(path: Path, name: str) -> bool:
-    """Whether a CSV's header names the column (optional columns are left out quietly when absent)."""
-    if path.suffix.lower() == ".parquet" or not path.is_file():
-        return True
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
-        header = f.readline()
-    return name in [h.strip().strip('"') for h in header.split(",")]
 
 
 def _print_run(st: CliState, run: RunRead) -> None:
@@ -314,207 +303,117 @@ def _csv(table: Any) -> str:
     return "\ufeff" + buf.getvalue()
 
 
-def register(app: typer.Typer) -> None:  # noqa: C901 - one small function per command
-    @app.command("rfm")
-    @cli_command
-    def rfm_cmd(
-        ctx: typer.Context,
-        purpose: str = PurposeOpt,
-        dataset: Path | None = DatasetOpt,
-        join: list[Path] | None = JoinOpt,
-        as_of: str | None = AsOfOpt,
-        bins: int = typer.Option(5, "--bins", help="スコアの段階数（2〜10）"),
-        rows: int = RowsOpt,
-        out: Path | None = OutOpt,
-        save: str | None = SaveOpt,
-        take: str | None = TakeOpt,
-        note: str | None = NoteOpt,
-        force: bool = ForceOpt,
-        subject_col: str = SubjectColOpt,
-        date_col: str = DateColOpt,
-        amount_col: str = AmountColOpt,
-        kind_col: str = KindColOpt,
-        gender_col: str = GenderColOpt,
-        age_col: str = AgeColOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+# The options every analysis command takes, in the order --help lists them: before the command's own options …
+_LEADING = (
+    ("purpose", str, PurposeOpt),
+    ("dataset", Path | None, DatasetOpt),
+    ("join", list[Path] | None, JoinOpt),
+    ("as_of", str | None, AsOfOpt),
+)
+# … and after them.
+_TRAILING = (
+    ("rows", int, RowsOpt),
+    ("out", Path | None, OutOpt),
+    ("save", str | None, SaveOpt),
+    ("take", str | None, TakeOpt),
+    ("note", str | None, NoteOpt),
+    ("force", bool, ForceOpt),
+    ("subject_col", str, SubjectColOpt),
+    ("date_col", str, DateColOpt),
+    ("amount_col", str, AmountColOpt),
+    ("kind_col", str, KindColOpt),
+    ("gender_col", str, GenderColOpt),
+    ("age_col", str, AgeColOpt),
+    ("as_json", bool, JsonOpt),
+)
+
+
+def _analysis(app: typer.Typer, kind: str) -> Callable[[Callable[..., dict[str, Any]]], None]:
+    """Register ``mamori analytics KIND``: the decorated function declares the command's own options and returns
+    the runner's keyword arguments from them; the options every analysis shares (:data:`_LEADING`,
+    :data:`_TRAILING`) are added to its signature here and handled by :func:`_run`."""
+
+    def register_command(options: Callable[..., dict[str, Any]]) -> None:
+        own = list(inspect.signature(options).parameters.values())
+        shared = {name for name, _, _ in (*_LEADING, *_TRAILING)}
+
+        def command(ctx: typer.Context, **kw: Any) -> None:
+            common = {name: kw.pop(name) for name in shared}
+            source = _source(
+                common["dataset"],
+                common["join"],
+                common["subject_col"],
+                common["date_col"],
+                common["amount_col"],
+                common["kind_col"],
+                common["gender_col"],
+                common["age_col"],
+            )
+            _run(
+                ctx,
+                kind,
+                common["purpose"],
+                source,
+                {"as_of": _date(common["as_of"]), **options(**kw)},
+                rows=common["rows"],
+                out=common["out"],
+                save=common["save"],
+                take=common["take"],
+                note=common["note"],
+                force=common["force"],
+                as_json=common["as_json"],
+            )
+
+        def param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+            return inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+
+        command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+                *(param(*p) for p in _LEADING),
+                *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own),
+                *(param(*p) for p in _TRAILING),
+            ]
+        )
+        command.__name__ = options.__name__
+        command.__doc__ = options.__doc__
+        app.command(kind)(cli_command(command))
+
+    return register_command
+
+
+def register(app: typer.Typer) -> None:
+    @_analysis(app, "rfm")
+    def rfm_cmd(bins: int = typer.Option(5, "--bins", help="スコアの段階数（2〜10）")) -> dict[str, Any]:
         """RFM 分析：スコアと名前付きの区分（優良顧客・休眠顧客…）、使ったしきい値 / RFM scores and segments."""
-        source = _source(dataset, join, subject_col, date_col, amount_col, kind_col, gender_col, age_col)
-        _run(
-            ctx,
-            "rfm",
-            purpose,
-            source,
-            {"as_of": _date(as_of), "bins": bins},
-            rows=rows,
-            out=out,
-            save=save,
-            take=take,
-            note=note,
-            force=force,
-            as_json=as_json,
-        )
+        return {"bins": bins}
 
-    @app.command("lifestage")
-    @cli_command
-    def lifestage_cmd(
-        ctx: typer.Context,
-        purpose: str = PurposeOpt,
-        dataset: Path | None = DatasetOpt,
-        join: list[Path] | None = JoinOpt,
-        as_of: str | None = AsOfOpt,
-        rows: int = RowsOpt,
-        out: Path | None = OutOpt,
-        save: str | None = SaveOpt,
-        take: str | None = TakeOpt,
-        note: str | None = NoteOpt,
-        force: bool = ForceOpt,
-        subject_col: str = SubjectColOpt,
-        date_col: str = DateColOpt,
-        amount_col: str = AmountColOpt,
-        kind_col: str = KindColOpt,
-        gender_col: str = GenderColOpt,
-        age_col: str = AgeColOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+    @_analysis(app, "lifestage")
+    def lifestage_cmd() -> dict[str, Any]:
         """年代とライフステージ / age bands and life stages."""
-        source = _source(dataset, join, subject_col, date_col, amount_col, kind_col, gender_col, age_col)
-        _run(
-            ctx,
-            "lifestage",
-            purpose,
-            source,
-            {"as_of": _date(as_of)},
-            rows=rows,
-            out=out,
-            save=save,
-            take=take,
-            note=note,
-            force=force,
-            as_json=as_json,
-        )
+        return {}
 
-    @app.command("behaviour")
-    @cli_command
-    def behaviour_cmd(
-        ctx: typer.Context,
-        purpose: str = PurposeOpt,
-        dataset: Path | None = DatasetOpt,
-        join: list[Path] | None = JoinOpt,
-        as_of: str | None = AsOfOpt,
-        window: int = typer.Option(365, "--window", help="集計期間（日）"),
-        rows: int = RowsOpt,
-        out: Path | None = OutOpt,
-        save: str | None = SaveOpt,
-        take: str | None = TakeOpt,
-        note: str | None = NoteOpt,
-        force: bool = ForceOpt,
-        subject_col: str = SubjectColOpt,
-        date_col: str = DateColOpt,
-        amount_col: str = AmountColOpt,
-        kind_col: str = KindColOpt,
-        gender_col: str = GenderColOpt,
-        age_col: str = AgeColOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+    @_analysis(app, "behaviour")
+    def behaviour_cmd(window: int = typer.Option(365, "--window", help="集計期間（日）")) -> dict[str, Any]:
         """行動セグメント（購入・問い合わせ・電話の回数から） / behaviour segments from activity kinds."""
-        source = _source(dataset, join, subject_col, date_col, amount_col, kind_col, gender_col, age_col)
-        _run(
-            ctx,
-            "behaviour",
-            purpose,
-            source,
-            {"as_of": _date(as_of), "window_days": window},
-            rows=rows,
-            out=out,
-            save=save,
-            take=take,
-            note=note,
-            force=force,
-            as_json=as_json,
-        )
+        return {"window_days": window}
 
-    @app.command("clv")
-    @cli_command
+    @_analysis(app, "clv")
     def clv_cmd(
-        ctx: typer.Context,
-        purpose: str = PurposeOpt,
-        dataset: Path | None = DatasetOpt,
-        join: list[Path] | None = JoinOpt,
-        as_of: str | None = AsOfOpt,
         horizon: int = typer.Option(365, "--horizon", help="予測期間（日）"),
         discount: float = typer.Option(0.08, "--discount", help="年間割引率（例: 0.08）"),
-        rows: int = RowsOpt,
-        out: Path | None = OutOpt,
-        save: str | None = SaveOpt,
-        take: str | None = TakeOpt,
-        note: str | None = NoteOpt,
-        force: bool = ForceOpt,
-        subject_col: str = SubjectColOpt,
-        date_col: str = DateColOpt,
-        amount_col: str = AmountColOpt,
-        kind_col: str = KindColOpt,
-        gender_col: str = GenderColOpt,
-        age_col: str = AgeColOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+    ) -> dict[str, Any]:
         """顧客生涯価値（BG/NBD + Gamma-Gamma、pymc-marketing） / customer lifetime value."""
-        source = _source(dataset, join, subject_col, date_col, amount_col, kind_col, gender_col, age_col)
-        kwargs = {"as_of": _date(as_of), "horizon_days": horizon, "annual_discount": discount}
-        _run(
-            ctx,
-            "clv",
-            purpose,
-            source,
-            kwargs,
-            rows=rows,
-            out=out,
-            save=save,
-            take=take,
-            note=note,
-            force=force,
-            as_json=as_json,
-        )
+        return {"horizon_days": horizon, "annual_discount": discount}
 
-    @app.command("churn")
-    @cli_command
+    @_analysis(app, "churn")
     def churn_cmd(
-        ctx: typer.Context,
-        purpose: str = PurposeOpt,
-        dataset: Path | None = DatasetOpt,
-        join: list[Path] | None = JoinOpt,
-        as_of: str | None = AsOfOpt,
         horizon: int = typer.Option(180, "--horizon", help="離反の判定期間（日）"),
-        rows: int = RowsOpt,
-        out: Path | None = OutOpt,
-        save: str | None = SaveOpt,
-        take: str | None = TakeOpt,
-        note: str | None = NoteOpt,
-        force: bool = ForceOpt,
-        subject_col: str = SubjectColOpt,
-        date_col: str = DateColOpt,
-        amount_col: str = AmountColOpt,
-        kind_col: str = KindColOpt,
-        gender_col: str = GenderColOpt,
-        age_col: str = AgeColOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+    ) -> dict[str, Any]:
         """離反予測（時系列で検証、AUC・較正・要因・公平性） / churn probability with validation and fairness."""
-        source = _source(dataset, join, subject_col, date_col, amount_col, kind_col, gender_col, age_col)
-        _run(
-            ctx,
-            "churn",
-            purpose,
-            source,
-            {"as_of": _date(as_of), "horizon_days": horizon},
-            rows=rows,
-            out=out,
-            save=save,
-            take=take,
-            note=note,
-            force=force,
-            as_json=as_json,
-        )
+        return {"horizon_days": horizon}
 
     @app.command("extract")
     @cli_command
@@ -645,7 +544,12 @@ def _segments_table(st: CliState, found: list[SegmentRead]) -> None:
             s.kind,
             s.path,
             s.purpose,
-            str(s.members),
+            str(s.members)
+            + (
+                st.t(f"（現在 {s.members_now}）", f" (now {s.members_now})")
+                if s.members_now is not None and s.members_now != s.members
+                else ""
+            ),
             st.t("可", "yes") if s.contactable else st.t("不可（R-41-5）", "no (R-41-5)"),
             json.dumps(s.definition.get("take"), ensure_ascii=False),
         )

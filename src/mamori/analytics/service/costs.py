@@ -1,7 +1,9 @@
 """Acquisition costs (issue 24, item 4: CAC): what acquiring customers cost per channel or campaign and period.
 
 A cost line names a provenance channel in use (``web_form``, ``event`` …: a channel recorded on at least one
-person's provenance) or ``campaign`` with an existing e-mail campaign's id, a period (JST dates, both included), an
+person's provenance) or ``campaign`` with an acquisition campaign's code (``campaign_id``: a code recorded on at
+least one provenance row, ``provenance.campaign``, e.g. ``2026秋フェア``; an e-mail campaign's id is no longer
+accepted — e-mail campaigns mail existing customers and acquire nobody), a period (JST dates, both included), an
 amount in yen (0 or more) and an optional note. The note describes the spending, never a person: it is scanned with
 the registered text scanner and refused (422 ``personal_data_in_text``) when it finds personal data in it — the
 same check as the incident register's narrative.
@@ -23,6 +25,7 @@ from mamori.analytics import queries
 from mamori.analytics.kpi_schemas import CAMPAIGN, EARLIEST, LATEST, MAX_AMOUNT_YEN, CostIn, CostRead
 from mamori.analytics.models import AcquisitionCost
 from mamori.analytics.permissions import ANALYTICS_COSTS
+from mamori.customers import queries as customers_queries
 from mamori.kernel import registry
 from mamori.kernel.auditing import authorise, record_read, record_write
 from mamori.kernel.context import Context
@@ -102,15 +105,18 @@ def _check_channel(ctx: Context, data: CostIn) -> None:
     if data.channel == CAMPAIGN:
         if data.campaign_id is None:
             raise ValidationFailed(
-                "キャンペーンの費用にはキャンペーンID（campaign_id）が必要です。",
-                "A campaign cost needs the campaign's id (campaign_id).",
+                "キャンペーンの費用にはキャンペーンコード（campaign_id）が必要です。",
+                "A campaign cost needs the acquisition campaign's code (campaign_id).",
                 code="campaign_required",
             )
-        if ctx.session.execute(queries.campaign_exists(data.campaign_id)).first() is None:
+        campaigns = [str(c) for c in ctx.session.execute(customers_queries.campaigns_in_use()).scalars()]
+        if data.campaign_id not in campaigns:
+            listed = ", ".join(campaigns) or "—"
             raise ValidationFailed(
-                "そのキャンペーンは見つかりません。",
-                "No such campaign.",
+                f"取得の記録にないキャンペーンです（記録のあるキャンペーン: {listed}）。",
+                f"No person was acquired through this campaign (campaigns in use: {listed}).",
                 code="unknown_campaign",
+                details={"campaigns": campaigns},
             )
         return
     if data.campaign_id is not None:
@@ -119,7 +125,7 @@ def _check_channel(ctx: Context, data: CostIn) -> None:
             "A campaign id is given only with the channel campaign.",
             code="campaign_not_expected",
         )
-    in_use = list(ctx.session.execute(queries.channels_in_use()).scalars())
+    in_use = [str(c) for c in ctx.session.execute(customers_queries.channels_in_use()).scalars()]
     if data.channel not in in_use:
         listed = ", ".join(in_use) or "—"
         raise ValidationFailed(

@@ -52,6 +52,7 @@ from mamori.analytics.kpi_schemas import (
     PurposeNode,
 )
 from mamori.analytics.permissions import ANALYTICS_GOVERNANCE
+from mamori.customers import queries as customers_queries
 from mamori.inventory import queries as inventory_queries
 from mamori.inventory import service as inventory_service
 from mamori.inventory.schemas import HOME_COUNTRY
@@ -318,7 +319,7 @@ def data_map(ctx: Context) -> DataMap:
         items=collected,
         categories=cats(collected),
         purposes=[p.code for p in purposes],
-        count=int(s.execute(queries.live_customers()).scalar_one()),
+        count=int(s.execute(customers_queries.live_customers()).scalar_one()),
     )
     for cp_id, variant, received_items, _n, persons, last in s.execute(queries.receipts_by_provider()).all():
         provider = m.party(cp_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -219,8 +219,8 @@ class DatasetColumns:
     occurred_at: str = "occurred_at"
     amount: str = "amount"
     kind: str | None = "kind"  # None: every row is a purchase
-    gender: str | None = None
-    age_band: str | None = None
+    gender: str | None = None  # optional: left out quietly when the file has no such column
+    age_band: str | None = None  # likewise
 
 
 def _registered(ctx: Context, path: Path) -> tuple[str, object]:
@@ -388,6 +388,11 @@ def _join(ctx: Context, action: str, frame: pl.DataFrame, other: Path, subject: 
 def _frames(
     frame: pl.DataFrame, cols: DatasetColumns, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, date]:
+    cols = replace(  # gender and age band are optional: a file without them is analysed without them
+        cols,
+        gender=cols.gender if cols.gender in frame.columns else None,
+        age_band=cols.age_band if cols.age_band in frame.columns else None,
+    )
     needed = [cols.subject, cols.occurred_at, cols.amount] + [
         c for c in (cols.kind, cols.gender, cols.age_band) if c
     ]

@@ -5,15 +5,21 @@ Business
   - **CAC** per channel (and overall): the acquisition costs entered (``analytics_acquisition_costs``; a line
     counts for the days its period overlaps the report's, prorated) ÷ the customers first acquired through that
     provenance channel in the period (each customer's earliest provenance row: channel and time). A campaign's
-    cost has no acquisitions to divide by (campaigns mail existing customers; provenance names no campaign): its
-    CAC is not computable and says so; the overall CAC divides every cost by every new customer.
+    CAC (cost lines of channel ``campaign`` naming an acquisition campaign code) divides by the customers whose
+    earliest provenance row names that campaign and falls in the period (``provenance.campaign``); None with a note
+    when it acquired nobody. The overall CAC divides every cost by every new customer. The counts are built by
+    the customers slice (``mamori.customers.queries``), which owns those tables.
   - **Repeat rate**: of the customers who bought in the period, the share who bought on two or more JST days.
   - **Churn rate**: of the customers who had bought by the period's end, the share with no purchase in the 365
     days up to the end (churned = last purchase more than 365 days before the end).
   - **LTV**: the mean CLV of the newest CLV run (``analytics_runs`` kind ``clv``, summary ``mean_clv``); else not
     computed, with what to run.
-  - **E-mail open and click rates**: not recorded. mamori's campaigns put no tracking pixel and no redirect link
-    in a message, so opens and clicks are never known; the value is None with that note and the sends counted.
+  - **E-mail open and click rates** (brief T): of the *measured* sends of the campaigns sent in the period that
+    reached the person (status sent or unsubscribed; not queued, failed or bounced), the share with a first open
+    (``opened_at``; a click records an open too) and with a first click (``clicked_at``). Only campaigns created
+    with ``tracking`` measure, and never for a person under the GDPR: those sends are counted apart
+    (``untracked_sends``). None with a note when no measured send exists. Opens are a lower bound (blocked images)
+    and inflated by image pre-fetching (Apple Mail Privacy Protection).
   - **Data quality**: the lifecycle slice's score (issue 21, ``lifecycle.service.quality``, 0–1). That check opens
     the values it verifies, so it runs only for an actor the lifecycle slice lets check every customer (the
     privacy officer, with a current training and pledge); for anyone else the value is None with the command.
@@ -61,6 +67,7 @@ from mamori.analytics.kpi_schemas import (
 from mamori.analytics.models import AcquisitionCost
 from mamori.analytics.permissions import ANALYTICS_KPI
 from mamori.analytics.service import costs as costs_service
+from mamori.customers import queries as customers_queries
 from mamori.incidents.schemas import CAUSE_LABELS
 from mamori.incidents.service.classify import TRIGGER_LABELS, TRIGGERS, classification
 from mamori.kernel import labels
@@ -234,25 +241,34 @@ def _cac(ctx: Context, w: Window, new: dict[str, int]) -> list[Kpi]:
                 definition,
             )
         )
-    for campaign_id in sorted(campaign_spent):
+    by_campaign: dict[str, int] = {}
+    if campaign_spent:
+        by_campaign = {
+            str(code): int(n)
+            for code, n in ctx.session.execute(
+                customers_queries.new_customers_by_campaign(w.start_utc, w.end_utc)
+            ).all()
+        }
+    for code in sorted(campaign_spent):
         kpi = _cac_kpi(
-            f"{CAMPAIGN}:{campaign_id}",
-            f"顧客獲得単価（CAC）: キャンペーン {campaign_id[:8]}",
-            f"Customer acquisition cost (CAC): campaign {campaign_id[:8]}",
-            campaign_spent[campaign_id],
-            0,
-            "キャンペーン経由の新規顧客数（記録なし）",
-            "customers acquired through the campaign (not recorded)",
+            f"{CAMPAIGN}:{code}",
+            f"顧客獲得単価（CAC）: キャンペーン「{code}」",
+            f"Customer acquisition cost (CAC): campaign '{code}'",
+            campaign_spent[code],
+            by_campaign.get(code, 0),
+            f"期間中にキャンペーン「{code}」で取得した新規顧客数（最初の取得の記録がこのキャンペーン）",
+            f"customers first acquired through the campaign '{code}' in the period (their earliest provenance)",
             definition,
         )
-        kpi.note_ja = (
-            "キャンペーンは既存の顧客へのメールで、取得経路（provenance）にキャンペーンは記録されないため、"
-            "キャンペーン経由の新規顧客数は分かりません。費用は全体の CAC に含めています。"
-        )
-        kpi.note_en = (
-            "Campaigns mail existing customers and provenance names no campaign, so the customers a campaign "
-            "acquired are not known; its cost is included in the overall CAC."
-        )
+        if not by_campaign.get(code):
+            kpi.note_ja = (
+                "この期間にこのキャンペーンで新たに取得した顧客がいないため計算できません"
+                "（費用は全体の CAC に含めています）。"
+            )
+            kpi.note_en = (
+                "No customer was first acquired through this campaign in the period (its cost is included in the "
+                "overall CAC)."
+            )
         out.append(kpi)
     return out
 
@@ -310,7 +326,7 @@ class _Purchases:
 
 def _purchases(ctx: Context, w: Window, dialect: str) -> _Purchases:
     cutoff = w.end_utc - timedelta(days=CHURN_DAYS)
-    row = ctx.session.execute(queries.purchase_facts(dialect, w.start_utc, w.end_utc, cutoff)).one()
+    row = ctx.session.execute(customers_queries.purchase_facts(dialect, w.start_utc, w.end_utc, cutoff)).one()
     return _Purchases(*(int(v or 0) for v in row))
 
 
@@ -431,40 +447,75 @@ def _email_rates(ctx: Context, w: Window) -> list[Kpi]:
         str(s): int(n) for s, n in ctx.session.execute(queries.campaign_sends(w.start_utc, w.end_utc)).all()
     }
     campaigns = int(ctx.session.execute(queries.campaigns_sent(w.start_utc, w.end_utc)).scalar_one())
-    sent = by_status.get("sent", 0)
+    measured = {
+        bool(tracked): (int(n), int(opened), int(clicked))
+        for tracked, n, opened, clicked in ctx.session.execute(
+            queries.campaign_measurement(w.start_utc, w.end_utc)
+        ).all()
+    }
+    tracked, opened, clicked = measured.get(True, (0, 0, 0))
+    untracked = measured.get(False, (0, 0, 0))[0]
+    figures: dict[str, float | int | str | None] = {
+        "campaigns": campaigns,
+        "tracked_sends": tracked,
+        "opened": opened,
+        "clicked": clicked,
+        "untracked_sends": untracked,
+        **{f"sends_{k}": v for k, v in sorted(by_status.items())},
+    }
     out = []
-    for code, ja, en, what_ja, what_en in (
-        ("email_open_rate", "メール開封率", "E-mail open rate", "開封", "opens"),
-        ("email_click_rate", "メールクリック率", "E-mail click rate", "クリック", "clicks"),
+    for code, ja, en, what_ja, what_en, numerator in (
+        ("email_open_rate", "メール開封率", "E-mail open rate", "開封", "opened", opened),
+        ("email_click_rate", "メールクリック率", "E-mail click rate", "クリック", "clicked", clicked),
     ):
+        note: tuple[str | None, str | None] = (None, None)
+        if not tracked:
+            note = (
+                "計測ありの配信がありません（開封・クリックは、計測を有効にしたキャンペーンの、GDPR の対象でない方への"
+                f"配信でだけ記録します。計測なしの配信 {untracked} 件の{what_ja}は記録していません）。",
+                f"No measured send in the period (opens and clicks are recorded only for campaigns with tracking, "
+                f"to people not under the GDPR; the {untracked} unmeasured sends are not counted).",
+            )
+        elif code == "email_open_rate":
+            note = (
+                "開封は下限の値です（画像を表示しないメールソフトでは記録されません）。Apple Mail のプライバシー保護など、"
+                "画像を先読みするメールソフトでは実際より多く記録されます。リンクのクリックは開封にも数えます。",
+                "Opens are a lower bound (not recorded where images are blocked) and are inflated by clients that "
+                "pre-fetch images (Apple Mail Privacy Protection). A click counts as an open.",
+            )
         out.append(
             Kpi(
                 code=code,
                 group="business",
                 label_ja=ja,
                 label_en=en,
-                value=None,
+                value=percent(numerator, tracked),
                 unit="percent",
-                definition_ja=f"送信したメールのうち{what_ja}されたものの割合。",
-                definition_en=f"The share of the e-mails sent that recorded {what_en}.",
+                definition_ja=(
+                    f"期間中に送信したキャンペーンの計測ありの配信（届いたもの: 送信済み・配信停止済み）のうち、"
+                    f"{what_ja}が記録されたものの割合。計測なしの配信（計測しないキャンペーン、GDPR の対象の方）は"
+                    "分母に含めません。"
+                ),
+                definition_en=(
+                    f"Of the measured sends of the campaigns sent in the period that reached the person (sent or "
+                    f"since unsubscribed), the share {what_en}. Unmeasured sends (untracked campaigns, people "
+                    "under the GDPR) are left out of the denominator."
+                ),
                 evidence=KpiEvidence(
-                    denominator=sent,
-                    denominator_ja="期間中に送信したメール数",
-                    denominator_en="e-mails sent in the period",
-                    sources=["contact_campaigns", "contact_sends (status)"],
-                    figures={
-                        "campaigns": campaigns,
-                        **{f"sends_{k}": v for k, v in sorted(by_status.items())},
-                    },
+                    numerator=numerator,
+                    numerator_ja=f"{what_ja}が記録された配信数",
+                    numerator_en=f"sends {what_en}",
+                    denominator=tracked,
+                    denominator_ja="期間中の計測ありの配信数（届いたもの）",
+                    denominator_en="measured sends that reached the person in the period",
+                    sources=[
+                        "contact_campaigns",
+                        "contact_sends (status, tracked, opened_at, clicked_at)",
+                    ],
+                    figures=figures,
                 ),
-                note_ja=(
-                    f"{what_ja}は記録していません。mamori のメール配信は追跡用の画像やリダイレクトのリンクを入れないため、"
-                    f"{what_ja}は分かりません（送信数のみ）。"
-                ),
-                note_en=(
-                    f"{what_en.capitalize()} are not recorded: mamori's campaigns carry no tracking pixel and no "
-                    f"redirect link, so {what_en} are never known (sends are counted)."
-                ),
+                note_ja=note[0],
+                note_en=note[1],
             )
         )
     return out
@@ -615,7 +666,10 @@ def _request_kpis(requests: Sequence[_Request], w: Window, today: date) -> list[
 
 
 def _consent(ctx: Context, w: Window) -> tuple[list[Kpi], ChartData]:
-    notified = {str(c): int(n) for c, n in ctx.session.execute(queries.notified_per_purpose(w.end_utc)).all()}
+    notified = {
+        str(c): int(n)
+        for c, n in ctx.session.execute(customers_queries.notified_per_purpose(w.end_utc)).all()
+    }
     granted = {str(c): int(n) for c, n in ctx.session.execute(queries.consented_per_purpose(w.end_utc)).all()}
     en = ctx.lang == "en"
     kpis: list[Kpi] = []
@@ -671,7 +725,7 @@ def _consent(ctx: Context, w: Window) -> tuple[list[Kpi], ChartData]:
 
 
 def _do_not_contact(ctx: Context, w: Window) -> list[Kpi]:
-    live = int(ctx.session.execute(queries.live_customers(w.end_utc)).scalar_one())
+    live = int(ctx.session.execute(customers_queries.live_customers(w.end_utc)).scalar_one())
     stopped = {
         str(c): int(n) for c, n in ctx.session.execute(queries.do_not_contact_per_channel(w.end_utc)).all()
     }
@@ -832,10 +886,11 @@ def _monthly(
     first, after = jst_midnight(months[0]), jst_midnight(_next_month(months[-1]))
     purchases = {
         str(m): int(n)
-        for m, n in ctx.session.execute(queries.purchases_by_month(dialect, first, after)).all()
+        for m, n in ctx.session.execute(customers_queries.purchases_by_month(dialect, first, after)).all()
     }
     by_channel: dict[str, dict[str, int]] = {}
-    for month, channel, n in ctx.session.execute(queries.new_customers_by_month(dialect, first, after)).all():
+    acquired = customers_queries.new_customers_by_month(dialect, first, after)
+    for month, channel, n in ctx.session.execute(acquired).all():
         by_channel.setdefault(channel or UNKNOWN_CHANNEL, {})[str(month)] = int(n)
     received: Counter[str] = Counter()
     decided: Counter[str] = Counter()
@@ -906,7 +961,9 @@ def kpis(ctx: Context, *, start: date | None = None, end: date | None = None) ->
     dialect = ctx.session.get_bind().dialect.name
     new = {
         (channel or UNKNOWN_CHANNEL): int(n)
-        for channel, n in ctx.session.execute(queries.new_customers_by_channel(w.start_utc, w.end_utc)).all()
+        for channel, n in ctx.session.execute(
+            customers_queries.new_customers_by_channel(w.start_utc, w.end_utc)
+        ).all()
     }
     months = months_ending(w.end)
     chart_start = min(jst_midnight(months[0]), w.start_utc)

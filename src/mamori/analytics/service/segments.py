@@ -160,7 +160,7 @@ def _check_note(note: str) -> None:
         )
 
 
-def to_read(row: AnalyticsSegment) -> SegmentRead:
+def to_read(row: AnalyticsSegment, members_now: int | None = None) -> SegmentRead:
     return SegmentRead(
         id=row.id,
         name=row.name,
@@ -171,6 +171,7 @@ def to_read(row: AnalyticsSegment) -> SegmentRead:
         run_id=row.run_id,
         definition=json.loads(row.definition),
         members=row.members,
+        members_now=members_now,
         note=row.note,
         contactable=row.path == PERSONAL,
         created_by=row.created_by,
@@ -183,7 +184,7 @@ def list_segments(ctx: Context, *, limit: int = 100) -> list[SegmentRead]:
     _authorise(ctx)
     if not 1 <= limit <= MAX_LIST:
         raise ValidationFailed("件数は 1〜500 です。", "limit is 1 to 500.", code="bad_limit")
-    return [to_read(r) for r in ctx.session.execute(queries.latest_segments(limit)).scalars()]
+    return _with_counts(ctx, list(ctx.session.execute(queries.latest_segments(limit)).scalars()))
 
 
 def versions(ctx: Context, name: str) -> list[SegmentRead]:
@@ -192,7 +193,16 @@ def versions(ctx: Context, name: str) -> list[SegmentRead]:
     rows = ctx.session.execute(queries.segment_versions(check_name(name))).scalars().all()
     if not rows:
         raise NotFound("そのセグメントはありません。", "No such segment.")
-    return [to_read(r) for r in rows]
+    return _with_counts(ctx, list(rows))
+
+
+def _with_counts(ctx: Context, rows: list[AnalyticsSegment]) -> list[SegmentRead]:
+    """The segments with how many of their members are still members (one statement for them all)."""
+    ids = [r.id for r in rows]
+    now: dict[str, int] = {}
+    if ids:
+        now = {sid: int(n) for sid, n in ctx.session.execute(queries.member_counts(ids)).all()}
+    return [to_read(r, now.get(r.id, 0) if r.path == PERSONAL else None) for r in rows]
 
 
 # -- contact lists ----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Web pages of the analytics slice (issue 24): the KPI dashboard, the seed 002 checklist and the data map.
+"""Web pages of the analytics slice (issue 24): the KPI dashboard, the acquisition costs, the seed 002 checklist and
+the data map.
 
 Charts are drawn in the browser by Chart.js, installed from a pinned npm package by ``make install`` into
 ``web-vendor/node_modules`` (ADR 0024) and served by the app at ``/static/vendor/chart.js/``
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from mamori.analytics.web import kpi, runs
+from mamori.analytics.web import costs, kpi, runs
 from mamori.analytics.web.kpi import CHART_JS_URL, chart_js_dir
 
 __all__ = ["CHART_JS_URL", "TEMPLATES", "chart_js_dir", "router"]
@@ -21,3 +22,4 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 router.include_router(kpi.router)
 router.include_router(runs.router)
+router.include_router(costs.router)

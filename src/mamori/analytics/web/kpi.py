@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mamori.analytics.kpi_schemas import DataMap, Flow, Kpi, MapNode
 from mamori.analytics.permissions import (
+    ANALYTICS_COSTS,
     ANALYTICS_GOVERNANCE,
     ANALYTICS_KPI,
     ANALYTICS_RUN,
@@ -374,6 +375,7 @@ def _subnav(who: Principal) -> dict[str, bool]:
         "runs": _allowed(who, ANALYTICS_RUN),
         "segments": _allowed(who, ANALYTICS_SEGMENTS),
         "governance": _allowed(who, ANALYTICS_GOVERNANCE),
+        "costs": _allowed(who, ANALYTICS_COSTS),
     }
 
 

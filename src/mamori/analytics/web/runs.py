@@ -9,7 +9,8 @@
   busy indicator (CLV and churn take 10–40 s) and takes the page's ``<main>`` from the answer.
 - ``GET  /analytics/runs`` and ``GET /analytics/runs/{id}`` — past runs and one run's summary (no line is stored).
 - ``POST /analytics/runs/{id}/segments`` — 「この区分をセグメントとして保存」: runs the same analysis again with the
-  same parameters (deterministic for the same reference date) and saves the chosen groups as a new version.
+  same parameters (deterministic for the same reference date) and saves the chosen groups as a new version — when
+  the data changed since (the groups' counts differ), it saves nothing and shows the new result to save from.
 - ``GET  /analytics/segments`` and ``GET /analytics/segments/{name}`` — saved segments (newest versions) and every
   version of one, with whether it may feed a contact list (``@name``; never one cut from 仮名加工情報, R-41-5).
 
@@ -670,7 +671,8 @@ def save_segment(
     take: Annotated[list[str] | None, Form()] = None,
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """Run the same analysis again (same kind, purpose and parameters) and save the chosen groups."""
+    """Run the same analysis again (same kind, purpose and parameters) and save the chosen groups — only when it
+    gives the groups shown (:func:`same_groups`); otherwise the new result is shown and nothing is saved."""
     who = pages.signed_in(request)
     if who is None:
         return pages.to_sign_in()
@@ -704,7 +706,8 @@ def save_segment(
     try:
         with rt.transaction(who.actor, found.purpose, lang=lang) as ctx:
             outcome = runs.RUNNERS[found.kind](ctx, runs.Source(), **_rerun_kwargs(found))
-            saved = segments.save(ctx, outcome, name, codes, note=note.strip() or None)
+            same = same_groups(found, outcome.run)
+            saved = segments.save(ctx, outcome, name, codes, note=note.strip() or None) if same else None
     except ValidationFailed as exc:
         field = (
             "note" if exc.code == "personal_data_in_text" else "take" if exc.code == "bad_take" else "name"
@@ -714,7 +717,35 @@ def save_segment(
     except MamoriError as exc:
         refusal = _refusal_words(request, who, exc)
         return _run_page(request, who, found, save_chosen=chosen, refusal=refusal, status=refusal["status"])
+    if (
+        saved is None
+    ):  # the data changed since the run shown: nothing saved, the new result shown to save from
+        changed = {
+            "message": _t(
+                lang,
+                "表示していた分析の後にデータが変わり、区分の人数が一致しないため保存していません。"
+                "新しい結果を表示しています。確かめてから保存してください。",
+                "The data changed after the analysis shown, and the groups' counts differ, so nothing was saved. "
+                "The new result is shown: check it, then save.",
+            ),
+            "rule_id": None,
+        }
+        push = {"HX-Push-Url": f"/analytics/runs/{outcome.run.id}"}
+        return _run_page(
+            request, who, outcome.run, save_chosen=chosen, refusal=changed, status=409, headers=push
+        )
     return _segment_page(request, who, saved.name, saved=saved)
+
+
+def same_groups(shown: RunRead, again: RunRead) -> bool:
+    """Whether a run made again for a save gave the groups of the run shown (the same people counted in each): a
+    segment holds the people the user saw, or nothing is saved. Per-person results are never stored, so the
+    groups' counts and the people analysed are what can be compared."""
+
+    def counts(run: RunRead) -> list[tuple[str, Any]]:
+        return [(str(g.get("code")), g.get("count")) for g in groups_of(run)]
+
+    return shown.subjects == again.subjects and counts(shown) == counts(again)
 
 
 # -- segments --------------------------------------------------------------------------------------------------------

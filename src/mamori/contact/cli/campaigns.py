@@ -1,7 +1,10 @@
-"""``mamori contact campaign create|list|show|send|bounce`` (issue 20): e-mail campaigns under the 特定電子メール法."""
+"""``mamori contact campaign create|list|show|send|sends|bounce`` (issue 20): e-mail campaigns under the 特定電子メール法;
+``--tracking clicks|opens_clicks`` measures clicks (and opens) under a purpose covering behaviour data (brief T)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +27,24 @@ campaign = typer.Typer(
 )
 
 JSON_OPT = typer.Option(False, "--json", help="JSON で出力 / output JSON")
+
+
+class TrackingOption(StrEnum):
+    NONE = "none"
+    CLICKS = "clicks"
+    OPENS_CLICKS = "opens_clicks"
+
+
+def _tracking_label(st: CliState, value: str) -> str:
+    if value == "opens_clicks":
+        return st.t("開封とクリックを計測", "opens and clicks measured")
+    if value == "clicks":
+        return st.t("クリックを計測", "clicks measured")
+    return st.t("計測なし", "not measured")
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else "—"
 
 
 def _body(st: CliState, body: str | None, body_file: Path | None) -> str:
@@ -52,6 +73,17 @@ def _print_campaign(st: CliState, c: schemas.CampaignRead) -> None:
         highlight=False,
     )
     console.print(st.t(f"件名: {c.subject}", f"subject: {c.subject}"), markup=False, highlight=False)
+    console.print(
+        st.t("計測: ", "measurement: ") + _tracking_label(st, c.tracking), markup=False, highlight=False
+    )
+    if c.status == "sent" and c.tracking != "none":
+        console.print(
+            st.t(
+                f"計測した配信: {c.tracked} 件  開封: {c.opened} 件  クリック: {c.clicked} 件",
+                f"tracked sends: {c.tracked}  opened: {c.opened}  clicked: {c.clicked}",
+            ),
+            highlight=False,
+        )
     if c.status == "sent":
         console.print(
             st.t(f"送信対象: {c.queued} 件", f"queued: {c.queued}")
@@ -75,12 +107,21 @@ def create(
     subject: str = typer.Option(..., "--subject", help="件名（差し込みは {name} のみ）"),
     body: str | None = typer.Option(None, "--body", help="本文（テキスト。差し込みは {name} のみ）"),
     body_file: Path | None = typer.Option(None, "--body-file", help="本文のファイル（UTF-8）"),
+    tracking: TrackingOption = typer.Option(
+        TrackingOption.NONE,
+        "--tracking",
+        help="開封・クリックの計測（none / clicks / opens_clicks。行動履歴を含む利用目的のみ）",
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """メール配信の下書きを作成する / create a campaign draft."""
     st = state(ctx)
     data = schemas.CampaignCreate(
-        name=name, purpose=purpose, subject=subject, body=_body(st, body, body_file)
+        name=name,
+        purpose=purpose,
+        subject=subject,
+        body=_body(st, body, body_file),
+        tracking=tracking.value,
     )
     with st.transaction() as c:
         made = service.create(c, data)
@@ -106,6 +147,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         st.t("利用目的", "purpose"),
         st.t("状態", "status"),
         st.t("送信数", "queued"),
+        st.t("計測", "measurement"),
     )
     for r in rows:
         table.add_row(
@@ -114,6 +156,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             r.purpose,
             st.t("送信済み", "sent") if r.status == "sent" else st.t("下書き", "draft"),
             str(r.queued),
+            r.tracking,
         )
     console.print(table)
 
@@ -158,6 +201,38 @@ def send(ctx: typer.Context, campaign_id: str, json_out: bool = JSON_OPT) -> Non
             highlight=False,
         )
         _print_campaign(st, sent)
+
+
+@campaign.command("sends")
+@cli_command
+def sends(ctx: typer.Context, campaign_id: str, json_out: bool = JSON_OPT) -> None:
+    """送信ごとの状態と開封・クリック（ID・状態・日時のみ） / each send's status, opens and clicks."""
+    st = state(ctx)
+    with st.transaction() as c:
+        rows = service.sends(c, campaign_id)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(
+        st.t("送信ID", "send id"),
+        st.t("顧客ID", "customer id"),
+        st.t("状態", "status"),
+        st.t("計測", "tracked"),
+        st.t("開封", "opened"),
+        st.t("クリック", "clicked"),
+        st.t("クリック数", "clicks"),
+    )
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.customer_id,
+            r.status + (f" ({r.reason})" if r.reason else ""),
+            st.t("あり", "yes") if r.tracked else st.t("なし", "no"),
+            _when(r.opened_at),
+            _when(r.clicked_at),
+            str(r.clicks),
+        )
+    console.print(table)
 
 
 @campaign.command("bounce")

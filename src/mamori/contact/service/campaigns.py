@@ -11,6 +11,11 @@
   (RFC 8058 one-click). Each recipient gets one ``CampaignSend`` (ids, status and an error code; the address lives
   only sealed in the mail queue, the body nowhere per person) and one queued mail (topic ``campaign``, ref = the
   send id). The unsubscribe token is random; only its sha256 is stored.
+- **Measurement** (brief T, issue 24 item 4; :mod:`mamori.contact.service.tracking`): a campaign created with
+  ``tracking`` ``clicks`` / ``opens_clicks`` — only under a purpose covering behaviour data (R-18-1,
+  ``tracking_not_in_purpose``) — has its body's links rewritten to ``/c/<token>/<n>`` and, for opens, an HTML
+  alternative with a 1×1 image; the footer says what is recorded. A person under the GDPR gets the untracked
+  message (no consent to tracking: ePrivacy), their send ``tracked`` false.
 - **Outcome**: the mail queue's delivered / failed hooks mark the send ``sent`` / ``failed`` (with the queue's
   error code); a bounce that arrives later is recorded with ``bounce`` (its code only).
 """
@@ -34,19 +39,22 @@ from mamori.contact.campaign_schemas import (
     CampaignRead,
     CampaignSendRead,
     CampaignSummary,
+    Tracking,
 )
 from mamori.contact.models import Campaign, CampaignSend
 from mamori.contact.permissions import CAMPAIGN_MANAGE, CAMPAIGN_SEND
+from mamori.contact.service import tracking
+from mamori.customers.service.subjects import gdpr_subjects
 from mamori.kernel import mail
 from mamori.kernel.auditing import authorise, record_refusal, record_write
 from mamori.kernel.context import Context
 from mamori.kernel.db import new_id
 from mamori.kernel.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from mamori.kernel.mail.models import MailMessage
-from mamori.kernel.policy import PurposeFacts, Resource, Scope, row_scope
+from mamori.kernel.policy import Category, PurposeFacts, Resource, Scope, row_scope
 from mamori.kernel.registry import ConsentState, PurposeState
 from mamori.kernel.settings import Settings
-from mamori.law.rules import TE_3, TE_4
+from mamori.law.rules import R_18_1, TE_3, TE_4
 from mamori.purposes import service as purposes_service
 
 TOPIC = "campaign"  # the mail queue topic of campaign messages (its hooks below)
@@ -119,6 +127,40 @@ def _purpose_with_email(ctx: Context, code: str) -> PurposeFacts:
     return facts
 
 
+def _check_tracking(ctx: Context, facts: PurposeFacts, tracking_option: str) -> None:
+    """Brief T: recording opens and clicks is behaviour data about the person; a purpose that does not cover the
+    behaviour category does not allow it (use beyond the purpose, R-18-1). Audited as a refusal."""
+    if tracking_option == "none" or Category.BEHAVIOUR in facts.categories:
+        return
+    refused = PolicyDenied(
+        f"利用目的「{facts.code}」は行動履歴を対象に含まないため、開封・クリックの計測はできません（目的外利用）。",
+        f"Purpose '{facts.code}' does not cover behaviour data, so opens and clicks cannot be measured under it.",
+        rule_id=R_18_1.id,
+        code="tracking_not_in_purpose",
+    )
+    record_refusal(ctx, CAMPAIGN_MANAGE, (), refused)
+    raise refused
+
+
+def _links(body: str) -> list[str]:
+    found = tracking.parse_links(body)
+    if len(found) > tracking.MAX_LINKS:
+        raise ValidationFailed(
+            f"計測するメールのリンクは{tracking.MAX_LINKS}個までです。",
+            f"A measured campaign may hold at most {tracking.MAX_LINKS} links.",
+            code="too_many_links",
+        )
+    return found
+
+
+def _stored_links(row: Campaign) -> list[str]:
+    try:
+        value = json.loads(row.links or "[]")
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 @contextmanager
 def _under_purpose(ctx: Context, purpose: str) -> Iterator[Context]:
     """The same unit of work (session, memo, audit outbox) with the campaign's purpose declared."""
@@ -159,8 +201,23 @@ def _send_counts(ctx: Context, campaign_id: str) -> dict[str, int]:
     return {str(status): int(n) for status, n in sorted(rows)}
 
 
+def _measured(ctx: Context, campaign_id: str) -> tuple[int, int, int]:
+    """(tracked sends, opened, clicked) of a campaign (a click counts as an open)."""
+    tracked, opened, clicked = ctx.session.execute(
+        select(
+            func.count(),
+            func.count(CampaignSend.opened_at),
+            func.count(CampaignSend.clicked_at),
+        ).where(CampaignSend.campaign_id == campaign_id, CampaignSend.tracked.is_(True))
+    ).one()
+    return int(tracked), int(opened), int(clicked)
+
+
 def _read(ctx: Context, row: Campaign) -> CampaignRead:
     queued, excluded = _counts(row.counts)
+    tracked, opened, clicked = (
+        _measured(ctx, row.id) if row.status == "sent" and row.tracking != "none" else (0, 0, 0)
+    )
     return CampaignRead(
         id=row.id,
         name=row.name,
@@ -177,7 +234,20 @@ def _read(ctx: Context, row: Campaign) -> CampaignRead:
         queued=queued,
         excluded=excluded,
         sends=_send_counts(ctx, row.id) if row.status == "sent" else {},
+        tracking=_tracking_of(row),
+        links=_stored_links(row),
+        tracked=tracked,
+        opened=opened,
+        clicked=clicked,
     )
+
+
+def _tracking_of(row: Campaign) -> Tracking:
+    if row.tracking == "clicks":
+        return "clicks"
+    if row.tracking == "opens_clicks":
+        return "opens_clicks"
+    return "none"
 
 
 def _send_read(row: CampaignSend) -> CampaignSendRead:
@@ -190,6 +260,10 @@ def _send_read(row: CampaignSend) -> CampaignSendRead:
         queued_at=row.queued_at,
         finished_at=row.finished_at,
         unsubscribed_at=row.unsubscribed_at,
+        tracked=bool(row.tracked),
+        opened_at=row.opened_at,
+        clicked_at=row.clicked_at,
+        clicks=int(row.clicks or 0),
     )
 
 
@@ -256,17 +330,18 @@ def unsubscribe_url(base: str, token: str) -> str:
     return f"{base}{UNSUBSCRIBE_PATH}{token}"
 
 
-def footer(settings: Settings, link: str) -> str:
+def footer(settings: Settings, link: str, tracking_option: str = "none") -> str:
     """What 特定電子メール法 4条 (TE-4) requires in every message: the sender, the address, the contact for
-    opinions and complaints, and how to refuse further mail."""
+    opinions and complaints, and how to refuse further mail — and, for a measured message, what is recorded."""
     contact = (settings.privacy_contact or "").strip() or (settings.mail_from or "").strip()
+    measured = tracking.footer_line(tracking_option)
     return (
         "\n\n――――――――――――――――――――\n"
         f"送信者: {(settings.operator_name or '').strip()}\n"
         f"住所: {(settings.operator_address or '').strip()}\n"
         f"ご意見・苦情・お問い合わせ: {contact}\n"
         "配信停止をご希望の方は、次のリンクからお手続きください。今後このメールの受信を拒否できます。\n"
-        f"{link}\n"
+        f"{link}\n" + (f"{measured}\n" if measured else "")
     )
 
 
@@ -289,7 +364,9 @@ def create(ctx: Context, data: CampaignCreate) -> CampaignRead:
     """A draft under a purpose that names e-mail (R-18-1); ``{name}`` is the only placeholder."""
     _authorise_manage(ctx)
     facts = _purpose_with_email(ctx, data.purpose)
+    _check_tracking(ctx, facts, data.tracking)
     _check_placeholders(data.subject, data.body)
+    body = data.body.replace("\r\n", "\n")
     row = Campaign(
         id=new_id(),
         name=data.name.strip(),
@@ -297,10 +374,12 @@ def create(ctx: Context, data: CampaignCreate) -> CampaignRead:
         purpose_version=facts.version,
         channel=CHANNEL,
         subject=data.subject.strip(),
-        body=data.body.replace("\r\n", "\n"),
+        body=body,
         status="draft",
         created_at=ctx.clock.now(),
         created_by=ctx.actor.label,
+        tracking=data.tracking,
+        links=json.dumps(_links(body) if data.tracking != "none" else tracking.parse_links(body)),
     )
     ctx.session.add(row)
     ctx.session.flush()
@@ -310,7 +389,7 @@ def create(ctx: Context, data: CampaignCreate) -> CampaignRead:
         (),
         (),
         rule_ids=(TE_3.id,) if facts.marketing else (),
-        details={"campaign_id": row.id, "purpose": row.purpose_code},
+        details={"campaign_id": row.id, "purpose": row.purpose_code, "tracking": row.tracking},
     )
     return _read(ctx, row)
 
@@ -337,6 +416,7 @@ def list_campaigns(ctx: Context, *, limit: int = 200) -> list[CampaignSummary]:
                 created_at=row.created_at,
                 sent_at=row.sent_at,
                 queued=queued,
+                tracking=_tracking_of(row),
             )
         )
     return out
@@ -351,7 +431,7 @@ def preview(ctx: Context, campaign_id: str) -> CampaignPreview:
     link = unsubscribe_url(base, "（配信停止用の個別リンク）")
     return CampaignPreview(
         subject=_one_line(_fill(row.subject, SAMPLE_NAME)),
-        text=_fill(row.body, SAMPLE_NAME) + footer(settings, link),
+        text=_fill(row.body, SAMPLE_NAME) + footer(settings, link, row.tracking),
         headers=list(_headers(link)),
         sender_configured=not sender_problems(settings),
     )
@@ -415,6 +495,7 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
                 code="already_sent",
             )
         facts = _purpose_with_email(ctx, row.purpose_code)
+        _check_tracking(ctx, facts, row.tracking)  # the purpose may have changed since the draft
         settings = ctx.runtime.settings
         base = _require_sender(settings)
         now = ctx.clock.now()
@@ -433,7 +514,13 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
         from mamori.contact.service import lists
 
         built = lists.build(ctx, channel=CHANNEL, ids=ids)
-        queued = 0
+        measuring = row.tracking in ("clicks", "opens_clicks")
+        # ePrivacy: no open or click is recorded for a person under the GDPR (no consent to it is asked here)
+        gdpr = (
+            gdpr_subjects(ctx, [str(p.get("customer_id") or "") for p in built.rows]) if measuring else set()
+        )
+        parts = tracking.pieces(row.body, _stored_links(row))
+        queued = tracked_count = 0
         for person in built.rows:
             address = str(person.get("email") or "").strip()
             customer_id = str(person.get("customer_id") or "")
@@ -442,6 +529,8 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
             name = _one_line(str(person.get("name") or "")) or DEFAULT_NAME
             token = secrets.token_urlsafe(32)
             link = unsubscribe_url(base, token)
+            tracked = measuring and customer_id not in gdpr
+            track = secrets.token_urlsafe(32) if tracked else None
             send_row = CampaignSend(
                 id=new_id(),
                 campaign_id=row.id,
@@ -449,14 +538,25 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
                 status="queued",
                 token_digest=token_digest(token),
                 queued_at=now,
+                tracked=tracked,
+                track_digest=tracking.digest(track) if track else None,
+                clicks=0,
             )
             ctx.session.add(send_row)
+            tail = footer(settings, link, row.tracking if tracked else "none")
             send_row.mail_message_id = mail.enqueue(
                 ctx,
                 mail.Mail(
                     to=address,
                     subject=_one_line(_fill(row.subject, name))[:998],
-                    text=_fill(row.body, name) + footer(settings, link),
+                    text=tracking.text_with(parts, name, base, track) + tail,
+                    html=(
+                        tracking.html_with(
+                            parts, name, base, track, tail, link, pixel=row.tracking == "opens_clicks"
+                        )
+                        if track
+                        else None
+                    ),
                     topic=TOPIC,
                     ref=send_row.id,
                     subject_ids=(customer_id,),
@@ -464,6 +564,7 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
                 ),
             )
             queued += 1
+            tracked_count += int(tracked)
         excluded = {str(k): int(v) for k, v in dict(built.excluded).items()}
         ctx.session.execute(
             update(Campaign)
@@ -484,6 +585,9 @@ def send(ctx: Context, campaign_id: str, *, ids: Sequence[str] | None = None) ->
             "queued": queued,
             "excluded": sum(excluded.values()),
         }
+        if measuring:
+            details["tracking"] = row.tracking
+            details["tracked"] = tracked_count
         record_write(
             ctx,
             A_SENT,

@@ -5,7 +5,9 @@
   creates it → the campaign page.
 - ``GET  /contact/campaigns/{id}`` — the campaign: its text, a preview of the message as recipients see it (the
   sender's name and address, the complaint contact, the unsubscribe link and headers: TE-4), the counts and, for a
-  draft, the send button; ``POST /contact/campaigns/{id}/send`` sends it once.
+  draft, the send button; ``POST /contact/campaigns/{id}/send`` sends it once. A sent campaign lists its sends
+  (ids, status, and for a measured campaign the first open and click times and the click count).
+- The draft form has a ``tracking`` select (計測なし / クリック / 開封とクリック, brief T).
 
 The service authorises (contact.campaign / contact.campaign_send), checks (R-18-1, TE-3, TE-4) and audits. Every
 write needs the session's CSRF token; no URL carries anything but opaque ids.
@@ -116,15 +118,18 @@ def create_campaign(
     purpose: Text = "",
     subject: Text = "",
     body: Text = "",
+    tracking: Annotated[str, Form(max_length=32)] = "none",
 ) -> Response:
     who = pages.signed_in(request)
     if who is None:
         return pages.to_sign_in()
     if not pages.csrf_ok(request, who, csrf):
         return pages.csrf_refused(request, who)
-    chosen = {"name": name, "purpose": purpose, "subject": subject, "body": body}
+    chosen = {"name": name, "purpose": purpose, "subject": subject, "body": body, "tracking": tracking}
     try:
-        data = CampaignCreate(name=name, purpose=purpose, subject=subject, body=body)
+        data = CampaignCreate.model_validate(
+            {"name": name, "purpose": purpose, "subject": subject, "body": body, "tracking": tracking}
+        )
     except ValidationError as exc:
         return _form(request, who, chosen=chosen, errors=pages.form_errors(exc, lang_of(request)), status=422)
     try:
@@ -151,12 +156,13 @@ def _campaign_page(request: Request, who: Principal, campaign_id: str, *, status
         with _transaction(request, who, readonly=True) as ctx:
             found = service.show(ctx, campaign_id)
             shown = service.preview(ctx, campaign_id)
+            sent_rows = service.sends(ctx, campaign_id) if found.status == "sent" else []
     except MamoriError as exc:
         return pages.refusal(request, who, exc, back=BACK)
     return render(
         request,
         "contact/campaign.html",
-        pages.page_context(request, who, campaign=found, preview=shown),
+        pages.page_context(request, who, campaign=found, preview=shown, sends=sent_rows),
         status_code=status,
     )
 

@@ -55,6 +55,13 @@ def _notified_purposes(notified: list[str], legacy: list[str]) -> list[str]:
     return got
 
 
+# The acquisition campaign on the provenance row (issue 24: CAC per campaign); file-level for an import.
+CAMPAIGN_OPT = typer.Option(
+    None,
+    "--campaign",
+    help="取得キャンペーンのコード（例: 2026秋フェア、ad-2026-11。64文字以内・メールアドレスや電話番号は不可）",
+)
+
 # Provider-sourced data (third_party / succession): the R-30-1 confirmation, as for `provision receive`.
 FROM_OPT = typer.Option(None, "--from", help="提供元・承継元（登録済みの提供先ID, R-30-1）")
 VARIANT_OPT = typer.Option(
@@ -125,6 +132,7 @@ def add(
     notified_purposes: list[str] = NOTIFIED_PURPOSE_OPT,
     legacy_purposes: list[str] = LEGACY_PURPOSE_OPT,
     channel: str = typer.Option("counter", help="取得経路 web_form / counter / phone / paper …"),
+    campaign: str | None = CAMPAIGN_OPT,
     notice_version: str | None = typer.Option(None, "--notice-version", help="提示した通知文の版"),
     method: str = typer.Option("direct", help=_METHOD_HELP),
     source: str | None = typer.Option(
@@ -184,6 +192,7 @@ def add(
             "notice_version": notice_version,
             "source": source,
             "receipt": receipt,
+            "campaign": campaign,
         }
     )
     consent = (
@@ -264,6 +273,7 @@ def _show_view(st: CliState, v: schemas.CustomerView) -> None:
         parts = [
             labels.value("acquisition_method", p.method, lang),
             labels.value("acquisition_channel", p.channel, lang),
+            *([f"{_h(st, 'customer_field.campaign')}: {p.campaign}"] if p.campaign else []),
             p.source or "—",
             f"{_h(st, 'customer_field.notice_version')}: {p.notice_version or '—'}",
             labels.fmt_date(p.acquired_at, lang),
@@ -503,6 +513,7 @@ def import_(
     consent_confirmed: bool = CONSENT_CONFIRMED_OPT,
     prior_purposes: list[str] = PRIOR_OPT,
     channel: str = typer.Option("import"),
+    campaign: str | None = CAMPAIGN_OPT,
     notice_version: str | None = typer.Option(None, "--notice-version"),
     mapping: list[str] = typer.Option(
         [],
@@ -560,6 +571,7 @@ def import_(
             "source": source or None,
             "acquisition": acquisition or None,
             "receipt": receipt,
+            "campaign": campaign,
         }
     )
     chosen = _import_mapping(st, mapping, seps, mapping_name, mapping_file)

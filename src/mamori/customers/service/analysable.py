@@ -3,7 +3,8 @@ and the policy facts; the analytics slice asks it.
 
 For ``ctx.purpose`` (which the analytics slice has checked states profiling, R-17-1) every live customer of the
 actor's row scope is decided by the policy engine exactly as a contact list decides them
-(:mod:`mamori.customers.service.contactable`): notified of the purpose (R-18-1, R-21-1), not stopped (R-35-1),
+(:mod:`mamori.customers.service.contactable`, through
+:mod:`mamori.customers.service.decide_many`): notified of the purpose (R-18-1, R-21-1), not stopped (R-35-1),
 consenting where the purpose or the GDPR needs it (R-CNS-1, G-6) — once per distinct set of facts. Only the people
 allowed are decrypted, and only the fields an analysis uses: birth date and gender (ATTRIBUTE) and the activities'
 kind, time and amount (BEHAVIOUR) — never a name, a contact point or the text of a note. A field outside the
@@ -23,11 +24,11 @@ from typing import Any
 
 from mamori.customers import queries
 from mamori.customers.schemas import FIELD_CATEGORIES
-from mamori.customers.service.contactable import ERASED, _open, _states
-from mamori.customers.service.core.common import GDPR_ORIGINS, _grant
+from mamori.customers.service.contactable import ERASED, _open
+from mamori.customers.service.core.common import _grant
+from mamori.customers.service.decide_many import decide_rows
 from mamori.kernel.context import Context
-from mamori.kernel.policy import Action, Decision, PurposeFacts, Resource, Scope, decide, row_scope
-from mamori.kernel.registry import PurposeState
+from mamori.kernel.policy import Action, Decision, PurposeFacts, Scope, row_scope
 from mamori.purposes import service as purposes_service
 
 ANALYSIS_FIELDS = ("birth_date", "gender")  # the scalar fields an analysis may use (ATTRIBUTE)
@@ -72,44 +73,13 @@ def analysable(ctx: Context, action: Action, facts: PurposeFacts) -> AnalysableR
     rows: list[Any] = list(
         conn.execute(queries.contact_candidates(ctx, scope, purpose=purpose, only=only)).all()
     )
-    notified = [r[0] for r in rows if r[4] is None and r[5] is not None]
-    states = _states(ctx, notified, purpose)
     fields = {f: FIELD_CATEGORIES[f] for f in (*ANALYSIS_FIELDS, "activities")}
-    per_version: dict[int | None, PurposeFacts | None] = {}
-    decisions: dict[tuple[object, ...], Decision] = {}
     excluded: Counter[str] = Counter()
     allowed: list[tuple[str, Decision]] = []
-    empty = PurposeState()
-    per_person = scope == Scope.GRANT
-    for cid, owner, team, origin, erased_at, version in rows:
-        if erased_at is not None:
-            excluded[ERASED] += 1
-            continue
-        state = states.get(cid)
-        gdpr = origin in GDPR_ORIGINS
-        key = (owner, team, version, state, gdpr, cid if per_person else None)
-        decision = decisions.get(key)
+    for cid, _owner, decision in decide_rows(ctx, action, purpose, rows, fields=fields, grant=grant):
         if decision is None:
-            if version not in per_version:
-                per_version[version] = purposes_service.facts_for_version(ctx, purpose, version)
-            decision = decide(
-                ctx,
-                action,
-                Resource(
-                    kind="customer",
-                    subject_id=cid,
-                    owner_id=owner,
-                    team=team,
-                    purpose=per_version[version],
-                    notified_purposes=frozenset({purpose}) if version is not None else frozenset(),
-                    state=state or empty,
-                    gdpr=gdpr,
-                    fields=fields,
-                    grant=grant,
-                ),
-            )
-            decisions[key] = decision
-        if decision.allowed:
+            excluded[ERASED] += 1
+        elif decision.allowed:
             allowed.append((cid, decision))
         else:
             excluded[decision.code] += 1

@@ -11,7 +11,8 @@ consent / stop-use / do-not-contact / opt-in lines of the consent ledger, the GD
    people only, STATE_CHUNK ids per statement;
 3. ``decide`` is pure: people with the same facts get the same decision, so it is asked once per distinct set of
    facts (owner, team, notified version, ledger state, GDPR; the person's id too for an outsourcee, whose
-   contract names its customers) and that decision applies to each of them;
+   contract names its customers) and that decision applies to each of them
+   (steps 2 and 3 are :mod:`~mamori.customers.service.decide_many`, which analyses share);
 4. only the people allowed are decrypted — their keys unwrapped VALUE_CHUNK at a time, each person's values
    opened with one key lookup — and only the fields the channel needs (plus the ones a segment reads).
 
@@ -31,8 +32,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mamori.customers import queries
 from mamori.customers.schemas import FIELD_CATEGORIES, FIELD_CHANNELS
-from mamori.customers.service.core.common import GDPR_ORIGINS, _grant
-from mamori.kernel import registry
+from mamori.customers.service.core.common import _grant
+from mamori.customers.service.decide_many import STATE_CHUNK, decide_rows
 from mamori.kernel.auditing import record_denial
 from mamori.kernel.context import Context
 from mamori.kernel.crypto.aead import open_with
@@ -77,7 +78,6 @@ EXTRA_FIELDS = frozenset({"address", "postal_code", "birth_date"})
 # Japanese mobile numbers (070 / 080 / 090 / 060) in E.164, the form phones are stored in: the numbers an SMS reaches.
 MOBILE_PREFIXES = ("+8170", "+8180", "+8190", "+8160")
 
-STATE_CHUNK = 5000  # ids per ledger statement (below SQLite's 32,766 bound parameters, PostgreSQL's 65,535)
 VALUE_CHUNK = 2000  # people decrypted per round (their keys unwrapped in a few statements)
 
 # Reasons a person is left out besides the policy's decision codes.
@@ -217,48 +217,17 @@ def contactable(
             stmt = queries.contact_candidates(ctx, scope, purpose=purpose, ids=chunk, owner_id=owner_id)
             rows.extend(conn.execute(stmt).all())
     total = len(rows) if ids is None else len(set(ids))
-    # 2. ledger state of the notified live people
-    notified = [r[0] for r in rows if r[4] is None and r[5] is not None]
-    states = _states(ctx, notified, purpose)
-    # 3. decide once per distinct set of facts
+    # 2–3. the ledger state of the notified live people; the engine asked once per distinct set of facts
     fields = {f: FIELD_CATEGORIES[f] for f in ("name", "kana", *CHANNEL_FIELDS[channel], *extra_fields)}
-    per_version: dict[int | None, PurposeFacts | None] = {}
-    decisions: dict[tuple[object, ...], Decision] = {}
     answers: dict[str, Contactable] = {}
     allowed: list[tuple[str, str | None, Decision]] = []
-    empty = PurposeState()
-    per_person = scope == Scope.GRANT  # an outsourcee's contract names its customers: decided one by one
-    for cid, owner, team, origin, erased_at, version in rows:
-        if erased_at is not None:
-            answers[cid] = Contactable(cid, ERASED, owner_id=owner)
-            continue
-        state = states.get(cid)  # None: no ledger line (most people; nothing to hash)
-        gdpr = origin in GDPR_ORIGINS
-        key = (owner, team, version, state, gdpr, cid if per_person else None)
-        decision = decisions.get(key)
+    decided = decide_rows(
+        ctx, action, purpose, rows, fields=fields, grant=grant, channel=channel, field_channels=FIELD_CHANNELS
+    )
+    for cid, owner, decision in decided:
         if decision is None:
-            if version not in per_version:
-                per_version[version] = purposes_service.facts_for_version(ctx, purpose, version)
-            decision = decide(
-                ctx,
-                action,
-                Resource(
-                    kind="customer",
-                    subject_id=cid,
-                    owner_id=owner,
-                    team=team,
-                    purpose=per_version[version],
-                    notified_purposes=frozenset({purpose}) if version is not None else frozenset(),
-                    state=state or empty,
-                    gdpr=gdpr,
-                    fields=fields,
-                    field_channels=FIELD_CHANNELS,
-                    grant=grant,
-                    channel=channel,
-                ),
-            )
-            decisions[key] = decision
-        if decision.allowed:
+            answers[cid] = Contactable(cid, ERASED, owner_id=owner)
+        elif decision.allowed:
             allowed.append((cid, owner, decision))
         else:
             answers[cid] = Contactable(
@@ -305,29 +274,6 @@ def contactable(
     people = [answers[cid] for cid in sorted(answers)]
     version_now = purposes_service.current_versions(ctx, [purpose]).get(purpose, (facts.version, False))[0]
     return ContactableResult(people, version_now, facts)
-
-
-def _states(ctx: Context, subject_ids: Sequence[str], purpose: str) -> dict[str, PurposeState]:
-    """Every purpose-state provider's ledger lines for these people, STATE_CHUNK ids per statement, folded."""
-    if not subject_ids:
-        return {}
-    statements = registry.purpose_state_statements()
-    per_provider: list[list[registry.StateRow]] = []
-    for stmt in statements:
-        lines: list[registry.StateRow] = []
-        for start in range(0, len(subject_ids), STATE_CHUNK):
-            params = {"subject_ids": list(subject_ids[start : start + STATE_CHUNK]), "purpose": purpose}
-            lines.extend((a, b, c, d, int(e)) for a, b, c, d, e in ctx.session.execute(stmt, params).all())
-        per_provider.append(lines)
-    # Folded for the people with a ledger line only: a person without one has the empty state whatever the
-    # provider (the fold of no lines), and most people have none — folding every id would cost more than the query.
-    with_lines = sorted({line[0] for lines in per_provider for line in lines})
-    empty = PurposeState()
-    return {
-        sid: state
-        for sid, state in registry.purpose_states_from_rows(per_provider, with_lines, purpose).items()
-        if state != empty
-    }
 
 
 def _open(aead: AESGCM, table: str, column: str, row_id: str, blob: bytes) -> str:

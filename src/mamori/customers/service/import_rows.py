@@ -83,6 +83,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "receipt_id",
         "purpose_limit",
         "acquisition",
+        "campaign",
     ),
     "customer_purposes": ("customer_id", "purpose_code", "purpose_version", "method", "notified_at"),
     "blind_index": ("customer_id", "kind", "digest"),
@@ -311,6 +312,7 @@ def write_customers(
                 receipt_id,
                 limit,
                 prov.acquisition,
+                prov.campaign,
             )
         )
         for code, version in p.purpose_versions.items():

@@ -1078,6 +1078,7 @@ def _merge_into(
             receipt_id=receipt_id,
             purpose_limit=",".join(purpose_limit) if purpose_limit else None,
             acquisition=provenance.acquisition,
+            campaign=provenance.campaign,
         )
     )
     ctx.session.flush()

@@ -280,6 +280,7 @@ def _empty_form() -> dict[str, Any]:
         "purposes": [],
         "method": "direct",
         "channel": "import",
+        "campaign": "",
         "notice_version": "",
         "on_duplicate": "report",
         "owner": "",
@@ -294,7 +295,16 @@ def _empty_form() -> dict[str, Any]:
 
 def _form_values(form: FormData) -> dict[str, Any]:
     v = _empty_form()
-    for key in ("source", "method", "channel", "notice_version", "on_duplicate", "variant", "owner"):
+    for key in (
+        "source",
+        "method",
+        "channel",
+        "campaign",
+        "notice_version",
+        "on_duplicate",
+        "variant",
+        "owner",
+    ):
         if key in form:  # a choice left out keeps its default
             v[key] = _text(form, key, 300)
     for key in ("counterparty_id", "identity_confirmed_by", "acquisition"):
@@ -382,10 +392,13 @@ def _settings(
                 "notice_version": v["notice_version"] or None,
                 "source": v["source"] or None,
                 "receipt": ReceiptIn.model_validate(receipt) if receipt is not None else None,
+                "campaign": v["campaign"] or None,
             }
         )
     except ValidationError as exc:
         return pages.invalid(request, who, exc, back="/imports")
+    except MamoriError as exc:  # bad_campaign_code: one message, never the value
+        return pages.error_page(request, who, 422, exc.message(lang), back="/imports")
     return Settings(
         source=v["source"],
         purposes=chosen,

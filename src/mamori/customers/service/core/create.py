@@ -292,6 +292,7 @@ def customer_rows(
             "receipt_id": receipt_id,
             "purpose_limit": ",".join(purpose_limit) if purpose_limit else None,
             "acquisition": provenance.acquisition,
+            "campaign": provenance.campaign,
         }
     ]
     notified: list[dict[str, object]] = [

@@ -120,6 +120,7 @@ def _record_parts() -> CompoundSelect[Any]:
             _none(String),
             _none(String),
             _none(String),
+            _none(String),
             CustomerExternalId.value_enc,
             CustomerExternalId.created_at,
         ).where(CustomerExternalId.customer_id == bindparam("customer_id")),
@@ -132,7 +133,7 @@ def _parts(ctx: Context, customer_id: str) -> _Parts:
     prov: list[tuple[datetime, str, ProvenanceRead]] = []
     xids: list[tuple[str, datetime, str, _ExternalId]] = []
     rows = ctx.session.execute(_record_parts(), {"customer_id": customer_id}).all()
-    for part, rid, a, b, c, d, blob, at in rows:
+    for part, rid, a, b, c, d, e, blob, at in rows:
         if part == "a":
             attrs.append((a, _Attr(rid, a, b, blob)))
         elif part == "c":
@@ -141,7 +142,13 @@ def _parts(ctx: Context, customer_id: str) -> _Parts:
             xids.append((a, at, rid, _ExternalId(rid, a, blob)))
         else:
             prov.append(
-                (at, rid, ProvenanceRead(method=a, channel=b, notice_version=c, source=d, acquired_at=at))
+                (
+                    at,
+                    rid,
+                    ProvenanceRead(
+                        method=a, channel=b, notice_version=c, source=d, acquired_at=at, campaign=e
+                    ),
+                )
             )
     return _Parts(
         attributes=[x for _, x in sorted(attrs, key=lambda t: t[0])],
