@@ -163,7 +163,9 @@ def cost_add(
         ..., "--channel", help="取得経路（web_form など記録のある経路）、またはキャンペーンなら campaign"
     ),
     campaign: str | None = typer.Option(
-        None, "--campaign", help="キャンペーンID（--channel campaign のとき）"
+        None,
+        "--campaign",
+        help="取得キャンペーンのコード（--channel campaign のとき。customers add|import --campaign で記録したもの）",
     ),
     start: str = typer.Option(..., "--from", help="期間の開始日 YYYY-MM-DD"),
     end: str = typer.Option(..., "--to", help="期間の終了日 YYYY-MM-DD"),

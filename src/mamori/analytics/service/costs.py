@@ -121,8 +121,8 @@ def _check_channel(ctx: Context, data: CostIn) -> None:
         return
     if data.campaign_id is not None:
         raise ValidationFailed(
-            "キャンペーンIDは経路 campaign の費用にだけ指定できます。",
-            "A campaign id is given only with the channel campaign.",
+            "キャンペーンのコードは経路 campaign の費用にだけ指定できます。",
+            "A campaign code is given only with the channel campaign.",
             code="campaign_not_expected",
         )
     in_use = [str(c) for c in ctx.session.execute(customers_queries.channels_in_use()).scalars()]
